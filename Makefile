@@ -1,0 +1,42 @@
+# convkit: every target bootstraps .venv itself, so a fresh machine needs only python3 and a C compiler.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+
+.PHONY: help test demo dev lint wheel clean
+
+help:
+	@echo "make demo   - build, install and train LeNet on the embedded digits"
+	@echo "make test   - build, install with the test extras, run pytest"
+	@echo "make dev    - build the extension in place (src/convkit) for PYTHONPATH=src development"
+	@echo "make lint   - ruff"
+	@echo "make wheel  - build a wheel into dist/"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+test: $(PY)
+	$(PIP) install --quiet ".[test]"
+	$(PY) -m pytest
+
+demo: $(PY)
+	$(PIP) install --quiet .
+	$(PY) -m convkit.demo
+
+dev: $(PY)
+	$(PIP) install --quiet ".[test]" cython cmake ninja ruff
+	$(VENV)/bin/cmake -S . -B build/dev -G Ninja -DPython_EXECUTABLE=$(abspath $(PY))
+	$(VENV)/bin/cmake --build build/dev
+	cp build/dev/_kernels*.so src/convkit/
+
+lint: $(PY)
+	$(PIP) install --quiet ruff
+	$(VENV)/bin/ruff check src torch_models tests
+
+wheel: $(PY)
+	$(PIP) wheel --no-deps -w dist .
+
+clean:
+	rm -rf build dist src/convkit/_kernels*.so

@@ -1,0 +1,29 @@
+"""How many OpenMP threads the kernels use: one setting shared by every call."""
+
+from __future__ import annotations
+
+import operator
+
+from . import _kernels
+
+_num_threads: int | None = None
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` OpenMP threads in every kernel from now on (``n >= 1``)."""
+    global _num_threads
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(f"set_num_threads: n must be an int. Received: n={n!r}") from None
+    if n < 1:
+        raise ValueError(f"set_num_threads: n must be >= 1. Received: n={n}")
+    _num_threads = n
+
+
+def get_num_threads() -> int:
+    """The thread count the kernels use: the last ``set_num_threads`` value, else OpenMP's default
+    (which honours ``OMP_NUM_THREADS``)."""
+    if _num_threads is None:
+        return int(_kernels.openmp_max_threads())
+    return _num_threads

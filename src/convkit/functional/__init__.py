@@ -1,0 +1,49 @@
+"""The functional API, CS231n style: every op is a ``x_forward(...) -> (out, cache)`` and
+``x_backward(dout, cache) -> grads`` pair; losses return ``(loss, dpred)``.
+
+Layouts are torch's: images NCHW, convolution weights OIHW, so outputs compare with torch directly.
+The output dtype is the input's (float32 or float64; integers become float64).
+"""
+
+from .activations import (
+    leaky_relu_backward,
+    leaky_relu_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    tanh_backward,
+    tanh_forward,
+)
+from .affine import affine_backward, affine_forward
+from .batchnorm import batchnorm_backward, batchnorm_forward
+from .conv import conv2d_backward, conv2d_forward, conv_output_size
+from .dropout import dropout_backward, dropout_forward
+from .losses import mse_loss, softmax_cross_entropy
+from .pooling import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
+
+__all__ = [
+    "affine_backward",
+    "affine_forward",
+    "avgpool2d_backward",
+    "avgpool2d_forward",
+    "batchnorm_backward",
+    "batchnorm_forward",
+    "conv2d_backward",
+    "conv2d_forward",
+    "conv_output_size",
+    "dropout_backward",
+    "dropout_forward",
+    "leaky_relu_backward",
+    "leaky_relu_forward",
+    "maxpool2d_backward",
+    "maxpool2d_forward",
+    "mse_loss",
+    "relu_backward",
+    "relu_forward",
+    "sigmoid_backward",
+    "sigmoid_forward",
+    "softmax_cross_entropy",
+    "tanh_backward",
+    "tanh_forward",
+]

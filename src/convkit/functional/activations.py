@@ -1,0 +1,68 @@
+"""Elementwise activations: ReLU, leaky ReLU, sigmoid, tanh. Every shape is accepted; out has x's shape."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_shape, float_array
+
+
+def _upstream(dout, like: np.ndarray, where: str) -> np.ndarray:
+    dout = float_array(dout, "dout", where, like.dtype)
+    check_shape(dout, like.shape, "dout", where)
+    return dout
+
+
+def relu_forward(x) -> tuple[np.ndarray, np.ndarray]:
+    """out = max(x, 0). Returns (out, cache) with out of x's shape; NaN stays NaN."""
+    x = float_array(x, "x", "relu_forward")
+    out = np.maximum(x, 0)
+    return out, x
+
+
+def relu_backward(dout, cache) -> np.ndarray:
+    """dx = dout where x > 0, else 0."""
+    x = cache
+    return _upstream(dout, x, "relu_backward") * (x > 0)
+
+
+def leaky_relu_forward(x, negative_slope: float = 0.01) -> tuple[np.ndarray, tuple]:
+    """out = x where x > 0, else negative_slope * x (torch's default slope 0.01)."""
+    x = float_array(x, "x", "leaky_relu_forward")
+    slope = x.dtype.type(negative_slope)
+    out = np.where(x > 0, x, x * slope)
+    return out, (x, slope)
+
+
+def leaky_relu_backward(dout, cache) -> np.ndarray:
+    """dx = dout where x > 0, else negative_slope * dout."""
+    x, slope = cache
+    dout = _upstream(dout, x, "leaky_relu_backward")
+    return np.where(x > 0, dout, dout * slope)
+
+
+def sigmoid_forward(x) -> tuple[np.ndarray, np.ndarray]:
+    """out = 1 / (1 + exp(-x)), computed without overflow for large |x|."""
+    x = float_array(x, "x", "sigmoid_forward")
+    z = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+    out = np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+    return out, out
+
+
+def sigmoid_backward(dout, cache) -> np.ndarray:
+    """dx = dout * out * (1 - out)."""
+    out = cache
+    return _upstream(dout, out, "sigmoid_backward") * out * (1 - out)
+
+
+def tanh_forward(x) -> tuple[np.ndarray, np.ndarray]:
+    """out = tanh(x)."""
+    x = float_array(x, "x", "tanh_forward")
+    out = np.tanh(x)
+    return out, out
+
+
+def tanh_backward(dout, cache) -> np.ndarray:
+    """dx = dout * (1 - out**2)."""
+    out = cache
+    return _upstream(dout, out, "tanh_backward") * (1 - out * out)

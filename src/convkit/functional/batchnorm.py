@@ -1,0 +1,102 @@
+"""Batch normalization over (N, C) or (N, C, H, W), with torch.nn.BatchNorm1d/2d semantics."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import _kernels
+from .._threads import get_num_threads
+from .._validation import check_ndim, check_shape, contiguous, float_array, probability
+
+
+def _running_stat(arr, name: str, channels: int, where: str) -> np.ndarray:
+    """A running statistic must be a float ndarray of shape (C,): it is updated in place."""
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind != "f":
+        raise TypeError(f"{where}: {name} must be a float ndarray updated in place. Received: {type(arr).__name__}")
+    check_shape(arr, (channels,), name, where)
+    return arr
+
+
+def batchnorm_forward(
+    x, gamma, beta, running_mean, running_var, training: bool = True, momentum: float = 0.1, eps: float = 1e-5
+) -> tuple[np.ndarray, tuple]:
+    """Batch normalization forward pass.
+
+    Inputs:
+    - x: (N, C) or (N, C, H, W); statistics are per channel C, over N (and H, W)
+    - gamma, beta: (C,) scale and shift
+    - running_mean, running_var: (C,) float ndarrays, updated in place when training:
+      running = (1 - momentum) * running + momentum * batch_stat, with the *unbiased* batch variance.
+      Both None: no running statistics, batch statistics are used in eval mode too (torch's
+      track_running_stats=False).
+    - training: True normalizes with the batch statistics, False with the running ones
+    - momentum: in [0, 1]; eps: > 0, added to the variance
+
+    Returns (out, cache) with out of x's shape.
+    """
+    where = "batchnorm_forward"
+    x = float_array(x, "x", where)
+    check_ndim(x, (2, 4), "x", where, "(N, C) or (N, C, H, W)")
+    C = x.shape[1]
+    gamma = contiguous(float_array(gamma, "gamma", where, x.dtype))
+    beta = contiguous(float_array(beta, "beta", where, x.dtype))
+    check_shape(gamma, (C,), "gamma", where)
+    check_shape(beta, (C,), "beta", where)
+    momentum = probability(momentum, "momentum", where)
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
+        raise ValueError(f"{where}: eps must be a positive float. Received: eps={eps!r}")
+    tracking = running_mean is not None or running_var is not None
+    if tracking:
+        running_mean = _running_stat(running_mean, "running_mean", C, where)
+        running_var = _running_stat(running_var, "running_var", C, where)
+
+    x3 = contiguous(x.reshape(x.shape[0], C, int(np.prod(x.shape[2:]))))  # (N, C, L), L = H*W or 1
+    count = x3.shape[0] * x3.shape[2]
+    n_threads = get_num_threads()
+    batch_stats = training or not tracking
+    if batch_stats:
+        if count < 2:
+            raise ValueError(
+                f"{where}: training needs more than 1 value per channel to compute a variance. "
+                f"Received: x.shape={x.shape}"
+            )
+        mean = np.empty(C, dtype=np.float64)
+        var = np.empty(C, dtype=np.float64)
+        _kernels.batchnorm_stats(x3, mean, var, n_threads)
+        if training and tracking:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean
+            running_var *= 1 - momentum
+            running_var += momentum * var * (count / (count - 1))
+    else:
+        mean = running_mean.astype(np.float64)
+        var = running_var.astype(np.float64)
+    inv_std = 1.0 / np.sqrt(var + eps)  # (C,) float64
+    out = np.empty_like(x3)
+    _kernels.batchnorm_normalize(x3, mean, inv_std, gamma, beta, out, n_threads)
+    return out.reshape(x.shape), (x3, mean, inv_std, gamma, batch_stats, x.shape)
+
+
+def batchnorm_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batch normalization backward pass.
+
+    Inputs:
+    - dout: upstream gradient of x's shape
+    - cache: from batchnorm_forward
+
+    Returns (dx, dgamma, dbeta) with dx of x's shape and dgamma, dbeta (C,).
+    In training mode the gradient flows through the batch mean and variance; in eval mode they are constants.
+    """
+    where = "batchnorm_backward"
+    x3, mean, inv_std, gamma, batch_stats, x_shape = cache
+    dout = float_array(dout, "dout", where, x3.dtype)
+    check_shape(dout, x_shape, "dout", where)
+    dout3 = contiguous(dout.reshape(x3.shape))  # (N, C, L)
+    C = x3.shape[1]
+    dx = np.empty_like(x3)
+    dgamma = np.empty(C, dtype=x3.dtype)
+    dbeta = np.empty(C, dtype=x3.dtype)
+    _kernels.batchnorm_backward(dout3, x3, mean, inv_std, gamma, dx, dgamma, dbeta, batch_stats, get_num_threads())
+    return dx.reshape(x_shape), dgamma, dbeta

@@ -1,0 +1,38 @@
+"""Inverted dropout: zero each element with probability p, scale the survivors by 1 / (1 - p)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_shape, float_array, probability
+
+
+def dropout_forward(x, p: float, training: bool, rng: np.random.Generator | int | None = None) -> tuple:
+    """Dropout forward pass.
+
+    Inputs:
+    - x: any shape
+    - p: the probability of *dropping* an element, in [0, 1]
+    - training: False (or p == 0) returns x unchanged
+    - rng: a numpy Generator, a seed, or None for a fresh generator
+
+    Returns (out, cache) with out of x's shape; cache holds the scaled mask (None when nothing is dropped).
+    """
+    where = "dropout_forward"
+    x = float_array(x, "x", where)
+    p = probability(p, "p", where)
+    if not training or p == 0.0:
+        return x, (None, x.shape)
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    keep = rng.random(x.shape) >= p
+    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
+    mask = (keep * scale).astype(x.dtype)  # (same shape as x)
+    return x * mask, (mask, x.shape)
+
+
+def dropout_backward(dout, cache) -> np.ndarray:
+    """Dropout backward pass: dx = dout * mask (the same elements dropped and scaled)."""
+    mask, x_shape = cache
+    dout = float_array(dout, "dout", "dropout_backward")
+    check_shape(dout, x_shape, "dout", "dropout_backward")
+    return dout if mask is None else dout * mask.astype(dout.dtype, copy=False)

@@ -1,0 +1,82 @@
+"""Max and average pooling over (N, C, H, W), no padding; windows that do not fit are dropped (floor)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _kernels
+from .._threads import get_num_threads
+from .._validation import check_ndim, check_shape, contiguous, float_array, int_pair
+from .conv import conv_output_size
+
+
+def _pool_geometry(x, pool_size, stride, where: str):
+    x = float_array(x, "x", where)
+    check_ndim(x, (4,), "x", where, "(N, C, H, W)")
+    ph, pw = int_pair(pool_size, "pool_size", where, minimum=1)
+    sh, sw = (ph, pw) if stride is None else int_pair(stride, "stride", where, minimum=1)
+    N, C, H, W = x.shape
+    if ph > H or pw > W:
+        raise ValueError(
+            f"{where}: the pool window ({ph}, {pw}) must fit in the input ({H}, {W}). "
+            f"Received: x.shape={x.shape}, pool_size={pool_size!r}"
+        )
+    out_shape = (N, C, conv_output_size(H, ph, sh, 0), conv_output_size(W, pw, sw, 0))
+    return contiguous(x), (ph, pw), (sh, sw), out_shape
+
+
+def _upstream(dout, dtype: np.dtype, out_shape: tuple, where: str) -> np.ndarray:
+    dout = float_array(dout, "dout", where, dtype)
+    check_shape(dout, out_shape, "dout", where)
+    return contiguous(dout)
+
+
+def maxpool2d_forward(x, pool_size=2, stride=None) -> tuple[np.ndarray, tuple]:
+    """Max pooling forward pass.
+
+    Inputs:
+    - x: (N, C, H, W)
+    - pool_size: int or (ph, pw)
+    - stride: int or (sh, sw); None means stride = pool_size
+
+    Returns (out, cache) with out (N, C, OH, OW), OH = (H - ph) // sh + 1.
+    """
+    x, (ph, pw), (sh, sw), out_shape = _pool_geometry(x, pool_size, stride, "maxpool2d_forward")
+    out = np.empty(out_shape, dtype=x.dtype)
+    argmax = np.empty(out_shape, dtype=np.int64)  # flat index h*W + w of each window's max
+    _kernels.maxpool2d_forward(x, out, argmax, ph, pw, sh, sw, get_num_threads())
+    return out, (argmax, x.shape, x.dtype)
+
+
+def maxpool2d_backward(dout, cache) -> np.ndarray:
+    """Max pooling backward pass: dout (N, C, OH, OW) -> dx (N, C, H, W)."""
+    argmax, x_shape, dtype = cache
+    dout = _upstream(dout, dtype, argmax.shape, "maxpool2d_backward")
+    dx = np.zeros(x_shape, dtype=dtype)
+    _kernels.maxpool2d_backward(dout, argmax, dx, get_num_threads())
+    return dx
+
+
+def avgpool2d_forward(x, pool_size=2, stride=None) -> tuple[np.ndarray, tuple]:
+    """Average pooling forward pass.
+
+    Inputs:
+    - x: (N, C, H, W)
+    - pool_size: int or (ph, pw)
+    - stride: int or (sh, sw); None means stride = pool_size
+
+    Returns (out, cache) with out (N, C, OH, OW).
+    """
+    x, (ph, pw), (sh, sw), out_shape = _pool_geometry(x, pool_size, stride, "avgpool2d_forward")
+    out = np.empty(out_shape, dtype=x.dtype)
+    _kernels.avgpool2d_forward(x, out, ph, pw, sh, sw, get_num_threads())
+    return out, ((ph, pw), (sh, sw), out_shape, x.shape, x.dtype)
+
+
+def avgpool2d_backward(dout, cache) -> np.ndarray:
+    """Average pooling backward pass: dout (N, C, OH, OW) -> dx (N, C, H, W)."""
+    (ph, pw), (sh, sw), out_shape, x_shape, dtype = cache
+    dout = _upstream(dout, dtype, out_shape, "avgpool2d_backward")
+    dx = np.zeros(x_shape, dtype=dtype)
+    _kernels.avgpool2d_backward(dout, dx, ph, pw, sh, sw, get_num_threads())
+    return dx
