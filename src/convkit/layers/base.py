@@ -1,0 +1,99 @@
+"""The Layer base class: lazy build from the input shape, forward/backward, params/grads, config."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+_name_counter = itertools.count()
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", name).lower()
+
+
+class Layer:
+    """A differentiable step of a network, Keras style.
+
+    Subclasses implement ``call(x, training)`` (compute the output, keep what backward needs),
+    ``backward(dout)`` (fill ``self.grads``, return dx) and ``compute_output_shape``; layers with weights
+    create them in ``build(input_shape)`` and then call ``super().build(input_shape)``.
+
+    Shapes exclude the batch axis: ``input_shape=(1, 28, 28)`` for MNIST images.
+
+    Attributes:
+    - params: trainable arrays by name (e.g. ``"weight"``, ``"bias"``); optimizers update them in place.
+    - grads: gradients with the same keys, written by ``backward``.
+    - state: non-trainable arrays (BatchNorm's running statistics), saved with the model.
+    """
+
+    def __init__(self, *, input_shape: Sequence[int] | None = None, name: str | None = None, dtype="float32"):
+        cls = type(self).__name__
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise TypeError(f"{cls}: dtype must be float32 or float64. Received: dtype={dtype}")
+        if input_shape is not None:
+            input_shape = tuple(int(d) for d in input_shape)
+            if any(d < 1 for d in input_shape):
+                raise ValueError(f"{cls}: input_shape must hold positive sizes. Received: input_shape={input_shape}")
+        self.name = name or f"{_snake_case(cls)}_{next(_name_counter)}"
+        self.dtype = dtype
+        self.input_shape: tuple[int, ...] | None = input_shape
+        self.built = False
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.state: dict[str, np.ndarray] = {}
+
+    # -- to implement -------------------------------------------------------------------------------------
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must implement call()")
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Gradient w.r.t. the last forward's input; stores the parameter gradients in ``self.grads``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement backward()")
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Output shape (without batch) for an input shape (without batch); elementwise layers keep it."""
+        return tuple(input_shape)
+
+    # -- shared machinery ---------------------------------------------------------------------------------
+    def build(self, input_shape: Sequence[int]) -> None:
+        """Create the weights for ``input_shape`` (without batch). Subclasses call ``super().build`` last."""
+        self.input_shape = tuple(int(d) for d in input_shape)
+        self.built = True
+
+    def forward(self, x, training: bool = False) -> np.ndarray:
+        """Output for a batch ``x`` of shape (N, *input_shape); builds the layer on first use."""
+        x = np.asarray(x)
+        if x.dtype != self.dtype:
+            x = x.astype(self.dtype)
+        if not self.built:
+            self.build(x.shape[1:])
+        elif x.shape[1:] != self.input_shape:
+            raise ValueError(
+                f"{self.name}: expected input of shape (N, {', '.join(map(str, self.input_shape))}). "
+                f"Received: x.shape={x.shape}"
+            )
+        return self.call(x, training)
+
+    __call__ = forward
+
+    def regularization_loss(self) -> float:
+        """Penalty added to the training loss (L2 weight decay of the layer's kernel); 0 by default."""
+        return 0.0
+
+    def count_params(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+    def get_config(self) -> dict:
+        """Hyperparameters only, so that ``type(layer)(**layer.get_config())`` rebuilds the layer."""
+        config = {"name": self.name, "dtype": self.dtype.name}
+        if self.input_shape is not None:
+            config["input_shape"] = list(self.input_shape)
+        return config
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
