@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,7 +16,7 @@ def _snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", name).lower()
 
 
-class Layer:
+class Layer(ABC):
     """A differentiable step of a network, Keras style.
 
     Subclasses implement ``call(x, training)`` (compute the output, keep what backward needs),
@@ -48,12 +49,13 @@ class Layer:
         self.state: dict[str, np.ndarray] = {}
 
     # -- to implement -------------------------------------------------------------------------------------
+    @abstractmethod
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must implement call()")
+        """Output for a batch of the built input shape; keeps what ``backward`` needs."""
 
+    @abstractmethod
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """Gradient w.r.t. the last forward's input; stores the parameter gradients in ``self.grads``."""
-        raise NotImplementedError(f"{type(self).__name__} must implement backward()")
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Output shape (without batch) for an input shape (without batch); elementwise layers keep it."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numbers
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
 import numpy as np
 
 
-class Optimizer:
+class Optimizer(ABC):
     """Base optimizer with torch.optim's semantics.
 
     ``apply_gradients`` counts one step and, for every ``(key, param, grad)``, adds L2 weight decay to the
@@ -38,9 +39,9 @@ class Optimizer:
         """Per-parameter state arrays, created on the first step (none by default)."""
         return {}
 
+    @abstractmethod
     def update_step(self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray]) -> None:
         """Update ``param`` in place from ``grad``; ``self.iterations`` is the 1-based step number."""
-        raise NotImplementedError(f"{type(self).__name__} must implement update_step()")
 
     # -- shared machinery ---------------------------------------------------------------------------------
     def apply_gradients(self, items: Iterable[tuple[str, np.ndarray, np.ndarray]]) -> None:
