@@ -13,6 +13,8 @@ def set_num_threads(n: int) -> None:
     """Use ``n`` OpenMP threads in every kernel from now on (``n >= 1``)."""
     global _num_threads
     try:
+        if isinstance(n, bool):  # an int subclass, but never meant as a thread count
+            raise TypeError
         n = operator.index(n)
     except TypeError:
         raise TypeError(f"set_num_threads: n must be an int. Received: n={n!r}") from None

@@ -48,7 +48,9 @@ def check_ndim(arr: np.ndarray, ndims: tuple[int, ...], name: str, where: str, l
 
 def check_shape(arr: np.ndarray, shape: tuple[int, ...], name: str, where: str) -> None:
     if arr.shape != tuple(shape):
-        raise ValueError(f"{where}: {name} must have shape {tuple(shape)}. Received: {name}.shape={arr.shape}")
+        raise ValueError(
+            f"{where}: {name} must have shape {tuple(shape)}. Received: {name}.shape={arr.shape}"
+        )
 
 
 def int_pair(value, name: str, where: str, minimum: int) -> tuple[int, int]:
@@ -79,8 +81,10 @@ def labels(y, num_classes: int, n: int, where: str) -> np.ndarray:
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{where}: y must hold integer class labels. Received: y.dtype={arr.dtype}")
     if arr.shape != (n,):
-        raise ValueError(f"{where}: y must have shape ({n},), one label per row. Received: y.shape={arr.shape}")
+        raise ValueError(
+            f"{where}: y must have shape ({n},), one label per row. Received: y.shape={arr.shape}"
+        )
     if n and (arr.min() < 0 or arr.max() >= num_classes):
-        bad = arr[(arr < 0) | (arr >= num_classes)][0]
-        raise ValueError(f"{where}: labels must be in [0, {num_classes}). Received: a label {int(bad)}")
+        i = int(np.flatnonzero((arr < 0) | (arr >= num_classes))[0])
+        raise ValueError(f"{where}: y must hold labels in [0, {num_classes}). Received: y[{i}]={int(arr[i])}")
     return arr.astype(np.intp, copy=False)

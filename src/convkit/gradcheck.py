@@ -18,7 +18,9 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b) / max(1e-12, np.linalg.norm(a) + np.linalg.norm(b)))
 
 
-def numerical_gradient(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, df, h: float = 1e-5) -> np.ndarray:
+def numerical_gradient(
+    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, df, h: float = 1e-5
+) -> np.ndarray:
     """Centered-difference gradient of sum(f(x) * df) w.r.t. x.
 
     ``f`` maps x (perturbed in place, one element at a time, then restored) to an array of df's shape;
@@ -57,7 +59,7 @@ def check_gradients(
     float64 copies; a random upstream gradient ``dout`` (seeded) is used. Returns one error per gradient.
     """
     rng = np.random.default_rng(seed)
-    arrays = [np.array(a, dtype=np.float64, copy=True) for a in inputs]
+    arrays = [np.array(a, dtype=np.float64, order="C", copy=True) for a in inputs]  # perturbed in place
     out, cache = forward(*arrays, **kwargs)
     dout = rng.standard_normal(np.shape(out))
     grads = backward(dout, cache)

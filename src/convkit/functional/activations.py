@@ -23,7 +23,7 @@ def relu_forward(x) -> tuple[np.ndarray, np.ndarray]:
 def relu_backward(dout, cache) -> np.ndarray:
     """dx = dout where x > 0, else 0."""
     x = cache
-    return _upstream(dout, x, "relu_backward") * (x > 0)
+    return np.where(x > 0, _upstream(dout, x, "relu_backward"), 0)  # not dout * mask: inf * 0 is NaN
 
 
 def leaky_relu_forward(x, negative_slope: float = 0.01) -> tuple[np.ndarray, tuple]:

@@ -14,7 +14,8 @@ from .._validation import check_ndim, check_shape, contiguous, float_array, prob
 def _running_stat(arr, name: str, channels: int, where: str) -> np.ndarray:
     """A running statistic must be a float ndarray of shape (C,): it is updated in place."""
     if not isinstance(arr, np.ndarray) or arr.dtype.kind != "f":
-        raise TypeError(f"{where}: {name} must be a float ndarray updated in place. Received: {type(arr).__name__}")
+        got = f"{name}.dtype={arr.dtype}" if isinstance(arr, np.ndarray) else f"type {type(arr).__name__}"
+        raise TypeError(f"{where}: {name} must be a float ndarray updated in place. Received: {got}")
     check_shape(arr, (channels,), name, where)
     return arr
 
@@ -98,5 +99,6 @@ def batchnorm_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     dx = np.empty_like(x3)
     dgamma = np.empty(C, dtype=x3.dtype)
     dbeta = np.empty(C, dtype=x3.dtype)
-    _kernels.batchnorm_backward(dout3, x3, mean, inv_std, gamma, dx, dgamma, dbeta, batch_stats, get_num_threads())
+    n_threads = get_num_threads()
+    _kernels.batchnorm_backward(dout3, x3, mean, inv_std, gamma, dx, dgamma, dbeta, batch_stats, n_threads)
     return dx.reshape(x_shape), dgamma, dbeta

@@ -38,7 +38,8 @@ def conv2d_forward(x, w, b, stride=1, padding=0) -> tuple[np.ndarray, tuple]:
     F, WC, KH, KW = w.shape
     if WC != C:
         raise ValueError(
-            f"{where}: w must have C={C} input channels to match x. Received: x.shape={x.shape}, w.shape={w.shape}"
+            f"{where}: w must have C={C} input channels to match x. "
+            f"Received: x.shape={x.shape}, w.shape={w.shape}"
         )
     check_shape(b, (F,), "b", where)
     if KH > H + 2 * ph or KW > W + 2 * pw or min(KH, KW) < 1:
@@ -48,7 +49,7 @@ def conv2d_forward(x, w, b, stride=1, padding=0) -> tuple[np.ndarray, tuple]:
         )
     OH = conv_output_size(H, KH, sh, ph)
     OW = conv_output_size(W, KW, sw, pw)
-    x_pad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else contiguous(x)  # (N, C, HP, WP)
+    x_pad = contiguous(np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x)  # (N, C, HP, WP)
     w = contiguous(w)
     out = np.empty((N, F, OH, OW), dtype=x.dtype)
     _kernels.conv2d_forward(x_pad, w, contiguous(b), out, sh, sw, get_num_threads())

@@ -1,0 +1,36 @@
+"""affine_forward / affine_backward against torch.nn.functional.linear + autograd."""
+
+import numpy as np
+import pytest
+import torch.nn.functional as tF
+
+from convkit.functional import affine_backward, affine_forward
+
+# (x shape, M): x is flattened to (N, D)
+CASES = [((4, 5), 3), ((1, 6), 2), ((3, 2, 3, 4), 5), ((2, 7, 1), 1), ((5, 1), 4)]
+IDS = [f"x{x}-M{m}".replace(" ", "") for x, m in CASES]
+
+
+def _torch_affine(x, w, b):
+    return tF.linear(x.reshape(x.shape[0], -1), w.T, b)
+
+
+@pytest.mark.parametrize("x_shape, M", CASES, ids=IDS)
+def test_forward_and_backward_match_torch(x_shape, M, dtype, layout, rng, check_parity):
+    D = int(np.prod(x_shape[1:]))
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal((D, M)).astype(dtype)
+    b = rng.standard_normal(M).astype(dtype)
+    out, (dx, dw, db) = check_parity(affine_forward, affine_backward, _torch_affine, [x, w, b], layout)
+    assert out.shape == (x_shape[0], M)
+    assert dx.shape == x_shape and dw.shape == (D, M) and db.shape == (M,)
+
+
+def test_integer_inputs_become_float64(rng):
+    x = rng.integers(-3, 4, size=(3, 4))
+    w = rng.integers(-3, 4, size=(4, 2))
+    out, cache = affine_forward(x, w, [1, 2])
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, x @ w + [1, 2])
+    dx, dw, db = affine_backward(np.ones((3, 2), dtype=np.int64), cache)
+    assert dx.dtype == dw.dtype == db.dtype == np.float64

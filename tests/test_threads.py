@@ -1,0 +1,109 @@
+"""OpenMP thread control: bit-identical results for any thread count, the default, bad values, show_config."""
+
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import convkit
+from convkit import _kernels
+from convkit import functional as F
+
+pytestmark = pytest.mark.usefixtures("restore_threads")
+
+
+def _conv(x, rng):
+    w = rng.standard_normal((5, x.shape[1], 3, 2)).astype(x.dtype)
+    b = rng.standard_normal(5).astype(x.dtype)
+    return F.conv2d_forward(x, w, b, stride=(2, 1), padding=(1, 2)), F.conv2d_backward
+
+
+def _batchnorm(training):
+    def run(x, rng):
+        C = x.shape[1]
+        params = (np.full(C, 1.5), np.full(C, 0.5), np.zeros(C, dtype=x.dtype), np.ones(C, dtype=x.dtype))
+        return F.batchnorm_forward(x, *params, training), F.batchnorm_backward
+
+    return run
+
+
+KERNELS = {
+    "conv2d": _conv,
+    "maxpool2d": lambda x, rng: (F.maxpool2d_forward(x, 3, 2), F.maxpool2d_backward),
+    "avgpool2d": lambda x, rng: (F.avgpool2d_forward(x, (3, 2), (1, 2)), F.avgpool2d_backward),
+    "batchnorm-train": _batchnorm(True),
+    "batchnorm-eval": _batchnorm(False),
+    "batchnorm-2d": lambda x, rng: _batchnorm(True)(x.reshape(x.shape[0] * 4, -1), rng),
+}
+
+
+def _run(kernel, dtype, n_threads):
+    """Forward and backward of one kernel with n_threads; every array it produces."""
+    convkit.set_num_threads(n_threads)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 6, 11, 10)).astype(dtype)
+    (out, cache), backward = KERNELS[kernel](x, rng)
+    grads = backward(rng.standard_normal(out.shape).astype(dtype), cache)
+    return [out, *(grads if isinstance(grads, tuple) else (grads,))]
+
+
+@pytest.mark.parametrize("kernel", sorted(KERNELS))
+def test_results_are_bit_identical_for_any_thread_count(kernel, dtype):
+    one = _run(kernel, dtype, 1)
+    for n_threads in (2, 3):
+        many = _run(kernel, dtype, n_threads)
+        assert len(many) == len(one)
+        for a, b in zip(one, many):
+            assert a.dtype == b.dtype == dtype
+            assert np.array_equal(a, b), f"{kernel} differs between 1 and {n_threads} threads"
+
+
+def test_set_then_get():
+    convkit.set_num_threads(3)
+    assert convkit.get_num_threads() == 3
+    convkit.set_num_threads(np.int64(1))
+    assert convkit.get_num_threads() == 1
+    assert type(convkit.get_num_threads()) is int
+
+
+def test_default_is_what_openmp_reports(monkeypatch):
+    monkeypatch.setattr(convkit._threads, "_num_threads", None)  # as if set_num_threads was never called
+    assert convkit.get_num_threads() == _kernels.openmp_max_threads() >= 1
+
+
+@pytest.mark.skipif(not _kernels.openmp_enabled(), reason="built without OpenMP")
+def test_default_honours_omp_num_threads():
+    env = {**os.environ, "OMP_NUM_THREADS": "3"}
+    code = "import convkit; print(convkit.get_num_threads())"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "3"
+
+
+@pytest.mark.parametrize(
+    "value, error, message",
+    [
+        (0, ValueError, "n must be >= 1. Received: n=0"),
+        (-2, ValueError, "n must be >= 1. Received: n=-2"),
+        (1.5, TypeError, "n must be an int. Received: n=1.5"),
+        ("2", TypeError, "n must be an int. Received: n='2'"),
+        (None, TypeError, "n must be an int. Received: n=None"),
+        (True, TypeError, "n must be an int. Received: n=True"),
+    ],
+)
+def test_bad_values_raise_and_keep_the_setting(value, error, message):
+    convkit.set_num_threads(2)
+    with pytest.raises(error, match=re.escape(f"set_num_threads: {message}")):
+        convkit.set_num_threads(value)
+    assert convkit.get_num_threads() == 2
+
+
+def test_show_config_prints_version_openmp_and_threads(capsys):
+    convkit.set_num_threads(3)
+    convkit.show_config()
+    lines = capsys.readouterr().out.splitlines()
+    assert f"convkit:  {convkit.__version__}" in lines
+    assert f"OpenMP:   {'on' if _kernels.openmp_enabled() else 'off'}" in lines
+    assert "threads:  3" in lines

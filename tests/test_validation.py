@@ -1,0 +1,427 @@
+"""Bad inputs raise TypeError/ValueError whose message names the argument and the value received;
+integers and booleans are converted to float64."""
+
+import re
+
+import numpy as np
+import pytest
+
+from convkit import functional as F
+
+X4 = np.zeros((2, 3, 5, 5))
+W4 = np.zeros((4, 3, 3, 3))
+B4 = np.zeros(4)
+C3 = np.ones(3)
+
+
+def _bn(x=None, gamma=C3, beta=C3, running_mean=None, running_var=None, **kwargs):
+    x = np.arange(30.0).reshape(10, 3) if x is None else x
+    return F.batchnorm_forward(x, gamma, beta, running_mean, running_var, **kwargs)
+
+
+# (call, exception type, the message must contain this text)
+BAD_ARGUMENTS = [
+    # conv2d
+    pytest.param(
+        lambda: F.conv2d_forward(np.zeros((2, 3, 4)), W4, B4),
+        ValueError,
+        "conv2d_forward: x must be 4-D (N, C, H, W). Received: x.shape=(2, 3, 4)",
+        id="conv-x-rank",
+    ),
+    pytest.param(
+        lambda: F.conv2d_forward(X4, np.zeros((4, 3, 3)), B4),
+        ValueError,
+        "w must be 4-D (F, C, KH, KW). Received: w.shape=(4, 3, 3)",
+        id="conv-w-rank",
+    ),
+    pytest.param(
+        lambda: F.conv2d_forward(X4, np.zeros((4, 2, 3, 3)), B4),
+        ValueError,
+        "w must have C=3 input channels to match x. Received: x.shape=(2, 3, 5, 5), w.shape=(4, 2, 3, 3)",
+        id="conv-channels",
+    ),
+    pytest.param(
+        lambda: F.conv2d_forward(X4, W4, np.zeros(3)),
+        ValueError,
+        "b must have shape (4,). Received: b.shape=(3,)",
+        id="conv-bias",
+    ),
+    pytest.param(
+        lambda: F.conv2d_forward(X4, np.zeros((4, 3, 6, 3)), B4),
+        ValueError,
+        "kernel (6, 3) must fit in the padded input (5, 5). "
+        "Received: x.shape=(2, 3, 5, 5), w.shape=(4, 3, 6, 3), padding=0",
+        id="conv-kernel-too-large",
+    ),
+    pytest.param(
+        lambda: F.conv2d_forward(X4, np.zeros((4, 3, 3, 8)), B4, padding=(1, 1)),
+        ValueError,
+        "kernel (3, 8) must fit in the padded input (7, 7)",
+        id="conv-kernel-too-large-padded",
+    ),
+    pytest.param(
+        lambda: F.conv2d_forward(X4, W4, B4, stride=0),
+        ValueError,
+        "stride must be >= 1. Received: stride=0",
+        id="conv-stride-0",
+    ),
+    pytest.param(
+        lambda: F.conv2d_forward(X4, W4, B4, stride=(1, -2)),
+        ValueError,
+        "stride must be >= 1. Received: stride=(1, -2)",
+        id="conv-stride-negative",
+    ),
+    pytest.param(
+        lambda: F.conv2d_forward(X4, W4, B4, stride=1.5),
+        TypeError,
+        "stride must be an int or a pair of ints. Received: stride=1.5",
+        id="conv-stride-float",
+    ),
+    pytest.param(
+        lambda: F.conv2d_forward(X4, W4, B4, stride=True),
+        TypeError,
+        "Received: stride=True",
+        id="conv-stride-bool",
+    ),
+    pytest.param(
+        lambda: F.conv2d_forward(X4, W4, B4, padding=-1),
+        ValueError,
+        "padding must be >= 0. Received: padding=-1",
+        id="conv-padding-negative",
+    ),
+    pytest.param(
+        lambda: F.conv2d_forward(X4, W4, B4, padding=(0, 1, 2)),
+        ValueError,
+        "padding must be an int or a pair (h, w). Received: padding=(0, 1, 2)",
+        id="conv-padding-triple",
+    ),
+    pytest.param(
+        lambda: F.conv2d_forward(X4, W4, B4, padding="1"),
+        TypeError,
+        "Received: padding='1'",
+        id="conv-padding-str",
+    ),
+    # pooling
+    pytest.param(
+        lambda: F.maxpool2d_forward(np.zeros((5, 5))),
+        ValueError,
+        "maxpool2d_forward: x must be 4-D (N, C, H, W). Received: x.shape=(5, 5)",
+        id="maxpool-x-rank",
+    ),
+    pytest.param(
+        lambda: F.avgpool2d_forward(np.zeros((1, 5, 5))),
+        ValueError,
+        "avgpool2d_forward: x must be 4-D (N, C, H, W). Received: x.shape=(1, 5, 5)",
+        id="avgpool-x-rank",
+    ),
+    pytest.param(
+        lambda: F.maxpool2d_forward(X4, 0),
+        ValueError,
+        "pool_size must be >= 1. Received: pool_size=0",
+        id="maxpool-size-0",
+    ),
+    pytest.param(
+        lambda: F.avgpool2d_forward(X4, (2, 6)),
+        ValueError,
+        "pool window (2, 6) must fit in the input (5, 5). Received: x.shape=(2, 3, 5, 5), pool_size=(2, 6)",
+        id="avgpool-window-too-large",
+    ),
+    pytest.param(
+        lambda: F.maxpool2d_forward(X4, 2, 0),
+        ValueError,
+        "stride must be >= 1. Received: stride=0",
+        id="maxpool-stride-0",
+    ),
+    pytest.param(
+        lambda: F.avgpool2d_forward(X4, 2, 0.5), TypeError, "Received: stride=0.5", id="avgpool-stride-float"
+    ),
+    # batchnorm
+    pytest.param(
+        lambda: _bn(np.zeros((2, 3, 4))),
+        ValueError,
+        "x must be 2-D or 4-D (N, C) or (N, C, H, W). Received: x.shape=(2, 3, 4)",
+        id="bn-x-rank",
+    ),
+    pytest.param(
+        lambda: _bn(gamma=np.ones(2)),
+        ValueError,
+        "gamma must have shape (3,). Received: gamma.shape=(2,)",
+        id="bn-gamma",
+    ),
+    pytest.param(
+        lambda: _bn(beta=np.ones((3, 1))),
+        ValueError,
+        "beta must have shape (3,). Received: beta.shape=(3, 1)",
+        id="bn-beta",
+    ),
+    pytest.param(
+        lambda: _bn(running_mean=np.zeros(4), running_var=np.ones(3)),
+        ValueError,
+        "running_mean must have shape (3,). Received: running_mean.shape=(4,)",
+        id="bn-running-mean-shape",
+    ),
+    pytest.param(
+        lambda: _bn(running_mean=[0.0, 0, 0], running_var=np.ones(3)),
+        TypeError,
+        "running_mean must be a float ndarray updated in place. Received: type list",
+        id="bn-running-mean-list",
+    ),
+    pytest.param(
+        lambda: _bn(running_mean=np.zeros(3), running_var=np.ones(3, dtype=int)),
+        TypeError,
+        "running_var must be a float ndarray updated in place. Received: running_var.dtype=int64",
+        id="bn-running-var-int",
+    ),
+    pytest.param(
+        lambda: _bn(running_mean=np.zeros(3)),
+        TypeError,
+        "running_var must be a float ndarray updated in place. Received: type NoneType",
+        id="bn-running-var-missing",
+    ),
+    pytest.param(
+        lambda: _bn(momentum=1.5),
+        ValueError,
+        "momentum must be a float in [0, 1]. Received: momentum=1.5",
+        id="bn-momentum",
+    ),
+    pytest.param(
+        lambda: _bn(eps=0), ValueError, "eps must be a positive float. Received: eps=0", id="bn-eps-0"
+    ),
+    pytest.param(
+        lambda: _bn(eps=-1e-5),
+        ValueError,
+        "eps must be a positive float. Received: eps=-1e-05",
+        id="bn-eps-negative",
+    ),
+    pytest.param(
+        lambda: _bn(np.ones((1, 3))),
+        ValueError,
+        "training needs more than 1 value per channel to compute a variance. Received: x.shape=(1, 3)",
+        id="bn-one-value-2d",
+    ),
+    pytest.param(
+        lambda: _bn(np.ones((1, 3, 1, 1))),
+        ValueError,
+        "more than 1 value per channel to compute a variance. Received: x.shape=(1, 3, 1, 1)",
+        id="bn-one-value-4d",
+    ),
+    pytest.param(
+        lambda: _bn(np.ones((1, 3)), training=False),
+        ValueError,
+        "more than 1 value per channel to compute a variance. Received: x.shape=(1, 3)",
+        id="bn-one-value-eval-untracked",
+    ),
+    # affine
+    pytest.param(
+        lambda: F.affine_forward(np.float64(1.0), np.ones((1, 2)), np.ones(2)),
+        ValueError,
+        "x must have a batch axis (N, d1, ..., dk). Received: x.shape=()",
+        id="affine-x-scalar",
+    ),
+    pytest.param(
+        lambda: F.affine_forward(np.ones((2, 3, 4)), np.ones(12), np.ones(1)),
+        ValueError,
+        "w must be 2-D (D, M). Received: w.shape=(12,)",
+        id="affine-w-rank",
+    ),
+    pytest.param(
+        lambda: F.affine_forward(np.ones((2, 3, 4)), np.ones((10, 3)), np.ones(3)),
+        ValueError,
+        "w must have D=12 rows, the size of one flattened sample of x with shape (2, 3, 4). "
+        "Received: w.shape=(10, 3)",
+        id="affine-w-rows",
+    ),
+    pytest.param(
+        lambda: F.affine_forward(np.ones((2, 4)), np.ones((4, 3)), np.ones(4)),
+        ValueError,
+        "b must have shape (3,). Received: b.shape=(4,)",
+        id="affine-b",
+    ),
+    # dropout
+    pytest.param(
+        lambda: F.dropout_forward(X4, -0.1, True),
+        ValueError,
+        "p must be a float in [0, 1]. Received: p=-0.1",
+        id="dropout-p-negative",
+    ),
+    pytest.param(
+        lambda: F.dropout_forward(X4, 1.5, True),
+        ValueError,
+        "p must be a float in [0, 1]. Received: p=1.5",
+        id="dropout-p-above-1",
+    ),
+    pytest.param(
+        lambda: F.dropout_forward(X4, "0.5", True), ValueError, "Received: p='0.5'", id="dropout-p-str"
+    ),
+    # losses
+    pytest.param(
+        lambda: F.softmax_cross_entropy(np.zeros((3, 4)), [0, 4, 1]),
+        ValueError,
+        "y must hold labels in [0, 4). Received: y[1]=4",
+        id="ce-label-too-large",
+    ),
+    pytest.param(
+        lambda: F.softmax_cross_entropy(np.zeros((3, 4)), [0, 1, -1]),
+        ValueError,
+        "y must hold labels in [0, 4). Received: y[2]=-1",
+        id="ce-label-negative",
+    ),
+    pytest.param(
+        lambda: F.softmax_cross_entropy(np.zeros((2, 4)), np.array([0.0, 1.0])),
+        TypeError,
+        "y must hold integer class labels. Received: y.dtype=float64",
+        id="ce-label-float",
+    ),
+    pytest.param(
+        lambda: F.softmax_cross_entropy(np.zeros((2, 4)), np.array([True, False])),
+        TypeError,
+        "y must hold integer class labels. Received: y.dtype=bool",
+        id="ce-label-bool",
+    ),
+    pytest.param(
+        lambda: F.softmax_cross_entropy(np.zeros((2, 4)), np.zeros((2, 1), dtype=int)),
+        ValueError,
+        "y must have shape (2,), one label per row. Received: y.shape=(2, 1)",
+        id="ce-label-shape",
+    ),
+    pytest.param(
+        lambda: F.softmax_cross_entropy(np.zeros(4), [0]),
+        ValueError,
+        "logits must be 2-D (N, K). Received: logits.shape=(4,)",
+        id="ce-logits-rank",
+    ),
+    pytest.param(
+        lambda: F.softmax_cross_entropy(np.zeros((0, 4)), []),
+        ValueError,
+        "logits must hold at least one row. Received: logits.shape=(0, 4)",
+        id="ce-empty",
+    ),
+    pytest.param(
+        lambda: F.mse_loss(np.zeros((2, 3)), np.zeros((3, 2))),
+        ValueError,
+        "target must have shape (2, 3). Received: target.shape=(3, 2)",
+        id="mse-target-shape",
+    ),
+    pytest.param(
+        lambda: F.mse_loss(np.zeros((0, 3)), np.zeros((0, 3))),
+        ValueError,
+        "pred must hold at least one element. Received: pred.shape=(0, 3)",
+        id="mse-empty",
+    ),
+]
+
+
+@pytest.mark.parametrize("call, error, message", BAD_ARGUMENTS)
+def test_bad_arguments_raise_with_a_precise_message(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call()
+
+
+# every op, called with its primary input replaced by `x`; the name the message must use for it
+OPS = {
+    "relu": (lambda x: F.relu_forward(x), "x"),
+    "leaky_relu": (lambda x: F.leaky_relu_forward(x), "x"),
+    "sigmoid": (lambda x: F.sigmoid_forward(x), "x"),
+    "tanh": (lambda x: F.tanh_forward(x), "x"),
+    "affine": (lambda x: F.affine_forward(x, np.ones((3, 2)), np.ones(2)), "x"),
+    "affine_w": (lambda x: F.affine_forward(np.ones((3, 3)), x, np.ones(3)), "w"),
+    "conv2d": (lambda x: F.conv2d_forward(x.reshape(1, 1, 3, 3), np.ones((2, 1, 2, 2)), np.ones(2)), "x"),
+    "conv2d_w": (lambda x: F.conv2d_forward(np.ones((1, 1, 4, 4)), x.reshape(1, 1, 3, 3), np.ones(1)), "w"),
+    "maxpool2d": (lambda x: F.maxpool2d_forward(x.reshape(1, 1, 3, 3)), "x"),
+    "avgpool2d": (lambda x: F.avgpool2d_forward(x.reshape(1, 1, 3, 3)), "x"),
+    "batchnorm": (lambda x: F.batchnorm_forward(x, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3)), "x"),
+    "batchnorm_gamma": (
+        lambda x: F.batchnorm_forward(np.ones((3, 3)), x[0], np.zeros(3), None, None),
+        "gamma",
+    ),
+    "dropout": (lambda x: F.dropout_forward(x, 0.5, True, 0), "x"),
+    "cross_entropy": (lambda x: F.softmax_cross_entropy(x, [0, 1, 2]), "logits"),
+    "mse": (lambda x: F.mse_loss(x, np.ones((3, 3))), "pred"),
+    "mse_target": (lambda x: F.mse_loss(np.ones((3, 3)), x), "target"),
+}
+GOOD = np.array([[0.5, -1.0, 2.0], [1.0, 3.0, -2.0], [0.0, 1.5, -0.5]])
+BAD_DTYPES = {
+    "complex": GOOD.astype(np.complex128),
+    "object": GOOD.astype(object),
+    "string": GOOD.astype(str),
+    "float16": GOOD.astype(np.float16),
+}
+
+
+@pytest.mark.parametrize("op", OPS.values(), ids=OPS.keys())
+@pytest.mark.parametrize("bad", BAD_DTYPES.values(), ids=BAD_DTYPES.keys())
+def test_non_real_dtypes_raise_type_error(op, bad):
+    call, name = op
+    with pytest.raises(
+        TypeError,
+        match=re.escape(f"{name} must be a real array")
+        + ".*"
+        + re.escape(f"Received: {name}.dtype={bad.dtype}"),
+    ):
+        call(bad)
+
+
+@pytest.mark.parametrize("op", OPS.values(), ids=OPS.keys())
+@pytest.mark.parametrize("int_dtype", [np.int64, np.int32, np.uint8, np.bool_])
+def test_integer_and_bool_inputs_become_float64(op, int_dtype):
+    call, _ = op
+    values = np.abs(GOOD) if int_dtype in (np.uint8, np.bool_) else GOOD
+    ints = values.astype(int_dtype)
+    out, other = call(ints)  # (out, cache) of an op, (loss, gradient) of a loss
+    expected, expected_other = call(ints.astype(np.float64))
+    if isinstance(expected, float):
+        assert isinstance(out, float)
+    else:
+        assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, expected)
+    if isinstance(other, np.ndarray):
+        assert other.dtype == np.float64
+        np.testing.assert_array_equal(other, expected_other)
+
+
+def _forward_backward_pairs():
+    rng = np.random.default_rng(0)
+    x4 = rng.standard_normal((2, 3, 6, 6))
+    return {
+        "relu": (F.relu_forward(x4), F.relu_backward),
+        "leaky_relu": (F.leaky_relu_forward(x4), F.leaky_relu_backward),
+        "sigmoid": (F.sigmoid_forward(x4), F.sigmoid_backward),
+        "tanh": (F.tanh_forward(x4), F.tanh_backward),
+        "affine": (F.affine_forward(x4, np.ones((108, 5)), np.ones(5)), F.affine_backward),
+        "conv2d": (F.conv2d_forward(x4, np.ones((4, 3, 3, 3)), np.ones(4), 2, 1), F.conv2d_backward),
+        "maxpool2d": (F.maxpool2d_forward(x4, 3, 2), F.maxpool2d_backward),
+        "avgpool2d": (F.avgpool2d_forward(x4, 3, 2), F.avgpool2d_backward),
+        "batchnorm": (F.batchnorm_forward(x4, np.ones(3), np.zeros(3), None, None), F.batchnorm_backward),
+        "dropout": (F.dropout_forward(x4, 0.5, True, 0), F.dropout_backward),
+        "dropout_eval": (F.dropout_forward(x4, 0.5, False), F.dropout_backward),
+    }
+
+
+PAIRS = _forward_backward_pairs()
+
+
+@pytest.mark.parametrize("pair", PAIRS.values(), ids=PAIRS.keys())
+@pytest.mark.parametrize(
+    "change",
+    [lambda s: s[:-1], lambda s: s[:-1] + (s[-1] + 1,), lambda s: s[::-1]],
+    ids=["rank", "size", "reversed"],
+)
+def test_backward_rejects_a_dout_of_the_wrong_shape(pair, change):
+    (out, cache), backward = pair
+    bad_shape = change(out.shape)
+    assert bad_shape != out.shape
+    message = f"dout must have shape {out.shape}. Received: dout.shape={bad_shape}"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        backward(np.zeros(bad_shape), cache)
+
+
+@pytest.mark.parametrize("pair", PAIRS.values(), ids=PAIRS.keys())
+def test_backward_rejects_a_complex_dout(pair):
+    (out, cache), backward = pair
+    with pytest.raises(TypeError, match=re.escape("Received: dout.dtype=complex128")):
+        backward(np.zeros(out.shape, dtype=complex), cache)
+
+
+def test_batchnorm_eval_with_running_stats_accepts_one_value_per_channel():
+    out, _ = F.batchnorm_forward(np.ones((1, 3)), C3, np.zeros(3), np.zeros(3), np.ones(3), training=False)
+    np.testing.assert_allclose(out, 1 / np.sqrt(1 + 1e-5) * np.ones((1, 3)))
