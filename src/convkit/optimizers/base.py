@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
 import numpy as np
+
+from ._arguments import non_negative_float
 
 
 class Optimizer(ABC):
@@ -25,14 +26,20 @@ class Optimizer(ABC):
     decoupled_weight_decay = False
 
     def __init__(self, lr: float, weight_decay: float = 0.0):
-        cls = type(self).__name__
-        for arg, value in (("lr", lr), ("weight_decay", weight_decay)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-                raise ValueError(f"{cls}: {arg} must be a non-negative float. Received: {arg}={value!r}")
-        self.lr = float(lr)
-        self.weight_decay = float(weight_decay)
+        self.lr = lr
+        self.weight_decay = non_negative_float(weight_decay, "weight_decay", type(self).__name__)
         self.iterations = 0
         self.slots: dict[str, dict[str, np.ndarray]] = {}
+
+    @property
+    def lr(self) -> float:
+        """The learning rate; callbacks (schedules) may set it between steps."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        # Kept a Python float, so that ``lr * grad`` stays in the parameter's dtype (float32 stays float32).
+        self._lr = non_negative_float(value, "lr", type(self).__name__)
 
     # -- to implement -------------------------------------------------------------------------------------
     def build_slots(self, param: np.ndarray) -> dict[str, np.ndarray]:
@@ -63,11 +70,14 @@ class Optimizer(ABC):
         return {"lr": self.lr, "weight_decay": self.weight_decay}
 
     def get_state(self) -> dict[str, np.ndarray]:
-        """The step counter and every slot, flat: ``{"iterations": ..., "<key>/<slot>": array}``."""
+        """The step counter and a copy of every slot, flat: ``{"iterations": ..., "<key>/<slot>": array}``.
+
+        Copies, so the snapshot does not change as training goes on (slots are updated in place).
+        """
         state = {"iterations": np.array(self.iterations, dtype=np.int64)}
         for key, slots in self.slots.items():
             for slot, value in slots.items():
-                state[f"{key}/{slot}"] = value
+                state[f"{key}/{slot}"] = value.copy()
         return state
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:

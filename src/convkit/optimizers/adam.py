@@ -1,0 +1,80 @@
+"""Adam (and its AMSGrad variant), as ``torch.optim.Adam``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._arguments import betas_pair, flag, non_negative_float
+from .base import Optimizer
+
+
+class Adam(Optimizer):
+    r"""Adam: a step along bias-corrected running averages of the gradient and its square.
+
+    The same update as ``torch.optim.Adam`` (Kingma & Ba, 2014). With ``g_t`` the gradient at step ``t``
+    (plus ``weight_decay * theta`` when ``weight_decay > 0``) and ``(beta1, beta2) = betas``::
+
+        m_t = beta1 * m_{t-1} + (1 - beta1) * g_t
+        v_t = beta2 * v_{t-1} + (1 - beta2) * g_t^2
+        if amsgrad:
+            v_t' = max(v_{t-1}', v_t)
+        else:
+            v_t' = v_t
+        m_hat = m_t / (1 - beta1^t)
+        theta_t = theta_{t-1} - lr * m_hat / (sqrt(v_t' / (1 - beta2^t)) + eps)
+
+    with ``m_0 = v_0 = v_0' = 0``. (As torch computes it: ``sqrt(v_t') / sqrt(1 - beta2^t) + eps``.)
+
+    Args:
+        lr: learning rate.
+        betas: decay rates ``(beta1, beta2)`` of the first and second moment averages, each in [0, 1).
+        eps: added to the denominator for numerical stability.
+        weight_decay: L2 penalty coefficient, added to the gradient (``AdamW`` decouples it instead).
+        amsgrad: use the running maximum ``v'`` of the second moment (Reddi et al., 2018).
+
+    Slots: ``exp_avg`` (``m``), ``exp_avg_sq`` (``v``), ``max_exp_avg_sq`` (``v'``) when amsgrad.
+    """
+
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+    ):
+        super().__init__(lr, weight_decay)
+        cls = type(self).__name__
+        self.betas = betas_pair(betas, cls)
+        self.eps = non_negative_float(eps, "eps", cls)
+        self.amsgrad = flag(amsgrad, "amsgrad", cls)
+
+    def build_slots(self, param: np.ndarray) -> dict[str, np.ndarray]:
+        slots = {"exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
+        if self.amsgrad:
+            slots["max_exp_avg_sq"] = np.zeros_like(param)
+        return slots
+
+    def update_step(self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray]) -> None:
+        beta1, beta2 = self.betas
+        exp_avg, exp_avg_sq = slots["exp_avg"], slots["exp_avg_sq"]
+        exp_avg += (1 - beta1) * (grad - exp_avg)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
+        if self.amsgrad:
+            second_moment = np.maximum(slots["max_exp_avg_sq"], exp_avg_sq, out=slots["max_exp_avg_sq"])
+        else:
+            second_moment = exp_avg_sq
+        step_size = self.lr / (1 - beta1**self.iterations)
+        denom = np.sqrt(second_moment) / (1 - beta2**self.iterations) ** 0.5
+        denom += self.eps
+        param -= step_size * exp_avg / denom
+
+    def get_config(self) -> dict:
+        return {
+            "lr": self.lr,
+            "betas": self.betas,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "amsgrad": self.amsgrad,
+        }
