@@ -39,7 +39,9 @@ class Layer(ABC):
         if input_shape is not None:
             input_shape = tuple(int(d) for d in input_shape)
             if any(d < 1 for d in input_shape):
-                raise ValueError(f"{cls}: input_shape must hold positive sizes. Received: input_shape={input_shape}")
+                raise ValueError(
+                    f"{cls}: input_shape must hold positive sizes. Received: input_shape={input_shape}"
+                )
         self.name = name or f"{_snake_case(cls)}_{next(_name_counter)}"
         self.dtype = dtype
         self.input_shape: tuple[int, ...] | None = input_shape
@@ -68,13 +70,14 @@ class Layer(ABC):
         self.built = True
 
     def forward(self, x, training: bool = False) -> np.ndarray:
-        """Output for a batch ``x`` of shape (N, *input_shape); builds the layer on first use."""
+        """Output for a batch ``x`` of shape (N, *input_shape); builds the layer on first use (from the
+        declared ``input_shape`` if any, else from ``x``)."""
         x = np.asarray(x)
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
         if not self.built:
-            self.build(x.shape[1:])
-        elif x.shape[1:] != self.input_shape:
+            self.build(x.shape[1:] if self.input_shape is None else self.input_shape)
+        if x.shape[1:] != self.input_shape:
             raise ValueError(
                 f"{self.name}: expected input of shape (N, {', '.join(map(str, self.input_shape))}). "
                 f"Received: x.shape={x.shape}"

@@ -1,0 +1,36 @@
+"""Keras-like layers, each built lazily from its input shape, with ``forward``/``backward``,
+``params``/``grads`` and ``get_config``; ``serialize``/``deserialize`` turn a layer into a JSON-ready dict
+and back."""
+
+from .activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .base import Layer
+from .conv import Conv2D
+from .dense import Dense
+from .dropout import Dropout
+from .normalization import BatchNorm
+from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
+from .registry import deserialize, get, register, serialize
+from .reshaping import Flatten
+from .residual import Residual
+
+__all__ = [
+    "AvgPool2D",
+    "BatchNorm",
+    "Conv2D",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "GlobalAvgPool2D",
+    "Layer",
+    "LeakyReLU",
+    "MaxPool2D",
+    "ReLU",
+    "Residual",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "deserialize",
+    "get",
+    "register",
+    "serialize",
+]

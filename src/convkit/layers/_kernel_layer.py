@@ -1,0 +1,121 @@
+"""What Dense and Conv2D share: a kernel and an optional bias, their initialization, seed and L2 penalty."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+from .. import initializers
+from ..regularizers import L2
+from ._arguments import optional_seed, positive_float
+from .base import Layer
+
+
+class KernelLayer(Layer):
+    """A layer with ``params = {"weight": kernel, "bias": (out,)}`` (no ``"bias"`` when ``use_bias=False``).
+
+    Arguments:
+    - use_bias: add a bias, initialized to zeros
+    - kernel_initializer: ``"he_normal"`` (default, for ReLU networks), ``"glorot_uniform"``, ``"zeros"``
+      or a callable(shape, rng, dtype) -> array
+    - weight_scale: if given, the kernel is N(0, weight_scale^2) (CS231n), overriding the initializer
+    - kernel_regularizer: None, a float l2 or ``convkit.regularizers.L2(l2)``: adds l2 * sum(weight**2) to
+      ``regularization_loss()`` and 2 * l2 * weight to ``grads["weight"]``
+    - seed: the build draws the kernel from ``np.random.default_rng(seed)``; ``self.seed`` may be set
+      before the build (Sequential does, to make a model deterministic)
+    """
+
+    def __init__(
+        self,
+        *,
+        use_bias: bool = True,
+        kernel_initializer: str | initializers.Initializer = "he_normal",
+        weight_scale: float | None = None,
+        kernel_regularizer: float | L2 | None = None,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        cls = type(self).__name__
+        if not isinstance(use_bias, (bool, np.bool_)):
+            raise ValueError(f"{cls}: use_bias must be a bool. Received: use_bias={use_bias!r}")
+        named = isinstance(kernel_initializer, str) and kernel_initializer in initializers.BY_NAME
+        if not (named or callable(kernel_initializer)):
+            raise ValueError(
+                f"{cls}: kernel_initializer must be one of {sorted(initializers.BY_NAME)} or a "
+                f"callable(shape, rng, dtype). Received: kernel_initializer={kernel_initializer!r}"
+            )
+        if kernel_regularizer is None or isinstance(kernel_regularizer, L2):
+            regularizer = kernel_regularizer
+        elif isinstance(kernel_regularizer, numbers.Real) and not isinstance(kernel_regularizer, bool):
+            try:
+                regularizer = L2(kernel_regularizer)
+            except ValueError:
+                raise ValueError(
+                    f"{cls}: kernel_regularizer must be a non-negative L2 factor. "
+                    f"Received: kernel_regularizer={kernel_regularizer!r}"
+                ) from None
+        else:
+            raise ValueError(
+                f"{cls}: kernel_regularizer must be None, a float (the L2 factor) or a "
+                "convkit.regularizers.L2. "
+                f"Received: kernel_regularizer={kernel_regularizer!r}"
+            )
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = kernel_initializer
+        self.weight_scale = (
+            None if weight_scale is None else positive_float(weight_scale, "weight_scale", cls)
+        )
+        self.kernel_regularizer = regularizer
+        self.seed = optional_seed(seed, "seed", cls)
+
+    def build_weights(self, kernel_shape: Sequence[int]) -> None:
+        """Create ``params["weight"]`` of ``kernel_shape`` and ``params["bias"]`` (kernel_shape[-1] for a
+        Dense kernel (in, out), kernel_shape[0] for a Conv2D kernel (out, in, KH, KW))."""
+        kernel_shape = tuple(kernel_shape)
+        rng = np.random.default_rng(self.seed)
+        if self.weight_scale is not None:
+            weight = self.weight_scale * rng.standard_normal(kernel_shape)
+        else:
+            weight = initializers.get(self.kernel_initializer)(kernel_shape, rng, self.dtype)
+        weight = np.ascontiguousarray(weight, dtype=self.dtype)
+        if weight.shape != kernel_shape:
+            raise ValueError(
+                f"{self.name}: kernel_initializer returned shape {weight.shape}, expected {kernel_shape}"
+            )
+        out_size = kernel_shape[-1] if len(kernel_shape) == 2 else kernel_shape[0]
+        self.params = {"weight": weight}
+        if self.use_bias:
+            self.params["bias"] = np.zeros(out_size, dtype=self.dtype)
+        self.zero_bias = np.zeros(out_size, dtype=self.dtype)  # what the functional ops get without a bias
+
+    @property
+    def bias(self) -> np.ndarray:
+        """The bias, or zeros when ``use_bias=False`` (the functional ops always take one)."""
+        return self.params["bias"] if self.use_bias else self.zero_bias
+
+    def store_grads(self, dweight: np.ndarray, dbias: np.ndarray) -> None:
+        """``grads`` from the op's gradients, plus the regularizer's gradient on the kernel."""
+        if self.kernel_regularizer is not None:
+            dweight = dweight + self.kernel_regularizer.gradient(self.params["weight"])
+        self.grads["weight"] = dweight
+        if self.use_bias:
+            self.grads["bias"] = dbias
+
+    def regularization_loss(self) -> float:
+        if self.kernel_regularizer is None or not self.built:
+            return 0.0
+        return self.kernel_regularizer(self.params["weight"])
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            use_bias=self.use_bias,
+            kernel_initializer=self.kernel_initializer,
+            weight_scale=self.weight_scale,
+            kernel_regularizer=None if self.kernel_regularizer is None else self.kernel_regularizer.l2,
+            seed=self.seed,
+        )
+        return config

@@ -1,0 +1,99 @@
+"""Activation layers: ReLU, LeakyReLU, Sigmoid, Tanh (elementwise) and Softmax (over the last axis)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..functional import (
+    leaky_relu_backward,
+    leaky_relu_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    tanh_backward,
+    tanh_forward,
+)
+from ._arguments import non_negative_float
+from .base import Layer
+from .registry import register
+
+
+@register
+class ReLU(Layer):
+    """max(x, 0), elementwise; any input shape."""
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        out, self._cache = relu_forward(x)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return relu_backward(dout, self._cache)
+
+
+@register
+class LeakyReLU(Layer):
+    """x where x > 0, else negative_slope * x, elementwise (torch.nn.LeakyReLU); any input shape."""
+
+    def __init__(self, negative_slope: float = 0.01, **kwargs):
+        super().__init__(**kwargs)
+        self.negative_slope = non_negative_float(negative_slope, "negative_slope", "LeakyReLU")
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        out, self._cache = leaky_relu_forward(x, self.negative_slope)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return leaky_relu_backward(dout, self._cache)
+
+    def get_config(self) -> dict:
+        return {"negative_slope": self.negative_slope, **super().get_config()}
+
+
+@register
+class Sigmoid(Layer):
+    """1 / (1 + exp(-x)), elementwise; any input shape."""
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        out, self._cache = sigmoid_forward(x)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return sigmoid_backward(dout, self._cache)
+
+
+@register
+class Tanh(Layer):
+    """tanh(x), elementwise; any input shape."""
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        out, self._cache = tanh_forward(x)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return tanh_backward(dout, self._cache)
+
+
+@register
+class Softmax(Layer):
+    """exp(x) / sum(exp(x)) over the last axis (torch.nn.Softmax(dim=-1)); stable for any magnitude.
+
+    For training a classifier prefer logits with ``softmax_cross_entropy``; this layer is for outputs
+    that must be probabilities.
+    """
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        shifted = x - x.max(axis=-1, keepdims=True)  # (N, ..., K), the max of each row is 0
+        exp = np.exp(shifted)
+        self._out = exp / exp.sum(axis=-1, keepdims=True)
+        return self._out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """The Jacobian-vector product dx = y * (dout - sum(dout * y over the last axis))."""
+        y = self._out
+        dout = np.asarray(dout, dtype=self.dtype)
+        if dout.shape != y.shape:
+            raise ValueError(
+                f"{self.name}: dout must have shape {y.shape}. Received: dout.shape={dout.shape}"
+            )
+        return y * (dout - np.sum(dout * y, axis=-1, keepdims=True))  # (N, ..., K)

@@ -1,0 +1,103 @@
+"""Conv2D: 2-D convolution (cross-correlation, as torch.nn.Conv2d) over (C, H, W) inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Union
+
+import numpy as np
+
+from ..functional import conv2d_backward, conv2d_forward, conv_output_size
+from ._arguments import input_ndim, int_pair, positive_int
+from ._kernel_layer import KernelLayer
+from .registry import register
+
+IntOrPair = Union[int, Sequence[int]]
+
+
+@register
+class Conv2D(KernelLayer):
+    """2-D convolution: (N, C, H, W) -> (N, filters, OH, OW), OH = (H + 2*ph - KH) // sh + 1, OW likewise.
+
+    Arguments:
+    - filters: number of output channels
+    - kernel_size: int or (KH, KW)
+    - stride: int or (sh, sw)
+    - padding: int or (ph, pw) zeros on both sides, ``"valid"`` (0) or ``"same"`` (output size = input
+      size; needs stride 1 and odd kernel sizes, padding (K - 1) // 2)
+
+    ``params["weight"]`` is (filters, C, KH, KW) (OIHW, as torch), ``params["bias"]`` is (filters,).
+    See ``KernelLayer`` for ``use_bias``, ``kernel_initializer``, ``weight_scale``, ``kernel_regularizer``
+    and ``seed``.
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: IntOrPair,
+        stride: IntOrPair = 1,
+        padding: IntOrPair | str = 0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.filters = positive_int(filters, "filters", "Conv2D")
+        self.kernel_size = int_pair(kernel_size, "kernel_size", "Conv2D", minimum=1)
+        self.stride = int_pair(stride, "stride", "Conv2D", minimum=1)
+        if isinstance(padding, str):
+            self._padding_keyword = padding.lower()
+            if self._padding_keyword == "valid":
+                self.padding = (0, 0)
+            elif self._padding_keyword == "same":
+                if self.stride != (1, 1):
+                    raise ValueError(f"Conv2D: padding='same' needs stride 1. Received: stride={stride!r}")
+                if self.kernel_size[0] % 2 == 0 or self.kernel_size[1] % 2 == 0:
+                    raise ValueError(
+                        "Conv2D: padding='same' needs an odd kernel_size with convkit's symmetric padding. "
+                        f"Received: kernel_size={kernel_size!r}"
+                    )
+                self.padding = ((self.kernel_size[0] - 1) // 2, (self.kernel_size[1] - 1) // 2)
+            else:
+                raise ValueError(
+                    "Conv2D: padding must be an int, a pair, 'valid' or 'same'. "
+                    f"Received: padding={padding!r}"
+                )
+        else:
+            self._padding_keyword = None
+            self.padding = int_pair(padding, "padding", "Conv2D", minimum=0)
+
+    def build(self, input_shape: Sequence[int]) -> None:
+        input_shape = tuple(input_shape)
+        self.compute_output_shape(input_shape)
+        self.build_weights((self.filters, input_shape[0], *self.kernel_size))  # (F, C, KH, KW)
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        input_ndim(input_shape, (3,), "C, H, W", "Conv2D")
+        _, H, W = input_shape
+        (KH, KW), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        if KH > H + 2 * ph or KW > W + 2 * pw:
+            raise ValueError(
+                f"Conv2D: the kernel ({KH}, {KW}) must fit in the padded input ({H + 2 * ph}, {W + 2 * pw}). "
+                f"Received: input_shape={tuple(input_shape)}"
+            )
+        return (self.filters, conv_output_size(H, KH, sh, ph), conv_output_size(W, KW, sw, pw))
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        out, self._cache = conv2d_forward(
+            x, self.params["weight"], self.bias, stride=self.stride, padding=self.padding
+        )  # (N, F, OH, OW)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx, dweight, dbias = conv2d_backward(dout, self._cache)
+        self.store_grads(dweight, dbias)
+        return dx
+
+    def get_config(self) -> dict:
+        return {
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "stride": list(self.stride),
+            "padding": self._padding_keyword or list(self.padding),
+            **super().get_config(),
+        }

@@ -1,0 +1,49 @@
+"""Dense: the fully connected layer, out = x @ weight + bias."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..functional import affine_backward, affine_forward
+from ._arguments import input_ndim, positive_int
+from ._kernel_layer import KernelLayer
+from .registry import register
+
+
+@register
+class Dense(KernelLayer):
+    """Fully connected layer: (N, in_features) -> (N, units).
+
+    ``params["weight"]`` is (in_features, units), the functional affine layout (torch.nn.Linear's weight is
+    its transpose), ``params["bias"]`` is (units,). Put a ``Flatten()`` before it for image inputs.
+    See ``KernelLayer`` for ``use_bias``, ``kernel_initializer``, ``weight_scale``, ``kernel_regularizer``
+    and ``seed``.
+    """
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = positive_int(units, "units", "Dense")
+
+    def build(self, input_shape: Sequence[int]) -> None:
+        input_shape = tuple(input_shape)
+        self.compute_output_shape(input_shape)
+        self.build_weights((input_shape[0], self.units))
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        input_ndim(input_shape, (1,), "in_features", "Dense", hint="; put a Flatten() before it for images")
+        return (self.units,)
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        out, self._cache = affine_forward(x, self.params["weight"], self.bias)  # (N, units)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx, dweight, dbias = affine_backward(dout, self._cache)
+        self.store_grads(dweight, dbias)
+        return dx
+
+    def get_config(self) -> dict:
+        return {"units": self.units, **super().get_config()}

@@ -1,0 +1,100 @@
+"""Pooling over (C, H, W) inputs: MaxPool2D, AvgPool2D (windows, no padding) and GlobalAvgPool2D."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Union
+
+import numpy as np
+
+from ..functional import (
+    avgpool2d_backward,
+    avgpool2d_forward,
+    conv_output_size,
+    maxpool2d_backward,
+    maxpool2d_forward,
+)
+from ._arguments import input_ndim, int_pair
+from .base import Layer
+from .registry import register
+
+IntOrPair = Union[int, Sequence[int]]
+
+
+class _Pool2D(Layer):
+    """A window of ``pool_size`` moved by ``stride`` (default: pool_size) over H and W; windows that do not
+    fit are dropped: (N, C, H, W) -> (N, C, OH, OW), OH = (H - ph) // sh + 1."""
+
+    def __init__(self, pool_size: IntOrPair = 2, stride: IntOrPair | None = None, **kwargs):
+        super().__init__(**kwargs)
+        cls = type(self).__name__
+        self.pool_size = int_pair(pool_size, "pool_size", cls, minimum=1)
+        self.stride = self.pool_size if stride is None else int_pair(stride, "stride", cls, minimum=1)
+
+    def build(self, input_shape: Sequence[int]) -> None:
+        self.compute_output_shape(tuple(input_shape))
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        cls = type(self).__name__
+        input_ndim(input_shape, (3,), "C, H, W", cls)
+        C, H, W = input_shape
+        (ph, pw), (sh, sw) = self.pool_size, self.stride
+        if ph > H or pw > W:
+            raise ValueError(
+                f"{cls}: the pool window ({ph}, {pw}) must fit in the input ({H}, {W}). "
+                f"Received: input_shape={tuple(input_shape)}"
+            )
+        return (C, conv_output_size(H, ph, sh, 0), conv_output_size(W, pw, sw, 0))
+
+    def get_config(self) -> dict:
+        return {"pool_size": list(self.pool_size), "stride": list(self.stride), **super().get_config()}
+
+
+@register
+class MaxPool2D(_Pool2D):
+    """Max pooling, as torch.nn.MaxPool2d(pool_size, stride); the gradient goes to each window's maximum."""
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        out, self._cache = maxpool2d_forward(x, self.pool_size, self.stride)  # (N, C, OH, OW)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return maxpool2d_backward(dout, self._cache)
+
+
+@register
+class AvgPool2D(_Pool2D):
+    """Average pooling, as torch.nn.AvgPool2d(pool_size, stride)."""
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        out, self._cache = avgpool2d_forward(x, self.pool_size, self.stride)  # (N, C, OH, OW)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return avgpool2d_backward(dout, self._cache)
+
+
+@register
+class GlobalAvgPool2D(Layer):
+    """Mean over H and W: (N, C, H, W) -> (N, C), as torch.nn.AdaptiveAvgPool2d(1) followed by Flatten."""
+
+    def build(self, input_shape: Sequence[int]) -> None:
+        self.compute_output_shape(tuple(input_shape))
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        input_ndim(input_shape, (3,), "C, H, W", "GlobalAvgPool2D")
+        return (input_shape[0],)
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        self._x_shape = x.shape
+        return x.mean(axis=(2, 3))  # (N, C)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        N, C, H, W = self._x_shape
+        dout = np.asarray(dout, dtype=self.dtype)
+        if dout.shape != (N, C):
+            raise ValueError(f"{self.name}: dout must have shape {(N, C)}. Received: dout.shape={dout.shape}")
+        share = dout / (H * W)  # (N, C): every input pixel's share of its channel mean
+        return np.ascontiguousarray(np.broadcast_to(share[:, :, None, None], self._x_shape))  # (N, C, H, W)

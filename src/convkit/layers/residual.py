@@ -1,0 +1,189 @@
+"""Residual: a skip connection around a list of layers, so that ResNet blocks fit in a Sequential."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Union
+
+import numpy as np
+
+from ._arguments import optional_seed
+from .base import Layer
+from .registry import deserialize, register, serialize
+
+LayerSpec = Union[Layer, dict]
+
+
+def _layer_list(value, name: str) -> list[Layer]:
+    """Layers from a Layer, a ``serialize`` dict, or a list of them."""
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    layers = []
+    for item in items:
+        if isinstance(item, dict):
+            item = deserialize(item)
+        if not isinstance(item, Layer):
+            raise ValueError(
+                f"Residual: {name} must hold Layers or their serialize() dicts. "
+                f"Received: an item of type {type(item).__name__}"
+            )
+        layers.append(item)
+    return layers
+
+
+def _merged(attr: str) -> property:
+    """The sublayers' ``params``/``grads``/``state`` as one dict with keys ``"block.{i}.{key}"`` and
+    ``"shortcut.{i}.{key}"`` holding the sublayers' own arrays; assigning a dict sets the named entries."""
+
+    def get_merged(self) -> dict[str, np.ndarray]:
+        return {
+            f"{group}.{i}.{key}": array
+            for group, i, layer in self._indexed_layers()
+            for key, array in getattr(layer, attr).items()
+        }
+
+    def set_entries(self, value: dict[str, np.ndarray]) -> None:
+        for full_key, array in value.items():
+            parts = full_key.split(".", 2)
+            if len(parts) != 3 or not parts[1].isdigit():
+                raise KeyError(f"{self.name}: {attr} keys look like 'block.0.weight'. Received: {full_key!r}")
+            group, index, key = parts
+            getattr(self._group(group)[int(index)], attr)[key] = array
+
+    doc = f"The sublayers' {attr} keyed 'block.{{i}}.{{key}}' and 'shortcut.{{i}}.{{key}}' (the same arrays)."
+    return property(get_merged, set_entries, doc=doc)
+
+
+@register
+class Residual(Layer):
+    """out = block(x) + shortcut(x): the block's layers applied in sequence, plus the input carried by the
+    shortcut (the identity by default, or e.g. ``[Conv2D(filters, 1, stride=2), BatchNorm()]`` when the
+    block changes the shape). No activation follows the sum: add a ``ReLU()`` after the Residual, as in a
+    ResNet basic block::
+
+        Residual([Conv2D(16, 3, padding="same"), BatchNorm(), ReLU(),
+                  Conv2D(16, 3, padding="same"), BatchNorm()]),
+        ReLU(),
+
+    Arguments:
+    - block_layers: a list of Layers (or their ``serialize`` dicts), at least one
+    - shortcut: None (identity), a Layer or a list of Layers (or their dicts)
+    - seed: if given, the build derives a seed for every sublayer whose ``seed`` is None; like the
+      ``seed`` of Dense or Conv2D it may be set before the build
+
+    The sublayers are built in sequence from the Residual's input shape and take its dtype.
+    ``params``, ``grads`` and ``state`` merge the sublayers' dicts with keys ``"block.{i}.{key}"`` and
+    ``"shortcut.{i}.{key}"`` (the same arrays, so in-place optimizer updates reach the sublayers).
+    """
+
+    params = _merged("params")
+    grads = _merged("grads")
+    state = _merged("state")
+
+    def __init__(
+        self,
+        block_layers: Sequence[LayerSpec],
+        shortcut: LayerSpec | Sequence[LayerSpec] | None = None,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        self.block_layers: list[Layer] = []
+        self.shortcut_layers: list[Layer] = []
+        super().__init__(**kwargs)
+        self.block_layers = _layer_list(block_layers, "block_layers")
+        if not self.block_layers:
+            raise ValueError("Residual: block_layers must hold at least one layer. Received: block_layers=[]")
+        self.shortcut_layers = [] if shortcut is None else _layer_list(shortcut, "shortcut")
+        sublayers = self.block_layers + self.shortcut_layers
+        if len({id(layer) for layer in sublayers}) != len(sublayers):
+            raise ValueError("Residual: a layer object can appear only once in block_layers and shortcut.")
+        self.seed = optional_seed(seed, "seed", "Residual")
+
+    def _group(self, group: str) -> list[Layer]:
+        if group == "block":
+            return self.block_layers
+        if group == "shortcut":
+            return self.shortcut_layers
+        raise KeyError(f"{self.name}: keys start with 'block.' or 'shortcut.'. Received: {group!r}")
+
+    def _indexed_layers(self) -> Iterator[tuple[str, int, Layer]]:
+        for group in ("block", "shortcut"):
+            for i, layer in enumerate(self._group(group)):
+                yield group, i, layer
+
+    def _chain_shape(self, layers: list[Layer], shape: tuple[int, ...], build: bool) -> tuple[int, ...]:
+        """The output shape of ``layers`` applied in sequence to ``shape``; builds them if ``build``."""
+        for layer in layers:
+            if layer.input_shape is not None and layer.input_shape != shape:
+                raise ValueError(
+                    f"Residual: {layer.name} expects input_shape {layer.input_shape} but receives {shape} "
+                    f"in {self.name}"
+                )
+            if build and not layer.built:
+                layer.build(shape)
+            shape = tuple(layer.compute_output_shape(shape))
+        return shape
+
+    def _output_shape(self, input_shape: tuple[int, ...], build: bool) -> tuple[int, ...]:
+        block_shape = self._chain_shape(self.block_layers, input_shape, build)
+        shortcut_shape = self._chain_shape(self.shortcut_layers, input_shape, build)
+        if block_shape != shortcut_shape:
+            raise ValueError(
+                f"Residual: the block's output shape {block_shape} must match the shortcut's "
+                f"{shortcut_shape} to be added (input_shape={input_shape}). Give a shortcut that maps one "
+                "to the other, "
+                "e.g. shortcut=[Conv2D(filters, 1, stride=stride), BatchNorm()]."
+            )
+        return block_shape
+
+    def build(self, input_shape: Sequence[int]) -> None:
+        input_shape = tuple(input_shape)
+        sublayers = [layer for _, _, layer in self._indexed_layers()]
+        seeds = (
+            np.random.SeedSequence(self.seed).generate_state(len(sublayers))
+            if self.seed is not None
+            else None
+        )
+        for i, layer in enumerate(sublayers):
+            if layer.built and layer.dtype != self.dtype:
+                raise ValueError(
+                    f"Residual: {layer.name} is already built with dtype {layer.dtype}, "
+                    f"not {self.name}'s {self.dtype}"
+                )
+            layer.dtype = self.dtype
+            if seeds is not None and hasattr(layer, "seed") and layer.seed is None:
+                layer.seed = int(seeds[i])
+        self._output_shape(input_shape, build=True)
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return self._output_shape(tuple(input_shape), build=False)
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        block_out = x
+        for layer in self.block_layers:
+            block_out = layer.forward(block_out, training)
+        shortcut_out = x
+        for layer in self.shortcut_layers:
+            shortcut_out = layer.forward(shortcut_out, training)
+        return block_out + shortcut_out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dout = np.asarray(dout, dtype=self.dtype)
+        dblock = dout
+        for layer in reversed(self.block_layers):
+            dblock = layer.backward(dblock)
+        dshortcut = dout
+        for layer in reversed(self.shortcut_layers):
+            dshortcut = layer.backward(dshortcut)
+        return dblock + dshortcut
+
+    def regularization_loss(self) -> float:
+        return float(sum(layer.regularization_loss() for _, _, layer in self._indexed_layers()))
+
+    def get_config(self) -> dict:
+        return {
+            "block_layers": [serialize(layer) for layer in self.block_layers],
+            "shortcut": [serialize(layer) for layer in self.shortcut_layers] or None,
+            "seed": self.seed,
+            **super().get_config(),
+        }

@@ -1,0 +1,138 @@
+"""to_torch / from_torch: identical weights and running statistics, so outputs and gradients match."""
+
+import numpy as np
+import pytest
+import torch
+
+import convkit as ck
+from convkit import layers
+from convkit.interop import from_torch, to_torch
+
+
+def convnet(dtype="float64"):
+    return ck.Sequential(
+        [
+            layers.Conv2D(4, (3, 2), stride=(1, 2), padding=(1, 0), input_shape=(2, 9, 8), dtype=dtype),
+            layers.BatchNorm(momentum=0.2, eps=1e-3, dtype=dtype),
+            layers.LeakyReLU(0.1, dtype=dtype),
+            layers.Residual(
+                [layers.Conv2D(4, 3, padding="same", dtype=dtype), layers.ReLU(dtype=dtype)], dtype=dtype
+            ),
+            layers.Residual(
+                [layers.Conv2D(6, 3, stride=2, padding=1, dtype=dtype), layers.Tanh(dtype=dtype)],
+                shortcut=[layers.Conv2D(6, 1, stride=2, dtype=dtype), layers.BatchNorm(dtype=dtype)],
+                dtype=dtype,
+            ),
+            layers.MaxPool2D(2, stride=1, dtype=dtype),
+            layers.AvgPool2D((2, 1), dtype=dtype),
+            layers.GlobalAvgPool2D(dtype=dtype),
+            layers.Dense(7, dtype=dtype),
+            layers.BatchNorm(dtype=dtype),
+            layers.Sigmoid(dtype=dtype),
+            layers.Dropout(0.3, dtype=dtype),
+            layers.Dense(5, use_bias=False, dtype=dtype),
+            layers.Softmax(dtype=dtype),
+        ]
+    )
+
+
+def mlp_with_flatten(dtype="float32"):
+    return ck.Sequential(
+        [
+            layers.Conv2D(3, 3, input_shape=(1, 6, 6), dtype=dtype),
+            layers.ReLU(dtype=dtype),
+            layers.Flatten(dtype=dtype),
+            layers.Dense(4, dtype=dtype),
+        ]
+    )
+
+
+def warm_up_running_stats(model, rng):
+    """A few training-mode passes so the running statistics differ from their initial values."""
+    for _ in range(3):
+        model.forward(rng.normal(size=(6, *model.input_shape)), training=True)
+
+
+@pytest.mark.parametrize(
+    "make, dtype, tol", [(convnet, "float64", 1e-10), (mlp_with_flatten, "float32", 1e-5)]
+)
+def test_to_torch_gives_the_same_outputs(rng, make, dtype, tol):
+    model = make(dtype)
+    model.build(seed=0)
+    warm_up_running_stats(model, rng)
+    module = to_torch(model)
+    x = rng.normal(size=(5, *model.input_shape)).astype(dtype)
+    with torch.no_grad():
+        expected = module(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(model.predict(x), expected, rtol=tol, atol=tol)
+    assert not module.training
+
+
+def test_training_step_matches_through_to_torch(rng):
+    """Same weights: the training-mode forward and the input gradient agree (batch statistics, no dropout)."""
+    model = ck.Sequential(
+        [
+            layers.Conv2D(3, 3, padding=1, input_shape=(2, 5, 5), dtype="float64"),
+            layers.BatchNorm(dtype="float64"),
+            layers.ReLU(dtype="float64"),
+            layers.Flatten(dtype="float64"),
+            layers.Dense(4, dtype="float64"),
+        ]
+    )
+    model.build(seed=1)
+    module = to_torch(model).train()
+    x = rng.normal(size=(4, 2, 5, 5))
+    xt = torch.tensor(x, requires_grad=True)
+    out_t = module(xt)
+    dout = rng.normal(size=out_t.shape)
+    out_t.backward(torch.from_numpy(dout))
+    out = model.forward(x, training=True)
+    dx = model.backward(dout)
+    np.testing.assert_allclose(out, out_t.detach().numpy(), atol=1e-10)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(model.layers[0].grads["weight"], module[0].weight.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(model.layers[4].grads["weight"], module[4].weight.grad.numpy().T, atol=1e-10)
+    np.testing.assert_allclose(
+        model.layers[1].state["running_mean"], module[1].running_mean.numpy(), atol=1e-12
+    )
+
+
+@pytest.mark.parametrize("make, dtype", [(convnet, "float64"), (mlp_with_flatten, "float32")])
+def test_round_trip_convkit_torch_convkit(rng, make, dtype):
+    model = make(dtype)
+    model.build(seed=2)
+    warm_up_running_stats(model, rng)
+    back = from_torch(to_torch(model), model.input_shape)
+    assert [type(a) for a in back.layers] == [type(b) for b in model.layers]
+    for a, b in zip(back.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    x = rng.normal(size=(3, *model.input_shape)).astype(dtype)
+    np.testing.assert_array_equal(back.predict(x), model.predict(x))
+    assert back.dtype == np.dtype(dtype)
+
+
+def test_from_torch_of_a_plain_torch_model(rng):
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(4 * 3 * 3, 10),
+        torch.nn.Tanh(),
+        torch.nn.Linear(10, 3),
+    ).eval()
+    model = from_torch(module, (1, 8, 8))
+    x = rng.normal(size=(4, 1, 8, 8)).astype(np.float32)
+    with torch.no_grad():
+        expected = module(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_unsupported_modules_are_named():
+    with pytest.raises(TypeError, match="unsupported module GELU"):
+        from_torch(torch.nn.Sequential(torch.nn.GELU()), (3,))
+    with pytest.raises(TypeError, match="groups"):
+        from_torch(torch.nn.Sequential(torch.nn.Conv2d(2, 2, 3, groups=2)), (2, 5, 5))
+    with pytest.raises(TypeError, match="expected a convkit Sequential"):
+        to_torch(torch.nn.Linear(2, 2))

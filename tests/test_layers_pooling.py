@@ -1,0 +1,98 @@
+"""MaxPool2D, AvgPool2D and GlobalAvgPool2D against torch, gradient checks, shapes, config and arguments."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from convkit import layers
+
+POOLS = [(layers.MaxPool2D, torch.nn.MaxPool2d), (layers.AvgPool2D, torch.nn.AvgPool2d)]
+GEOMETRIES = [(2, None), (3, 2), ((2, 3), (1, 2))]
+
+
+@pytest.mark.parametrize(("layer_class", "module_class"), POOLS, ids=["max", "avg"])
+@pytest.mark.parametrize(("pool_size", "stride"), GEOMETRIES)
+def test_matches_torch(dtype, rng, layer_parity, layer_class, module_class, pool_size, stride):
+    layer = layer_class(pool_size, stride=stride, dtype=dtype)
+    out, _ = layer_parity(layer, module_class(pool_size, stride=stride), rng.standard_normal((2, 3, 7, 8)))
+    assert out.shape[1:] == layer.compute_output_shape((3, 7, 8))
+    assert layer.params == {} and layer.grads == {}
+
+
+def test_global_avg_pool_matches_torch(dtype, rng, layer_parity):
+    module = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
+    out, dx = layer_parity(layers.GlobalAvgPool2D(dtype=dtype), module, rng.standard_normal((2, 4, 5, 3)))
+    assert out.shape == (2, 4) and dx.shape == (2, 4, 5, 3)
+
+
+@pytest.mark.parametrize(
+    ("layer_class", "kwargs"),
+    [
+        (layers.MaxPool2D, {"pool_size": 2}),
+        (layers.AvgPool2D, {"pool_size": 3, "stride": 2}),
+        (layers.GlobalAvgPool2D, {}),
+    ],
+)
+def test_gradients_match_finite_differences(rng, layer_gradient_errors, layer_class, kwargs):
+    layer = layer_class(**kwargs, dtype="float64")
+    errors = layer_gradient_errors(layer, rng.standard_normal((2, 2, 5, 5)))
+    assert errors["x"] < 1e-8, errors
+
+
+def test_output_shapes():
+    assert layers.MaxPool2D().compute_output_shape((3, 7, 8)) == (3, 3, 4)
+    assert layers.AvgPool2D(3, stride=1).compute_output_shape((3, 7, 8)) == (3, 5, 6)
+    assert layers.GlobalAvgPool2D().compute_output_shape((16, 4, 4)) == (16,)
+    pool = layers.MaxPool2D()
+    pool.forward(np.zeros((1, 2, 4, 4)))
+    assert pool.built and pool.input_shape == (2, 4, 4)
+
+
+@pytest.mark.parametrize("layer_class", [layers.MaxPool2D, layers.AvgPool2D, layers.GlobalAvgPool2D])
+def test_needs_image_input(layer_class):
+    with pytest.raises(
+        ValueError, match=re.escape(f"{layer_class.__name__}: expects inputs of shape (N, C, H, W)")
+    ):
+        layer_class().build((10,))
+
+
+def test_window_must_fit():
+    with pytest.raises(
+        ValueError, match=re.escape("MaxPool2D: the pool window (3, 3) must fit in the input (2, 5)")
+    ):
+        layers.MaxPool2D(3).build((1, 2, 5))
+
+
+@pytest.mark.parametrize("layer_class", [layers.MaxPool2D, layers.AvgPool2D])
+def test_config_round_trip(layer_class):
+    layer = layer_class((2, 3), stride=1)
+    config = layer.get_config()
+    assert config["pool_size"] == [2, 3] and config["stride"] == [1, 1]
+    clone = layers.deserialize(json.loads(json.dumps(layers.serialize(layer))))
+    assert type(clone) is layer_class and clone.get_config() == config
+    assert layer_class(3).get_config()["stride"] == [3, 3]  # stride defaults to the pool size
+
+
+def test_global_avg_pool_config_round_trip():
+    layer = layers.GlobalAvgPool2D(name="gap", input_shape=(4, 2, 2))
+    clone = layers.deserialize(json.loads(json.dumps(layers.serialize(layer))))
+    assert clone.get_config() == {"name": "gap", "dtype": "float32", "input_shape": [4, 2, 2]}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"pool_size": 0},
+            "MaxPool2D: pool_size must be an int >= 1 or a pair of them. Received: pool_size=0",
+        ),
+        ({"pool_size": 2, "stride": (1, 0)}, "MaxPool2D: stride must be an int >= 1 or a pair of them"),
+        ({"pool_size": "2"}, "MaxPool2D: pool_size must be an int >= 1"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        layers.MaxPool2D(**kwargs)

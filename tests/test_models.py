@@ -1,0 +1,76 @@
+"""The lab models: their shapes, whole-model gradient checks in float64, LeNet learning the digits."""
+
+import numpy as np
+import pytest
+
+import convkit as ck
+from convkit import models
+from convkit.datasets import load_digits
+from convkit.functional import softmax_cross_entropy
+from convkit.gradcheck import numerical_gradient, relative_error
+
+
+def model_gradient_errors(model, x, y):
+    """Errors of d(loss)/d(param) from backward vs centered differences, for every parameter."""
+    out = model.forward(x, training=True)
+    _, dout = softmax_cross_entropy(out, y)
+    model.backward(dout)
+    errors = {}
+    for name, param, grad in model.named_parameters():
+        analytic = grad.copy()
+
+        def loss_of(_):  # the parameter is perturbed in place; the loss includes the L2 penalty
+            data_loss = softmax_cross_entropy(model.forward(x, training=True), y)[0]
+            return np.array(data_loss + model.regularization_loss())
+
+        numeric = numerical_gradient(loss_of, param, np.array(1.0), h=1e-6)
+        # A bias followed by batch norm has a true gradient of zero: compare it absolutely.
+        exact_zero = np.abs(analytic).max() < 1e-12
+        errors[name] = np.abs(numeric).max() if exact_zero else relative_error(analytic, numeric)
+    return errors
+
+
+@pytest.mark.parametrize(
+    "make, input_shape",
+    [
+        (lambda: models.two_layer_net(12, 7, 4, weight_scale=0.5, reg=0.1, dtype="float64"), (12,)),
+        (
+            lambda: models.fully_connected_net(
+                [6, 5], 4, input_dim=12, normalization="batchnorm", reg=0.05, dtype="float64"
+            ),
+            (12,),
+        ),
+        (
+            lambda: models.three_layer_convnet(
+                (2, 6, 6), num_filters=3, filter_size=3, hidden_dim=5, num_classes=4, dtype="float64"
+            ),
+            (2, 6, 6),
+        ),
+        (lambda: models.lenet(num_classes=4, in_channels=1, image_size=14, dtype="float64"), (1, 14, 14)),
+    ],
+    ids=["two_layer_net", "fully_connected_net_bn", "three_layer_convnet", "lenet"],
+)
+def test_whole_model_gradients_match_numerical(rng, make, input_shape):
+    model = make()
+    model.build(seed=0)
+    x = rng.normal(size=(3, *input_shape))
+    y = rng.integers(0, 4, size=3)
+    for name, error in model_gradient_errors(model, x, y).items():
+        assert error < 1e-6, (name, error)
+
+
+def test_output_shapes():
+    assert models.two_layer_net().predict(np.zeros((2, 3072))).shape == (2, 10)
+    assert models.fully_connected_net([20, 10], dropout=0.5).predict(np.zeros((2, 3072))).shape == (2, 10)
+    assert models.three_layer_convnet().predict(np.zeros((2, 3, 32, 32))).shape == (2, 10)
+    model = models.lenet()
+    assert model.predict(np.zeros((2, 1, 28, 28))).shape == (2, 10)
+    assert model.count_params() == (6 * 9 + 6) + (16 * 6 * 9 + 16) + (400 * 120 + 120) + (120 * 84 + 84) + 850
+
+
+def test_lenet_learns_the_embedded_digits():
+    (x_train, y_train), (x_test, y_test) = load_digits(size=28)
+    model = models.lenet()
+    model.compile(optimizer=ck.optimizers.Adamax(lr=2e-3), loss="cross_entropy", metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=8, batch_size=64, verbose=0, seed=0)
+    assert model.evaluate(x_test, y_test, verbose=0)["accuracy"] >= 0.95

@@ -1,0 +1,120 @@
+"""save / load_model: one .npz with the architecture, weights, running stats, optimizer state."""
+
+import os
+
+import numpy as np
+import pytest
+
+import convkit as ck
+from convkit import layers, optimizers
+
+
+def small_convnet(dropout=0.2):
+    model = ck.Sequential(
+        [
+            layers.Conv2D(4, 3, padding="same", input_shape=(1, 8, 8)),
+            layers.BatchNorm(),
+            layers.ReLU(),
+            layers.MaxPool2D(2),
+            layers.Flatten(),
+            layers.Dropout(dropout),
+            layers.Dense(3),
+        ]
+    )
+    model.compile(optimizer=optimizers.Adamax(lr=5e-3), loss="cross_entropy", metrics=["accuracy"])
+    model.build(seed=3)
+    return model
+
+
+@pytest.fixture
+def data(rng):
+    x = rng.normal(size=(48, 1, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 3, size=48)
+    return x, y
+
+
+def test_round_trip_keeps_architecture_weights_and_outputs(tmp_path, data):
+    x, y = data
+    model = small_convnet()
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0, seed=0)
+    path = tmp_path / "model.npz"
+    model.save(path)
+    loaded = ck.load_model(path)
+    assert [type(a) for a in loaded.layers] == [type(b) for b in model.layers]
+    assert loaded.get_config() == model.get_config()
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    assert isinstance(loaded.optimizer, optimizers.Adamax) and loaded.optimizer.lr == 5e-3
+    assert loaded.loss == "cross_entropy" and loaded.metrics == ["accuracy"]
+    assert loaded.optimizer.iterations == model.optimizer.iterations == 3
+
+
+def test_resuming_from_a_file_continues_exactly(tmp_path, data):
+    x, y = data
+    uninterrupted = small_convnet(dropout=0.0)  # a restarted dropout stream would differ
+    uninterrupted.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0, seed=0)
+
+    first_half = small_convnet(dropout=0.0)
+    first_half.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0, seed=0)
+    first_half.save(tmp_path / "half.npz")
+    resumed = ck.load_model(tmp_path / "half.npz")
+    resumed.fit(x, y, epochs=2, initial_epoch=1, batch_size=16, shuffle=False, verbose=0, seed=0)
+    for a, b in zip(resumed.get_weights(), uninterrupted.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_uncompiled_model_saves_and_loads(tmp_path):
+    model = ck.Sequential([layers.Dense(2, input_shape=(3,))])
+    model.save(tmp_path / "m.npz")
+    loaded = ck.load_model(tmp_path / "m.npz")
+    assert loaded.optimizer is None
+    np.testing.assert_array_equal(loaded.get_weights()[0], model.get_weights()[0])
+
+
+def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path, data, monkeypatch):
+    model = small_convnet()
+    path = tmp_path / "model.npz"
+    model.save(path)
+    before = path.read_bytes()
+
+    def broken_savez(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", broken_savez)
+    with pytest.raises(OSError, match="disk full"):
+        model.save(path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.npz"]
+
+
+def test_truncated_file_gives_a_clear_error(tmp_path):
+    path = tmp_path / "model.npz"
+    small_convnet().save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="not a readable convkit model file"):
+        ck.load_model(path)
+
+
+def test_corrupted_bytes_give_a_clear_error(tmp_path):
+    path = tmp_path / "model.npz"
+    small_convnet().save(path)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 3
+    data[middle : middle + 64] = bytes(64)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="convkit model file"):
+        ck.load_model(path)
+
+
+def test_foreign_npz_is_rejected(tmp_path):
+    path = tmp_path / "other.npz"
+    np.savez(path, a=np.zeros(3))
+    with pytest.raises(ValueError, match="not a readable convkit model file"):
+        ck.load_model(path)
+
+
+def test_missing_file_raises_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        ck.load_model(tmp_path / "absent.npz")

@@ -1,0 +1,193 @@
+"""Sequential: compile / fit / evaluate / predict / summary / weights, and its input checks."""
+
+import numpy as np
+import pytest
+
+import convkit as ck
+from convkit import callbacks, layers, optimizers
+
+
+def blobs(rng, n=120, features=4, classes=3):
+    """Linearly separable classes: a cluster per class."""
+    centres = rng.normal(scale=4.0, size=(classes, features))
+    y = rng.integers(0, classes, size=n)
+    x = centres[y] + rng.normal(size=(n, features))
+    return x.astype(np.float32), y
+
+
+def mlp(seed=0, dtype="float32"):
+    model = ck.Sequential(
+        [
+            layers.Dense(16, input_shape=(4,), dtype=dtype),
+            layers.ReLU(dtype=dtype),
+            layers.Dense(3, dtype=dtype),
+        ]
+    )
+    model.compile(optimizer=optimizers.Adam(lr=1e-2), loss="cross_entropy", metrics=["accuracy"])
+    model.build(seed=seed)
+    return model
+
+
+def test_fit_learns_and_reports_history(rng):
+    x, y = blobs(rng)
+    model = mlp()
+    history = model.fit(x, y, epochs=15, batch_size=16, validation_split=0.25, verbose=0, seed=0)
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert len(history.history["loss"]) == 15 and history.epoch == list(range(15))
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+    assert history.history["accuracy"][-1] > 0.9
+    results = model.evaluate(x, y, verbose=0)
+    assert set(results) == {"loss", "accuracy"} and results["accuracy"] > 0.9
+
+
+def test_validation_split_holds_out_the_last_samples(rng):
+    x, y = blobs(rng, n=40)
+    model = mlp()
+    history = model.fit(x, y, epochs=1, batch_size=8, validation_split=0.25, shuffle=False, verbose=0)
+    val = model.evaluate(x[-10:], y[-10:], verbose=0)
+    assert history.history["val_loss"][0] == pytest.approx(val["loss"], rel=1e-6)
+
+
+def test_fit_with_validation_data_and_initial_epoch(rng):
+    x, y = blobs(rng)
+    model = mlp()
+    history = model.fit(x, y, epochs=4, initial_epoch=2, validation_data=(x[:20], y[:20]), verbose=0)
+    assert history.epoch == [2, 3] and len(history.history["val_accuracy"]) == 2
+
+
+def test_same_seed_gives_identical_training(rng):
+    x, y = blobs(rng)
+    runs = []
+    for _ in range(2):
+        model = ck.Sequential(
+            [
+                layers.Dense(16, input_shape=(4,)),
+                layers.ReLU(),
+                layers.Dropout(0.3),
+                layers.Dense(3),
+            ]
+        )
+        model.compile(optimizer="adamax", loss="cross_entropy")
+        model.fit(x, y, epochs=2, batch_size=16, verbose=0, seed=7)
+        runs.append(model.get_weights())
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_predict_shape_dtype_and_eval_mode(rng):
+    x, y = blobs(rng, n=50)
+    model = ck.Sequential([layers.Dense(8, input_shape=(4,)), layers.Dropout(0.5), layers.Dense(3)])
+    model.build(seed=1)
+    out = model.predict(x, batch_size=7)
+    assert out.shape == (50, 3) and out.dtype == np.float32
+    np.testing.assert_array_equal(out, model.predict(x, batch_size=7))  # dropout off: deterministic
+    np.testing.assert_allclose(out, model.predict(x, batch_size=50), rtol=1e-5, atol=1e-6)
+
+
+def test_verbose_fit_prints_epochs_progress_and_throughput(rng, capsys):
+    x, y = blobs(rng, n=64)
+    mlp().fit(x, y, epochs=2, batch_size=16, verbose=1)
+    out = capsys.readouterr().out
+    assert "Epoch 1/2" in out and "Epoch 2/2" in out
+    assert "4/4 [==============================]" in out and "loss:" in out and "img/s" in out
+
+
+def test_summary_lists_layers_shapes_and_totals(capsys):
+    model = ck.Sequential(
+        [
+            layers.Conv2D(6, 3, input_shape=(1, 28, 28)),
+            layers.ReLU(),
+            layers.MaxPool2D(2),
+            layers.Flatten(),
+            layers.Dense(10),
+            layers.BatchNorm(),
+        ]
+    )
+    model.summary()
+    text = capsys.readouterr().out
+    assert "(None, 6, 26, 26)" in text and "(None, 1014)" in text and "(None, 10)" in text
+    trainable = 6 * 9 + 6 + 1014 * 10 + 10 + 20
+    assert f"Trainable params: {trainable:,}" in text
+    assert "Non-trainable params: 20" in text and f"Total params: {trainable + 20:,}" in text
+
+
+def test_get_set_weights_round_trip_in_place():
+    model = mlp()
+    weights = model.get_weights()
+    params_before = [p for _, p, _ in model.named_parameters()]
+    model.set_weights([w * 0 + 1 for w in weights])
+    assert all(np.all(p == 1) for _, p, _ in model.named_parameters())
+    assert all(a is b for a, (_, b, _) in zip(params_before, model.named_parameters()))
+    with pytest.raises(ValueError, match="expected 4 arrays"):
+        model.set_weights(weights[:2])
+    with pytest.raises(ValueError, match="shape"):
+        model.set_weights([w.T if w.ndim == 2 else w for w in weights])
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "rmsprop", "adam", "adamax", "adamw"])
+def test_compile_accepts_optimizer_names(rng, name):
+    x, y = blobs(rng, n=32)
+    model = mlp()
+    model.compile(optimizer=name, loss="cross_entropy")
+    assert isinstance(model.optimizer, optimizers.Optimizer)
+    model.fit(x, y, epochs=1, verbose=0)
+    assert model.optimizer.iterations == 1
+
+
+def test_mse_regression(rng):
+    x = rng.normal(size=(64, 3)).astype(np.float32)
+    target = x @ np.array([[1.0], [-2.0], [0.5]], dtype=np.float32)
+    model = ck.Sequential([layers.Dense(1, input_shape=(3,))])
+    model.compile(optimizer=optimizers.SGD(lr=0.1), loss="mse")
+    history = model.fit(x, target, epochs=30, batch_size=16, verbose=0, seed=0)
+    assert history.history["loss"][-1] < 1e-3
+
+
+def test_top5_metric(rng):
+    x, y = blobs(rng, n=40, classes=8)
+    model = ck.Sequential([layers.Dense(8, input_shape=(4,))])
+    model.compile(optimizer="adam", loss="cross_entropy", metrics=["accuracy", "top5"])
+    results = model.evaluate(x, y, verbose=0)
+    assert 0 <= results["accuracy"] <= results["top5"] <= 1
+
+
+def test_bad_inputs_have_clear_errors(rng):
+    x, y = blobs(rng, n=20)
+    model = mlp()
+    with pytest.raises(ValueError, match=r"len\(x\)=20, len\(y\)=19"):
+        model.fit(x, y[:-1], verbose=0)
+    with pytest.raises(ValueError, match=r"labels in \[0, 3\)"):
+        model.fit(x, np.full(20, 3), verbose=0)
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(N, 4\). Received: x.shape=\(20, 5\)"):
+        model.fit(np.zeros((20, 5)), y, verbose=0)
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        model.fit(x, y, batch_size=0, verbose=0)
+    with pytest.raises(ValueError, match="Unknown loss"):
+        model.compile(loss="hinge")
+    with pytest.raises(ValueError, match="Unknown metric"):
+        model.compile(metrics=["f1"])
+    with pytest.raises(TypeError, match="expected a convkit Layer"):
+        model.add("dense")
+    with pytest.raises(RuntimeError, match="compile"):
+        ck.Sequential([layers.Dense(2, input_shape=(4,))]).fit(x, y, verbose=0)
+
+
+def test_nan_loss_raises_unless_terminate_on_nan(rng):
+    x, y = blobs(rng, n=32)
+    x[5, 0] = np.nan
+    with pytest.raises(ValueError, match="training loss became nan"):
+        mlp().fit(x, y, batch_size=8, shuffle=False, verbose=0)
+    model = mlp()
+    history = model.fit(
+        x, y, epochs=3, batch_size=8, shuffle=False, callbacks=[callbacks.TerminateOnNaN()], verbose=0
+    )
+    assert model.stop_training and history.epoch == [0]
+
+
+def test_early_stopping_inside_fit(rng):
+    x, y = blobs(rng, n=60)
+    model = mlp()
+    model.compile(optimizer=optimizers.SGD(lr=0.0), loss="cross_entropy")  # no progress at all
+    stopper = callbacks.EarlyStopping(monitor="val_loss", patience=2)
+    history = model.fit(x, y, epochs=20, validation_split=0.2, callbacks=[stopper], verbose=0)
+    assert len(history.epoch) == 3
