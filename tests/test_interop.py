@@ -136,3 +136,15 @@ def test_unsupported_modules_are_named():
         from_torch(torch.nn.Sequential(torch.nn.Conv2d(2, 2, 3, groups=2)), (2, 5, 5))
     with pytest.raises(TypeError, match="expected a convkit Sequential"):
         to_torch(torch.nn.Linear(2, 2))
+
+
+def test_random_shift_becomes_the_identity_in_torch(rng):
+    model = ck.Sequential([layers.RandomShift(2, input_shape=(1, 6, 6)), layers.Flatten(), layers.Dense(3)])
+    model.build(seed=0)
+    module = to_torch(model)
+    assert isinstance(module[0], torch.nn.Identity)
+    x = rng.normal(size=(2, 1, 6, 6)).astype(np.float32)
+    with torch.no_grad():
+        np.testing.assert_allclose(
+            model.predict(x), module(torch.from_numpy(x)).numpy(), rtol=1e-6, atol=1e-6
+        )

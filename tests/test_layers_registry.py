@@ -41,7 +41,7 @@ def test_round_trip_through_json(layer):
 def test_every_exported_layer_is_registered():
     classes = [getattr(layers, name) for name in layers.__all__]
     layer_classes = [c for c in classes if isinstance(c, type) and c is not layers.Layer]
-    assert len(layer_classes) == 14
+    assert len(layer_classes) == 15
     for cls in layer_classes:
         assert layers.get(cls.__name__) is cls
 

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-import convkit as ck
 from convkit import models
-from convkit.datasets import load_digits
+from convkit.demo import train_lenet_on_digits
 from convkit.functional import softmax_cross_entropy
 from convkit.gradcheck import numerical_gradient, relative_error
 
@@ -69,8 +68,7 @@ def test_output_shapes():
 
 
 def test_lenet_learns_the_embedded_digits():
-    (x_train, y_train), (x_test, y_test) = load_digits(size=28)
-    model = models.lenet()
-    model.compile(optimizer=ck.optimizers.Adamax(lr=2e-3), loss="cross_entropy", metrics=["accuracy"])
-    model.fit(x_train, y_train, epochs=8, batch_size=64, verbose=0, seed=0)
-    assert model.evaluate(x_test, y_test, verbose=0)["accuracy"] >= 0.95
+    """The demo's recipe, shortened to 10 epochs (the demo runs 30 and reaches about 98%)."""
+    _, history, results = train_lenet_on_digits(epochs=10, seed=0, verbose=0)
+    assert len(history.epoch) == 10
+    assert results["accuracy"] >= 0.95

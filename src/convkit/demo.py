@@ -1,55 +1,93 @@
 """The main job (``make demo``): train LeNet on the embedded UCI digits with convkit and report.
 
-Run as ``python -m convkit.demo [--epochs N] [--batch-size B] [--seed S]``.
+Run as ``python -m convkit.demo [--epochs N] [--batch-size B] [--lr LR] [--seed S]``.
+
+The recipe: LeNet behind a ``RandomShift(2)`` augmentation layer (1,438 training images are few; shifted
+copies keep LeNet from memorising them), Adamax with a cosine learning-rate schedule, batch 64.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import time
 
-from . import optimizers, show_config
+from . import layers, optimizers, show_config
+from .callbacks import LearningRateScheduler
 from .datasets import load_digits
+from .history import History
 from .models import lenet
+from .sequential import Sequential
 
-VALIDATION_SPLIT = 0.1
+IMAGE_SIZE = 28
+
+
+def cosine_schedule(base_lr: float, epochs: int) -> LearningRateScheduler:
+    """lr(epoch) = base_lr * (1 + cos(pi * epoch / epochs)) / 2: from base_lr down towards 0."""
+    return LearningRateScheduler(lambda epoch, lr: base_lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs)))
+
+
+def augmented_lenet(max_shift: int = 2) -> Sequential:
+    """``models.lenet()`` with a ``RandomShift`` in front (active in training only)."""
+    return Sequential(
+        [
+            layers.RandomShift(max_shift, input_shape=(1, IMAGE_SIZE, IMAGE_SIZE)),
+            *lenet(image_size=IMAGE_SIZE).layers,
+        ],
+        name="lenet",
+    )
+
+
+def train_lenet_on_digits(
+    epochs: int = 30, batch_size: int = 64, lr: float = 1e-2, seed: int = 0, verbose: int = 1
+) -> tuple[Sequential, History, dict[str, float]]:
+    """Train the demo model on the digits' training split; returns (model, history, test results).
+
+    The test split is passed as validation data only to show its accuracy per epoch: nothing is tuned on it.
+    """
+    (x_train, y_train), (x_test, y_test) = load_digits(size=IMAGE_SIZE)
+    model = augmented_lenet()
+    model.compile(optimizer=optimizers.Adamax(lr=lr), loss="cross_entropy", metrics=["accuracy"])
+    model.build(seed=seed)
+    if verbose:
+        size = f"{IMAGE_SIZE}x{IMAGE_SIZE}"
+        print(f"UCI digits resized to {size}: {len(x_train)} training, {len(x_test)} test images")
+        model.summary()
+    history = model.fit(
+        x_train,
+        y_train,
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_data=(x_test, y_test),
+        callbacks=[cosine_schedule(lr, epochs)],
+        seed=seed,
+        verbose=verbose,
+    )
+    results = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
+    return model, history, results
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(prog="python -m convkit.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--lr", type=float, default=1e-2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
     show_config()
-    (x_train, y_train), (x_test, y_test) = load_digits(size=28)
-    print(f"\nUCI digits resized to 28x28: {len(x_train)} training and {len(x_test)} test images\n")
-    model = lenet()
-    model.compile(optimizer=optimizers.Adamax(lr=args.lr), loss="cross_entropy", metrics=["accuracy"])
-    model.build(seed=args.seed)
-    model.summary()
-
     start = time.perf_counter()
-    history = model.fit(
-        x_train,
-        y_train,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        validation_split=VALIDATION_SPLIT,
-        seed=args.seed,
-    )
-    train_seconds = time.perf_counter() - start
-    fit_samples = len(x_train) - round(len(x_train) * VALIDATION_SPLIT)
-    images = fit_samples * len(history.epoch)
+    model, history, results = train_lenet_on_digits(args.epochs, args.batch_size, args.lr, args.seed)
+    seconds = time.perf_counter() - start
+    (x_train, _), (x_test, _) = load_digits(size=IMAGE_SIZE)
     start = time.perf_counter()
-    results = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
-    test_seconds = time.perf_counter() - start
-    print(f"\nTest accuracy: {results['accuracy']:.2%} ({len(x_test)} images, loss {results['loss']:.4f})")
+    model.predict(x_test, batch_size=256)
+    inference_seconds = time.perf_counter() - start
+    trained = len(x_train) * len(history.epoch)
+    print(f"\nTest accuracy: {results['accuracy']:.2%} on {len(x_test)} images (loss {results['loss']:.4f})")
     print(
-        f"Training: {images / train_seconds:,.0f} images/s incl. validation; inference: "
-        f"{len(x_test) / test_seconds:,.0f} images/s"
+        f"Training: {trained / seconds:,.0f} images/s over {len(history.epoch)} epochs "
+        f"({seconds:.1f} s, validation included); inference: {len(x_test) / inference_seconds:,.0f} images/s"
     )
     return results
 

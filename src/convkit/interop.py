@@ -88,6 +88,7 @@ def _layer_to_torch(layer: L.Layer, torch):
             L.Sigmoid: nn.Sigmoid,
             L.Tanh: nn.Tanh,
             L.Flatten: nn.Flatten,
+            L.RandomShift: nn.Identity,  # a training-time augmentation: the identity at inference
         }
         if type(layer) in simple:
             return simple[type(layer)]()

@@ -3,6 +3,7 @@
 and back."""
 
 from .activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .augmentation import RandomShift
 from .base import Layer
 from .conv import Conv2D
 from .dense import Dense
@@ -24,6 +25,7 @@ __all__ = [
     "Layer",
     "LeakyReLU",
     "MaxPool2D",
+    "RandomShift",
     "ReLU",
     "Residual",
     "Sigmoid",
