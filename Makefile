@@ -4,11 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: help test demo dev lint wheel clean
+.PHONY: help test demo studies dev lint wheel clean
 
 help:
 	@echo "make demo   - build, install and train LeNet on the embedded digits"
 	@echo "make test   - build, install with the test extras, run pytest"
+	@echo "make studies - rerun every lab study in quick mode, reports into reports/"
 	@echo "make dev    - build the extension in place (src/convkit) for PYTHONPATH=src development"
 	@echo "make lint   - ruff"
 	@echo "make wheel  - build a wheel into dist/"
@@ -24,6 +25,10 @@ test: $(PY)
 demo: $(PY)
 	$(PIP) install --quiet .
 	$(PY) -m convkit.demo
+
+studies: $(PY)
+	$(PIP) install --quiet ".[torch,plot]"
+	$(PY) -m studies run all --quick --out reports
 
 dev: $(PY)
 	$(PIP) install --quiet ".[test]" cython cmake ninja ruff
