@@ -1,4 +1,6 @@
-"""``python -m studies list``; ``python -m studies run NAME|all [--quick|--tiny] [--data-root DIR] [--out DIR]``."""
+"""The studies' command line: ``python -m studies list`` and
+``python -m studies run NAME|all [--quick|--tiny] [--data-root DIR] [--out DIR]``.
+"""
 
 from __future__ import annotations
 
