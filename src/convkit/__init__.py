@@ -3,7 +3,7 @@
 - ``convkit.functional``: CS231n-style forward/backward pairs on numpy arrays (compiled kernels inside)
 - ``convkit.layers``, ``convkit.optimizers``, ``convkit.callbacks``: the Keras-like building blocks
 - ``convkit.Sequential`` / ``convkit.load_model``: compile, fit, evaluate, predict, summary, save
-- ``convkit.models``: the classic lab networks; ``convkit.datasets``: the embedded UCI digits
+- ``convkit.models``: the classic lab networks; ``convkit.datasets``: embedded digits, MNIST, CIFAR-10
 - ``convkit.interop``: ``to_torch`` / ``from_torch`` (imports torch only when called)
 """
 
