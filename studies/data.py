@@ -25,6 +25,26 @@ class StudyData:
     def num_classes(self) -> int:
         return int(max(self.y_train.max(), self.y_test.max()) + 1)
 
+    def flattened(self) -> StudyData:
+        """The same images as vectors (N, C*H*W), for the fully connected nets."""
+        return StudyData(
+            self.name,
+            self.x_train.reshape(len(self.x_train), -1),  # (N, C*H*W)
+            self.y_train,
+            self.x_test.reshape(len(self.x_test), -1),  # (N, C*H*W)
+            self.y_test,
+        )
+
+    def split_validation(
+        self, fraction: float = 0.2, seed: int = 0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(x_train, y_train, x_val, y_val)``: a random ``fraction`` of the training split held out for
+        validation (hyperparameters are chosen on it); the test split is left untouched."""
+        order = np.random.default_rng(seed).permutation(len(self.x_train))
+        n_val = max(1, int(round(len(order) * fraction)))
+        train, val = np.sort(order[n_val:]), np.sort(order[:n_val])
+        return self.x_train[train], self.y_train[train], self.x_train[val], self.y_train[val]
+
     def subset(self, n_train: int | None, n_test: int | None, seed: int = 0) -> StudyData:
         """A random class-mixed subset (sizes capped at what there is); None keeps a split whole."""
         rng = np.random.default_rng(seed)

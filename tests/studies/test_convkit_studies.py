@@ -1,0 +1,87 @@
+"""Each convkit study (1-9) runs end to end in tiny mode; its README has the headline and PNG plots."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from studies import StudyContext, get_study
+from studies.__main__ import main
+
+CONVKIT_STUDIES = [
+    "two_layer_net",
+    "sgd_momentum",
+    "update_rules",
+    "best_fc_net",
+    "batchnorm",
+    "dropout",
+    "three_layer_convnet",
+    "lenet",
+    "convkit_vs_torch",
+]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("name", CONVKIT_STUDIES)
+def test_study_writes_a_readme_with_plots(name, tmp_path):
+    if name == "convkit_vs_torch":
+        pytest.importorskip("torch")
+    study = get_study(name)
+    report = study.run(StudyContext(mode="tiny", seed=0, out_dir=tmp_path))
+    folder = report.save()
+
+    readme = (folder / "README.md").read_text()
+    assert readme.startswith(f"# {study.TITLE}\n")
+    assert report.headline and f"**Headline:** {report.headline}" in readme
+    assert "UCI digits" in readme  # the report names the data it used
+    pngs = sorted(folder.glob("*.png"))
+    assert pngs
+    for png in pngs:
+        assert png.read_bytes()[:8] == PNG_SIGNATURE
+        image = matplotlib.image.imread(png)
+        assert image.ndim == 3 and min(image.shape[:2]) > 50
+        assert f"]({png.name})" in readme  # every saved figure is linked from the README
+    results = json.loads((folder / "results.json").read_text())
+    assert results["headline"] == report.headline and results["settings"]["mode"] == "tiny"
+
+
+def test_cli_runs_a_study_and_writes_the_index(tmp_path, capsys):
+    assert main(["run", "two_layer_net", "--tiny", "--out", str(tmp_path)]) == 0
+    index = (tmp_path / "README.md").read_text()
+    headline = json.loads((tmp_path / "two_layer_net" / "results.json").read_text())["headline"]
+    assert "[Two-layer net trained with fit](two_layer_net/README.md)" in index
+    assert headline in index and "| tiny |" in index
+    assert "two_layer_net" in capsys.readouterr().out
+
+
+def write_fake_mnist(root, n_train: int = 120, n_test: int = 60) -> None:
+    """Random images and labels in MNIST's IDX layout (``root/MNIST/raw/``, extracted)."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in [("train", n_train), ("t10k", n_test)]:
+        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        labels = rng.integers(0, 10, n, dtype=np.uint8)
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(
+            struct.pack(">IIII", 2051, n, 28, 28) + images.tobytes()
+        )
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, n) + labels.tobytes())
+
+
+def test_study_uses_mnist_when_the_data_root_has_it(tmp_path):
+    write_fake_mnist(tmp_path / "data")
+    ctx = StudyContext(mode="tiny", seed=0, data_root=tmp_path / "data", out_dir=tmp_path / "out")
+    readme = (get_study("two_layer_net").run(ctx).save() / "README.md").read_text()
+    assert "- data: MNIST, 120 train / 60 test" in readme and "UCI digits" not in readme
+
+
+def test_same_seed_same_report(tmp_path):
+    def headline(seed: int, folder: str) -> str:
+        ctx = StudyContext(mode="tiny", seed=seed, out_dir=tmp_path / folder)
+        return get_study("sgd_momentum").run(ctx).headline
+
+    assert headline(0, "a") == headline(0, "b")
