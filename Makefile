@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: help test demo studies dev lint wheel clean
+.PHONY: help test demo studies bench dev lint wheel clean
 
 help:
 	@echo "make demo   - build, install and train LeNet on the embedded digits"
@@ -13,6 +13,7 @@ help:
 	@echo "make dev    - build the extension in place (src/convkit) for PYTHONPATH=src development"
 	@echo "make lint   - ruff"
 	@echo "make wheel  - build a wheel into dist/"
+	@echo "make bench  - build, install and time convkit against PyTorch and NumPy (issue #5, < 10 min)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,10 +39,16 @@ dev: $(PY)
 
 lint: $(PY)
 	$(PIP) install --quiet ruff
-	$(VENV)/bin/ruff check src torch_models tests
+	$(VENV)/bin/ruff check src torch_models studies benchmarks tests
 
 wheel: $(PY)
 	$(PIP) wheel --no-deps -w dist .
 
 clean:
 	rm -rf build dist src/convkit/_kernels*.so
+
+# Performance table of issue #5: convkit vs PyTorch vs the NumPy im2col reference, interleaved, median of
+# 7 repeats; JSON in benchmarks/results.json. Run from the source tree so torch_models is importable.
+bench: $(PY)
+	$(PIP) install --quiet ".[torch]"
+	$(PY) benchmarks/run.py --json benchmarks/results.json

@@ -8,6 +8,45 @@ from .. import _kernels
 from .._threads import get_num_threads
 from .._validation import check_ndim, check_shape, contiguous, float_array, int_pair
 
+# Which kernel computes a convolution; the one place where it is decided (see _kernels.pyx):
+# - "direct": stride 1. The convolution runs straight off each zero-padded image (per-thread copy): the
+#   output is a register-tiled GEMM whose "B" rows are shifted rows of the image, vectorised over output
+#   pixels; dx is the same kernel on the padded upstream gradient with the flipped weights. No im2col
+#   buffer, for few channels (LeNet) as for many.
+# - "im2col": any stride. Per image and block of output pixels an im2col tile of at most ~256 KB is
+#   multiplied by the weights with the same GEMM micro-kernel; dx goes through col2im.
+# The weight gradient has two kernels on either path: "reduce" (vectorised along pixels) for few filters
+# or few taps, "outer" (vectorised along filters, against a transposed copy of dout) for many of both.
+# Tests set _FORCE_PATH / _FORCE_DW to run every case through every combination ("direct" applies to
+# stride 1 only).
+PATHS = ("direct", "im2col")
+DW_KERNELS = ("reduce", "outer")
+DW_OUTER_MIN_FILTERS = 16
+DW_OUTER_MIN_TAPS = 32
+_FORCE_PATH: str | None = None
+_FORCE_DW: str | None = None
+
+
+def conv_path(stride) -> str:
+    """The kernel path convkit uses for a convolution with this stride: "direct" or "im2col"."""
+    sh, sw = stride
+    if _FORCE_PATH == "im2col" or (sh, sw) != (1, 1):
+        return "im2col"
+    return "direct"
+
+
+def dw_kernel(filters: int, taps: int) -> str:
+    """The weight-gradient kernel for a convolution with this many filters and taps (C*KH*KW per filter):
+    "outer" (vectorised along filters, needs a transposed copy of dout) for many filters and taps,
+    "reduce" (vectorised along pixels) otherwise."""
+    if _FORCE_DW is not None:
+        return _FORCE_DW
+    return "outer" if filters >= DW_OUTER_MIN_FILTERS and taps >= DW_OUTER_MIN_TAPS else "reduce"
+
+
+def _select_path(stride) -> int:
+    return _kernels.CONV_DIRECT if conv_path(stride) == "direct" else _kernels.CONV_IM2COL
+
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     """Output length of a convolution or pooling window along one axis."""
@@ -49,11 +88,12 @@ def conv2d_forward(x, w, b, stride=1, padding=0) -> tuple[np.ndarray, tuple]:
         )
     OH = conv_output_size(H, KH, sh, ph)
     OW = conv_output_size(W, KW, sw, pw)
-    x_pad = contiguous(np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x)  # (N, C, HP, WP)
+    x = contiguous(x)
     w = contiguous(w)
+    path = _select_path((sh, sw))
     out = np.empty((N, F, OH, OW), dtype=x.dtype)
-    _kernels.conv2d_forward(x_pad, w, contiguous(b), out, sh, sw, get_num_threads())
-    return out, (x_pad, w, (sh, sw), (ph, pw), x.shape)
+    _kernels.conv2d_forward(x, w, contiguous(b), out, sh, sw, ph, pw, path, get_num_threads())
+    return out, (x, w, (sh, sw), (ph, pw), path)
 
 
 def conv2d_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -66,18 +106,18 @@ def conv2d_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Returns (dx, dw, db) with dx (N, C, H, W), dw (F, C, KH, KW), db (F,).
     """
     where = "conv2d_backward"
-    x_pad, w, (sh, sw), (ph, pw), x_shape = cache
-    N, C, HP, WP = x_pad.shape
+    x, w, (sh, sw), (ph, pw), path = cache
+    N, C, H, W = x.shape
     F, _, KH, KW = w.shape
-    out_shape = (N, F, (HP - KH) // sh + 1, (WP - KW) // sw + 1)
-    dout = float_array(dout, "dout", where, x_pad.dtype)
+    out_shape = (N, F, conv_output_size(H, KH, sh, ph), conv_output_size(W, KW, sw, pw))
+    dout = float_array(dout, "dout", where, x.dtype)
     check_shape(dout, out_shape, "dout", where)
     dout = contiguous(dout)
     n_threads = get_num_threads()
-    dx_pad = np.zeros_like(x_pad)  # (N, C, HP, WP)
-    _kernels.conv2d_backward_input(dout, w, dx_pad, sh, sw, n_threads)
+    dx = np.empty_like(x)  # (N, C, H, W)
+    _kernels.conv2d_backward_input(dout, w, dx, sh, sw, ph, pw, path, n_threads)
     dw = np.empty_like(w)
     db = np.empty(F, dtype=w.dtype)
-    _kernels.conv2d_backward_weight(x_pad, dout, dw, db, sh, sw, n_threads)
-    dx = dx_pad[:, :, ph : ph + x_shape[2], pw : pw + x_shape[3]]  # (N, C, H, W)
-    return np.ascontiguousarray(dx), dw, db
+    outer = dw_kernel(F, C * KH * KW) == "outer"
+    _kernels.conv2d_backward_weight(x, dout, dw, db, sh, sw, ph, pw, path, outer, n_threads)
+    return dx, dw, db

@@ -25,6 +25,15 @@ def _pool_geometry(x, pool_size, stride, where: str):
     return contiguous(x), (ph, pw), (sh, sw), out_shape
 
 
+def _is_2x2(ph: int, pw: int, sh: int, sw: int) -> bool:
+    """2x2 windows with stride 2, the usual case, have their own vectorised kernels (tests can turn them
+    off with _FAST_2X2 = False to run the generic ones)."""
+    return _FAST_2X2 and (ph, pw, sh, sw) == (2, 2, 2, 2)
+
+
+_FAST_2X2 = True
+
+
 def _upstream(dout, dtype: np.dtype, out_shape: tuple, where: str) -> np.ndarray:
     dout = float_array(dout, "dout", where, dtype)
     check_shape(dout, out_shape, "dout", where)
@@ -43,8 +52,13 @@ def maxpool2d_forward(x, pool_size=2, stride=None) -> tuple[np.ndarray, tuple]:
     """
     x, (ph, pw), (sh, sw), out_shape = _pool_geometry(x, pool_size, stride, "maxpool2d_forward")
     out = np.empty(out_shape, dtype=x.dtype)
-    argmax = np.empty(out_shape, dtype=np.int64)  # flat index h*W + w of each window's max
-    _kernels.maxpool2d_forward(x, out, argmax, ph, pw, sh, sw, get_num_threads())
+    if _is_2x2(ph, pw, sh, sw):
+        # the winner's place in its 2x2 window, 0..3, in an unsigned int as wide as x's floats
+        argmax = np.empty(out_shape, dtype=np.uint32 if x.dtype == np.float32 else np.uint64)
+        _kernels.maxpool2x2_forward(x, out, argmax, get_num_threads())
+    else:
+        argmax = np.empty(out_shape, dtype=np.int64)  # flat index h*W + w of each window's max
+        _kernels.maxpool2d_forward(x, out, argmax, ph, pw, sh, sw, get_num_threads())
     return out, (argmax, x.shape, x.dtype)
 
 
@@ -52,8 +66,12 @@ def maxpool2d_backward(dout, cache) -> np.ndarray:
     """Max pooling backward pass: dout (N, C, OH, OW) -> dx (N, C, H, W)."""
     argmax, x_shape, dtype = cache
     dout = _upstream(dout, dtype, argmax.shape, "maxpool2d_backward")
-    dx = np.zeros(x_shape, dtype=dtype)
-    _kernels.maxpool2d_backward(dout, argmax, dx, get_num_threads())
+    if argmax.dtype.kind == "u":  # 2x2 windows, stride 2: every element of dx is written
+        dx = np.empty(x_shape, dtype=dtype)
+        _kernels.maxpool2x2_backward(dout, argmax, dx, get_num_threads())
+    else:
+        dx = np.zeros(x_shape, dtype=dtype)
+        _kernels.maxpool2d_backward(dout, argmax, dx, get_num_threads())
     return dx
 
 
@@ -69,7 +87,10 @@ def avgpool2d_forward(x, pool_size=2, stride=None) -> tuple[np.ndarray, tuple]:
     """
     x, (ph, pw), (sh, sw), out_shape = _pool_geometry(x, pool_size, stride, "avgpool2d_forward")
     out = np.empty(out_shape, dtype=x.dtype)
-    _kernels.avgpool2d_forward(x, out, ph, pw, sh, sw, get_num_threads())
+    if _is_2x2(ph, pw, sh, sw):
+        _kernels.avgpool2x2_forward(x, out, get_num_threads())
+    else:
+        _kernels.avgpool2d_forward(x, out, ph, pw, sh, sw, get_num_threads())
     return out, ((ph, pw), (sh, sw), out_shape, x.shape, x.dtype)
 
 
@@ -77,6 +98,10 @@ def avgpool2d_backward(dout, cache) -> np.ndarray:
     """Average pooling backward pass: dout (N, C, OH, OW) -> dx (N, C, H, W)."""
     (ph, pw), (sh, sw), out_shape, x_shape, dtype = cache
     dout = _upstream(dout, dtype, out_shape, "avgpool2d_backward")
-    dx = np.zeros(x_shape, dtype=dtype)
-    _kernels.avgpool2d_backward(dout, dx, ph, pw, sh, sw, get_num_threads())
+    if _is_2x2(ph, pw, sh, sw):  # every element of dx is written
+        dx = np.empty(x_shape, dtype=dtype)
+        _kernels.avgpool2x2_backward(dout, dx, get_num_threads())
+    else:
+        dx = np.zeros(x_shape, dtype=dtype)
+        _kernels.avgpool2d_backward(dout, dx, ph, pw, sh, sw, get_num_threads())
     return dx

@@ -1,0 +1,126 @@
+"""Run every benchmark of issue #5 and print one table (``make bench``).
+
+Each suite runs in its own process (thread counts are fixed before numpy and torch load); inside a suite
+convkit, PyTorch and the NumPy reference are timed interleaved, median of the repeats, so that the
+ratios compare runs made under the same load. The JSON with every figure goes to --json.
+
+    python benchmarks/run.py [--repeats 7] [--quick] [--json benchmarks/results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def suite(script: str, *args: str) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.json"
+        subprocess.run([sys.executable, str(HERE / script), *args, "--json", str(out)], check=True)
+        return json.loads(out.read_text())
+
+
+def mark(ok: bool | None) -> str:
+    return "" if ok is None else ("met" if ok else "MISSED")
+
+
+def table(results: dict) -> str:
+    m = results["machine"]
+    lines = [
+        f"Machine: {m['cpu']}, {m['cores']} cores; convkit {m['convkit']} ({m['simd']} kernels), "
+        f"PyTorch {m['torch']}, NumPy {m['numpy']}, Python {m['python']}",
+        "",
+        "| benchmark | dtype | threads | convkit | PyTorch | NumPy im2col | vs PyTorch | vs NumPy | target |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results["lenet"]:
+        ok = r["vs_torch"] >= r["target_vs_torch"]
+        lines.append(
+            f"| LeNet {r['benchmark']} | {r['dtype']} | {r['threads']} | {r['convkit_img_s']:,.0f} img/s "
+            f"| {r['torch_img_s']:,.0f} img/s | | **{r['vs_torch']:.2f}x** | "
+            f"| >= {r['target_vs_torch']}x {mark(ok) if r['dtype'] == 'float32' else ''} |"
+        )
+    for r in results["conv"]:
+        ok = r["vs_torch"] >= r["target_vs_torch"] and r.get("vs_numpy", 99) >= r.get("target_vs_numpy", 0)
+        numpy_ms = f"{r['numpy_ms']:.2f} ms" if "numpy_ms" in r else ""
+        vs_numpy = f"{r['vs_numpy']:.2f}x" if "vs_numpy" in r else ""
+        target = f">= {r['target_vs_torch']}x torch" + (", >= 3x numpy" if "vs_numpy" in r else "")
+        lines.append(
+            f"| conv2d fwd+bwd {r['shape']} | {r['dtype']} | {r['threads']} | {r['convkit_ms']:.2f} ms "
+            f"| {r['torch_ms']:.2f} ms | {numpy_ms} | **{r['vs_torch']:.2f}x** | {vs_numpy} "
+            f"| {target + ' ' + mark(ok) if r['dtype'] == 'float32' else 'no regression'} |"
+        )
+    for r in results["ops"]:
+        ok = r["vs_torch"] >= r["target_vs_torch"]
+        lines.append(
+            f"| {r['op']} fwd+bwd {tuple(r['shape'])} | {r['dtype']} | {r['threads']} "
+            f"| {r['convkit_ms']:.3f} ms "
+            f"| {r['torch_ms']:.3f} ms | | **{r['vs_torch']:.2f}x** | | >= 1x {mark(ok)} |"
+        )
+    for r in results["scaling"]:
+        target = r["target_speedup"]
+        ok = None if target is None else (r["speedup"] >= target and r["identical"])
+        lines.append(
+            f"| convkit 2 vs 1 thread {r['shape']} | {r['dtype']} | 1 / 2 | {r['one_thread_ms']:.2f} / "
+            f"{r['two_threads_ms']:.2f} ms | | | **{r['speedup']:.2f}x** | | "
+            f"{'>= ' + str(target) + 'x, ' if target else ''}identical: {r['identical']} {mark(ok)} |"
+        )
+    mem = results["memory"]
+    ok = mem["convkit_peak_extra_mb"] <= mem["torch_peak_extra_mb"]
+    lines.append(
+        f"| peak extra memory, conv2d fwd+bwd {tuple(mem['shape'])} | float32 | {results['threads']} "
+        f"| {mem['convkit_peak_extra_mb']:.1f} MB | {mem['torch_peak_extra_mb']:.1f} MB | | | "
+        f"| <= PyTorch {mark(ok)} |"
+    )
+    leak = mem["training_rss"]
+    ok = abs(leak["growth_mb"]) < 5
+    lines.append(
+        f"| RSS growth over {leak['steps']:,} LeNet training steps | float32 | {results['threads']} "
+        f"| {leak['growth_mb']:+.1f} MB | | | | | no growth {mark(ok)} |"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=10_000, help="training steps of the memory-growth check")
+    parser.add_argument("--quick", action="store_true", help="3 repeats, 2,000 steps: a smoke run")
+    parser.add_argument("--json", default=str(HERE / "results.json"))
+    args = parser.parse_args()
+    repeats = "3" if args.quick else str(args.repeats)
+    steps = "2000" if args.quick else str(args.steps)
+    threads = str(args.threads)
+    start = time.time()
+    results = {"threads": args.threads}
+    lenet = suite("bench_lenet.py", "--threads", threads, "--repeats", repeats)
+    results["machine"] = lenet["machine"]
+    results["lenet"] = lenet["lenet"]
+    results["lenet"] += suite(
+        "bench_lenet.py", "--threads", threads, "--repeats", repeats, "--dtype", "float64"
+    )["lenet"]
+    results["conv"] = suite("bench_conv.py", "--threads", threads, "--repeats", repeats)["conv"]
+    results["conv"] += suite(
+        "bench_conv.py", "--threads", threads, "--repeats", repeats, "--dtype", "float64", "--no-numpy"
+    )["conv"]
+    results["ops"] = suite("bench_ops.py", "--threads", threads, "--repeats", repeats)["ops"]
+    results["scaling"] = suite("bench_threads.py", "--repeats", repeats)["threads"]
+    results["memory"] = suite("bench_memory.py", "--threads", threads, "--steps", steps)["memory"]
+    results["seconds"] = time.time() - start
+    text = table(results)
+    print()
+    print(text)
+    print(f"\n({results['seconds']:.0f} s; JSON: {args.json})")
+    Path(args.json).write_text(json.dumps({**results, "table": text}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

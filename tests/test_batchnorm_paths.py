@@ -1,0 +1,60 @@
+"""Batch-norm kernels on both of their loops: rows of L >= 16 pixels (vector partial sums per row) and
+short rows (L < 16, e.g. BatchNorm1d's L = 1: column sums across channels, vector blocks with an
+overlapping last vector), every SIMD level, a large mean (no cancellation), thread counts."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as tF
+
+import convkit
+from convkit import _kernels
+from convkit.functional import batchnorm_backward, batchnorm_forward
+
+LEVELS = [level for level in ("baseline", "avx2", "avx512") if _kernels.set_simd_level(level) == level]
+_kernels.set_simd_level(_kernels.best_simd_level())
+
+SHAPES = [(256, 120), (7, 300), (5, 3), (9, 17), (4, 5, 2, 2), (3, 6, 4, 5), (2, 3, 11, 11), (3, 2, 16, 17)]
+
+
+@pytest.fixture
+def level():
+    saved = _kernels.simd_level()
+    yield lambda name: _kernels.set_simd_level(name)
+    _kernels.set_simd_level(saved)
+
+
+@pytest.mark.parametrize("simd", LEVELS)
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("shape", SHAPES, ids=["x".join(map(str, s)) for s in SHAPES])
+def test_matches_torch(shape, training, simd, dtype, level, check_parity, assert_close):
+    level(simd)
+    rng = np.random.default_rng(0)
+    C = shape[1]
+    x = (rng.standard_normal(shape) * 3 + 100).astype(dtype)  # a large mean: centred before scaling
+    gamma, beta = rng.standard_normal(C).astype(dtype), rng.standard_normal(C).astype(dtype)
+    mean, var = rng.standard_normal(C).astype(dtype) + 100, rng.uniform(5, 12, C).astype(dtype)
+    tmean, tvar = torch.tensor(mean), torch.tensor(var)
+    check_parity(
+        lambda x, g, b: batchnorm_forward(x, g, b, mean, var, training),
+        batchnorm_backward,
+        lambda x, g, b: tF.batch_norm(x, tmean, tvar, g, b, training),
+        [x, gamma, beta],
+    )
+    assert_close(mean, tmean.numpy(), dtype)
+    assert_close(var, tvar.numpy(), dtype)
+
+
+@pytest.mark.parametrize("shape", [(256, 120), (64, 16, 11, 11), (8, 40, 3, 3)])
+def test_bit_identical_for_any_thread_count(shape, dtype, restore_threads):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape).astype(dtype)
+    C = shape[1]
+    results = []
+    for n_threads in (1, 2, 3):
+        convkit.set_num_threads(n_threads)
+        out, cache = batchnorm_forward(x, np.ones(C, dtype), np.zeros(C, dtype), None, None)
+        results.append((out, *batchnorm_backward(np.cos(x), cache)))
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            assert np.array_equal(a, b)

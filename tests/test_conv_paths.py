@@ -1,0 +1,162 @@
+"""Every convolution code path against torch: the direct (stride-1, shifted-row GEMM) and im2col paths,
+each with both weight-gradient kernels ("reduce", vectorised along pixels; "outer", vectorised along
+filters), at every SIMD level this machine has (the portable baseline always), float32 and float64,
+strides, padding, non-square kernels, batch 1, few and many channels; plus the path rule itself,
+inf/NaN in the direct weight gradient, and bit-identical results for 1, 2 and 3 threads on each path."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as tF
+
+import convkit
+from convkit import _kernels
+from convkit.functional import conv as conv_module
+from convkit.functional import conv2d_backward, conv2d_forward
+
+LEVELS = [level for level in ("baseline", "avx2", "avx512") if _kernels.set_simd_level(level) == level]
+_kernels.set_simd_level(_kernels.best_simd_level())
+
+# (x shape, w shape, stride, padding)
+STRIDE_1 = [
+    ((2, 1, 28, 28), (6, 1, 3, 3), 1, 0),  # LeNet conv1
+    ((3, 6, 13, 13), (16, 6, 3, 3), 1, 0),  # LeNet conv2
+    ((2, 3, 9, 10), (17, 3, 3, 3), 1, 1),  # 17 filters: a full register panel + a 1-row panel
+    ((1, 5, 7, 6), (9, 5, 2, 4), 1, (1, 2)),  # batch 1, non-square kernel, asymmetric padding pair
+    ((2, 4, 5, 6), (3, 4, 1, 1), 1, 0),  # 1x1 kernel
+    ((2, 2, 3, 3), (2, 2, 5, 5), 1, 1),  # kernel as large as the padded input
+    ((1, 2, 5, 5), (3, 2, 1, 1), 1, 3),  # padding larger than the kernel: dx crops the padded dout
+    ((2, 3, 4, 11), (5, 3, 3, 3), 1, (3, 0)),
+    ((9, 2, 6, 6), (4, 2, 3, 3), 1, 1),  # more images than weight-gradient chunks
+    ((2, 40, 8, 8), (33, 40, 3, 3), 1, 1),  # many channels: K = 360, several column groups
+    ((1, 3, 16, 16), (5, 3, 3, 3), 1, 1),  # 16 columns: whole output rows of vectors, batch 1 split in rows
+    ((2, 2, 8, 32), (20, 2, 3, 3), 1, 1),  # 32 columns: rows for out, dx and dW
+    ((2, 4, 18, 34), (9, 4, 3, 3), 1, 0),  # 32 output columns from 34 input columns
+]
+STRIDED = [
+    ((2, 2, 9, 8), (3, 2, 3, 3), 2, 1),
+    ((1, 3, 10, 11), (2, 3, 3, 2), (3, 2), (2, 1)),  # batch 1, stride pair
+    ((2, 1, 8, 8), (1, 1, 3, 3), 3, 0),  # stride that does not tile the input
+    ((2, 5, 12, 12), (20, 5, 3, 3), (1, 2), 1),  # stride 1 along h only
+    ((3, 24, 9, 9), (40, 24, 3, 3), 2, 1),  # many channels
+]
+CASES = STRIDE_1 + STRIDED
+IDS = [f"x{x}-w{w}-s{s}-p{p}".replace(" ", "") for x, w, s, p in CASES]
+
+
+@pytest.fixture
+def force():
+    """Force a path / weight-gradient kernel / SIMD level; everything comes back after the test."""
+    saved = conv_module._FORCE_PATH, conv_module._FORCE_DW, _kernels.simd_level()
+
+    def set_(path=None, dw=None, level=None):
+        conv_module._FORCE_PATH = path
+        conv_module._FORCE_DW = dw
+        if level is not None:
+            assert _kernels.set_simd_level(level) == level
+
+    yield set_
+    conv_module._FORCE_PATH, conv_module._FORCE_DW = saved[:2]
+    _kernels.set_simd_level(saved[2])
+
+
+def _inputs(x_shape, w_shape, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    return x, w, b
+
+
+def _stride_pair(stride):
+    return stride if isinstance(stride, tuple) else (stride, stride)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("dw_kernel", ["reduce", "outer"])
+@pytest.mark.parametrize("path", ["direct", "im2col"])
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding", CASES, ids=IDS)
+def test_every_path_matches_torch(
+    x_shape, w_shape, stride, padding, path, dw_kernel, level, dtype, force, check_parity
+):
+    force(path if path == "im2col" else None, dw_kernel, level)
+    expected_path = "im2col" if path == "im2col" or _stride_pair(stride) != (1, 1) else "direct"
+    assert conv_module.conv_path(_stride_pair(stride)) == expected_path
+    assert conv_module.dw_kernel(w_shape[0], int(np.prod(w_shape[1:]))) == dw_kernel
+    check_parity(
+        lambda x, w, b: conv2d_forward(x, w, b, stride=stride, padding=padding),
+        conv2d_backward,
+        lambda x, w, b: tF.conv2d(x, w, b, stride=stride, padding=padding),
+        list(_inputs(x_shape, w_shape, dtype)),
+    )
+
+
+def test_path_rule():
+    assert conv_module.conv_path((1, 1)) == "direct"
+    assert conv_module.conv_path((2, 2)) == conv_module.conv_path((1, 2)) == "im2col"
+    assert conv_module.dw_kernel(6, 9) == "reduce"
+    assert conv_module.dw_kernel(64, 27) == "reduce"  # 3 -> 64 channels: too few taps to pay the transpose
+    assert conv_module.dw_kernel(conv_module.DW_OUTER_MIN_FILTERS, conv_module.DW_OUTER_MIN_TAPS) == "outer"
+
+
+@pytest.mark.parametrize("dw_kernel", ["reduce", "outer"])
+@pytest.mark.parametrize("path", ["direct", "im2col"])
+@pytest.mark.parametrize("width", [8, 18], ids=["wide-grid", "whole-rows"])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_non_finite_input_gradients_match_torch(bad, width, path, dw_kernel, force):
+    """The direct weight gradient runs on a wide pixel grid whose dropped columns hold zeros; an inf or
+    NaN there must not turn into NaN where torch has a finite value (that image takes the im2col path)."""
+    force(path if path == "im2col" else None, dw_kernel)
+    x, w, b = _inputs((3, 2, 7, width), (20, 2, 3, 3), np.float64)
+    x[1, 0, 3, width - 1] = bad  # last column: only some taps of the kernel ever see it
+    x[2, 1, 0, 0] = bad
+    out, cache = conv2d_forward(x, w, b, 1, 0)
+    dout = np.random.default_rng(1).standard_normal(out.shape)
+    dx, dw, db = conv2d_backward(dout, cache)
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    tF.conv2d(xt, wt, bt).backward(torch.tensor(dout))
+    for ours, theirs in ((dw, wt.grad), (db, bt.grad), (dx, xt.grad)):
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-10)  # NaN == NaN, inf == inf
+
+
+@pytest.mark.parametrize("dw_kernel", ["reduce", "outer"])
+@pytest.mark.parametrize("path", ["direct", "im2col"])
+@pytest.mark.parametrize(
+    "x_shape, w_shape, stride, padding", [CASES[1], CASES[9], CASES[3], CASES[11], STRIDED[4]]
+)
+def test_bit_identical_for_any_thread_count(
+    x_shape, w_shape, stride, padding, path, dw_kernel, dtype, force, restore_threads
+):
+    force(path if path == "im2col" else None, dw_kernel)
+    x, w, b = _inputs(x_shape, w_shape, dtype)
+    results = []
+    for n_threads in (1, 2, 3):
+        convkit.set_num_threads(n_threads)
+        out, cache = conv2d_forward(x, w, b, stride, padding)
+        dout = np.random.default_rng(2).standard_normal(out.shape).astype(dtype)
+        results.append((out, *conv2d_backward(dout, cache)))
+    for other in results[1:]:
+        for a, b_ in zip(results[0], other):
+            assert np.array_equal(a, b_)
+
+
+def test_large_batch_and_image_use_tiles(force, assert_close):
+    """An im2col tile is at most ~256 KB: a 40x40 image with 32 channels needs several per image."""
+    force("im2col", None)
+    x, w, b = _inputs((2, 32, 40, 40), (8, 32, 3, 3), np.float32)
+    out, cache = conv2d_forward(x, w, b, 1, 1)
+    dout = np.random.default_rng(3).standard_normal(out.shape).astype(np.float32)
+    dx, dw, db = conv2d_backward(dout, cache)
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ot = tF.conv2d(xt, wt, bt, padding=1)
+    ot.backward(torch.tensor(dout))
+    assert_close(out, ot.detach().numpy(), np.float32)
+    for ours, theirs in ((dx, xt.grad), (dw, wt.grad), (db, bt.grad)):
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-3, atol=1e-3)  # long float32 sums
+
+
+def test_simd_level_control():
+    assert _kernels.simd_level() in ("baseline", "avx2", "avx512")
+    assert _kernels.best_simd_level() in ("baseline", "avx2", "avx512")
+    with pytest.raises(ValueError, match="set_simd_level: name must be one of"):
+        _kernels.set_simd_level("sse9")
