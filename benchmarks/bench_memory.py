@@ -81,8 +81,11 @@ def peak_extra(lib: str, threads: int) -> float:
 
 
 def rss_run(threads: int, steps: int, batch: int = 64) -> dict:
-    """RSS (MB) during `steps` LeNet training steps (train_on_batch on random batches of the digits)."""
-    configure_threads(threads)
+    """RSS (MB) during `steps` LeNet training steps (train_on_batch on random batches of the digits).
+
+    A memory check, not a timing: BLAS threads are told to sleep right away (see configure_threads) so that
+    a dense layer on numpy's BLAS does not make the 10,000 steps crawl next to convkit's OpenMP threads."""
+    configure_threads(threads, idle_blas=True)
     import numpy as np
 
     import convkit

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _kernels
+from .._threads import get_num_threads
 from .._validation import check_ndim, check_shape, float_array
 
 
@@ -31,7 +33,9 @@ def affine_forward(x, w, b) -> tuple[np.ndarray, tuple]:
             f"{x.shape}. Received: w.shape={w.shape}"
         )
     check_shape(b, (w.shape[1],), "b", where)
-    out = x2 @ w + b  # (N, M)
+    # convkit's own GEMM: numpy's BLAS threads would ignore set_num_threads and spin against the kernels
+    out = np.empty((x2.shape[0], w.shape[1]), dtype=x.dtype)  # (N, M)
+    _kernels.gemm(x2, np.ascontiguousarray(w), out, np.ascontiguousarray(b), get_num_threads())
     return out, (x2, w, x.shape)
 
 
@@ -47,7 +51,11 @@ def affine_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x2, w, x_shape = cache
     dout = float_array(dout, "dout", "affine_backward", x2.dtype)
     check_shape(dout, (x2.shape[0], w.shape[1]), "dout", "affine_backward")
-    dx = (dout @ w.T).reshape(x_shape)  # (N, D) -> (N, d1, ..., dk)
-    dw = x2.T @ dout  # (D, M)
+    dout = np.ascontiguousarray(dout)
+    n_threads = get_num_threads()
+    dx = np.empty((x2.shape[0], w.shape[0]), dtype=x2.dtype)  # (N, D)
+    _kernels.gemm(dout, np.ascontiguousarray(w.T), dx, None, n_threads)
+    dw = np.empty(w.shape, dtype=x2.dtype)  # (D, M)
+    _kernels.gemm(x2.T, dout, dw, None, n_threads)
     db = dout.sum(axis=0)  # (M,)
-    return dx, dw, db
+    return dx.reshape(x_shape), dw, db  # dx: (N, D) -> (N, d1, ..., dk)
