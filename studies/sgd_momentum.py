@@ -68,6 +68,24 @@ def load_small_training_set(ctx: StudyContext) -> StudyData:
     return data.flattened()
 
 
+def add_loss_figure(report: Report, results: dict, epochs: int) -> None:
+    """``loss.png``: each run's per-iteration training loss, smoothed over one epoch of batches.
+
+    ``results`` maps a run's name to ``(history, per-batch losses)``.
+    """
+    steps = len(next(iter(results.values()))[1]) // epochs
+    report.figure(
+        "loss.png",
+        plots.curves(
+            {name: smooth(losses, steps) for name, (_, losses) in results.items()},
+            "Training loss",
+            f"cross-entropy (running mean over {steps} batches)",
+            xlabel="iteration",
+        ),
+        "Training loss per iteration (running mean over one epoch of batches).",
+    )
+
+
 def run(ctx: StudyContext) -> Report:
     report = Report("sgd_momentum", TITLE, ctx)
     data = load_small_training_set(ctx)
@@ -104,17 +122,7 @@ def run(ctx: StudyContext) -> Report:
         [[name, h["loss"][-1], h["accuracy"][-1], h["val_accuracy"][-1]] for name, (h, _) in results.items()],
         caption=f"After {epochs} epochs",
     )
-    steps = len(next(iter(results.values()))[1]) // epochs
-    report.figure(
-        "loss.png",
-        plots.curves(
-            {name: smooth(losses, steps) for name, (_, losses) in results.items()},
-            "Training loss",
-            f"cross-entropy (running mean over {steps} batches)",
-            xlabel="iteration",
-        ),
-        "Training loss per iteration (running mean over one epoch of batches).",
-    )
+    add_loss_figure(report, results, epochs)
     report.figure(
         "accuracy.png",
         plots.curves(

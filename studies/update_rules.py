@@ -7,7 +7,13 @@ from convkit import optimizers
 from . import plots
 from .context import StudyContext
 from .report import Report
-from .sgd_momentum import HIDDEN_DIMS, WEIGHT_SCALE, load_small_training_set, smooth, train_six_layer_net
+from .sgd_momentum import (
+    HIDDEN_DIMS,
+    WEIGHT_SCALE,
+    add_loss_figure,
+    load_small_training_set,
+    train_six_layer_net,
+)
 
 TITLE = "Update rules: RMSprop, Adam, Adamax vs SGD + momentum"
 
@@ -68,17 +74,7 @@ def run(ctx: StudyContext) -> Report:
         ],
         caption=f"After {epochs} epochs, best first",
     )
-    steps = len(next(iter(results.values()))[1]) // epochs
-    report.figure(
-        "loss.png",
-        plots.curves(
-            {name: smooth(losses, steps) for name, (_, losses) in results.items()},
-            "Training loss",
-            f"cross-entropy (running mean over {steps} batches)",
-            xlabel="iteration",
-        ),
-        "Training loss per iteration (running mean over one epoch of batches).",
-    )
+    add_loss_figure(report, results, epochs)
     report.figure(
         "train_accuracy.png",
         plots.curves(
