@@ -29,13 +29,13 @@ def test_gemm_matches_numpy(m, k, n, simd, dtype, level):
     results = []
     for n_threads in (1, 2, 3):
         out = np.empty((m, n), dtype)
-        _kernels.gemm(a, b, out, bias, n_threads)
+        _kernels.gemm(a, b, out, bias, False, n_threads)
         results.append(out)
     tol = 1e-4 if dtype == np.float32 else 1e-10
     np.testing.assert_allclose(results[0], expected, rtol=tol, atol=tol * max(1, k) ** 0.5)
     assert all(np.array_equal(results[0], r) for r in results[1:])
     out = np.empty((m, n), dtype)
-    _kernels.gemm(a, b, out, None, 2)
+    _kernels.gemm(a, b, out, None, False, 2)
     np.testing.assert_allclose(out, expected - bias, rtol=tol, atol=tol * max(1, k) ** 0.5)
 
 

@@ -79,6 +79,7 @@ def test_seed_attribute_set_before_build_is_used():
 def test_config_round_trip():
     layer = layers.Dense(
         6,
+        activation="relu",
         use_bias=False,
         kernel_initializer="glorot_uniform",
         kernel_regularizer=L2(0.5),
@@ -90,6 +91,7 @@ def test_config_round_trip():
     config = layer.get_config()
     assert config == {
         "units": 6,
+        "activation": "relu",
         "use_bias": False,
         "kernel_initializer": "glorot_uniform",
         "weight_scale": None,

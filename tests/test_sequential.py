@@ -191,3 +191,45 @@ def test_early_stopping_inside_fit(rng):
     stopper = callbacks.EarlyStopping(monitor="val_loss", patience=2)
     history = model.fit(x, y, epochs=20, validation_split=0.2, callbacks=[stopper], verbose=0)
     assert len(history.epoch) == 3
+
+
+class _RecordsBackward(layers.Layer):
+    """The identity, counting its backward calls."""
+
+    calls = 0
+
+    def call(self, x, training):
+        return x
+
+    def backward(self, dout):
+        type(self).calls += 1
+        return dout
+
+
+@pytest.mark.parametrize("activation", [None, "relu"])
+def test_training_step_skips_only_the_unneeded_input_gradient(rng, activation):
+    # train_on_batch backpropagates down to the first layer with parameters and asks it for its own grads
+    # only: the same grads as the full backward, and no call at all into the layers before it
+    def make():
+        return ck.Sequential(
+            [
+                _RecordsBackward(input_shape=(2, 5, 5), dtype="float64"),
+                layers.Conv2D(3, 3, activation=activation, seed=0, dtype="float64"),
+                layers.Flatten(),
+                layers.Dense(4, activation=activation, seed=1, dtype="float64"),
+                layers.Dense(3, seed=2, dtype="float64"),
+            ]
+        )
+
+    x = rng.standard_normal((6, 2, 5, 5))
+    y = rng.integers(0, 3, 6)
+    stepped, reference = make(), make()
+    stepped.compile(optimizer=optimizers.SGD(lr=0.0), loss="cross_entropy")
+    _RecordsBackward.calls = 0
+    stepped.train_on_batch(x, y)
+    assert _RecordsBackward.calls == 0
+    out = reference.forward(x, training=True)
+    reference.backward(ck.losses.get("cross_entropy")(out, y)[1])
+    assert _RecordsBackward.calls == 1
+    for (name, _, grad), (_, _, expected) in zip(stepped.named_parameters(), reference.named_parameters()):
+        np.testing.assert_array_equal(grad, expected, err_msg=name)

@@ -11,6 +11,7 @@ from . import callbacks, datasets, functional, gradcheck, layers, models, optimi
 from ._config import show_config
 from ._threads import get_num_threads, set_num_threads
 from ._version import __version__
+from ._workspace import empty_cache
 from .saving import load_model
 from .sequential import Sequential
 
@@ -19,6 +20,7 @@ __all__ = [
     "__version__",
     "callbacks",
     "datasets",
+    "empty_cache",
     "functional",
     "get_num_threads",
     "gradcheck",

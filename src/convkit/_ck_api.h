@@ -44,6 +44,7 @@
     X(void, avgpool2_backward,                                                                             \
       (const T *dout, ptrdiff_t p0, ptrdiff_t p1, ptrdiff_t H, ptrdiff_t W, T *dx, ptrdiff_t OH, ptrdiff_t OW)) \
     X(void, relu, (const T *x, T *out, ptrdiff_t i0, ptrdiff_t i1))                                        \
+    X(void, relu_inplace, (T *x, ptrdiff_t i0, ptrdiff_t i1))                                              \
     X(void, relu_backward, (const T *x, const T *dout, T *dx, ptrdiff_t i0, ptrdiff_t i1)) \
     X(void, bn_sums,                                                                                       \
       (const T *x, const T *y, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0, ptrdiff_t c1,          \

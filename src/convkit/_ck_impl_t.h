@@ -685,6 +685,13 @@ void FN(ck_relu)(const T *x, T *out, ptrdiff_t i0, ptrdiff_t i1) {
     FN(relu_range)((const UTA *)(const void *)(x + i0), (UTA *)(void *)(out + i0), i1 - i0);
 }
 
+/* the same in place (a fused activation: the conv / dense output just written, still in cache) */
+void FN(ck_relu_inplace)(T *x, ptrdiff_t i0, ptrdiff_t i1) {
+    UTA *u = (UTA *)(void *)(x + i0);
+    const T *xf = x + i0;
+    for (ptrdiff_t i = 0; i < i1 - i0; i++) u[i] &= -(UT)((xf[i] > 0) | (xf[i] != xf[i]));
+}
+
 static inline __attribute__((always_inline)) void FN(relu_backward_range)(const T *restrict x,
                                                                           const UTA *restrict dout,
                                                                           UTA *restrict dx, ptrdiff_t n) {

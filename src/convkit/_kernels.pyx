@@ -41,7 +41,7 @@ Pooling: 2x2 windows with stride 2 have vectorised C kernels (the winner's windo
 unsigned int as wide as the data); other windows use the generic loops below. Batch norm: per channel,
 one pass for the sums (vector partial sums per row, or column sums across channels for short rows such as
 BatchNorm1d's) in double, one pass for the output. ``gemm`` and ``relu_*`` serve the dense layers and
-activations (no BLAS threads next to the OpenMP ones).
+activations (no BLAS threads next to the OpenMP ones); ``adamax_update`` is the Adamax step in one pass.
 """
 
 from cython.parallel cimport parallel, prange
@@ -109,6 +109,7 @@ cdef extern from "_ck.h" nogil:
         void (*avgpool2_backward)(const float *dout, ptrdiff_t p0, ptrdiff_t p1, ptrdiff_t H, ptrdiff_t W,
                                   float *dx, ptrdiff_t OH, ptrdiff_t OW) noexcept nogil
         void (*relu)(const float *x, float *out, ptrdiff_t i0, ptrdiff_t i1) noexcept nogil
+        void (*relu_inplace)(float *x, ptrdiff_t i0, ptrdiff_t i1) noexcept nogil
         void (*relu_backward)(const float *x, const float *dout, float *dx, ptrdiff_t i0, ptrdiff_t i1) noexcept nogil
         void (*bn_sums)(const float *x, const float *y, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0,
                         ptrdiff_t c1, const double *mean, double *s1, double *s2) noexcept nogil
@@ -156,6 +157,7 @@ cdef extern from "_ck.h" nogil:
         void (*avgpool2_backward)(const double *dout, ptrdiff_t p0, ptrdiff_t p1, ptrdiff_t H, ptrdiff_t W,
                                   double *dx, ptrdiff_t OH, ptrdiff_t OW) noexcept nogil
         void (*relu)(const double *x, double *out, ptrdiff_t i0, ptrdiff_t i1) noexcept nogil
+        void (*relu_inplace)(double *x, ptrdiff_t i0, ptrdiff_t i1) noexcept nogil
         void (*relu_backward)(const double *x, const double *dout, double *dx, ptrdiff_t i0, ptrdiff_t i1) noexcept nogil
         void (*bn_sums)(const double *x, const double *y, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0,
                         ptrdiff_t c1, const double *mean, double *s1, double *s2) noexcept nogil
@@ -387,14 +389,52 @@ cdef enum:
     _DW_PARTIAL_BYTES = 32 << 20  # ... fewer when the per-chunk partial gradients would exceed this
 
 
+cdef inline void _relu_span(floating *out, ptrdiff_t i0, ptrdiff_t i1) noexcept nogil:
+    """out[i] = max(out[i], 0) for i0 <= i < i1, in place (NaN stays NaN)."""
+    if i0 >= i1:
+        return
+    if floating is float:
+        ck_f32.relu_inplace(out, i0, i1)
+    else:
+        ck_f64.relu_inplace(out, i0, i1)
+
+
+cdef inline void _relu_planes(floating *out, ptrdiff_t F, ptrdiff_t P, ptrdiff_t i0, ptrdiff_t i1) noexcept nogil:
+    """ReLU in place on elements i0 <= i < i1 of each of F output planes of P elements (one pass when
+    that is all of them)."""
+    cdef ptrdiff_t f
+    if i0 == 0 and i1 == P:
+        _relu_span(out, 0, F * P)
+        return
+    for f in range(F):
+        _relu_span(out + f * P, i0, i1)
+
+
+cdef inline void _relu_wide(floating *out, ptrdiff_t F, ptrdiff_t P, ptrdiff_t q0, ptrdiff_t q1, ptrdiff_t wq,
+                            ptrdiff_t owc) noexcept nogil:
+    """ReLU in place on what ck_shift_gemm wrote for wide columns q0 <= q < q1 (row period wq, owc kept
+    columns per row) in F output planes of P pixels: exactly those elements, as a neighbouring job may be
+    writing the rest of a row."""
+    cdef ptrdiff_t f, r, c0, c1, r0 = q0 // wq, r1 = (q1 - 1) // wq + 1
+    if q0 == r0 * wq and q1 - (r1 - 1) * wq >= owc:  # whole output rows r0 <= r < r1
+        _relu_planes(out, F, P, r0 * owc, r1 * owc)
+        return
+    for f in range(F):
+        for r in range(r0, r1):
+            c0 = q0 - r * wq if q0 > r * wq else 0
+            c1 = q1 - r * wq if q1 - r * wq < owc else owc
+            _relu_span(out + f * P + r * owc, c0, c1)
+
+
 def conv2d_forward(
     const floating[:, :, :, ::1] x,     # IN  (N, C, H, W)
     const floating[:, :, :, ::1] w,     # IN  (F, C, KH, KW)
     const floating[::1] b,              # IN  (F,)
     floating[:, :, :, ::1] out,         # OUT (N, F, OH, OW)
-    int stride_h, int stride_w, int pad_h, int pad_w, int path, int n_threads,
+    int stride_h, int stride_w, int pad_h, int pad_w, int path, bint relu, int n_threads,
 ):
-    """out[n, f] = b[f] + sum_c sum_kh sum_kw w[f, c, kh, kw] * xpad[n, c, oh*sh + kh, ow*sw + kw]."""
+    """out[n, f] = b[f] + sum_c sum_kh sum_kw w[f, c, kh, kw] * xpad[n, c, oh*sh + kh, ow*sw + kw], then
+    max(out, 0) with ``relu`` (fused: each job clamps its own outputs while they are in cache)."""
     cdef ptrdiff_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef ptrdiff_t F = w.shape[0], KH = w.shape[2], KW = w.shape[3]
     cdef ptrdiff_t OH = out.shape[2], OW = out.shape[3], P = OH * OW, K = C * KH * KW
@@ -462,11 +502,15 @@ def conv2d_forward(
                         q1 = OH
                     if q0 < q1:
                         _shift_rows(F, K, apack, xpad, off, &b[0], q0, q1, WP, OW, &out[n, 0, 0, 0], P)
+                        if relu:
+                            _relu_planes(&out[n, 0, 0, 0], F, P, q0 * OW, q1 * OW)
                     continue
                 if q1 > q_end:
                     q1 = q_end
                 if q0 < q1:
                     _shift_gemm(F, K, apack, xpad, off, &b[0], q0, q1, WP, OW, &out[n, 0, 0, 0], P, NULL, toff)
+                    if relu:
+                        _relu_wide(&out[n, 0, 0, 0], F, P, q0, q1, WP, OW)
             else:
                 n = job // blocks
                 p0 = (job % blocks) * block
@@ -477,6 +521,8 @@ def conv2d_forward(
                         xpad, block)
                 _shift_gemm(F, K, apack, xpad, off, &b[0], 0, npix, npix, npix, &out[n, 0, 0, 0] + p0, P,
                             tail, toff)
+                if relu:
+                    _relu_planes(&out[n, 0, 0, 0], F, P, p0, p0 + npix)
     if failed:
         _alloc_error("conv2d_forward")
 
@@ -770,9 +816,10 @@ def gemm(
     const floating[:, ::1] b,           # IN  (K, N), rows contiguous
     floating[:, ::1] out,               # OUT (M, N)
     bias,                               # IN  (N,) contiguous array added to every row, or None
+    bint relu,
     int n_threads,
 ):
-    """out = a @ b (+ bias). Jobs are blocks of 64 rows x 192 columns, a function of the shapes only, and
+    """out = a @ b (+ bias), then max(out, 0) with ``relu`` (fused, per job). Jobs are blocks of 64 rows x 192 columns, a function of the shapes only, and
     every element is one dot product over k in order: bit-identical for any thread count."""
     cdef ptrdiff_t M = a.shape[0], K = a.shape[1], N = b.shape[1]
     cdef ptrdiff_t NR = ck_tile_cols_f32 if floating is float else ck_tile_cols_f64
@@ -794,6 +841,8 @@ def gemm(
         for m in range(M):
             for q in range(N):
                 out[m, q] = bp[q] if bp != NULL else 0
+        if relu:
+            _relu_span(&out[0, 0], 0, M * N)
         return
     QB = QB - QB % NR if QB >= NR else NR
     mblocks = _cdiv(M, MB)
@@ -826,6 +875,8 @@ def gemm(
                 for m in range(m0, m1):
                     for q in range(q0, q1):
                         out[m, q] = out[m, q] + bp[q]
+            if relu:
+                _relu_planes(&out[m0, 0], m1 - m0, N, q0, q1)
     if failed:
         _alloc_error("gemm")
 
@@ -989,6 +1040,35 @@ def relu_backward(
 # ---------------------------------------------------------------------------------------------------------
 # Pooling (no padding, floor mode: windows that do not fit are dropped, as in torch)
 # ---------------------------------------------------------------------------------------------------------
+
+def adamax_update(
+    floating[::1] param,                # IN/OUT (size,)
+    const floating[::1] grad,           # IN  (size,)
+    floating[::1] exp_avg,              # IN/OUT (size,), m
+    floating[::1] exp_inf,              # IN/OUT (size,), u
+    floating step_size,                 # lr / (1 - beta1**t)
+    floating one_minus_beta1,           # 1 - beta1, rounded once from the double (as numpy does)
+    floating beta2,
+    floating eps,
+    int n_threads,
+):
+    """One Adamax step in a single pass, in the element type, with numpy's rounding of the same formula:
+    m += (1 - beta1) * (g - m); u = max(beta2 * u, |g| + eps) (NaN-propagating); param -= step_size * m / u."""
+    cdef ptrdiff_t size = param.shape[0], jobs = _cdiv(size, 16 * 1024), job, i, i0, i1
+    cdef floating g, decayed, bound
+    if size == 0:
+        return
+    for job in prange(jobs, nogil=True, schedule="static", num_threads=_threads_for(size, n_threads)):
+        i0 = job * size // jobs
+        i1 = (job + 1) * size // jobs
+        for i in range(i0, i1):
+            g = grad[i]
+            exp_avg[i] = exp_avg[i] + one_minus_beta1 * (g - exp_avg[i])
+            decayed = exp_inf[i] * beta2
+            bound = (g if g >= 0 else -g) + eps
+            exp_inf[i] = decayed if (decayed > bound or decayed != decayed) else bound
+            param[i] = param[i] - step_size * exp_avg[i] / exp_inf[i]
+
 
 def maxpool2d_forward(
     const floating[:, :, :, ::1] x,     # IN  (N, C, H, W)

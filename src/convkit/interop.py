@@ -75,9 +75,9 @@ def _layer_to_torch(layer: L.Layer, torch):
     elif isinstance(layer, L.GlobalAvgPool2D):
         return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
     elif isinstance(layer, L.Residual):
-        block = nn.Sequential(*(_layer_to_torch(sub, torch) for sub in layer.block_layers))
+        block = nn.Sequential(*_modules_for(layer.block_layers, torch))
         shortcut = (
-            nn.Sequential(*(_layer_to_torch(sub, torch) for sub in layer.shortcut_layers))
+            nn.Sequential(*_modules_for(layer.shortcut_layers, torch))
             if layer.shortcut_layers
             else None
         )
@@ -104,6 +104,17 @@ def _layer_to_torch(layer: L.Layer, torch):
     return module
 
 
+def _modules_for(layers: Sequence[L.Layer], torch) -> list:
+    """The torch modules of a list of layers, in order; a fused activation becomes its own module after
+    its layer (``Conv2D(..., activation="relu")`` -> ``Conv2d``, ``ReLU``), as torch models write it."""
+    modules = []
+    for layer in layers:
+        modules.append(_layer_to_torch(layer, torch))
+        if getattr(layer, "activation", None) == "relu":
+            modules.append(torch.nn.ReLU())
+    return modules
+
+
 def to_torch(model: Sequential):
     """A ``torch.nn.Sequential`` computing the same function with copies of the weights and running stats.
 
@@ -114,7 +125,7 @@ def to_torch(model: Sequential):
         raise TypeError(f"to_torch: expected a convkit Sequential. Received: {type(model).__name__}")
     if not model.built:
         model.build()
-    return torch.nn.Sequential(*(_layer_to_torch(layer, torch) for layer in model.layers)).eval()
+    return torch.nn.Sequential(*_modules_for(model.layers, torch)).eval()
 
 
 def _numpy(tensor) -> np.ndarray:

@@ -112,21 +112,19 @@ def three_layer_convnet(
 def lenet(num_classes: int = 10, in_channels: int = 1, image_size: int = 28, dtype="float32") -> Sequential:
     """LeNet as in the labs: conv3x3(in->6) ReLU pool2, conv3x3(6->16) ReLU pool2, flatten, 120, 84, classes.
 
-    The same layer order as ``torch_models.lenet``, so weights copy across in order.
+    The ReLUs are fused into the convolutions and dense layers (``activation="relu"``); ``to_torch`` writes
+    them out as modules, giving exactly ``torch_models.lenet``'s layout, so weights copy across in order.
     """
+    relu = {"activation": "relu", "dtype": dtype}
     return Sequential(
         [
-            layers.Conv2D(6, 3, input_shape=(in_channels, image_size, image_size), dtype=dtype),
-            layers.ReLU(dtype=dtype),
+            layers.Conv2D(6, 3, input_shape=(in_channels, image_size, image_size), **relu),
             layers.MaxPool2D(2, dtype=dtype),
-            layers.Conv2D(16, 3, dtype=dtype),
-            layers.ReLU(dtype=dtype),
+            layers.Conv2D(16, 3, **relu),
             layers.MaxPool2D(2, dtype=dtype),
             layers.Flatten(dtype=dtype),
-            layers.Dense(120, dtype=dtype),
-            layers.ReLU(dtype=dtype),
-            layers.Dense(84, dtype=dtype),
-            layers.ReLU(dtype=dtype),
+            layers.Dense(120, **relu),
+            layers.Dense(84, **relu),
             layers.Dense(num_classes, dtype=dtype),
         ],
         name="lenet",

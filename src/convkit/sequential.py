@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from . import _workspace as workspace
 from . import optimizers
 from ._validation import float_array, labels
 from .callbacks import Callback, CallbackList
@@ -161,6 +162,16 @@ class Sequential:
             dout = layer.backward(dout)
         return dout
 
+    def _backward_to_first_parameters(self, dout: np.ndarray) -> None:
+        """``backward`` for a training step: the gradient w.r.t. the model's input is never needed, so it
+        stops at the first layer with parameters, which fills only its own grads (no dx)."""
+        first = next((i for i, layer in enumerate(self.layers) if layer.params), None)
+        if first is None:
+            return
+        for layer in reversed(self.layers[first + 1 :]):
+            dout = layer.backward(dout)
+        self.layers[first].backward_weights(dout)
+
     def regularization_loss(self) -> float:
         return float(sum(layer.regularization_loss() for layer in self.layers))
 
@@ -225,7 +236,7 @@ class Sequential:
         """One optimizer step on a prepared batch; returns (loss incl. regularization, the outputs)."""
         out = self.forward(x, training=True)
         data_loss, dout = get_loss(self.loss)(out, y)
-        self.backward(dout)
+        self._backward_to_first_parameters(dout)
         self.optimizer.apply_gradients(self.named_parameters())
         return data_loss + self.regularization_loss(), out
 
@@ -308,7 +319,10 @@ class Sequential:
         for step, batch in enumerate(_batches(len(x), batch_size)):
             callback_list.on_batch_begin(step)
             index = order[batch]
-            xb, yb = x[index], y[index]
+            # a reused buffer; mode="clip" (the indices are valid) because mode="raise" buffers the copy
+            xb = workspace.empty((len(index), *x.shape[1:]), x.dtype)
+            np.take(x, index, axis=0, out=xb, mode="clip")
+            yb = y[index]
             loss, out = self.train_on_batch(xb, yb)
             batch_logs = {"loss": loss, **{m: get_metric(m)(out, yb) for m in self.metrics}}
             callback_list.on_batch_end(step, batch_logs)

@@ -1,5 +1,7 @@
 """The functional API, CS231n style: every op is a ``x_forward(...) -> (out, cache)`` and
-``x_backward(dout, cache) -> grads`` pair; losses return ``(loss, dpred)``.
+``x_backward(dout, cache) -> grads`` pair; losses return ``(loss, dpred)``. The ops with parameters also
+have ``x_backward_weights(dout, cache)``: the parameter gradients alone, for a network's first layer.
+``conv2d_relu_*`` and ``affine_relu_*`` are CS231n's sandwich layers with the ReLU fused into the kernel.
 
 Layouts are torch's: images NCHW, convolution weights OIHW, so outputs compare with torch directly.
 The output dtype is the input's (float32 or float64; integers become float64).
@@ -15,22 +17,45 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
-from .affine import affine_backward, affine_forward
+from .affine import (
+    affine_backward,
+    affine_backward_weights,
+    affine_forward,
+    affine_relu_backward,
+    affine_relu_backward_weights,
+    affine_relu_forward,
+)
 from .batchnorm import batchnorm_backward, batchnorm_forward
-from .conv import conv2d_backward, conv2d_forward, conv_output_size
+from .conv import (
+    conv2d_backward,
+    conv2d_backward_weights,
+    conv2d_forward,
+    conv2d_relu_backward,
+    conv2d_relu_backward_weights,
+    conv2d_relu_forward,
+    conv_output_size,
+)
 from .dropout import dropout_backward, dropout_forward
 from .losses import mse_loss, softmax_cross_entropy
 from .pooling import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
 
 __all__ = [
     "affine_backward",
+    "affine_backward_weights",
     "affine_forward",
+    "affine_relu_backward",
+    "affine_relu_backward_weights",
+    "affine_relu_forward",
     "avgpool2d_backward",
     "avgpool2d_forward",
     "batchnorm_backward",
     "batchnorm_forward",
     "conv2d_backward",
+    "conv2d_backward_weights",
     "conv2d_forward",
+    "conv2d_relu_backward",
+    "conv2d_relu_backward_weights",
+    "conv2d_relu_forward",
     "conv_output_size",
     "dropout_backward",
     "dropout_forward",

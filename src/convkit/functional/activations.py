@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _kernels
+from .. import _workspace as workspace
 from .._threads import get_num_threads
 from .._validation import check_shape, float_array
 
@@ -18,7 +19,7 @@ def _upstream(dout, like: np.ndarray, where: str) -> np.ndarray:
 def relu_forward(x) -> tuple[np.ndarray, np.ndarray]:
     """out = max(x, 0). Returns (out, cache) with out of x's shape; NaN stays NaN."""
     x = np.ascontiguousarray(float_array(x, "x", "relu_forward"))
-    out = np.empty_like(x)
+    out = workspace.empty_like(x)
     _kernels.relu_forward(x.reshape(-1), out.reshape(-1), get_num_threads())
     return out, x
 
@@ -27,7 +28,7 @@ def relu_backward(dout, cache) -> np.ndarray:
     """dx = dout where x > 0, else 0."""
     x = cache
     dout = np.ascontiguousarray(_upstream(dout, x, "relu_backward"))
-    dx = np.empty_like(x)
+    dx = workspace.empty_like(x)
     # a select, not dout * mask: inf * 0 would be NaN
     _kernels.relu_backward(x.reshape(-1), dout.reshape(-1), dx.reshape(-1), get_num_threads())
     return dx

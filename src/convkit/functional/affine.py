@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _kernels
+from .. import _workspace as workspace
 from .._threads import get_num_threads
 from .._validation import check_ndim, check_shape, float_array
+from .activations import relu_backward
 
 
 def affine_forward(x, w, b) -> tuple[np.ndarray, tuple]:
@@ -19,7 +21,19 @@ def affine_forward(x, w, b) -> tuple[np.ndarray, tuple]:
 
     Returns (out, cache) with out (N, M).
     """
-    where = "affine_forward"
+    return _forward(x, w, b, False, "affine_forward")
+
+
+def affine_relu_forward(x, w, b) -> tuple[np.ndarray, tuple]:
+    """max(x @ w + b, 0) with the ReLU fused into the GEMM (CS231n's affine_relu sandwich).
+
+    Inputs and out as in ``affine_forward``; the cache also holds out, for the ReLU's mask.
+    """
+    out, cache = _forward(x, w, b, True, "affine_relu_forward")
+    return out, (cache, out)
+
+
+def _forward(x, w, b, relu: bool, where: str) -> tuple[np.ndarray, tuple]:
     x = float_array(x, "x", where)
     w = float_array(w, "w", where, x.dtype)
     b = float_array(b, "b", where, x.dtype)
@@ -34,8 +48,8 @@ def affine_forward(x, w, b) -> tuple[np.ndarray, tuple]:
         )
     check_shape(b, (w.shape[1],), "b", where)
     # convkit's own GEMM: numpy's BLAS threads would ignore set_num_threads and spin against the kernels
-    out = np.empty((x2.shape[0], w.shape[1]), dtype=x.dtype)  # (N, M)
-    _kernels.gemm(x2, np.ascontiguousarray(w), out, np.ascontiguousarray(b), get_num_threads())
+    out = workspace.empty((x2.shape[0], w.shape[1]), x.dtype)  # (N, M)
+    _kernels.gemm(x2, np.ascontiguousarray(w), out, np.ascontiguousarray(b), relu, get_num_threads())
     return out, (x2, w, x.shape)
 
 
@@ -48,14 +62,42 @@ def affine_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     Returns (dx, dw, db): dx in x's original shape (N, d1, ..., dk), dw (D, M), db (M,).
     """
+    dout = _upstream(dout, cache, "affine_backward")
     x2, w, x_shape = cache
-    dout = float_array(dout, "dout", "affine_backward", x2.dtype)
-    check_shape(dout, (x2.shape[0], w.shape[1]), "dout", "affine_backward")
-    dout = np.ascontiguousarray(dout)
-    n_threads = get_num_threads()
-    dx = np.empty((x2.shape[0], w.shape[0]), dtype=x2.dtype)  # (N, D)
-    _kernels.gemm(dout, np.ascontiguousarray(w.T), dx, None, n_threads)
+    dx = workspace.empty((x2.shape[0], w.shape[0]), x2.dtype)  # (N, D)
+    _kernels.gemm(dout, np.ascontiguousarray(w.T), dx, None, False, get_num_threads())
+    return (dx.reshape(x_shape), *_weight_gradients(dout, cache))  # dx: (N, D) -> (N, d1, ..., dk)
+
+
+def affine_backward_weights(dout, cache) -> tuple[np.ndarray, np.ndarray]:
+    """The parameter half of ``affine_backward``, for when nothing needs dx (a network's first layer).
+
+    Returns (dw, db) with dw (D, M), db (M,), equal to affine_backward's.
+    """
+    return _weight_gradients(_upstream(dout, cache, "affine_backward_weights"), cache)
+
+
+def affine_relu_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Backward pass of ``affine_relu_forward``: (dx, dw, db) as in ``affine_backward``."""
+    affine_cache, out = cache
+    return affine_backward(relu_backward(dout, out), affine_cache)
+
+
+def affine_relu_backward_weights(dout, cache) -> tuple[np.ndarray, np.ndarray]:
+    """The parameter half of ``affine_relu_backward``: (dw, db), for a network's first layer."""
+    affine_cache, out = cache
+    return affine_backward_weights(relu_backward(dout, out), affine_cache)
+
+
+def _upstream(dout, cache, where: str) -> np.ndarray:
+    x2, w, _ = cache
+    dout = float_array(dout, "dout", where, x2.dtype)
+    check_shape(dout, (x2.shape[0], w.shape[1]), "dout", where)
+    return np.ascontiguousarray(dout)
+
+
+def _weight_gradients(dout: np.ndarray, cache) -> tuple[np.ndarray, np.ndarray]:
+    x2, w, _ = cache
     dw = np.empty(w.shape, dtype=x2.dtype)  # (D, M)
-    _kernels.gemm(x2.T, dout, dw, None, n_threads)
-    db = dout.sum(axis=0)  # (M,)
-    return dx.reshape(x_shape), dw, db  # dx: (N, D) -> (N, d1, ..., dk)
+    _kernels.gemm(x2.T, dout, dw, None, False, get_num_threads())
+    return dw, dout.sum(axis=0)  # db: (M,)

@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from .. import _kernels
+from .. import _workspace as workspace
 from .._threads import get_num_threads
 from .._validation import check_ndim, check_shape, contiguous, float_array, probability
 
@@ -75,7 +76,7 @@ def batchnorm_forward(
         mean = running_mean.astype(np.float64)
         var = running_var.astype(np.float64)
     inv_std = 1.0 / np.sqrt(var + eps)  # (C,) float64
-    out = np.empty_like(x3)
+    out = workspace.empty_like(x3)
     _kernels.batchnorm_normalize(x3, mean, inv_std, gamma, beta, out, n_threads)
     return out.reshape(x.shape), (x3, mean, inv_std, gamma, batch_stats, x.shape)
 
@@ -96,7 +97,7 @@ def batchnorm_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     check_shape(dout, x_shape, "dout", where)
     dout3 = contiguous(dout.reshape(x3.shape))  # (N, C, L)
     C = x3.shape[1]
-    dx = np.empty_like(x3)
+    dx = workspace.empty_like(x3)
     dgamma = np.empty(C, dtype=x3.dtype)
     dbeta = np.empty(C, dtype=x3.dtype)
     n_threads = get_num_threads()

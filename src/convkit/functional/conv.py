@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _kernels
+from .. import _workspace as workspace
 from .._threads import get_num_threads
 from .._validation import check_ndim, check_shape, contiguous, float_array, int_pair
+from .activations import relu_backward
 
 # Which kernel computes a convolution; the one place where it is decided (see _kernels.pyx):
 # - "direct": stride 1. The convolution runs straight off each zero-padded image (per-thread copy): the
@@ -65,7 +67,19 @@ def conv2d_forward(x, w, b, stride=1, padding=0) -> tuple[np.ndarray, tuple]:
 
     Returns (out, cache) with out (N, F, OH, OW), OH = (H + 2*ph - KH) // sh + 1, OW likewise.
     """
-    where = "conv2d_forward"
+    return _forward(x, w, b, stride, padding, False, "conv2d_forward")
+
+
+def conv2d_relu_forward(x, w, b, stride=1, padding=0) -> tuple[np.ndarray, tuple]:
+    """max(conv2d(x, w, b), 0) with the ReLU fused into the convolution (CS231n's conv_relu sandwich).
+
+    Inputs and out as in ``conv2d_forward``; the cache also holds out, for the ReLU's mask.
+    """
+    out, cache = _forward(x, w, b, stride, padding, True, "conv2d_relu_forward")
+    return out, (cache, out)
+
+
+def _forward(x, w, b, stride, padding, relu: bool, where: str) -> tuple[np.ndarray, tuple]:
     x = float_array(x, "x", where)
     w = float_array(w, "w", where, x.dtype)
     b = float_array(b, "b", where, x.dtype)
@@ -91,8 +105,8 @@ def conv2d_forward(x, w, b, stride=1, padding=0) -> tuple[np.ndarray, tuple]:
     x = contiguous(x)
     w = contiguous(w)
     path = _select_path((sh, sw))
-    out = np.empty((N, F, OH, OW), dtype=x.dtype)
-    _kernels.conv2d_forward(x, w, contiguous(b), out, sh, sw, ph, pw, path, get_num_threads())
+    out = workspace.empty((N, F, OH, OW), x.dtype)
+    _kernels.conv2d_forward(x, w, contiguous(b), out, sh, sw, ph, pw, path, relu, get_num_threads())
     return out, (x, w, (sh, sw), (ph, pw), path)
 
 
@@ -105,19 +119,48 @@ def conv2d_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     Returns (dx, dw, db) with dx (N, C, H, W), dw (F, C, KH, KW), db (F,).
     """
-    where = "conv2d_backward"
+    dout = _upstream(dout, cache, "conv2d_backward")
     x, w, (sh, sw), (ph, pw), path = cache
+    dx = workspace.empty_like(x)  # (N, C, H, W)
+    _kernels.conv2d_backward_input(dout, w, dx, sh, sw, ph, pw, path, get_num_threads())
+    return (dx, *_weight_gradients(dout, cache))
+
+
+def conv2d_backward_weights(dout, cache) -> tuple[np.ndarray, np.ndarray]:
+    """The parameter half of ``conv2d_backward``, for when nothing needs dx (a network's first layer).
+
+    Returns (dw, db) with dw (F, C, KH, KW), db (F,), equal to conv2d_backward's.
+    """
+    return _weight_gradients(_upstream(dout, cache, "conv2d_backward_weights"), cache)
+
+
+def conv2d_relu_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Backward pass of ``conv2d_relu_forward``: (dx, dw, db) as in ``conv2d_backward``."""
+    conv_cache, out = cache
+    return conv2d_backward(relu_backward(dout, out), conv_cache)
+
+
+def conv2d_relu_backward_weights(dout, cache) -> tuple[np.ndarray, np.ndarray]:
+    """The parameter half of ``conv2d_relu_backward``: (dw, db), for a network's first layer."""
+    conv_cache, out = cache
+    return conv2d_backward_weights(relu_backward(dout, out), conv_cache)
+
+
+def _upstream(dout, cache, where: str) -> np.ndarray:
+    x, w, (sh, sw), (ph, pw), _ = cache
     N, C, H, W = x.shape
     F, _, KH, KW = w.shape
     out_shape = (N, F, conv_output_size(H, KH, sh, ph), conv_output_size(W, KW, sw, pw))
     dout = float_array(dout, "dout", where, x.dtype)
     check_shape(dout, out_shape, "dout", where)
-    dout = contiguous(dout)
-    n_threads = get_num_threads()
-    dx = np.empty_like(x)  # (N, C, H, W)
-    _kernels.conv2d_backward_input(dout, w, dx, sh, sw, ph, pw, path, n_threads)
+    return contiguous(dout)
+
+
+def _weight_gradients(dout: np.ndarray, cache) -> tuple[np.ndarray, np.ndarray]:
+    x, w, (sh, sw), (ph, pw), path = cache
+    F, C, KH, KW = w.shape
     dw = np.empty_like(w)
     db = np.empty(F, dtype=w.dtype)
     outer = dw_kernel(F, C * KH * KW) == "outer"
-    _kernels.conv2d_backward_weight(x, dout, dw, db, sh, sw, ph, pw, path, outer, n_threads)
-    return dx, dw, db
+    _kernels.conv2d_backward_weight(x, dout, dw, db, sh, sw, ph, pw, path, outer, get_num_threads())
+    return dw, db

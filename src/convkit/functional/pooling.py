@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _kernels
+from .. import _workspace as workspace
 from .._threads import get_num_threads
 from .._validation import check_ndim, check_shape, contiguous, float_array, int_pair
 from .conv import conv_output_size
@@ -51,7 +52,7 @@ def maxpool2d_forward(x, pool_size=2, stride=None) -> tuple[np.ndarray, tuple]:
     Returns (out, cache) with out (N, C, OH, OW), OH = (H - ph) // sh + 1.
     """
     x, (ph, pw), (sh, sw), out_shape = _pool_geometry(x, pool_size, stride, "maxpool2d_forward")
-    out = np.empty(out_shape, dtype=x.dtype)
+    out = workspace.empty(out_shape, x.dtype)
     if _is_2x2(ph, pw, sh, sw):
         # the winner's place in its 2x2 window, 0..3, in an unsigned int as wide as x's floats
         argmax = np.empty(out_shape, dtype=np.uint32 if x.dtype == np.float32 else np.uint64)
@@ -67,10 +68,10 @@ def maxpool2d_backward(dout, cache) -> np.ndarray:
     argmax, x_shape, dtype = cache
     dout = _upstream(dout, dtype, argmax.shape, "maxpool2d_backward")
     if argmax.dtype.kind == "u":  # 2x2 windows, stride 2: every element of dx is written
-        dx = np.empty(x_shape, dtype=dtype)
+        dx = workspace.empty(x_shape, dtype)
         _kernels.maxpool2x2_backward(dout, argmax, dx, get_num_threads())
     else:
-        dx = np.zeros(x_shape, dtype=dtype)
+        dx = workspace.zeros(x_shape, dtype)
         _kernels.maxpool2d_backward(dout, argmax, dx, get_num_threads())
     return dx
 
@@ -86,7 +87,7 @@ def avgpool2d_forward(x, pool_size=2, stride=None) -> tuple[np.ndarray, tuple]:
     Returns (out, cache) with out (N, C, OH, OW).
     """
     x, (ph, pw), (sh, sw), out_shape = _pool_geometry(x, pool_size, stride, "avgpool2d_forward")
-    out = np.empty(out_shape, dtype=x.dtype)
+    out = workspace.empty(out_shape, x.dtype)
     if _is_2x2(ph, pw, sh, sw):
         _kernels.avgpool2x2_forward(x, out, get_num_threads())
     else:
@@ -99,9 +100,9 @@ def avgpool2d_backward(dout, cache) -> np.ndarray:
     (ph, pw), (sh, sw), out_shape, x_shape, dtype = cache
     dout = _upstream(dout, dtype, out_shape, "avgpool2d_backward")
     if _is_2x2(ph, pw, sh, sw):  # every element of dx is written
-        dx = np.empty(x_shape, dtype=dtype)
+        dx = workspace.empty(x_shape, dtype)
         _kernels.avgpool2x2_backward(dout, dx, get_num_threads())
     else:
-        dx = np.zeros(x_shape, dtype=dtype)
+        dx = workspace.zeros(x_shape, dtype)
         _kernels.avgpool2d_backward(dout, dx, ph, pw, sh, sw, get_num_threads())
     return dx

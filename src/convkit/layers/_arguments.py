@@ -62,3 +62,18 @@ def input_ndim(
             f"{where}: expects inputs of shape (N, {layout}){hint}. "
             f"Received: input_shape={tuple(input_shape)}"
         )
+
+
+FUSED_ACTIVATIONS = ("relu",)
+
+
+def fused_activation(value, where: str) -> str | None:
+    """None (also for ``"linear"``) or the name of an activation fused into the layer's kernel."""
+    if value is None or value == "linear":
+        return None
+    if isinstance(value, str) and value.lower() in FUSED_ACTIVATIONS:
+        return value.lower()
+    raise ValueError(
+        f"{where}: activation must be None, 'linear' or one of {list(FUSED_ACTIVATIONS)} (fused into the "
+        f"kernel); put an activation layer after it for others. Received: activation={value!r}"
+    )

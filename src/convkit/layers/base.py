@@ -63,6 +63,11 @@ class Layer(ABC):
         """Output shape (without batch) for an input shape (without batch); elementwise layers keep it."""
         return tuple(input_shape)
 
+    def backward_weights(self, dout: np.ndarray) -> None:
+        """Fill ``self.grads`` like ``backward`` when nothing needs the input gradient (a model's first
+        layer with parameters). The default runs ``backward``; layers that can skip dx override it."""
+        self.backward(dout)
+
     # -- shared machinery ---------------------------------------------------------------------------------
     def build(self, input_shape: Sequence[int]) -> None:
         """Create the weights for ``input_shape`` (without batch). Subclasses call ``super().build`` last."""

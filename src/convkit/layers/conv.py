@@ -7,7 +7,15 @@ from typing import Union
 
 import numpy as np
 
-from ..functional import conv2d_backward, conv2d_forward, conv_output_size
+from ..functional import (
+    conv2d_backward,
+    conv2d_backward_weights,
+    conv2d_forward,
+    conv2d_relu_backward,
+    conv2d_relu_backward_weights,
+    conv2d_relu_forward,
+    conv_output_size,
+)
 from ._arguments import input_ndim, int_pair, positive_int
 from ._kernel_layer import KernelLayer
 from .registry import register
@@ -27,8 +35,8 @@ class Conv2D(KernelLayer):
       size; needs stride 1 and odd kernel sizes, padding (K - 1) // 2)
 
     ``params["weight"]`` is (filters, C, KH, KW) (OIHW, as torch), ``params["bias"]`` is (filters,).
-    See ``KernelLayer`` for ``use_bias``, ``kernel_initializer``, ``weight_scale``, ``kernel_regularizer``
-    and ``seed``.
+    See ``KernelLayer`` for ``activation`` (``"relu"`` is fused into the kernel), ``use_bias``,
+    ``kernel_initializer``, ``weight_scale``, ``kernel_regularizer`` and ``seed``.
     """
 
     def __init__(
@@ -83,15 +91,21 @@ class Conv2D(KernelLayer):
         return (self.filters, conv_output_size(H, KH, sh, ph), conv_output_size(W, KW, sw, pw))
 
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = conv2d_forward(
+        forward = conv2d_relu_forward if self.activation == "relu" else conv2d_forward
+        out, self._cache = forward(
             x, self.params["weight"], self.bias, stride=self.stride, padding=self.padding
         )  # (N, F, OH, OW)
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dweight, dbias = conv2d_backward(dout, self._cache)
+        backward = conv2d_relu_backward if self.activation == "relu" else conv2d_backward
+        dx, dweight, dbias = backward(dout, self._cache)
         self.store_grads(dweight, dbias)
         return dx
+
+    def backward_weights(self, dout: np.ndarray) -> None:
+        backward = conv2d_relu_backward_weights if self.activation == "relu" else conv2d_backward_weights
+        self.store_grads(*backward(dout, self._cache))
 
     def get_config(self) -> dict:
         return {

@@ -6,7 +6,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..functional import affine_backward, affine_forward
+from ..functional import (
+    affine_backward,
+    affine_backward_weights,
+    affine_forward,
+    affine_relu_backward,
+    affine_relu_backward_weights,
+    affine_relu_forward,
+)
 from ._arguments import input_ndim, positive_int
 from ._kernel_layer import KernelLayer
 from .registry import register
@@ -18,8 +25,8 @@ class Dense(KernelLayer):
 
     ``params["weight"]`` is (in_features, units), the functional affine layout (torch.nn.Linear's weight is
     its transpose), ``params["bias"]`` is (units,). Put a ``Flatten()`` before it for image inputs.
-    See ``KernelLayer`` for ``use_bias``, ``kernel_initializer``, ``weight_scale``, ``kernel_regularizer``
-    and ``seed``.
+    See ``KernelLayer`` for ``activation`` (``"relu"`` is fused into the kernel), ``use_bias``,
+    ``kernel_initializer``, ``weight_scale``, ``kernel_regularizer`` and ``seed``.
     """
 
     def __init__(self, units: int, **kwargs):
@@ -37,13 +44,19 @@ class Dense(KernelLayer):
         return (self.units,)
 
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = affine_forward(x, self.params["weight"], self.bias)  # (N, units)
+        forward = affine_relu_forward if self.activation == "relu" else affine_forward
+        out, self._cache = forward(x, self.params["weight"], self.bias)  # (N, units)
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dweight, dbias = affine_backward(dout, self._cache)
+        backward = affine_relu_backward if self.activation == "relu" else affine_backward
+        dx, dweight, dbias = backward(dout, self._cache)
         self.store_grads(dweight, dbias)
         return dx
+
+    def backward_weights(self, dout: np.ndarray) -> None:
+        backward = affine_relu_backward_weights if self.activation == "relu" else affine_backward_weights
+        self.store_grads(*backward(dout, self._cache))
 
     def get_config(self) -> dict:
         return {"units": self.units, **super().get_config()}
