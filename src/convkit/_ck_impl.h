@@ -6,6 +6,8 @@
  *   CK_MRMAX x CK_NV vectors  for ck_shift_gemm (forward, input gradient)
  *   CK_RM x CK_RJ vectors     for ck_dw_reduce (weight gradient, few filters)
  *   CK_OMR x CK_ONV vectors   for ck_dw_outer (weight gradient, many filters)
+ *   CK_OMR1 x 1 vector        for ck_dw_outer when the filters fit in one vector: more rows, so that
+ *                             enough independent sums hide the FMA latency
  */
 #include <stddef.h>
 
@@ -19,6 +21,7 @@
 #define CK_RJ 6
 #define CK_OMR 6
 #define CK_ONV 4
+#define CK_OMR1 8
 #elif CK_VBYTES >= 32 /* 16 ymm registers: 4 x 3 accumulators + 3 loads + 1 broadcast */
 #define CK_MRMAX 4
 #define CK_NV 3
@@ -26,6 +29,7 @@
 #define CK_RJ 3
 #define CK_OMR 4
 #define CK_ONV 2
+#define CK_OMR1 8
 #else /* 16-byte vectors, no FMA assumed: leave room for the product temporaries */
 #define CK_MRMAX 4
 #define CK_NV 2
@@ -33,9 +37,13 @@
 #define CK_RJ 3
 #define CK_OMR 3
 #define CK_ONV 2
+#define CK_OMR1 6
 #endif
 
 #include <stdint.h>
+#if defined(__AVX512F__) || defined(__AVX2__)
+#include <immintrin.h> /* masked loads and stores */
+#endif
 
 #define CK_T float
 #define CK_TNAME f32

@@ -32,6 +32,45 @@ static inline __attribute__((always_inline)) V FN(vload)(const T *p) {
 
 static inline __attribute__((always_inline)) void FN(vstore)(T *p, V v) { __builtin_memcpy(p, &v, sizeof v); }
 
+/* The first n lanes of v stored at p, 0 < n < VL; nothing past p + n is touched (masked stores where the
+ * instruction set has them). */
+static inline __attribute__((always_inline)) void FN(vstore_part)(T *p, V v, ptrdiff_t n) {
+#if CK_VBYTES == 64 && defined(__AVX512F__)
+    if (sizeof(T) == 4)
+        _mm512_mask_storeu_ps((void *)p, (__mmask16)((1u << n) - 1), (__m512)v);
+    else
+        _mm512_mask_storeu_pd((void *)p, (__mmask8)((1u << n) - 1), (__m512d)v);
+#elif CK_VBYTES == 32 && defined(__AVX2__)
+    VI lane;
+    for (int l = 0; l < VL; l++) lane[l] = (UT)l;
+    const VI mask = (VI)(lane < (UT)n);
+    if (sizeof(T) == 4)
+        _mm256_maskstore_ps((float *)(void *)p, (__m256i)mask, (__m256)v);
+    else
+        _mm256_maskstore_pd((double *)(void *)p, (__m256i)mask, (__m256d)v);
+#else
+    for (ptrdiff_t e = 0; e < n; e++) p[e] = v[e];
+#endif
+}
+
+/* p[0 .. n) in the first n lanes, zeros in the others, 0 < n < VL; nothing past p + n is read. */
+static inline __attribute__((always_inline)) V FN(vload_part)(const T *p, ptrdiff_t n) {
+#if CK_VBYTES == 64 && defined(__AVX512F__)
+    if (sizeof(T) == 4) return (V)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), (const void *)p);
+    return (V)_mm512_maskz_loadu_pd((__mmask8)((1u << n) - 1), (const void *)p);
+#elif CK_VBYTES == 32 && defined(__AVX2__)
+    VI lane;
+    for (int l = 0; l < VL; l++) lane[l] = (UT)l;
+    const VI mask = (VI)(lane < (UT)n);
+    if (sizeof(T) == 4) return (V)_mm256_maskload_ps((const float *)(const void *)p, (__m256i)mask);
+    return (V)_mm256_maskload_pd((const double *)(const void *)p, (__m256i)mask);
+#else
+    V v = {0};
+    for (ptrdiff_t e = 0; e < n; e++) v[e] = p[e];
+    return v;
+#endif
+}
+
 /* the lanes of v summed in order */
 static inline __attribute__((always_inline)) T FN(hsum)(V v) {
     T s = v[0];
@@ -147,8 +186,8 @@ static void FN(store_tile)(const T *buf, int mr, ptrdiff_t m0, const T *bias, pt
                 ptrdiff_t e = 0;
                 for (; e + VL <= keep; e += VL) FN(vstore)(dst + e, FN(vload)(s + e) + bv);
                 if (e < keep) FN(vstore)(dst + keep - VL, FN(vload)(s + keep - VL) + bv);
-            } else {
-                for (ptrdiff_t e = 0; e < keep; e++) dst[e] = s[e] + bv;
+            } else if (keep > 0) {
+                FN(vstore_part)(dst, FN(vload)(s) + bv, keep); /* buf has a vector of slack at its end */
             }
             t += seg;
             row++;
@@ -164,7 +203,7 @@ static void FN(store_tile)(const T *buf, int mr, ptrdiff_t m0, const T *bias, pt
 void FN(ck_shift_gemm)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off,
                        const T *bias, ptrdiff_t q_begin, ptrdiff_t q_end, ptrdiff_t wq, ptrdiff_t owc, T *out,
                        ptrdiff_t ldo, T *tail, ptrdiff_t *tail_off) {
-    T buf[CK_MRMAX * NR] __attribute__((aligned(64)));
+    T buf[CK_MRMAX * NR + VL] __attribute__((aligned(64)));
     ptrdiff_t qo[CK_NV];
     for (int j = 0; j < CK_NV; j++) qo[j] = j * VL;
     for (ptrdiff_t q0 = q_begin; q0 < q_end; q0 += NR) {
@@ -328,15 +367,17 @@ void FN(ck_dw_reduce_finish)(ptrdiff_t M, ptrdiff_t NJ, const T *vacc, T *d, ptr
  * loaded from and stored back to acc around each chunk, so each element still sums q in order.
  * --------------------------------------------------------------------------------------------------- */
 
+#define CK_OMR_MAX (CK_OMR1 > CK_OMR ? CK_OMR1 : CK_OMR)
+
 static inline __attribute__((always_inline)) void FN(mk_outer)(
-    const int NVF, const T *const *arow, ptrdiff_t rk, const T *restrict bt, ptrdiff_t ldb, ptrdiff_t nr,
-    ptrdiff_t len, ptrdiff_t a_rs, ptrdiff_t bt_rs, T *restrict acc, ptrdiff_t ldacc) {
-    V c[CK_OMR][CK_ONV];
-    const T *a[CK_OMR];
-#pragma GCC unroll 8
-    for (int i = 0; i < CK_OMR; i++) a[i] = arow[i];
-#pragma GCC unroll 8
-    for (int i = 0; i < CK_OMR; i++)
+    const int OMR, const int NVF, const T *const *arow, ptrdiff_t rk, const T *restrict bt, ptrdiff_t ldb,
+    ptrdiff_t nr, ptrdiff_t len, ptrdiff_t a_rs, ptrdiff_t bt_rs, T *restrict acc, ptrdiff_t ldacc) {
+    V c[CK_OMR_MAX][CK_ONV];
+    const T *a[CK_OMR_MAX];
+#pragma GCC unroll 16
+    for (int i = 0; i < OMR; i++) a[i] = arow[i];
+#pragma GCC unroll 16
+    for (int i = 0; i < OMR; i++)
 #pragma GCC unroll 8
         for (int j = 0; j < NVF; j++) c[i][j] = i < rk ? FN(vload)(acc + i * ldacc + j * VL) : (V){0};
     for (ptrdiff_t r = 0; r < nr; r++) {
@@ -344,39 +385,39 @@ static inline __attribute__((always_inline)) void FN(mk_outer)(
             V bv[CK_ONV];
 #pragma GCC unroll 8
             for (int j = 0; j < NVF; j++) bv[j] = FN(vload)(bt + q * ldb + j * VL);
-#pragma GCC unroll 8
-            for (int i = 0; i < CK_OMR; i++) {
+#pragma GCC unroll 16
+            for (int i = 0; i < OMR; i++) {
                 const T ai = a[i][q];
 #pragma GCC unroll 8
                 for (int j = 0; j < NVF; j++) c[i][j] += ai * bv[j];
             }
         }
         bt += bt_rs;
-#pragma GCC unroll 8
-        for (int i = 0; i < CK_OMR; i++) a[i] += a_rs;
+#pragma GCC unroll 16
+        for (int i = 0; i < OMR; i++) a[i] += a_rs;
     }
-#pragma GCC unroll 8
-    for (int i = 0; i < CK_OMR; i++)
+#pragma GCC unroll 16
+    for (int i = 0; i < OMR; i++)
         if (i < rk)
 #pragma GCC unroll 8
             for (int j = 0; j < NVF; j++) FN(vstore)(acc + i * ldacc + j * VL, c[i][j]);
 }
 
-#define CK_MK_OUTER(nv)                                                                                    \
-    static __attribute__((noinline)) void FN(mk_outer_##nv)(const T *const *arow, ptrdiff_t rk,            \
-                                                            const T *restrict bt, ptrdiff_t ldb,          \
-                                                            ptrdiff_t nr, ptrdiff_t len, ptrdiff_t a_rs,  \
-                                                            ptrdiff_t bt_rs, T *restrict acc,             \
-                                                            ptrdiff_t ldacc) {                            \
-        FN(mk_outer)(nv, arow, rk, bt, ldb, nr, len, a_rs, bt_rs, acc, ldacc);                             \
+#define CK_MK_OUTER(name, omr, nv)                                                                         \
+    static __attribute__((noinline)) void FN(name)(const T *const *arow, ptrdiff_t rk,                     \
+                                                   const T *restrict bt, ptrdiff_t ldb, ptrdiff_t nr,      \
+                                                   ptrdiff_t len, ptrdiff_t a_rs, ptrdiff_t bt_rs,         \
+                                                   T *restrict acc, ptrdiff_t ldacc) {                     \
+        FN(mk_outer)(omr, nv, arow, rk, bt, ldb, nr, len, a_rs, bt_rs, acc, ldacc);                        \
     }
-CK_MK_OUTER(1)
-CK_MK_OUTER(2)
+CK_MK_OUTER(mk_outer_one, CK_OMR1, 1) /* all the filters in one vector */
+CK_MK_OUTER(mk_outer_1, CK_OMR, 1)
+CK_MK_OUTER(mk_outer_2, CK_OMR, 2)
 #if CK_ONV >= 3
-CK_MK_OUTER(3)
+CK_MK_OUTER(mk_outer_3, CK_OMR, 3)
 #endif
 #if CK_ONV >= 4
-CK_MK_OUTER(4)
+CK_MK_OUTER(mk_outer_4, CK_OMR, 4)
 #endif
 
 /* acc (NK x FP, row stride ldacc) += sum over pixels of B rows times bt (pixels x FP, row stride ldb), FP a
@@ -385,7 +426,8 @@ CK_MK_OUTER(4)
  * whose slice of bt stays in L1; each element still sums its pixels in order. */
 void FN(ck_dw_outer)(ptrdiff_t NK, ptrdiff_t FP, const T *base, const ptrdiff_t *off, const T *bt, ptrdiff_t ldb,
                      ptrdiff_t nrows, ptrdiff_t rowlen, ptrdiff_t b_rs, T *acc, ptrdiff_t ldacc) {
-    const T *arow[CK_OMR];
+    const T *arow[CK_OMR_MAX];
+    const int one = FP == VL, omr = one ? CK_OMR1 : CK_OMR; /* rows per tile */
     ptrdiff_t qc = (32 * 1024 / (ptrdiff_t)sizeof(T)) / (FP > 0 ? FP : 1); /* bt chunk of ~32 KB */
     if (qc < 16) qc = 16;
     const ptrdiff_t rows_per = rowlen >= qc ? 1 : qc / rowlen, len_per = rowlen >= qc ? qc : rowlen;
@@ -393,9 +435,14 @@ void FN(ck_dw_outer)(ptrdiff_t NK, ptrdiff_t FP, const T *base, const ptrdiff_t 
         for (ptrdiff_t q0 = 0; q0 < rowlen; q0 += len_per) {
             const ptrdiff_t nr = nrows - r0 < rows_per ? nrows - r0 : rows_per;
             const ptrdiff_t len = rowlen - q0 < len_per ? rowlen - q0 : len_per;
-            for (ptrdiff_t k0 = 0; k0 < NK; k0 += CK_OMR) {
-                const ptrdiff_t rk = NK - k0 < CK_OMR ? NK - k0 : CK_OMR;
-                for (int i = 0; i < CK_OMR; i++) arow[i] = base + off[k0 + (i < rk ? i : rk - 1)] + r0 * b_rs + q0;
+            for (ptrdiff_t k0 = 0; k0 < NK; k0 += omr) {
+                const ptrdiff_t rk = NK - k0 < omr ? NK - k0 : omr;
+                for (int i = 0; i < omr; i++) arow[i] = base + off[k0 + (i < rk ? i : rk - 1)] + r0 * b_rs + q0;
+                if (one) {
+                    FN(mk_outer_one)(arow, rk, bt + (r0 * rowlen + q0) * ldb, ldb, nr, len, b_rs, rowlen * ldb,
+                                     acc + k0 * ldacc, ldacc);
+                    continue;
+                }
                 for (ptrdiff_t f0 = 0; f0 < FP; f0 += CK_ONV * VL) {
                     const ptrdiff_t nvf = (FP - f0) / VL < CK_ONV ? (FP - f0) / VL : CK_ONV;
                     T *accp = acc + k0 * ldacc + f0;
@@ -435,6 +482,17 @@ void FN(ck_sum_partials)(const T *part, ptrdiff_t chunks, ptrdiff_t part_size, p
 
 /* dst[c*ldd + r] = src[r*lds + c] for r < rows, c < cols (a transposed copy). */
 void FN(ck_transpose)(const T *src, ptrdiff_t rows, ptrdiff_t lds, ptrdiff_t cols, T *dst, ptrdiff_t ldd) {
+    ptrdiff_t done = 0;
+    for (; done + VL <= rows; done += VL) /* VL rows at a time: each column becomes one vector store */
+        for (ptrdiff_t c = 0; c < cols; c++) {
+            V v;
+#pragma GCC unroll 16
+            for (int l = 0; l < VL; l++) v[l] = src[(done + l) * lds + c];
+            FN(vstore)(dst + c * ldd + done, v);
+        }
+    src += done * lds;
+    dst += done;
+    rows -= done;
     for (ptrdiff_t r0 = 0; r0 < rows; r0 += 8)
         for (ptrdiff_t c0 = 0; c0 < cols; c0 += 64) {
             const ptrdiff_t r1 = r0 + 8 < rows ? r0 + 8 : rows, c1 = c0 + 64 < cols ? c0 + 64 : cols;
@@ -477,19 +535,26 @@ int FN(ck_embed)(const T *src, ptrdiff_t planes, ptrdiff_t sps, ptrdiff_t H, ptr
                 for (ptrdiff_t c = 0; c < c0; c++) drow[c] = 0;
                 for (ptrdiff_t c = c1; c < DW; c++) drow[c] = 0;
             }
+            VI nonfinite = {0}; /* lanes whose exponent bits are all set: inf or NaN */
             if (n >= VL) { /* whole vectors, the last one overlapping the one before it */
                 ptrdiff_t c = c0;
-                for (; c + VL <= c1; c += VL) FN(vstore)(drow + c, FN(vload)(srow + c));
-                if (c < c1) FN(vstore)(drow + c1 - VL, FN(vload)(srow + c1 - VL));
+                for (; c + VL <= c1; c += VL) {
+                    const V v = FN(vload)(srow + c);
+                    FN(vstore)(drow + c, v);
+                    nonfinite |= ((VI)v & EXP_MASK) == EXP_MASK;
+                }
+                if (c < c1) {
+                    const V v = FN(vload)(srow + c1 - VL);
+                    FN(vstore)(drow + c1 - VL, v);
+                    nonfinite |= ((VI)v & EXP_MASK) == EXP_MASK;
+                }
             } else {
-                for (ptrdiff_t c = c0; c < c1; c++) drow[c] = srow[c];
+                const V v = FN(vload_part)(srow + c0, n); /* zeros past n: finite */
+                FN(vstore_part)(drow + c0, v, n);
+                nonfinite |= ((VI)v & EXP_MASK) == EXP_MASK;
             }
-            if (check) {
-                const UTA *bits = (const UTA *)(const void *)(srow + c0);
-                UT any = 0;
-                for (ptrdiff_t c = 0; c < n; c++) any |= (UT)((bits[c] & EXP_MASK) == EXP_MASK);
-                bad |= any;
-            }
+            if (check)
+                for (int l = 0; l < VL; l++) bad |= nonfinite[l];
         }
     }
     return bad != 0;
