@@ -5,14 +5,12 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import configure_threads, interleaved, machine  # noqa: E402
+from common import configure_threads, interleaved, parser, write_json  # noqa: E402
 
 # (name, C, F, size, padding): batch 64, 3x3 kernel, stride 1 -- the five shapes of issue #5
 SHAPES = [
@@ -93,17 +91,11 @@ def run(threads: int, dtype: str, repeats: int, shapes=None, numpy_ref: bool = T
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--shapes", nargs="*")
-    parser.add_argument("--no-numpy", action="store_true")
-    parser.add_argument("--json")
-    args = parser.parse_args()
-    rows = run(args.threads, args.dtype, args.repeats, args.shapes, not args.no_numpy)
-    if args.json:
-        Path(args.json).write_text(json.dumps({"machine": machine(), "conv": rows}, indent=2))
+    options = parser(__doc__)
+    options.add_argument("--shapes", nargs="*")
+    options.add_argument("--no-numpy", action="store_true")
+    args = options.parse_args()
+    write_json(args.json, "conv", run(args.threads, args.dtype, args.repeats, args.shapes, not args.no_numpy))
 
 
 if __name__ == "__main__":

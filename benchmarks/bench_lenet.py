@@ -11,15 +11,13 @@ batches of 256. The figure is images per second over one epoch; median of the in
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # torch_models, when run from a checkout
 
-from common import configure_threads, interleaved, machine  # noqa: E402
+from common import configure_threads, interleaved, parser, write_json  # noqa: E402
 
 N_IMAGES = 3072
 INFERENCE_BATCH = 256
@@ -104,15 +102,8 @@ def _row(name, dtype, threads, times, target):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--json")
-    args = parser.parse_args()
-    rows = run(args.threads, args.dtype, args.repeats)
-    if args.json:
-        Path(args.json).write_text(json.dumps({"machine": machine(), "lenet": rows}, indent=2))
+    args = parser(__doc__).parse_args()
+    write_json(args.json, "lenet", run(args.threads, args.dtype, args.repeats))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ resident memory before the call is reported. Linux only.
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import configure_threads, machine  # noqa: E402
+from common import configure_threads, parser, write_json  # noqa: E402
 
 SHAPE = (64, 64, 32, 32)
 
@@ -128,18 +127,14 @@ def run(threads: int, steps: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=10_000)
-    parser.add_argument("--child", choices=["convkit", "torch"])
-    parser.add_argument("--json")
-    args = parser.parse_args()
+    options = parser(__doc__, dtype=False)
+    options.add_argument("--steps", type=int, default=10_000)
+    options.add_argument("--child", choices=["convkit", "torch"])
+    args = options.parse_args()
     if args.child:
         peak_child(args.child, args.threads)
         return
-    result = run(args.threads, args.steps)
-    if args.json:
-        Path(args.json).write_text(json.dumps({"machine": machine(), "memory": result}, indent=2))
+    write_json(args.json, "memory", run(args.threads, args.steps))
 
 
 if __name__ == "__main__":

@@ -5,14 +5,12 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import configure_threads, interleaved, machine  # noqa: E402
+from common import configure_threads, interleaved, parser, write_json  # noqa: E402
 
 POOL_SHAPES = [(64, 6, 26, 26), (64, 16, 11, 11), (64, 64, 32, 32)]
 BN_SHAPES = [(64, 16, 11, 11), (64, 64, 32, 32), (256, 120)]
@@ -94,15 +92,8 @@ def run(threads: int, dtype: str, repeats: int) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--json")
-    args = parser.parse_args()
-    rows = run(args.threads, args.dtype, args.repeats)
-    if args.json:
-        Path(args.json).write_text(json.dumps({"machine": machine(), "ops": rows}, indent=2))
+    args = parser(__doc__).parse_args()
+    write_json(args.json, "ops", run(args.threads, args.dtype, args.repeats))
 
 
 if __name__ == "__main__":

@@ -6,14 +6,12 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import configure_threads, interleaved, machine  # noqa: E402
+from common import configure_threads, interleaved, parser, write_json  # noqa: E402
 
 SHAPES = [
     ("64->64 32x32", 64, 64, 32, 1),
@@ -67,14 +65,8 @@ def run(dtype: str, repeats: int) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--json")
-    args = parser.parse_args()
-    rows = run(args.dtype, args.repeats)
-    if args.json:
-        Path(args.json).write_text(json.dumps({"machine": machine(), "threads": rows}, indent=2))
+    args = parser(__doc__, threads=False).parse_args()
+    write_json(args.json, "threads", run(args.dtype, args.repeats))
 
 
 if __name__ == "__main__":

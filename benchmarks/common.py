@@ -11,10 +11,13 @@ benchmark script runs in its own process (``run.py`` starts one per thread count
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
 import statistics
 import time
+from pathlib import Path
 
 
 def configure_threads(n: int, idle_blas: bool = False) -> None:
@@ -88,3 +91,21 @@ def machine() -> dict:
         "convkit": convkit.__version__,
         "simd": _kernels.simd_level(),
     }
+
+
+def parser(doc: str, threads: bool = True, dtype: bool = True) -> argparse.ArgumentParser:
+    """The options the benchmark scripts share: [--threads N] [--dtype D] --repeats R --json PATH."""
+    parser = argparse.ArgumentParser(description=doc)
+    if threads:
+        parser.add_argument("--threads", type=int, default=2)
+    if dtype:
+        parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--json")
+    return parser
+
+
+def write_json(path: str | None, key: str, results) -> None:
+    """``{"machine": machine(), key: results}`` into path (run.py collects them); nothing without a path."""
+    if path:
+        Path(path).write_text(json.dumps({"machine": machine(), key: results}, indent=2))
