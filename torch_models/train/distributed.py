@@ -44,8 +44,11 @@ def setup_distributed() -> DistributedContext:
 
 
 def teardown_distributed() -> None:
-    """Leave the process group, if one was joined."""
+    """Leave the process group, if one was joined: all together, after a barrier. (A rank that tore its
+    gloo connections down while rank 0 was still writing its results made rank 0 abort at exit, now and
+    then: "terminate called without an active exception".)"""
     if dist.is_available() and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 
