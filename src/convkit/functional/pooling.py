@@ -55,10 +55,10 @@ def maxpool2d_forward(x, pool_size=2, stride=None) -> tuple[np.ndarray, tuple]:
     out = workspace.empty(out_shape, x.dtype)
     if _is_2x2(ph, pw, sh, sw):
         # the winner's place in its 2x2 window, 0..3, in an unsigned int as wide as x's floats
-        argmax = np.empty(out_shape, dtype=np.uint32 if x.dtype == np.float32 else np.uint64)
+        argmax = workspace.empty(out_shape, np.uint32 if x.dtype == np.float32 else np.uint64)
         _kernels.maxpool2x2_forward(x, out, argmax, get_num_threads())
     else:
-        argmax = np.empty(out_shape, dtype=np.int64)  # flat index h*W + w of each window's max
+        argmax = workspace.empty(out_shape, np.int64)  # flat index h*W + w of each window's max
         _kernels.maxpool2d_forward(x, out, argmax, ph, pw, sh, sw, get_num_threads())
     return out, (argmax, x.shape, x.dtype)
 

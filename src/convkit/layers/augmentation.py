@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import _workspace as workspace
 from ._arguments import input_ndim, int_pair, optional_seed
 from .base import Layer
 from .registry import register
@@ -40,8 +41,9 @@ class RandomShift(Layer):
         self._shifts = np.stack(
             [self.rng.integers(-sh, sh + 1, size=N), self.rng.integers(-sw, sw + 1, size=N)], axis=1
         )  # (N, 2): (dy, dx) per image
-        padded = np.pad(x, ((0, 0), (0, 0), (sh, sh), (sw, sw)))  # (N, C, H + 2sh, W + 2sw)
-        out = np.empty_like(x)
+        padded = workspace.zeros((N, x.shape[1], H + 2 * sh, W + 2 * sw), x.dtype)  # (N, C, H + 2sh, W + 2sw)
+        padded[:, :, sh : sh + H, sw : sw + W] = x
+        out = workspace.empty_like(x)
         for i, (dy, dx) in enumerate(self._shifts):
             # out[i, :, r, c] = x[i, :, r - dy, c - dx]
             out[i] = padded[i, :, sh - dy : sh - dy + H, sw - dx : sw - dx + W]
@@ -53,7 +55,7 @@ class RandomShift(Layer):
             return dout
         sh, sw = self.max_shift
         N, C, H, W = dout.shape
-        dpadded = np.zeros((N, C, H + 2 * sh, W + 2 * sw), dtype=self.dtype)
+        dpadded = workspace.zeros((N, C, H + 2 * sh, W + 2 * sw), self.dtype)
         for i, (dy, dx) in enumerate(self._shifts):
             dpadded[i, :, sh - dy : sh - dy + H, sw - dx : sw - dx + W] = dout[i]
         return dpadded[:, :, sh : sh + H, sw : sw + W]  # (N, C, H, W)
