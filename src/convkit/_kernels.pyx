@@ -819,8 +819,9 @@ def gemm(
     bint relu,
     int n_threads,
 ):
-    """out = a @ b (+ bias), then max(out, 0) with ``relu`` (fused, per job). Jobs are blocks of 64 rows x 192 columns, a function of the shapes only, and
-    every element is one dot product over k in order: bit-identical for any thread count."""
+    """out = a @ b (+ bias), then max(out, 0) with ``relu`` (fused, per job). Jobs are blocks of 64 rows x
+    192 columns, a function of the shapes only, and every element is one dot product over k in order:
+    bit-identical for any thread count."""
     cdef ptrdiff_t M = a.shape[0], K = a.shape[1], N = b.shape[1]
     cdef ptrdiff_t NR = ck_tile_cols_f32 if floating is float else ck_tile_cols_f64
     cdef ptrdiff_t MB = 64, QB = 192, mblocks, qblocks, job, m0, m1, q0, q1, m, q, k
@@ -1038,7 +1039,7 @@ def relu_backward(
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Pooling (no padding, floor mode: windows that do not fit are dropped, as in torch)
+# Optimizer steps
 # ---------------------------------------------------------------------------------------------------------
 
 def adamax_update(
@@ -1069,6 +1070,10 @@ def adamax_update(
             exp_inf[i] = decayed if (decayed > bound or decayed != decayed) else bound
             param[i] = param[i] - step_size * exp_avg[i] / exp_inf[i]
 
+
+# ---------------------------------------------------------------------------------------------------------
+# Pooling (no padding, floor mode: windows that do not fit are dropped, as in torch)
+# ---------------------------------------------------------------------------------------------------------
 
 def maxpool2d_forward(
     const floating[:, :, :, ::1] x,     # IN  (N, C, H, W)
