@@ -1,6 +1,10 @@
 """Shared fixtures: seeded generators, the float tolerance table used by every parity test, and helpers
 that run the same arrays through convkit and torch (forward values and every gradient)."""
 
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
 import numpy as np
 import pytest
 import torch
@@ -205,3 +209,28 @@ def layer_parity():
 @pytest.fixture(scope="session")
 def layer_gradient_errors():
     return _layer_gradient_errors
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def serve_folder():
+    """``serve_folder(path) -> "http://127.0.0.1:PORT/"``: the folder on a loopback HTTP server (a dataset
+    mirror) until the test ends."""
+    servers = []
+
+    def serve(folder) -> str:
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(folder)))
+        thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        servers.append((httpd, thread))
+        return f"http://127.0.0.1:{httpd.server_address[1]}/"
+
+    yield serve
+    for httpd, thread in servers:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)

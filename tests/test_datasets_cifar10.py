@@ -6,9 +6,6 @@ import os
 import pickle
 import socket
 import tarfile
-import threading
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -127,13 +124,8 @@ def test_offline_error_names_archive_folder_and_url(tmp_path):
     assert str(tmp_path / "cifar-10-batches-py") in message and "test_batch" in message
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def mirrors(tmp_path, batches, monkeypatch):
+def mirrors(tmp_path, batches, monkeypatch, serve_folder):
     """Two loopback mirrors: ``bad/`` serves an archive with the wrong checksum, ``good/`` the right one."""
     monkeypatch.setattr(download_module, "TIMEOUT_SECONDS", 5.0)
     site = tmp_path / "site"
@@ -143,14 +135,8 @@ def mirrors(tmp_path, batches, monkeypatch):
     (site / "good" / ARCHIVE).write_bytes(good)
     (site / "bad" / ARCHIVE).write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
     monkeypatch.setattr(cifar10_module, "CIFAR10_MD5", hashlib.md5(good).hexdigest())
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
-    yield base + "bad/", base + "good/"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+    base = serve_folder(site)
+    return base + "bad/", base + "good/"
 
 
 def test_download_falls_back_past_a_bad_mirror_then_extracts(tmp_path, batches, mirrors, monkeypatch, capsys):

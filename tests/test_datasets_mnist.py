@@ -3,9 +3,6 @@
 import gzip
 import hashlib
 import socket
-import threading
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -102,13 +99,8 @@ def test_offline_error_names_files_folder_and_urls(tmp_path, arrays):
     assert FILES[0] + ".gz\n" not in message  # present on disk, not asked for
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def mirrors(tmp_path, arrays, monkeypatch):
+def mirrors(tmp_path, arrays, monkeypatch, serve_folder):
     """Two loopback mirrors: ``bad/`` serves files whose checksum is wrong, ``good/`` the real ones."""
     monkeypatch.setattr(download_module, "TIMEOUT_SECONDS", 5.0)
     site = tmp_path / "site"
@@ -116,14 +108,8 @@ def mirrors(tmp_path, arrays, monkeypatch):
     write(site / "bad", {name: array[::-1] for name, array in arrays.items()})
     checksums = {f"{n}.gz": hashlib.md5((site / "good" / f"{n}.gz").read_bytes()).hexdigest() for n in FILES}
     monkeypatch.setattr(mnist_module, "MNIST_FILES", checksums)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
-    yield base + "bad/", base + "good/"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+    base = serve_folder(site)
+    return base + "bad/", base + "good/"
 
 
 def test_download_falls_back_past_a_bad_mirror_and_keeps_the_gz_files(tmp_path, arrays, mirrors, monkeypatch):
