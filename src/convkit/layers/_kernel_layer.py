@@ -100,6 +100,18 @@ class KernelLayer(Layer):
         """The bias, or zeros when ``use_bias=False`` (the functional ops always take one)."""
         return self.params["bias"] if self.use_bias else self.zero_bias
 
+    # The functional ops, by activation (None or a fused one): (forward, backward, backward_weights).
+    # Each subclass names its own; ``call`` runs the forward with its arguments and keeps the cache.
+    ops: dict[str | None, tuple]
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx, dweight, dbias = self.ops[self.activation][1](dout, self._cache)
+        self.store_grads(dweight, dbias)
+        return dx
+
+    def backward_weights(self, dout: np.ndarray) -> None:
+        self.store_grads(*self.ops[self.activation][2](dout, self._cache))
+
     def store_grads(self, dweight: np.ndarray, dbias: np.ndarray) -> None:
         """``grads`` from the op's gradients, plus the regularizer's gradient on the kernel."""
         if self.kernel_regularizer is not None:

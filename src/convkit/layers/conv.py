@@ -39,6 +39,11 @@ class Conv2D(KernelLayer):
     ``kernel_initializer``, ``weight_scale``, ``kernel_regularizer`` and ``seed``.
     """
 
+    ops = {
+        None: (conv2d_forward, conv2d_backward, conv2d_backward_weights),
+        "relu": (conv2d_relu_forward, conv2d_relu_backward, conv2d_relu_backward_weights),
+    }
+
     def __init__(
         self,
         filters: int,
@@ -91,21 +96,11 @@ class Conv2D(KernelLayer):
         return (self.filters, conv_output_size(H, KH, sh, ph), conv_output_size(W, KW, sw, pw))
 
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
-        forward = conv2d_relu_forward if self.activation == "relu" else conv2d_forward
+        forward = self.ops[self.activation][0]
         out, self._cache = forward(
             x, self.params["weight"], self.bias, stride=self.stride, padding=self.padding
         )  # (N, F, OH, OW)
         return out
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        backward = conv2d_relu_backward if self.activation == "relu" else conv2d_backward
-        dx, dweight, dbias = backward(dout, self._cache)
-        self.store_grads(dweight, dbias)
-        return dx
-
-    def backward_weights(self, dout: np.ndarray) -> None:
-        backward = conv2d_relu_backward_weights if self.activation == "relu" else conv2d_backward_weights
-        self.store_grads(*backward(dout, self._cache))
 
     def get_config(self) -> dict:
         return {

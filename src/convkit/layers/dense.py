@@ -29,6 +29,11 @@ class Dense(KernelLayer):
     ``kernel_initializer``, ``weight_scale``, ``kernel_regularizer`` and ``seed``.
     """
 
+    ops = {
+        None: (affine_forward, affine_backward, affine_backward_weights),
+        "relu": (affine_relu_forward, affine_relu_backward, affine_relu_backward_weights),
+    }
+
     def __init__(self, units: int, **kwargs):
         super().__init__(**kwargs)
         self.units = positive_int(units, "units", "Dense")
@@ -44,19 +49,8 @@ class Dense(KernelLayer):
         return (self.units,)
 
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
-        forward = affine_relu_forward if self.activation == "relu" else affine_forward
-        out, self._cache = forward(x, self.params["weight"], self.bias)  # (N, units)
+        out, self._cache = self.ops[self.activation][0](x, self.params["weight"], self.bias)  # (N, units)
         return out
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        backward = affine_relu_backward if self.activation == "relu" else affine_backward
-        dx, dweight, dbias = backward(dout, self._cache)
-        self.store_grads(dweight, dbias)
-        return dx
-
-    def backward_weights(self, dout: np.ndarray) -> None:
-        backward = affine_relu_backward_weights if self.activation == "relu" else affine_backward_weights
-        self.store_grads(*backward(dout, self._cache))
 
     def get_config(self) -> dict:
         return {"units": self.units, **super().get_config()}
