@@ -1,17 +1,26 @@
 """Shared fixtures: seeded generators, the float tolerance table used by every parity test, and helpers
-that run the same arrays through convkit and torch (forward values and every gradient)."""
+that run the same arrays through convkit and torch (forward values and every gradient).
 
-import threading
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+torch is the oracle of the parity tests only, so nothing here imports it at module level: the fixtures
+that need it (``torch``, ``torch_run``, ``check_parity``, ``layer_parity``) skip their test, with a reason,
+where torch is not installed, and the rest of the suite runs without it."""
+
+import importlib.util
 
 import numpy as np
 import pytest
-import torch
 
 import convkit
 
-torch.set_num_threads(1)  # the reference runs alongside other test processes on few cores
+TORCH_REASON = "torch is the reference of the parity tests (pip install convkit[test])"
+
+
+def pytest_configure(config):
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        torch.set_num_threads(1)  # the reference runs alongside other test processes on few cores
+
 
 # dtype -> (rtol, atol) for comparisons against torch
 TOLERANCES = {
@@ -21,6 +30,12 @@ TOLERANCES = {
 
 # memory layouts every parity test runs on: C-contiguous, Fortran order (a transposed view) and a strided view
 LAYOUTS = ("C", "F", "strided")
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """The torch module, for tests that mix parity checks with torch-free ones; skips without torch."""
+    return pytest.importorskip("torch", reason=TORCH_REASON)
 
 
 @pytest.fixture
@@ -81,6 +96,8 @@ def _torch_run(torch_fn, inputs, dout=None):
 
     Returns (out, grads) as numpy arrays, grads holding the gradient of every input (None without dout).
     """
+    import torch
+
     tensors = [torch.tensor(np.array(a), requires_grad=True) for a in inputs]
     out = torch_fn(*tensors)
     if dout is None:
@@ -123,12 +140,12 @@ def assert_close():
 
 
 @pytest.fixture(scope="session")
-def torch_run():
+def torch_run(torch):
     return _torch_run
 
 
 @pytest.fixture(scope="session")
-def check_parity():
+def check_parity(torch):
     return _check_parity
 
 
@@ -150,6 +167,8 @@ def _check_layer_parity(layer, module, x, *, training=False, names=None, transpo
 
     Returns (out, dx) from convkit.
     """
+    import torch
+
     names = names or {}
     x = np.ascontiguousarray(x, dtype=layer.dtype)
     if not layer.built:
@@ -202,35 +221,10 @@ def _layer_gradient_errors(layer, x, *, training=False, seed=0, h=1e-6):
 
 
 @pytest.fixture(scope="session")
-def layer_parity():
+def layer_parity(torch):
     return _check_layer_parity
 
 
 @pytest.fixture(scope="session")
 def layer_gradient_errors():
     return _layer_gradient_errors
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def serve_folder():
-    """``serve_folder(path) -> "http://127.0.0.1:PORT/"``: the folder on a loopback HTTP server (a dataset
-    mirror) until the test ends."""
-    servers = []
-
-    def serve(folder) -> str:
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(folder)))
-        thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        servers.append((httpd, thread))
-        return f"http://127.0.0.1:{httpd.server_address[1]}/"
-
-    yield serve
-    for httpd, thread in servers:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)

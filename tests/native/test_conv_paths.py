@@ -14,9 +14,6 @@ from convkit import _kernels
 from convkit.functional import conv as conv_module
 from convkit.functional import conv2d_backward, conv2d_forward
 
-LEVELS = [level for level in ("baseline", "avx2", "avx512") if _kernels.set_simd_level(level) == level]
-_kernels.set_simd_level(_kernels.best_simd_level())
-
 # (x shape, w shape, stride, padding)
 STRIDE_1 = [
     ((2, 1, 28, 28), (6, 1, 3, 3), 1, 0),  # LeNet conv1
@@ -72,14 +69,13 @@ def _stride_pair(stride):
     return stride if isinstance(stride, tuple) else (stride, stride)
 
 
-@pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("dw_kernel", ["reduce", "outer"])
 @pytest.mark.parametrize("path", ["direct", "im2col"])
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding", CASES, ids=IDS)
 def test_every_path_matches_torch(
-    x_shape, w_shape, stride, padding, path, dw_kernel, level, dtype, force, check_parity
+    x_shape, w_shape, stride, padding, path, dw_kernel, simd, dtype, force, check_parity
 ):
-    force(path if path == "im2col" else None, dw_kernel, level)
+    force(path if path == "im2col" else None, dw_kernel, simd)
     expected_path = "im2col" if path == "im2col" or _stride_pair(stride) != (1, 1) else "direct"
     assert conv_module.conv_path(_stride_pair(stride)) == expected_path
     assert conv_module.dw_kernel(w_shape[0], int(np.prod(w_shape[1:]))) == dw_kernel
@@ -99,16 +95,15 @@ def test_path_rule():
     assert conv_module.dw_kernel(conv_module.DW_OUTER_MIN_FILTERS, conv_module.DW_OUTER_MIN_TAPS) == "outer"
 
 
-@pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("dw_kernel", ["reduce", "outer"])
 @pytest.mark.parametrize("path", ["direct", "im2col"])
 @pytest.mark.parametrize("width", [3, 8, 18], ids=["rows-shorter-than-a-vector", "wide-grid", "whole-rows"])
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
-def test_non_finite_input_gradients_match_torch(bad, width, path, dw_kernel, level, force):
+def test_non_finite_input_gradients_match_torch(bad, width, path, dw_kernel, simd, force):
     """The direct weight gradient runs on a wide pixel grid whose dropped columns hold zeros; an inf or
     NaN there must not turn into NaN where torch has a finite value (that image takes the im2col path).
     Rows of 3 are shorter than a vector (but for the baseline's float64): the masked row copy finds it too."""
-    force(path if path == "im2col" else None, dw_kernel, level)
+    force(path if path == "im2col" else None, dw_kernel, simd)
     x, w, b = _inputs((3, 2, 7, width), (20, 2, 3, 3), np.float64)
     x[1, 0, 3, width - 1] = bad  # last column: only some taps of the kernel ever see it
     x[2, 1, 0, 0] = bad

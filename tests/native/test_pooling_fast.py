@@ -7,12 +7,8 @@ import torch
 import torch.nn.functional as tF
 
 import convkit
-from convkit import _kernels
 from convkit.functional import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
 from convkit.functional import pooling as pooling_module
-
-LEVELS = [level for level in ("baseline", "avx2", "avx512") if _kernels.set_simd_level(level) == level]
-_kernels.set_simd_level(_kernels.best_simd_level())
 
 SHAPES = [(64, 6, 26, 26), (3, 16, 11, 11), (2, 3, 7, 6), (1, 1, 2, 2), (2, 2, 65, 67), (5, 3, 4, 34)]
 POOLS = {
@@ -21,18 +17,9 @@ POOLS = {
 }
 
 
-@pytest.fixture
-def level():
-    saved = _kernels.simd_level()
-    yield lambda name: _kernels.set_simd_level(name)
-    _kernels.set_simd_level(saved)
-
-
-@pytest.mark.parametrize("simd", LEVELS)
 @pytest.mark.parametrize("kind", sorted(POOLS))
 @pytest.mark.parametrize("shape", SHAPES, ids=["x".join(map(str, s)) for s in SHAPES])
-def test_2x2_matches_torch(shape, kind, simd, dtype, level, check_parity):
-    level(simd)
+def test_2x2_matches_torch(shape, kind, simd, dtype, check_parity):
     forward, backward, torch_pool = POOLS[kind]
     x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
     out, cache = forward(x, 2)
@@ -60,9 +47,7 @@ def test_2x2_kernel_agrees_with_the_generic_one(kind, dtype, monkeypatch):
         np.testing.assert_allclose(dx, dx_generic, rtol=tol, atol=tol)
 
 
-@pytest.mark.parametrize("simd", LEVELS)
-def test_2x2_max_nan_and_inf_follow_torch(simd, level, assert_close):
-    level(simd)
+def test_2x2_max_nan_and_inf_follow_torch(simd, assert_close):
     rows = [
         [np.nan, 1.0, 2.0, np.nan],
         [1.0, np.nan, -np.inf, -np.inf],
