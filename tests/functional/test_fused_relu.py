@@ -6,9 +6,6 @@ import re
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as tF
-from torch import nn
 
 import convkit
 from convkit import _kernels, interop, layers
@@ -44,7 +41,10 @@ def _conv_inputs(x_shape, w_shape, dtype, seed=0):
 
 @pytest.mark.parametrize("path", ["direct", "im2col"])
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding", CONV_CASES, ids=CONV_IDS)
-def test_conv2d_relu_matches_torch(x_shape, w_shape, stride, padding, path, dtype, force_path, check_parity):
+def test_conv2d_relu_matches_torch(
+    x_shape, w_shape, stride, padding, path, dtype, force_path, check_parity, torch
+):
+    tF = torch.nn.functional
     force_path(path if path == "im2col" else None)
     check_parity(
         lambda x, w, b: F.conv2d_relu_forward(x, w, b, stride=stride, padding=padding),
@@ -70,7 +70,8 @@ def test_fused_conv_equals_conv_then_relu_bit_for_bit(
     assert (fused == 0).any() and np.isnan(fused).any()
 
 
-def test_affine_relu_matches_torch(dtype, layout, check_parity):
+def test_affine_relu_matches_torch(dtype, layout, check_parity, torch):
+    tF = torch.nn.functional
     rng = np.random.default_rng(0)
     inputs = [rng.standard_normal(s).astype(dtype) for s in ((70, 3, 5), (15, 200), (200,))]
     check_parity(
@@ -112,14 +113,16 @@ def test_backward_weights_equals_the_parameter_half_of_backward(forward, backwar
         backward_weights(dout[:1], cache)
 
 
-def test_conv2d_layer_with_relu_matches_torch(dtype, rng, layer_parity):
+def test_conv2d_layer_with_relu_matches_torch(dtype, rng, layer_parity, torch):
+    nn = torch.nn
     layer = layers.Conv2D(4, (3, 2), stride=(1, 2), padding=1, activation="relu", dtype=dtype, seed=0)
     names = {"weight": "0.weight", "bias": "0.bias"}
     layer_parity(layer, nn.Sequential(nn.Conv2d(3, 4, (3, 2), stride=(1, 2), padding=1), nn.ReLU()),
                  rng.standard_normal((2, 3, 7, 8)), names=names)  # fmt: skip
 
 
-def test_dense_layer_with_relu_matches_torch(dtype, rng, layer_parity):
+def test_dense_layer_with_relu_matches_torch(dtype, rng, layer_parity, torch):
+    nn = torch.nn
     layer = layers.Dense(7, activation="ReLU", dtype=dtype, seed=0)
     assert layer.activation == "relu"
     names = {"weight": "0.weight", "bias": "0.bias"}
@@ -139,7 +142,7 @@ def test_activation_argument(cls, args):
         cls(*args, activation=1)
 
 
-def test_to_torch_writes_the_fused_relu_as_a_module(rng):
+def test_to_torch_writes_the_fused_relu_as_a_module(rng, torch):
     model = convkit.Sequential(
         [layers.Conv2D(3, 3, activation="relu", input_shape=(2, 6, 6)), layers.Flatten(), layers.Dense(4)]
     )

@@ -1,40 +1,19 @@
-"""softmax_cross_entropy and mse_loss (value and gradient) against torch + autograd."""
+"""softmax_cross_entropy and mse_loss: values against NumPy formulas, gradients, label and target dtypes."""
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as tF
 
 from convkit.functional import mse_loss, softmax_cross_entropy
 
 
-def _torch_loss(fn, pred, other):
-    t = torch.tensor(np.array(pred), requires_grad=True)
-    loss = fn(t, torch.tensor(np.array(other)))
-    loss.backward()
-    return loss.item(), t.grad.numpy()
-
-
-@pytest.mark.parametrize("N, K", [(1, 2), (5, 3), (16, 10)])
-@pytest.mark.parametrize("scale", [1.0, 1e3], ids=["unit", "1e3"])
-def test_cross_entropy_matches_torch(N, K, scale, dtype, tol, layout, rng, as_layout, assert_close):
-    logits = as_layout((rng.standard_normal((N, K)) * scale).astype(dtype), layout)
-    y = rng.integers(0, K, size=N)
+def test_cross_entropy_matches_numpy(rng):
+    logits = rng.standard_normal((5, 4)) * 3
+    y = np.array([0, 3, 1, 1, 2])
     loss, dlogits = softmax_cross_entropy(logits, y)
-    expected_loss, expected_grad = _torch_loss(tF.cross_entropy, logits, y)
-    assert isinstance(loss, float) and np.isfinite(loss)
-    assert loss == pytest.approx(expected_loss, rel=tol["rtol"], abs=tol["atol"])
-    assert_close(dlogits, expected_grad, dtype)
-
-
-def test_cross_entropy_extreme_logits_are_finite(assert_close):
-    logits = np.array([[1e3, -1e3, 0.0], [-1e3, -1e3, -1e3], [1e3, 1e3 - 1.0, 1e3]])
-    y = np.array([1, 2, 0])
-    loss, dlogits = softmax_cross_entropy(logits, y)
-    expected_loss, expected_grad = _torch_loss(tF.cross_entropy, logits, y)
-    assert loss == pytest.approx(expected_loss, rel=1e-12)
-    assert loss == pytest.approx((2e3 + np.log(3) + np.log(2 + np.exp(-1.0))) / 3, rel=1e-12)
-    assert_close(dlogits, expected_grad, np.float64)
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    assert loss == pytest.approx(-np.log(p[np.arange(5), y]).mean(), rel=1e-12)
+    np.testing.assert_allclose(dlogits, (p - np.eye(4)[y]) / 5, rtol=1e-12, atol=1e-15)
 
 
 def test_cross_entropy_gradient_rows_sum_to_zero(rng):
@@ -54,19 +33,15 @@ def test_cross_entropy_accepts_any_integer_labels(labels_dtype, rng):
     assert softmax_cross_entropy(logits, y.tolist())[0] == expected[0]  # a list works too
 
 
-@pytest.mark.parametrize("shape", [(5,), (4, 3), (2, 3, 4, 5)], ids=str)
-def test_mse_matches_torch(shape, dtype, tol, layout, rng, as_layout, assert_close):
-    pred = as_layout(rng.standard_normal(shape).astype(dtype), layout)
-    target = as_layout(rng.standard_normal(shape).astype(dtype), layout)
-    loss, dpred = mse_loss(pred, target)
-    expected_loss, expected_grad = _torch_loss(tF.mse_loss, pred, target)
-    assert isinstance(loss, float)
-    assert loss == pytest.approx(expected_loss, rel=tol["rtol"], abs=tol["atol"])
-    assert_close(dpred, expected_grad, dtype)
-
-
 def test_mse_integer_target_follows_pred_dtype():
     loss, dpred = mse_loss(np.array([1.0, 2.0], dtype=np.float32), np.array([0, 4]))
     assert loss == pytest.approx(2.5)
     assert dpred.dtype == np.float32
     np.testing.assert_array_equal(dpred, [1.0, -2.0])
+
+
+def test_mse_matches_numpy(rng):
+    pred, target = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    loss, dpred = mse_loss(pred, target)
+    assert loss == pytest.approx(((pred - target) ** 2).mean(), rel=1e-12)
+    np.testing.assert_allclose(dpred, 2 * (pred - target) / pred.size, rtol=1e-12)

@@ -1,0 +1,74 @@
+"""conv2d_forward / conv2d_backward against torch.nn.functional.conv2d + autograd."""
+
+import numpy as np
+import pytest
+
+from convkit.functional import conv2d_backward, conv2d_forward, conv_output_size
+
+torch = pytest.importorskip("torch", reason="torch is the reference of these parity tests")
+tF = torch.nn.functional
+
+# (x shape, w shape, stride, padding)
+CASES = [
+    ((2, 3, 7, 7), (4, 3, 3, 3), 1, 0),
+    ((2, 3, 6, 6), (4, 3, 3, 3), 1, 1),  # "same" padding
+    ((2, 3, 8, 9), (5, 3, 2, 4), 1, (1, 2)),  # non-square kernel, asymmetric padding pair
+    ((2, 2, 9, 8), (3, 2, 3, 3), 2, 1),
+    ((1, 3, 10, 11), (2, 3, 3, 2), (3, 2), (2, 1)),  # batch 1, stride pair incl. 3
+    ((2, 1, 8, 8), (1, 1, 3, 3), 3, 0),  # stride 3 that does not tile: last rows/cols unused
+    ((1, 4, 5, 6), (3, 4, 1, 1), 1, 0),  # 1x1 kernel
+    ((2, 3, 5, 5), (2, 3, 1, 1), 2, 0),  # 1x1 kernel, stride 2
+    ((2, 2, 3, 3), (2, 2, 5, 5), 1, 1),  # kernel as large as the padded input: 1x1 output
+    ((3, 2, 4, 7), (2, 2, 4, 1), (1, 3), (0, 2)),
+]
+IDS = [f"x{x}-w{w}-s{s}-p{p}".replace(" ", "") for x, w, s, p in CASES]
+
+
+def _torch_conv(stride, padding):
+    return lambda x, w, b: tF.conv2d(x, w, b, stride=stride, padding=padding)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding", CASES, ids=IDS)
+def test_forward_and_backward_match_torch(
+    x_shape, w_shape, stride, padding, dtype, layout, rng, check_parity
+):
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    out, (dx, dw, db) = check_parity(
+        lambda x, w, b: conv2d_forward(x, w, b, stride=stride, padding=padding),
+        conv2d_backward,
+        _torch_conv(stride, padding),
+        [x, w, b],
+        layout,
+    )
+    sh, sw = stride if isinstance(stride, tuple) else (stride, stride)
+    ph, pw = padding if isinstance(padding, tuple) else (padding, padding)
+    expected_shape = (
+        x_shape[0],
+        w_shape[0],
+        conv_output_size(x_shape[2], w_shape[2], sh, ph),
+        conv_output_size(x_shape[3], w_shape[3], sw, pw),
+    )
+    assert out.shape == expected_shape
+    assert dx.flags.c_contiguous and dw.flags.c_contiguous
+
+
+def test_padding_and_stride_accept_lists_and_numpy_ints(rng, assert_close):
+    x, w, b = rng.standard_normal((1, 2, 6, 7)), rng.standard_normal((3, 2, 3, 2)), rng.standard_normal(3)
+    out, _ = conv2d_forward(x, w, b, stride=[np.int64(2), 1], padding=[1, np.int32(2)])
+    expected = tF.conv2d(*map(torch.tensor, (x, w, b)), stride=(2, 1), padding=(1, 2))
+    assert_close(out, expected.numpy(), np.float64)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_input_propagates_like_torch(bad, rng, assert_close):
+    x = rng.standard_normal((2, 2, 6, 6))
+    x[1, 0, 2, 3] = bad
+    w = rng.standard_normal((3, 2, 3, 3))
+    b = rng.standard_normal(3)
+    out, _ = conv2d_forward(x, w, b, stride=1, padding=1)
+    expected = tF.conv2d(*map(torch.tensor, (x, w, b)), padding=1).numpy()
+    assert_close(out, expected, np.float64)
+    assert np.isfinite(out[0]).all()  # the other sample is untouched
+    assert not np.isfinite(out[1, :, 1:4, 2:5]).any()  # every window that covers the bad value

@@ -1,0 +1,98 @@
+"""maxpool2d / avgpool2d forward and backward against torch.nn.functional + autograd."""
+
+import numpy as np
+import pytest
+
+from convkit.functional import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
+
+torch = pytest.importorskip("torch", reason="torch is the reference of these parity tests")
+tF = torch.nn.functional
+
+# (x shape, pool_size, stride)
+CASES = [
+    ((2, 3, 6, 6), 2, None),
+    ((2, 2, 7, 7), 2, None),  # windows do not tile the input: the last row/column is dropped
+    ((1, 3, 7, 5), (3, 2), (2, 1)),  # overlapping, non-square
+    ((2, 2, 8, 9), 3, 2),  # overlapping windows
+    ((2, 2, 9, 9), 2, 3),  # stride larger than the window: some inputs belong to no window
+    ((2, 1, 5, 4), 1, 1),  # 1x1 window: identity
+    ((1, 2, 4, 5), (4, 5), None),  # one window covers the whole input
+    ((3, 2, 10, 6), (3, 1), (3, 2)),
+]
+IDS = [f"x{x}-k{k}-s{s}".replace(" ", "") for x, k, s in CASES]
+
+POOLS = {
+    "max": (maxpool2d_forward, maxpool2d_backward, tF.max_pool2d),
+    "avg": (avgpool2d_forward, avgpool2d_backward, tF.avg_pool2d),
+}
+
+
+@pytest.fixture(params=sorted(POOLS))
+def pool(request):
+    return POOLS[request.param]
+
+
+@pytest.mark.parametrize("x_shape, pool_size, stride", CASES, ids=IDS)
+def test_forward_and_backward_match_torch(x_shape, pool_size, stride, pool, dtype, layout, rng, check_parity):
+    forward, backward, torch_pool = pool
+    x = rng.standard_normal(x_shape).astype(dtype)
+    out, (dx,) = check_parity(
+        lambda x: forward(x, pool_size, stride),
+        backward,
+        lambda x: torch_pool(x, pool_size, stride),
+        [x],
+        layout,
+    )
+    kh, kw = pool_size if isinstance(pool_size, tuple) else (pool_size, pool_size)
+    sh, sw = (kh, kw) if stride is None else stride if isinstance(stride, tuple) else (stride, stride)
+    assert out.shape == x_shape[:2] + ((x_shape[2] - kh) // sh + 1, (x_shape[3] - kw) // sw + 1)
+
+
+def test_defaults_are_2x2_windows_with_stride_2(pool, rng):
+    forward, _, torch_pool = pool
+    x = rng.standard_normal((2, 3, 6, 5))
+    out, _ = forward(x)
+    np.testing.assert_allclose(out, torch_pool(torch.tensor(x), 2).numpy(), rtol=1e-12)
+    assert out.shape == (2, 3, 3, 2)
+
+
+def test_maxpool_ties_route_the_gradient_like_torch(rng, torch_run, assert_close):
+    """Integer-valued inputs make many windows tie: both pick the first maximum of the window."""
+    x = rng.integers(0, 3, size=(2, 3, 7, 7)).astype(np.float64)
+    dout_shape = (2, 3, 3, 3)
+    dout = rng.standard_normal(dout_shape)
+    out, cache = maxpool2d_forward(x, 3, 2)
+    dx = maxpool2d_backward(dout, cache)
+    expected_out, (expected_dx,) = torch_run(lambda t: tF.max_pool2d(t, 3, 2), [x], dout)
+    assert_close(out, expected_out, np.float64)
+    assert_close(dx, expected_dx, np.float64)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [np.nan, 1.0, 2.0, 3.0],
+        [1.0, np.nan, np.nan, 3.0],  # two NaNs in one window
+        [-np.inf, -np.inf, -np.inf, -np.inf],  # no element beats the initial -inf
+        [np.inf, 1.0, np.nan, 0.0],
+    ],
+    ids=["nan", "two-nans", "all-minus-inf", "inf-and-nan"],
+)
+def test_maxpool_non_finite_window_like_torch(values, rng, torch_run, assert_close):
+    x = rng.standard_normal((1, 2, 4, 4))
+    x[0, 1, 2:, :2] = np.reshape(values, (2, 2))  # one 2x2 window
+    dout = rng.standard_normal((1, 2, 2, 2))
+    out, cache = maxpool2d_forward(x, 2)
+    dx = maxpool2d_backward(dout, cache)
+    expected_out, (expected_dx,) = torch_run(lambda t: tF.max_pool2d(t, 2), [x], dout)
+    assert_close(out, expected_out, np.float64)
+    assert_close(dx, expected_dx, np.float64)
+    assert np.isfinite(np.delete(out.ravel(), 6)).all()  # the other windows are untouched
+
+
+def test_avgpool_nan_propagates_like_torch(rng, assert_close):
+    x = rng.standard_normal((1, 1, 4, 4))
+    x[0, 0, 1, 1] = np.nan
+    out, _ = avgpool2d_forward(x, 3, 1)
+    assert_close(out, tF.avg_pool2d(torch.tensor(x), 3, 1).numpy(), np.float64)
+    assert np.isnan(out).all()  # every 3x3 window covers (1, 1)
