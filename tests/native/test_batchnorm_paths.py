@@ -4,8 +4,6 @@ overlapping last vector), every SIMD level, a large mean (no cancellation), thre
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as tF
 
 import convkit
 from convkit.functional import batchnorm_backward, batchnorm_forward
@@ -15,7 +13,7 @@ SHAPES = [(256, 120), (7, 300), (5, 3), (9, 17), (4, 5, 2, 2), (3, 6, 4, 5), (2,
 
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 @pytest.mark.parametrize("shape", SHAPES, ids=["x".join(map(str, s)) for s in SHAPES])
-def test_matches_torch(shape, training, simd, dtype, check_parity, assert_close):
+def test_matches_torch(shape, training, simd, dtype, check_parity, assert_close, torch):
     rng = np.random.default_rng(0)
     C = shape[1]
     x = (rng.standard_normal(shape) * 3 + 100).astype(dtype)  # a large mean: centred before scaling
@@ -25,11 +23,27 @@ def test_matches_torch(shape, training, simd, dtype, check_parity, assert_close)
     check_parity(
         lambda x, g, b: batchnorm_forward(x, g, b, mean, var, training),
         batchnorm_backward,
-        lambda x, g, b: tF.batch_norm(x, tmean, tvar, g, b, training),
+        lambda x, g, b: torch.nn.functional.batch_norm(x, tmean, tvar, g, b, training),
         [x, gamma, beta],
     )
     assert_close(mean, tmean.numpy(), dtype)
     assert_close(var, tvar.numpy(), dtype)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=["x".join(map(str, s)) for s in SHAPES])
+def test_training_forward_matches_numpy(shape, simd, dtype, tol):
+    rng = np.random.default_rng(2)
+    C = shape[1]
+    x = (rng.standard_normal(shape) * 3 + 100).astype(dtype)
+    gamma, beta = rng.standard_normal(C).astype(dtype), rng.standard_normal(C).astype(dtype)
+    out, _ = batchnorm_forward(x, gamma, beta, None, None, eps=1e-5)
+    axes = (0, *range(2, x.ndim))  # every axis but the channels
+    per_channel = (1, C) + (1,) * (x.ndim - 2)
+    x64 = x.astype(np.float64)
+    mean, var = x64.mean(axis=axes, keepdims=True), x64.var(axis=axes, keepdims=True)
+    normalized = (x64 - mean) / np.sqrt(var + 1e-5)
+    expected = normalized * gamma.reshape(per_channel) + beta.reshape(per_channel)
+    np.testing.assert_allclose(out, expected, **tol)
 
 
 @pytest.mark.parametrize("shape", [(256, 120), (64, 16, 11, 11), (8, 40, 3, 3)])

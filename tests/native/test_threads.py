@@ -69,17 +69,26 @@ def test_set_then_get():
     assert type(convkit.get_num_threads()) is int
 
 
-def test_default_is_what_openmp_reports(monkeypatch):
-    monkeypatch.setattr(convkit._threads, "_num_threads", None)  # as if set_num_threads was never called
-    assert convkit.get_num_threads() == _kernels.openmp_max_threads() >= 1
+def _default_in_a_fresh_process(omp_num_threads):
+    """convkit.get_num_threads() in a new interpreter that never called set_num_threads."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OMP_")}
+    if omp_num_threads is not None:
+        env["OMP_NUM_THREADS"] = omp_num_threads
+    code = "import convkit; print(convkit.get_num_threads())"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return int(result.stdout)
 
 
 @pytest.mark.skipif(not _kernels.openmp_enabled(), reason="built without OpenMP")
-def test_default_honours_omp_num_threads():
-    env = {**os.environ, "OMP_NUM_THREADS": "3"}
-    code = "import convkit; print(convkit.get_num_threads())"
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "3"
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="no CPU affinity to compare with")
+def test_default_is_one_thread_per_available_cpu():
+    assert _default_in_a_fresh_process(None) == len(os.sched_getaffinity(0))
+
+
+@pytest.mark.skipif(not _kernels.openmp_enabled(), reason="built without OpenMP")
+@pytest.mark.parametrize("omp_num_threads", ["1", "3"])
+def test_default_honours_omp_num_threads(omp_num_threads):
+    assert _default_in_a_fresh_process(omp_num_threads) == int(omp_num_threads)
 
 
 @pytest.mark.parametrize(
