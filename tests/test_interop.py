@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
-import torch
 
 import convkit as ck
 from convkit import layers
 from convkit.interop import from_torch, to_torch
+
+torch = pytest.importorskip("torch", reason="torch is the reference of the parity tests in this file")
 
 
 def convnet(dtype="float64"):

@@ -4,10 +4,11 @@ import re
 
 import numpy as np
 import pytest
-import torch
 
 from convkit import layers
 from convkit.regularizers import L2
+
+torch = pytest.importorskip("torch", reason="torch is the reference of the parity tests in this file")
 
 
 def test_penalty_and_gradient_match_torch_autograd(rng):

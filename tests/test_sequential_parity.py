@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
-import torch
 
 import convkit as ck
 from convkit import layers, optimizers
 from convkit.interop import to_torch
+
+torch = pytest.importorskip("torch", reason="torch is the reference of the parity tests in this file")
 
 OPTIMIZERS = {  # name: (convkit optimizer, torch optimizer factory), the same hyperparameters
     "sgd_nesterov": (

@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-import torch
 
 from convkit.datasets import load_digits, resize_images
+
+torch = pytest.importorskip("torch", reason="torch is the reference of the parity tests in this file")
 
 
 def test_load_digits_shapes_dtypes_and_range():

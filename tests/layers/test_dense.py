@@ -5,10 +5,11 @@ import re
 
 import numpy as np
 import pytest
-import torch
 
 from convkit import layers
 from convkit.regularizers import L2
+
+torch = pytest.importorskip("torch", reason="torch is the reference of the parity tests in this file")
 
 
 @pytest.mark.parametrize("use_bias", [True, False])

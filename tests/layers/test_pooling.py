@@ -5,9 +5,10 @@ import re
 
 import numpy as np
 import pytest
-import torch
 
 from convkit import layers
+
+torch = pytest.importorskip("torch", reason="torch is the reference of the parity tests in this file")
 
 POOLS = [(layers.MaxPool2D, torch.nn.MaxPool2d), (layers.AvgPool2D, torch.nn.AvgPool2d)]
 GEOMETRIES = [(2, None), (3, 2), ((2, 3), (1, 2))]

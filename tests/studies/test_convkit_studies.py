@@ -27,7 +27,7 @@ CONVKIT_STUDIES = [
 @pytest.mark.parametrize("name", CONVKIT_STUDIES)
 def test_study_writes_a_readme_with_plots(name, tmp_path, check_report):
     if name == "convkit_vs_torch":
-        pytest.importorskip("torch")
+        pytest.importorskip("torch", reason="convkit_vs_torch times torch too")
     study = get_study(name)
     report = study.run(StudyContext(mode="tiny", seed=0, out_dir=tmp_path))
     readme = check_report(study, report)

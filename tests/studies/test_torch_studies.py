@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("torch")
-pytest.importorskip("torchvision")
+pytest.importorskip("torch", reason="these studies train torch models (pip install convkit[torch])")
+pytest.importorskip("torchvision", reason="these studies use torchvision (pip install convkit[torch])")
 
 from studies import StudyContext, get_study  # noqa: E402
 from studies.torch_data import digit_loaders, has_image_folder, image_folder_data  # noqa: E402

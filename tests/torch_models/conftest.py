@@ -7,11 +7,14 @@ import os
 
 import numpy as np
 import pytest
-import torch
-from PIL import Image
-from torch.utils.data import DataLoader, TensorDataset
 
-import torch_models
+pytest.importorskip("torch", reason="torch_models is built on torch (pip install convkit[torch])")
+
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+
+import torch_models  # noqa: E402
 
 CLASS_COLOURS = {"blue": (30, 40, 210), "green": (40, 200, 50), "red": (210, 40, 30)}
 

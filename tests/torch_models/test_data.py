@@ -43,7 +43,6 @@ def test_image_folder_errors(image_folder, tmp_path):
 
 
 def test_digits_loaders():
-    pytest.importorskip("convkit.datasets")
     loaders = digits_loaders(image_size=28, batch_size=64)
     assert (loaders.num_classes, loaders.in_channels) == (10, 1)
     x, y = next(iter(loaders.train))

@@ -30,8 +30,9 @@ def test_lenet_layout_matches_convkit_order():
 
 
 def test_lenet_takes_convkit_lenet_weights():
-    convkit_models = pytest.importorskip("convkit.models")
-    interop = pytest.importorskip("convkit.interop")
+    from convkit import interop
+    from convkit import models as convkit_models
+
     reference = convkit_models.lenet(num_classes=10, in_channels=1, image_size=28)
     reference.build(seed=0)
     ours = torch_models.lenet(num_classes=10, in_channels=1, image_size=28)
