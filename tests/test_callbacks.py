@@ -133,12 +133,7 @@ def test_base_callback_hooks_do_nothing_and_callback_list_rejects_other_objects(
     assert fit(model, [Callback()], [epoch_logs(0.6)] * 3) == 3
     assert not model.stop_training and model.saved == []
     with pytest.raises(TypeError, match="expected Callback instances"):
-        CallbackList([lambda logs: None])
-    callbacks = CallbackList()
-    with pytest.raises(TypeError, match="expected a Callback instance"):
-        callbacks.append("early_stopping")
-    callbacks.append(TerminateOnNaN())
-    assert len(callbacks) == 1 and isinstance(next(iter(callbacks)), TerminateOnNaN)
+        CallbackList([TerminateOnNaN(), lambda logs: None], model=model)
 
 
 # -- monitor and mode ----------------------------------------------------------------------------------------
