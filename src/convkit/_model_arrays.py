@@ -12,9 +12,15 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 
+def array_name(group: str, index: int, key: str) -> str:
+    """``"params/0/weight"``: the name of array ``key`` of the ``group`` (``"params"`` or ``"state"``) of
+    layer ``index``."""
+    return f"{group}/{index}/{key}"
+
+
 def named_arrays(layers: Sequence) -> Iterator[tuple[str, np.ndarray]]:
     """``(name, array)`` for every array of the built ``layers``, in order: the layers' own arrays."""
     for index, layer in enumerate(layers):
         for group, arrays in (("params", layer.params), ("state", layer.state)):
             for key, array in arrays.items():
-                yield f"{group}/{index}/{key}", array
+                yield array_name(group, index, key), array
