@@ -1,10 +1,13 @@
 """to_torch / from_torch: identical weights and running statistics, so outputs and gradients match."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 import convkit as ck
-from convkit import layers
+from convkit import _torch_converters, layers
 from convkit.interop import from_torch, to_torch
 
 torch = pytest.importorskip("torch", reason="torch is the reference of the parity tests in this file")
@@ -149,3 +152,68 @@ def test_random_shift_becomes_the_identity_in_torch(rng):
         np.testing.assert_allclose(
             model.predict(x), module(torch.from_numpy(x)).numpy(), rtol=1e-6, atol=1e-6
         )
+
+
+def _layer_classes():
+    classes = [getattr(layers, name) for name in layers.__all__]
+    return [cls for cls in classes if isinstance(cls, type) and cls is not layers.Layer]
+
+
+@pytest.mark.parametrize("layer_class", _layer_classes(), ids=lambda cls: cls.__name__)
+def test_every_layer_registers_a_torch_converter(layer_class):
+    assert any(cls in _torch_converters._TO_TORCH for cls in layer_class.__mro__)
+
+
+def test_a_new_layer_converts_once_it_registers_its_converters(rng):
+    class Double(layers.Layer):
+        def call(self, x, training):
+            return 2 * x
+
+        def backward(self, dout):
+            return 2 * dout
+
+    model = ck.Sequential([layers.Dense(3, input_shape=(4,), dtype="float64"), Double(dtype="float64")])
+    model.build(seed=0)
+    with pytest.raises(TypeError, match=r"no torch counterpart for layer .* \(Double\)"):
+        to_torch(model)
+
+    class TorchDouble(torch.nn.Module):
+        def forward(self, x):
+            return 2 * x
+
+    to_converters, from_converters = dict(_torch_converters._TO_TORCH), dict(_torch_converters._FROM_TORCH)
+    try:
+        _torch_converters.to_torch_converter(Double)(lambda layer, torch: TorchDouble())
+        _torch_converters.from_torch_converter("TorchDouble")(
+            lambda module, following, dtype, torch: (Double(dtype=dtype), {}, {})
+        )
+        with pytest.raises(ValueError, match="Double already has a converter"):
+            _torch_converters.to_torch_converter(Double)(lambda layer, torch: TorchDouble())
+        module = to_torch(model)
+        assert isinstance(module[1], TorchDouble)
+        back = from_torch(module, (4,))
+    finally:
+        _torch_converters._TO_TORCH.clear()
+        _torch_converters._TO_TORCH.update(to_converters)
+        _torch_converters._FROM_TORCH.clear()
+        _torch_converters._FROM_TORCH.update(from_converters)
+    x = rng.normal(size=(5, 4))
+    np.testing.assert_array_equal(back.predict(x), model.predict(x))
+
+
+def test_subclasses_of_torch_modules_convert_like_their_base(rng):
+    class MyLinear(torch.nn.Linear):
+        pass
+
+    module = torch.nn.Sequential(MyLinear(4, 2, dtype=torch.float64))
+    model = from_torch(module, (4,))
+    x = rng.normal(size=(3, 4))
+    with torch.no_grad():
+        expected = module(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_convkit_and_its_converters_import_without_torch():
+    code = "import sys; sys.modules['torch'] = None; import convkit, convkit.interop; print('ok')"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "ok"

@@ -1,6 +1,7 @@
 """save / load_model: one .npz with the architecture, weights, running stats, optimizer state."""
 
 import os
+import pathlib
 
 import numpy as np
 import pytest
@@ -24,6 +25,11 @@ def small_convnet(dropout=0.2):
     model.compile(optimizer=optimizers.Adamax(lr=5e-3), loss="cross_entropy", metrics=["accuracy"])
     model.build(seed=3)
     return model
+
+
+@pytest.fixture
+def data_dir():
+    return pathlib.Path(__file__).parent / "data"
 
 
 @pytest.fixture
@@ -118,3 +124,13 @@ def test_foreign_npz_is_rejected(tmp_path):
 def test_missing_file_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         ck.load_model(tmp_path / "absent.npz")
+
+
+def test_a_file_saved_by_an_earlier_convkit_loads_and_predicts_the_same(data_dir):
+    # written by convkit before saving and the weights walk were reorganised: conv, batch norm, a residual
+    # block, pooling, dropout, dense layers, Adam's state
+    model = ck.load_model(data_dir / "sequential_v1.npz")
+    expected = np.load(data_dir / "sequential_v1_predictions.npz")
+    assert [type(layer).__name__ for layer in model.layers][3] == "Residual"
+    assert isinstance(model.optimizer, optimizers.Adam) and model.optimizer.iterations > 0
+    np.testing.assert_array_equal(model.predict(expected["x"]), expected["predictions"])

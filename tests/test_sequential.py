@@ -238,3 +238,60 @@ def test_training_step_skips_only_the_unneeded_input_gradient(rng, activation):
     assert _RecordsBackward.calls == 1
     for (name, _, grad), (_, _, expected) in zip(stepped.named_parameters(), reference.named_parameters()):
         np.testing.assert_array_equal(grad, expected, err_msg=name)
+
+
+# -- train_on_batch ------------------------------------------------------------------------------------------
+def test_train_on_batch_returns_the_loss_and_metrics_as_keras_does(rng):
+    x, y = blobs(rng, n=16)
+    model = mlp()
+    loss, accuracy = model.train_on_batch(x, y)
+    assert isinstance(loss, float) and 0.0 <= accuracy <= 1.0
+    logs = model.train_on_batch(x, y, return_dict=True)
+    assert list(logs) == ["loss", "accuracy"] and logs["loss"] < loss
+    model.compile(optimizer="sgd", loss="cross_entropy")
+    assert isinstance(model.train_on_batch(x, y), float)
+
+
+def test_train_on_batch_is_the_step_fit_takes(rng):
+    x, y = blobs(rng, n=24)
+    stepped, fitted = mlp(), mlp()
+    logs = stepped.train_on_batch(x, y, return_dict=True)
+    history = fitted.fit(x, y, epochs=1, batch_size=24, shuffle=False, verbose=0)
+    assert logs == {key: values[0] for key, values in history.history.items()}
+    for a, b in zip(stepped.get_weights(), fitted.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_train_on_batch_builds_the_model_and_checks_its_inputs_first(rng):
+    x, y = blobs(rng, n=8)
+    model = ck.Sequential([layers.Dense(3, seed=0)])
+    with pytest.raises(RuntimeError, match="train_on_batch: call compile"):
+        model.train_on_batch(x, y)
+    model.compile(optimizer="sgd", loss="cross_entropy")
+    with pytest.raises(ValueError, match=r"train_on_batch: x and y must have the same length. .*len\(y\)=7"):
+        model.train_on_batch(x, y[:7])
+    model.train_on_batch(x, y)
+    assert model.built and model.input_shape == (4,)
+    weights = model.get_weights()
+    with pytest.raises(ValueError, match=r"train_on_batch: the model expects .* Received: x.shape=\(8, 5\)"):
+        model.train_on_batch(np.zeros((8, 5)), y)
+    with pytest.raises(TypeError, match=r"train_on_batch: y must hold integer .* Received: y.dtype"):
+        model.train_on_batch(x, y.astype(np.float32))
+    with pytest.raises(ValueError, match=r"train_on_batch: y must hold labels .* Received: y\[0\]=3"):
+        model.train_on_batch(x, np.full(8, 3))
+    with pytest.raises(TypeError, match=r"train_on_batch: x must be .* Received: x.dtype=complex"):
+        model.train_on_batch(x.astype(complex), y)
+    with pytest.raises(ValueError, match="train_on_batch: x holds no samples"):
+        model.train_on_batch(x[:0], y[:0])
+    for a, b in zip(model.get_weights(), weights):
+        np.testing.assert_array_equal(a, b)
+
+
+# -- callbacks fit adds -------------------------------------------------------------------------------------
+def test_fit_returns_its_history_callback_run_after_the_given_callbacks(rng):
+    x, y = blobs(rng, n=32)
+    model = mlp()
+    schedule = callbacks.LearningRateScheduler(lambda epoch, lr: 0.5**epoch)
+    history = model.fit(x, y, epochs=2, batch_size=8, callbacks=[schedule], verbose=0)
+    assert isinstance(history, callbacks.History) and model.history is history
+    assert history.history["lr"] == [1.0, 0.5] and history.epoch == [0, 1]

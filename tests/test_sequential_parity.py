@@ -54,7 +54,7 @@ def test_twenty_steps_match_torch(rng, name):
     y = rng.integers(0, 3, size=len(x))
     for step in range(20):
         batch = slice(8 * step, 8 * step + 8)
-        loss, _ = model.train_on_batch(x[batch], y[batch])
+        loss = model.train_on_batch(x[batch], y[batch])
         torch_optimizer.zero_grad()
         torch_loss = torch.nn.functional.cross_entropy(
             module(torch.from_numpy(x[batch])), torch.from_numpy(y[batch])

@@ -12,8 +12,7 @@ from ._config import show_config
 from ._threads import get_num_threads, set_num_threads
 from ._version import __version__
 from ._workspace import empty_cache
-from .saving import load_model
-from .sequential import Sequential
+from .sequential import Sequential, load_model
 
 __all__ = [
     "Sequential",

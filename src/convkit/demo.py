@@ -13,9 +13,8 @@ import math
 import time
 
 from . import layers, optimizers, show_config
-from .callbacks import LearningRateScheduler
+from .callbacks import History, LearningRateScheduler
 from .datasets import load_digits
-from .history import History
 from .models import lenet
 from .sequential import Sequential
 

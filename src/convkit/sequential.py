@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import math
+import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from . import _workspace as workspace
-from . import optimizers
+from . import optimizers, saving
+from ._model_arrays import named_arrays
+from ._running_mean import RunningMean
 from ._validation import float_array, labels
-from .callbacks import Callback, CallbackList
-from .history import History
-from .layers import Layer
+from .callbacks import Callback, CallbackList, History, ProgbarLogger
+from .callbacks._raise_on_nan import RaiseOnNaN
+from .epoch_iterator import EpochIterator, batch_slices
+from .layers import Layer, deserialize, serialize
 from .losses import get as get_loss
 from .metrics import get as get_metric
-from .progress import ProgressBar
-
-
-def _batches(n: int, batch_size: int) -> Iterable[slice]:
-    for start in range(0, n, batch_size):
-        yield slice(start, min(start + batch_size, n))
 
 
 def _positive_int(value, name: str, where: str) -> int:
@@ -49,6 +45,8 @@ class Sequential:
         self.optimizer: optimizers.Optimizer | None = None
         self.loss: str | None = None
         self.metrics: list[str] = []
+        self._loss_fn = None
+        self._metric_fns: dict = {}
         self.stop_training = False
         self.history: History | None = None
 
@@ -120,19 +118,13 @@ class Sequential:
                 items.append((f"{index}.{key}", param, grads.get(key)))
         return items
 
-    def _weight_arrays(self) -> list[np.ndarray]:
-        arrays = []
-        for layer in self.layers:
-            arrays += list(layer.params.values()) + list(layer.state.values())
-        return arrays
-
     def get_weights(self) -> list[np.ndarray]:
         """Copies of every layer's parameters then its state (running statistics), in layer order."""
-        return [array.copy() for array in self._weight_arrays()]
+        return [array.copy() for _, array in named_arrays(self.layers)]
 
     def set_weights(self, weights: Sequence[np.ndarray]) -> None:
         """Write arrays in ``get_weights`` order into the layers (in place, so optimizers stay attached)."""
-        targets = self._weight_arrays()
+        targets = [array for _, array in named_arrays(self.layers)]
         if len(weights) != len(targets):
             raise ValueError(
                 f"Sequential.set_weights: expected {len(targets)} arrays. Received: {len(weights)} arrays"
@@ -182,10 +174,11 @@ class Sequential:
         """Choose the optimizer (instance, name such as ``"adamax"``, or config dict), the loss
         (``"cross_entropy"`` on logits + integer labels, or ``"mse"``) and the metrics
         (``"accuracy"``, ``"top5"``)."""
-        get_loss(loss)
+        loss_fn = get_loss(loss)
         metric_names = list(metrics or [])
+        metric_fns = {}
         for metric in metric_names:
-            get_metric(metric)
+            metric_fns[metric] = get_metric(metric)
             if loss != "cross_entropy":
                 raise ValueError(
                     f"Sequential.compile: metric {metric!r} needs class labels, i.e. loss='cross_entropy'. "
@@ -194,6 +187,8 @@ class Sequential:
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self.metrics = metric_names
+        self._loss_fn = loss_fn
+        self._metric_fns = metric_fns
 
     def _require_compiled(self, where: str) -> None:
         if self.optimizer is None:
@@ -232,13 +227,30 @@ class Sequential:
             self.build(x.shape[1:], seed=seed)
         return x, self._prepare_targets(y, len(x), where)
 
-    def train_on_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """One optimizer step on a prepared batch; returns (loss incl. regularization, the outputs)."""
+    def _train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """One optimizer step on a checked batch; returns (loss incl. regularization, the outputs)."""
         out = self.forward(x, training=True)
-        data_loss, dout = get_loss(self.loss)(out, y)
+        data_loss, dout = self._loss_fn(out, y)
         self._backward_to_first_parameters(dout)
         self.optimizer.apply_gradients(self.named_parameters())
         return data_loss + self.regularization_loss(), out
+
+    def _batch_logs(self, loss: float, out: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        return {"loss": loss, **{name: metric(out, y) for name, metric in self._metric_fns.items()}}
+
+    def train_on_batch(self, x, y, return_dict: bool = False) -> float | list[float] | dict[str, float]:
+        """One optimizer step on the batch (x, y), checked as ``fit`` checks its data (the model is built
+        from x if needed). Returns, as Keras does, the loss (incl. regularization) alone when no metric
+        was compiled, else ``[loss, *metrics]``; with ``return_dict``, ``{"loss": ..., metric: ...}``."""
+        where = "train_on_batch"
+        self._require_compiled(where)
+        x, y = self._prepare(x, y, where)
+        if len(x) == 0:
+            raise ValueError(f"{where}: x holds no samples.")
+        logs = self._batch_logs(*self._train_step(x, y), y)
+        if return_dict:
+            return logs
+        return logs["loss"] if len(logs) == 1 else list(logs.values())
 
     def fit(
         self,
@@ -259,6 +271,7 @@ class Sequential:
         ``validation_split`` holds out the *last* fraction of (x, y) before shuffling, as Keras does.
         ``seed`` makes weights (if not yet built), shuffling and dropout reproducible.
         A non-finite loss raises ``ValueError`` unless a callback (``TerminateOnNaN``) stops training.
+        The callbacks run in the order given, then ``History`` and, with ``verbose``, ``ProgbarLogger``.
         """
         where = "fit"
         self._require_compiled(where)
@@ -267,6 +280,31 @@ class Sequential:
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"{where}: validation_split must be in [0, 1). Received: {validation_split!r}")
         x, y = self._prepare(x, y, where, seed=seed)
+        x, y, validation_data = self._validation_data(x, y, validation_data, validation_split, where)
+        if len(x) == 0:
+            raise ValueError(f"{where}: x holds no samples.")
+
+        iterator = EpochIterator(x, y, batch_size, shuffle, seed)
+        self.history = History()
+        progbar = [ProgbarLogger(epochs, len(x), batch_size)] if verbose else []
+        callback_list = CallbackList([*(callbacks or []), RaiseOnNaN(), self.history, *progbar], model=self)
+        self.stop_training = False
+        callback_list.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            callback_list.on_epoch_begin(epoch)
+            logs = self._train_epoch(iterator, callback_list)
+            if validation_data is not None and not self.stop_training:
+                val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0)
+                logs.update({f"val_{key}": value for key, value in val.items()})
+            callback_list.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end()
+        return self.history
+
+    def _validation_data(self, x, y, validation_data, validation_split: float, where: str):
+        """``(x, y, (x_val, y_val) or None)``: the checked ``validation_data``, else the last
+        ``validation_split`` of (x, y) held out."""
         if validation_data is None and validation_split > 0:
             n_val = int(round(len(x) * validation_split))
             if n_val == 0 or n_val == len(x):
@@ -274,70 +312,24 @@ class Sequential:
                     f"{where}: validation_split={validation_split} leaves no training or validation sample "
                     f"for {len(x)} samples."
                 )
-            x, x_val, y, y_val = x[:-n_val], x[-n_val:], y[:-n_val], y[-n_val:]
-            validation_data = (x_val, y_val)
-        elif validation_data is not None:
+            return x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
+        if validation_data is not None:
             if len(validation_data) != 2:
                 raise ValueError(f"{where}: validation_data must be a pair (x_val, y_val).")
             x_val = self._prepare_inputs(validation_data[0], where)
             validation_data = (x_val, self._prepare_targets(validation_data[1], len(x_val), where))
-        if len(x) == 0:
-            raise ValueError(f"{where}: x holds no samples.")
+        return x, y, validation_data
 
-        rng = np.random.default_rng(seed)
-        steps = math.ceil(len(x) / batch_size)
-        history = History({"epochs": epochs, "steps": steps, "batch_size": batch_size})
-        callback_list = CallbackList(list(callbacks or []))
-        callback_list.set_model(self)
-        self.stop_training = False
-        self.history = history
-        callback_list.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
-            callback_list.on_epoch_begin(epoch)
-            if verbose:
-                print(f"Epoch {epoch + 1}/{epochs}")
-            logs = self._train_epoch(x, y, batch_size, shuffle, rng, callback_list, verbose, epoch)
-            if validation_data is not None and not self.stop_training:
-                val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0)
-                logs.update({f"val_{key}": value for key, value in val.items()})
-            callback_list.on_epoch_end(epoch, logs)
-            history.record(epoch, logs)
-            if verbose and validation_data is not None and "val_loss" in logs:
-                print("  " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if k.startswith("val_")))
-            if self.stop_training:
-                break
-        callback_list.on_train_end()
-        return history
-
-    def _train_epoch(self, x, y, batch_size, shuffle, rng, callback_list, verbose, epoch) -> dict[str, float]:
-        order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
-        steps = math.ceil(len(x) / batch_size)
-        bar = ProgressBar(steps) if verbose else None
-        totals = {name: 0.0 for name in ["loss", *self.metrics]}
-        seen = 0
+    def _train_epoch(self, iterator: EpochIterator, callback_list: CallbackList) -> dict[str, float]:
+        """One epoch of training steps; returns the epoch's logs (the batch logs' running mean)."""
+        mean = RunningMean()
         logs: dict[str, float] = {}
-        for step, batch in enumerate(_batches(len(x), batch_size)):
+        for step, x_batch, y_batch in iterator.enumerate_epoch():
             callback_list.on_batch_begin(step)
-            index = order[batch]
-            # a reused buffer; mode="clip" (the indices are valid) because mode="raise" buffers the copy
-            xb = workspace.empty((len(index), *x.shape[1:]), x.dtype)
-            np.take(x, index, axis=0, out=xb, mode="clip")
-            yb = y[index]
-            loss, out = self.train_on_batch(xb, yb)
-            batch_logs = {"loss": loss, **{m: get_metric(m)(out, yb) for m in self.metrics}}
+            loss, out = self._train_step(x_batch, y_batch)
+            batch_logs = self._batch_logs(loss, out, y_batch)
             callback_list.on_batch_end(step, batch_logs)
-            if not math.isfinite(loss) and not self.stop_training:
-                raise ValueError(
-                    f"fit: the training loss became {loss} at epoch {epoch + 1}, batch {step + 1}. "
-                    "Lower the learning rate, check the inputs for NaN/inf, "
-                    "or add callbacks.TerminateOnNaN()."
-                )
-            seen += len(index)
-            for key, value in batch_logs.items():
-                totals[key] += value * len(index)
-            logs = {key: total / seen for key, total in totals.items()}
-            if bar:
-                bar.update(step + 1, seen, logs, final=step + 1 == steps)
+            logs = mean.update(batch_logs, len(y_batch))
             if self.stop_training:
                 break
         return logs
@@ -349,7 +341,7 @@ class Sequential:
         x = self._prepare_inputs(x, "predict")
         if not self.built:
             self.build(x.shape[1:])
-        outputs = [self.forward(x[batch], training=False) for batch in _batches(len(x), batch_size)]
+        outputs = [self.forward(x[batch], training=False) for batch in batch_slices(len(x), batch_size)]
         if not outputs:
             return np.empty((0, *self._output_shape()), dtype=self.dtype)
         return np.concatenate(outputs)
@@ -365,9 +357,8 @@ class Sequential:
         start = time.perf_counter()
         out = self.predict(x, batch_size=batch_size)
         seconds = time.perf_counter() - start
-        data_loss, _ = get_loss(self.loss)(out, y)
-        results = {"loss": data_loss + self.regularization_loss()}
-        results.update({m: get_metric(m)(out, y) for m in self.metrics})
+        data_loss, _ = self._loss_fn(out, y)
+        results = self._batch_logs(data_loss + self.regularization_loss(), out, y)
         if verbose:
             shown = " - ".join(f"{k}: {v:.4f}" for k, v in results.items())
             print(f"{len(x)} samples - {shown} - {len(x) / max(seconds, 1e-9):,.0f} img/s")
@@ -403,18 +394,46 @@ class Sequential:
 
     def get_config(self) -> dict:
         """The architecture: ``{"name": ..., "layers": [{"class_name", "config"}, ...]}``."""
-        from .layers import serialize
-
         return {"name": self.name, "layers": [serialize(layer) for layer in self.layers]}
 
     @classmethod
     def from_config(cls, config: dict) -> Sequential:
-        from .layers import deserialize
-
         return cls([deserialize(layer) for layer in config["layers"]], name=config.get("name", "sequential"))
 
     def save(self, path) -> None:
         """Architecture, weights, running statistics and optimizer state in one ``.npz`` (atomic write)."""
-        from .saving import save_model
+        if not self.built:
+            self.build()
+        arrays = dict(named_arrays(self.layers))
+        compiled = None
+        if self.optimizer is not None:
+            compiled = {
+                "optimizer": optimizers.serialize(self.optimizer),
+                "loss": self.loss,
+                "metrics": self.metrics,
+            }
+            arrays.update({f"optimizer/{key}": value for key, value in self.optimizer.get_state().items()})
+        content = {"config": self.get_config(), "input_shape": list(self.input_shape), "compile": compiled}
+        saving.write(path, content, arrays)
 
-        save_model(self, path)
+
+def load_model(path) -> Sequential:
+    """Rebuild the ``Sequential`` saved at ``path``: same layers, weights, optimizer and its state."""
+    path = os.fspath(path)
+    header, arrays = saving.read(path)
+    try:
+        model = Sequential.from_config(header["config"])
+        model.build(header["input_shape"])
+        model.set_weights([arrays[name] for name, _ in named_arrays(model.layers)])
+        compiled = header["compile"]
+        if compiled is not None:
+            model.compile(
+                optimizers.deserialize(compiled["optimizer"]), compiled["loss"], compiled["metrics"]
+            )
+            prefix = "optimizer/"
+            model.optimizer.set_state(
+                {key[len(prefix) :]: value for key, value in arrays.items() if key.startswith(prefix)}
+            )
+    except (KeyError, ValueError, TypeError) as err:
+        raise ValueError(f"load_model: {path} does not describe a consistent model: {err!r}") from err
+    return model

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _torch_converters as interop
 from ..functional import (
     leaky_relu_backward,
     leaky_relu_forward,
@@ -97,3 +98,47 @@ class Softmax(Layer):
                 f"{self.name}: dout must have shape {y.shape}. Received: dout.shape={dout.shape}"
             )
         return y * (dout - np.sum(dout * y, axis=-1, keepdims=True))  # (N, ..., K)
+
+
+# -- torch interop ---------------------------------------------------------------------------------------
+@interop.to_torch_converter(ReLU)
+def _relu_to_torch(layer: ReLU, torch):
+    return torch.nn.ReLU()
+
+
+@interop.to_torch_converter(LeakyReLU)
+def _leaky_relu_to_torch(layer: LeakyReLU, torch):
+    return torch.nn.LeakyReLU(layer.negative_slope)
+
+
+@interop.to_torch_converter(Sigmoid)
+def _sigmoid_to_torch(layer: Sigmoid, torch):
+    return torch.nn.Sigmoid()
+
+
+@interop.to_torch_converter(Tanh)
+def _tanh_to_torch(layer: Tanh, torch):
+    return torch.nn.Tanh()
+
+
+@interop.to_torch_converter(Softmax)
+def _softmax_to_torch(layer: Softmax, torch):
+    return torch.nn.Softmax(dim=-1)
+
+
+@interop.from_torch_converter("ReLU", "Sigmoid", "Tanh")
+def _activation_from_torch(module, following, dtype: str, torch):
+    layer_class = {"ReLU": ReLU, "Sigmoid": Sigmoid, "Tanh": Tanh}[type(module).__name__]
+    return layer_class(dtype=dtype), {}, {}
+
+
+@interop.from_torch_converter("LeakyReLU")
+def _leaky_relu_from_torch(module, following, dtype: str, torch):
+    return LeakyReLU(module.negative_slope, dtype=dtype), {}, {}
+
+
+@interop.from_torch_converter("Softmax")
+def _softmax_from_torch(module, following, dtype: str, torch):
+    if module.dim not in (-1, 1):
+        raise TypeError(f"from_torch: Softmax must be over the last axis. Received: {module}")
+    return Softmax(dtype=dtype), {}, {}

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import _torch_converters as interop
 from .. import _workspace as workspace
 from ._arguments import input_ndim, int_pair, optional_seed
 from .base import Layer
@@ -62,3 +63,9 @@ class RandomShift(Layer):
 
     def get_config(self) -> dict:
         return {"max_shift": list(self.max_shift), "seed": self.seed, **super().get_config()}
+
+
+# -- torch interop ---------------------------------------------------------------------------------------
+@interop.to_torch_converter(RandomShift)
+def _random_shift_to_torch(layer: RandomShift, torch):
+    return torch.nn.Identity()  # a training-time augmentation: the identity at inference

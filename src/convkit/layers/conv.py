@@ -7,6 +7,7 @@ from typing import Union
 
 import numpy as np
 
+from .. import _torch_converters as interop
 from ..functional import (
     conv2d_backward,
     conv2d_backward_weights,
@@ -110,3 +111,46 @@ class Conv2D(KernelLayer):
             "padding": self._padding_keyword or list(self.padding),
             **super().get_config(),
         }
+
+
+# -- torch interop ---------------------------------------------------------------------------------------
+@interop.to_torch_converter(Conv2D)
+def _conv2d_to_torch(layer: Conv2D, torch):
+    module = torch.nn.Conv2d(
+        layer.input_shape[0],
+        layer.filters,
+        layer.kernel_size,
+        stride=layer.stride,
+        padding=layer.padding,
+        bias="bias" in layer.params,
+        dtype=interop.torch_dtype(layer, torch),
+    )
+    interop.copy_into(module.weight, layer.params["weight"], torch)  # OIHW in both
+    if "bias" in layer.params:
+        interop.copy_into(module.bias, layer.params["bias"], torch)
+    return module
+
+
+@interop.from_torch_converter("Conv2d")
+def _conv2d_from_torch(module, following, dtype: str, torch):
+    if (
+        module.groups != 1
+        or interop.pair(module.dilation) != (1, 1)
+        or module.padding_mode != "zeros"
+        or isinstance(module.padding, str)
+    ):
+        raise TypeError(
+            f"from_torch: Conv2d with groups, dilation or string padding is not supported: {module}"
+        )
+    layer = Conv2D(
+        module.out_channels,
+        module.kernel_size,
+        stride=module.stride,
+        padding=module.padding,
+        use_bias=module.bias is not None,
+        dtype=dtype,
+    )
+    params = {"weight": interop.to_numpy(module.weight)}
+    if module.bias is not None:
+        params["bias"] = interop.to_numpy(module.bias)
+    return layer, params, {}

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import _torch_converters as interop
 from ..functional import (
     affine_backward,
     affine_backward_weights,
@@ -54,3 +55,23 @@ class Dense(KernelLayer):
 
     def get_config(self) -> dict:
         return {"units": self.units, **super().get_config()}
+
+
+# -- torch interop ---------------------------------------------------------------------------------------
+@interop.to_torch_converter(Dense)
+def _dense_to_torch(layer: Dense, torch):
+    dtype = interop.torch_dtype(layer, torch)
+    module = torch.nn.Linear(layer.input_shape[0], layer.units, bias="bias" in layer.params, dtype=dtype)
+    interop.copy_into(module.weight, layer.params["weight"].T, torch)  # (in, out) -> (out, in)
+    if "bias" in layer.params:
+        interop.copy_into(module.bias, layer.params["bias"], torch)
+    return module
+
+
+@interop.from_torch_converter("Linear")
+def _dense_from_torch(module, following, dtype: str, torch):
+    layer = Dense(module.out_features, use_bias=module.bias is not None, dtype=dtype)
+    params = {"weight": interop.to_numpy(module.weight).T}  # (out, in) -> (in, out)
+    if module.bias is not None:
+        params["bias"] = interop.to_numpy(module.bias)
+    return layer, params, {}

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import _torch_converters as interop
 from ..functional import dropout_backward, dropout_forward
 from ._arguments import optional_seed, unit_interval_float
 from .base import Layer
@@ -39,3 +40,14 @@ class Dropout(Layer):
 
     def get_config(self) -> dict:
         return {"rate": self.rate, "seed": self.seed, **super().get_config()}
+
+
+# -- torch interop ---------------------------------------------------------------------------------------
+@interop.to_torch_converter(Dropout)
+def _dropout_to_torch(layer: Dropout, torch):
+    return torch.nn.Dropout(layer.rate)
+
+
+@interop.from_torch_converter("Dropout")
+def _dropout_from_torch(module, following, dtype: str, torch):
+    return Dropout(module.p, dtype=dtype), {}, {}

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import _torch_converters as interop
 from ..functional import batchnorm_backward, batchnorm_forward
 from ._arguments import input_ndim, positive_float, unit_interval_float
 from .base import Layer
@@ -65,3 +66,30 @@ class BatchNorm(Layer):
 
     def get_config(self) -> dict:
         return {"momentum": self.momentum, "eps": self.eps, **super().get_config()}
+
+
+# -- torch interop ---------------------------------------------------------------------------------------
+@interop.to_torch_converter(BatchNorm)
+def _batchnorm_to_torch(layer: BatchNorm, torch):
+    module_class = torch.nn.BatchNorm1d if len(layer.input_shape) == 1 else torch.nn.BatchNorm2d
+    module = module_class(
+        layer.input_shape[0], eps=layer.eps, momentum=layer.momentum, dtype=interop.torch_dtype(layer, torch)
+    )
+    interop.copy_into(module.weight, layer.params["gamma"], torch)
+    interop.copy_into(module.bias, layer.params["beta"], torch)
+    interop.copy_into(module.running_mean, layer.state["running_mean"], torch)
+    interop.copy_into(module.running_var, layer.state["running_var"], torch)
+    return module
+
+
+@interop.from_torch_converter("BatchNorm1d", "BatchNorm2d")
+def _batchnorm_from_torch(module, following, dtype: str, torch):
+    if not module.affine or not module.track_running_stats or module.momentum is None:
+        raise TypeError(f"from_torch: only affine BatchNorm with running stats and a momentum: {module}")
+    layer = BatchNorm(momentum=module.momentum, eps=module.eps, dtype=dtype)
+    params = {"gamma": interop.to_numpy(module.weight), "beta": interop.to_numpy(module.bias)}
+    state = {
+        "running_mean": interop.to_numpy(module.running_mean),
+        "running_var": interop.to_numpy(module.running_var),
+    }
+    return layer, params, state

@@ -7,6 +7,7 @@ from typing import Union
 
 import numpy as np
 
+from .. import _torch_converters as interop
 from ..functional import (
     avgpool2d_backward,
     avgpool2d_forward,
@@ -98,3 +99,45 @@ class GlobalAvgPool2D(Layer):
             raise ValueError(f"{self.name}: dout must have shape {(N, C)}. Received: dout.shape={dout.shape}")
         share = dout / (H * W)  # (N, C): every input pixel's share of its channel mean
         return np.ascontiguousarray(np.broadcast_to(share[:, :, None, None], self._x_shape))  # (N, C, H, W)
+
+
+# -- torch interop ---------------------------------------------------------------------------------------
+@interop.to_torch_converter(MaxPool2D)
+def _max_pool_to_torch(layer: MaxPool2D, torch):
+    return torch.nn.MaxPool2d(layer.pool_size, stride=layer.stride)
+
+
+@interop.to_torch_converter(AvgPool2D)
+def _avg_pool_to_torch(layer: AvgPool2D, torch):
+    return torch.nn.AvgPool2d(layer.pool_size, stride=layer.stride)
+
+
+@interop.to_torch_converter(GlobalAvgPool2D)
+def _global_avg_pool_to_torch(layer: GlobalAvgPool2D, torch):
+    return torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
+
+
+@interop.from_torch_converter("MaxPool2d", "AvgPool2d")
+def _pool_from_torch(module, following, dtype: str, torch):
+    is_max = isinstance(module, torch.nn.MaxPool2d)
+    if (
+        interop.pair(module.padding) != (0, 0)
+        or module.ceil_mode
+        or (is_max and interop.pair(module.dilation) != (1, 1))
+    ):
+        raise TypeError(f"from_torch: pooling with padding, dilation or ceil_mode is not supported: {module}")
+    stride = module.stride if module.stride is not None else module.kernel_size
+    return (MaxPool2D if is_max else AvgPool2D)(module.kernel_size, stride=stride, dtype=dtype), {}, {}
+
+
+@interop.from_torch_converter("AdaptiveAvgPool2d")
+def _global_avg_pool_from_torch(module, following, dtype: str, torch):
+    if interop.pair(module.output_size) != (1, 1):
+        raise TypeError(f"from_torch: unsupported module {type(module).__name__}: {module}")
+    if not (following and isinstance(following[0], torch.nn.Flatten)):
+        raise TypeError(
+            "from_torch: AdaptiveAvgPool2d(1) is supported when followed by Flatten "
+            "(convkit's GlobalAvgPool2D outputs (N, C))."
+        )
+    following.popleft()  # folded into GlobalAvgPool2D
+    return GlobalAvgPool2D(dtype=dtype), {}, {}

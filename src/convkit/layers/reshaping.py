@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .. import _torch_converters as interop
 from .base import Layer
 from .registry import register
 
@@ -29,3 +30,14 @@ class Flatten(Layer):
                 f"{self.name}: dout must have shape {flat_shape}. Received: dout.shape={dout.shape}"
             )
         return dout.reshape(self._x_shape)  # (N, d1, ..., dk)
+
+
+# -- torch interop ---------------------------------------------------------------------------------------
+@interop.to_torch_converter(Flatten)
+def _flatten_to_torch(layer: Flatten, torch):
+    return torch.nn.Flatten()
+
+
+@interop.from_torch_converter("Flatten")
+def _flatten_from_torch(module, following, dtype: str, torch):
+    return Flatten(dtype=dtype), {}, {}

@@ -7,6 +7,7 @@ from typing import Union
 
 import numpy as np
 
+from .. import _torch_converters as interop
 from ._arguments import optional_seed
 from .base import Layer
 from .registry import deserialize, register, serialize
@@ -187,3 +188,47 @@ class Residual(Layer):
             "seed": self.seed,
             **super().get_config(),
         }
+
+
+# -- torch interop ---------------------------------------------------------------------------------------
+def _residual_module_class(torch):
+    """The torch counterpart of ``Residual``: out = block(x) + shortcut(x)."""
+
+    class Residual(torch.nn.Module):
+        def __init__(self, block, shortcut=None):
+            super().__init__()
+            self.block = block
+            self.shortcut = shortcut if shortcut is not None else torch.nn.Identity()
+
+        def forward(self, x):
+            return self.block(x) + self.shortcut(x)
+
+    return Residual
+
+
+@interop.to_torch_converter(Residual)
+def _residual_to_torch(layer: Residual, torch):
+    block = torch.nn.Sequential(*interop.modules_for(layer.block_layers, torch))
+    shortcut = None
+    if layer.shortcut_layers:
+        shortcut = torch.nn.Sequential(*interop.modules_for(layer.shortcut_layers, torch))
+    return _residual_module_class(torch)(block, shortcut)
+
+
+@interop.from_torch_converter("Residual")
+def _residual_from_torch(module, following, dtype: str, torch):
+    if not hasattr(module, "block"):
+        raise TypeError(f"from_torch: unsupported module {type(module).__name__}: {module}")
+    block = interop.layers_from_modules(interop.flatten_modules(module.block, torch), dtype, torch)
+    shortcut_modules = [
+        m for m in interop.flatten_modules(module.shortcut, torch) if not isinstance(m, torch.nn.Identity)
+    ]
+    shortcut = interop.layers_from_modules(shortcut_modules, dtype, torch)
+    layer = Residual([sub for sub, _, _ in block], [sub for sub, _, _ in shortcut] or None, dtype=dtype)
+    params: dict[str, np.ndarray] = {}
+    state: dict[str, np.ndarray] = {}
+    for prefix, parts in (("block", block), ("shortcut", shortcut)):
+        for j, (_, sub_params, sub_state) in enumerate(parts):
+            params.update({f"{prefix}.{j}.{k}": v for k, v in sub_params.items()})
+            state.update({f"{prefix}.{j}.{k}": v for k, v in sub_state.items()})
+    return layer, params, state

@@ -1,10 +1,18 @@
-"""Keras-style per-epoch progress bar: ``12/23 [=====>.....] - ETA: 1s - loss: 0.31 - 9,870 img/s``."""
+"""ProgbarLogger: the callback that prints ``fit``'s progress (``verbose=1``), Keras style::
+
+Epoch 1/5
+12/23 [=====>.....] - ETA: 1s - loss: 0.31 - 9,870 img/s
+"""
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import TextIO
+
+from .._running_mean import RunningMean
+from .callback import Callback
 
 
 class ProgressBar:
@@ -43,3 +51,34 @@ class ProgressBar:
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
+
+
+class ProgbarLogger(Callback):
+    """Prints ``Epoch i/n``, a ``ProgressBar`` of the epoch's running mean logs, then the validation logs.
+
+    ``samples`` and ``batch_size`` are fit's: the batches hold ``batch_size`` samples, the last one the rest.
+    """
+
+    def __init__(self, epochs: int, samples: int, batch_size: int):
+        super().__init__()
+        self.epochs = epochs
+        self.samples = samples
+        self.batch_size = batch_size
+        self.steps = math.ceil(samples / batch_size)
+        self._bar: ProgressBar | None = None
+        self._mean = RunningMean()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        print(f"Epoch {epoch + 1}/{self.epochs}")
+        self._bar = ProgressBar(self.steps)
+        self._mean = RunningMean()
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        size = min(self.batch_size, self.samples - batch * self.batch_size)
+        means = self._mean.update(logs or {}, size)
+        self._bar.update(batch + 1, self._mean.seen, means, final=batch + 1 == self.steps)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        if "val_loss" in logs:
+            print("  " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if k.startswith("val_")))
