@@ -9,8 +9,22 @@ import numpy as np
 
 from .. import initializers
 from ..regularizers import L2
-from ._arguments import fused_activation, optional_seed, positive_float
+from .._validation import flag, optional_seed, positive_float
 from .base import Layer
+
+FUSED_ACTIVATIONS = ("relu",)
+
+
+def fused_activation(value, where: str) -> str | None:
+    """None (also for ``"linear"``) or the name of an activation fused into the layer's kernel."""
+    if value is None or value == "linear":
+        return None
+    if isinstance(value, str) and value.lower() in FUSED_ACTIVATIONS:
+        return value.lower()
+    raise ValueError(
+        f"{where}: activation must be None, 'linear' or one of {list(FUSED_ACTIVATIONS)} (fused into the "
+        f"kernel); put an activation layer after it for others. Received: activation={value!r}"
+    )
 
 
 class KernelLayer(Layer):
@@ -42,38 +56,42 @@ class KernelLayer(Layer):
     ):
         super().__init__(**kwargs)
         cls = type(self).__name__
-        if not isinstance(use_bias, (bool, np.bool_)):
-            raise ValueError(f"{cls}: use_bias must be a bool. Received: use_bias={use_bias!r}")
-        named = isinstance(kernel_initializer, str) and kernel_initializer in initializers.BY_NAME
-        if not (named or callable(kernel_initializer)):
-            raise ValueError(
-                f"{cls}: kernel_initializer must be one of {sorted(initializers.BY_NAME)} or a "
-                f"callable(shape, rng, dtype). Received: kernel_initializer={kernel_initializer!r}"
-            )
-        if kernel_regularizer is None or isinstance(kernel_regularizer, L2):
-            regularizer = kernel_regularizer
-        elif isinstance(kernel_regularizer, numbers.Real) and not isinstance(kernel_regularizer, bool):
-            try:
-                regularizer = L2(kernel_regularizer)
-            except ValueError:
-                raise ValueError(
-                    f"{cls}: kernel_regularizer must be a non-negative L2 factor. "
-                    f"Received: kernel_regularizer={kernel_regularizer!r}"
-                ) from None
-        else:
-            raise ValueError(
-                f"{cls}: kernel_regularizer must be None, a float (the L2 factor) or a "
-                "convkit.regularizers.L2. "
-                f"Received: kernel_regularizer={kernel_regularizer!r}"
-            )
-        self.activation = fused_activation(activation, cls)
-        self.use_bias = bool(use_bias)
+        self.use_bias = flag(use_bias, "use_bias", cls)
+        if not (isinstance(kernel_initializer, str) or callable(kernel_initializer)):
+            raise TypeError(self._initializer_message(kernel_initializer))
+        if isinstance(kernel_initializer, str) and kernel_initializer not in initializers.BY_NAME:
+            raise ValueError(self._initializer_message(kernel_initializer))
         self.kernel_initializer = kernel_initializer
+        self.kernel_regularizer = self._regularizer(kernel_regularizer)
+        self.activation = fused_activation(activation, cls)
         self.weight_scale = (
             None if weight_scale is None else positive_float(weight_scale, "weight_scale", cls)
         )
-        self.kernel_regularizer = regularizer
         self.seed = optional_seed(seed, "seed", cls)
+
+    def _initializer_message(self, value) -> str:
+        return (
+            f"{type(self).__name__}: kernel_initializer must be one of {sorted(initializers.BY_NAME)} or a "
+            f"callable(shape, rng, dtype). Received: kernel_initializer={value!r}"
+        )
+
+    def _regularizer(self, value) -> L2 | None:
+        """None, an ``L2``, or an ``L2`` made from a float factor."""
+        cls = type(self).__name__
+        if value is None or isinstance(value, L2):
+            return value
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(
+                f"{cls}: kernel_regularizer must be None, a float (the L2 factor) or a "
+                f"convkit.regularizers.L2. Received: kernel_regularizer={value!r}"
+            )
+        try:
+            return L2(value)
+        except ValueError:
+            raise ValueError(
+                f"{cls}: kernel_regularizer must be a non-negative L2 factor. "
+                f"Received: kernel_regularizer={value!r}"
+            ) from None
 
     def build_weights(self, kernel_shape: Sequence[int]) -> None:
         """Create ``params["weight"]`` of ``kernel_shape`` and ``params["bias"]`` (kernel_shape[-1] for a

@@ -14,7 +14,7 @@ from ..functional import (
     tanh_backward,
     tanh_forward,
 )
-from ._arguments import non_negative_float
+from .._validation import non_negative_float
 from .base import Layer
 from .registry import register
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import _workspace as workspace
-from ._arguments import input_ndim, int_pair, optional_seed
+from .._validation import input_ndim, int_pair, optional_seed
 from .base import Layer
 from .registry import register
 

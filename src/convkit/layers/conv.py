@@ -16,7 +16,7 @@ from ..functional import (
     conv2d_relu_forward,
     conv_output_size,
 )
-from ._arguments import input_ndim, int_pair, positive_int
+from .._validation import input_ndim, int_pair, positive_int
 from ._kernel_layer import KernelLayer
 from .registry import register
 

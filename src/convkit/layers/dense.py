@@ -14,7 +14,7 @@ from ..functional import (
     affine_relu_backward_weights,
     affine_relu_forward,
 )
-from ._arguments import input_ndim, positive_int
+from .._validation import input_ndim, positive_int
 from ._kernel_layer import KernelLayer
 from .registry import register
 

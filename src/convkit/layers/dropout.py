@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..functional import dropout_backward, dropout_forward
-from ._arguments import optional_seed, unit_interval_float
+from .._validation import optional_seed, unit_interval_float
 from .base import Layer
 from .registry import register
 

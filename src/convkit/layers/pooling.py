@@ -14,7 +14,7 @@ from ..functional import (
     maxpool2d_backward,
     maxpool2d_forward,
 )
-from ._arguments import input_ndim, int_pair
+from .._validation import input_ndim, int_pair
 from .base import Layer
 from .registry import register
 

@@ -7,7 +7,7 @@ from typing import Union
 
 import numpy as np
 
-from ._arguments import optional_seed
+from .._validation import optional_seed
 from .base import Layer
 from .registry import deserialize, register, serialize
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arguments import betas_pair, flag, non_negative_float
+from .._validation import betas_pair, flag, non_negative_float
 from .base import Optimizer
 
 

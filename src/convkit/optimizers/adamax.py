@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import _kernels
 from .._threads import get_num_threads
-from ._arguments import betas_pair, non_negative_float
+from .._validation import betas_pair, non_negative_float
 from .base import Optimizer
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arguments import flag, non_negative_float, unit_interval_float
+from .._validation import flag, non_negative_float, unit_interval_float
 from .base import Optimizer
 
 
