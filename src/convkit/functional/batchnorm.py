@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from .. import _kernels
@@ -46,7 +45,9 @@ def batchnorm_forward(
     check_shape(gamma, (C,), "gamma", where)
     check_shape(beta, (C,), "beta", where)
     momentum = unit_interval_float(momentum, "momentum", where)
-    eps = real(eps, "eps", where, low=0.0, low_inclusive=False, high_inclusive=True, wanted="a positive float")
+    eps = real(
+        eps, "eps", where, low=0.0, low_inclusive=False, high_inclusive=True, wanted="a positive float"
+    )
     tracking = running_mean is not None or running_var is not None
     if tracking:
         running_mean = _running_stat(running_mean, "running_mean", C, where)

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import initializers
-from ..regularizers import L2
 from .._validation import flag, optional_seed, positive_float
+from ..regularizers import L2
 from .base import Layer
 
 FUSED_ACTIVATIONS = ("relu",)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import non_negative_float
 from ..functional import (
     leaky_relu_backward,
     leaky_relu_forward,
@@ -14,7 +15,6 @@ from ..functional import (
     tanh_backward,
     tanh_forward,
 )
-from .._validation import non_negative_float
 from .base import Layer
 from .registry import register
 

@@ -7,6 +7,7 @@ from typing import Union
 
 import numpy as np
 
+from .._validation import input_ndim, int_pair, positive_int
 from ..functional import (
     conv2d_backward,
     conv2d_backward_weights,
@@ -16,7 +17,6 @@ from ..functional import (
     conv2d_relu_forward,
     conv_output_size,
 )
-from .._validation import input_ndim, int_pair, positive_int
 from ._kernel_layer import KernelLayer
 from .registry import register
 

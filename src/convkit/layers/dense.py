@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._validation import input_ndim, positive_int
 from ..functional import (
     affine_backward,
     affine_backward_weights,
@@ -14,7 +15,6 @@ from ..functional import (
     affine_relu_backward_weights,
     affine_relu_forward,
 )
-from .._validation import input_ndim, positive_int
 from ._kernel_layer import KernelLayer
 from .registry import register
 

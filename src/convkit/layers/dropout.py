@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..functional import dropout_backward, dropout_forward
 from .._validation import optional_seed, unit_interval_float
+from ..functional import dropout_backward, dropout_forward
 from .base import Layer
 from .registry import register
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..functional import batchnorm_backward, batchnorm_forward
 from .._validation import input_ndim, positive_float, unit_interval_float
+from ..functional import batchnorm_backward, batchnorm_forward
 from .base import Layer
 from .registry import register
 

@@ -7,6 +7,7 @@ from typing import Union
 
 import numpy as np
 
+from .._validation import input_ndim, int_pair
 from ..functional import (
     avgpool2d_backward,
     avgpool2d_forward,
@@ -14,7 +15,6 @@ from ..functional import (
     maxpool2d_backward,
     maxpool2d_forward,
 )
-from .._validation import input_ndim, int_pair
 from .base import Layer
 from .registry import register
 
