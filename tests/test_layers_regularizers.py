@@ -61,7 +61,5 @@ def test_layers_without_regularizer_have_no_penalty():
     ("l2", "error"), [(-0.1, ValueError), (float("inf"), ValueError), ("0.1", TypeError), (True, TypeError)]
 )
 def test_bad_factor(l2, error):
-    with pytest.raises(
-        error, match=re.escape(f"L2: l2 must be a non-negative float. Received: l2={l2!r}")
-    ):
+    with pytest.raises(error, match=re.escape(f"L2: l2 must be a non-negative float. Received: l2={l2!r}")):
         L2(l2)
