@@ -11,6 +11,8 @@ import torch
 
 from convkit import optimizers
 from convkit.optimizers import SGD, Adam, Adamax, AdamW, RMSprop
+from convkit.optimizers import registry
+from convkit.optimizers.registry import OPTIMIZER_CLASSES
 
 # dtype -> (rtol, atol) between convkit and torch trajectories (the issue asks 1e-5 and ~1e-12 relative)
 TRAJECTORY_TOLERANCES = {
@@ -252,14 +254,47 @@ def test_lr_change_takes_effect_on_the_next_step():
 
 
 # -- registry ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("identifier", "cls"),
-    [("sgd", SGD), ("RMSprop", RMSprop), ("ADAM", Adam), ("adamax", Adamax), ("AdamW", AdamW)],
-)
-def test_get_by_name_gives_defaults(identifier, cls):
-    optimizer = optimizers.get(identifier)
+@pytest.mark.parametrize("cls", OPTIMIZER_CLASSES.values(), ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("spelling", [str.lower, str.upper, lambda name: name])
+def test_get_by_name_gives_defaults(cls, spelling):
+    optimizer = optimizers.get(spelling(cls.__name__))
     assert type(optimizer) is cls
     assert optimizer.get_config() == cls().get_config()
+
+
+def test_every_exported_optimizer_is_registered_and_checked_against_torch():
+    exported = {getattr(optimizers, name) for name in optimizers.__all__}
+    classes = {c for c in exported if isinstance(c, type) and c is not optimizers.Optimizer}
+    assert classes == set(OPTIMIZER_CLASSES.values())
+    assert {name for name, _ in CASES} == {cls.__name__ for cls in OPTIMIZER_CLASSES.values()}
+
+
+def test_register_rejects_a_taken_name_and_non_optimizers(monkeypatch):
+    monkeypatch.setattr(registry, "OPTIMIZER_CLASSES", dict(registry.OPTIMIZER_CLASSES))
+    monkeypatch.setattr(registry, "_NAMED_OPTIMIZERS", dict(registry._NAMED_OPTIMIZERS))
+
+    class Sgd(SGD):
+        pass
+
+    with pytest.raises(ValueError, match="another optimizer is already registered as 'sgd'"):
+        optimizers.register(Sgd)
+    with pytest.raises(TypeError, match="register: expected a subclass of Optimizer"):
+        optimizers.register(dict)
+
+
+def test_a_registered_optimizer_is_found_by_name(monkeypatch):
+    monkeypatch.setattr(registry, "OPTIMIZER_CLASSES", dict(registry.OPTIMIZER_CLASSES))
+    monkeypatch.setattr(registry, "_NAMED_OPTIMIZERS", dict(registry._NAMED_OPTIMIZERS))
+
+    @optimizers.register
+    class HalfStep(SGD):
+        pass
+
+    optimizers.register_preset("fast_half_step", HalfStep, lr=1.0)
+    assert type(optimizers.get("halfstep")) is HalfStep
+    assert optimizers.get("fast_half_step").lr == 1.0
+    rebuilt = optimizers.deserialize(optimizers.serialize(HalfStep(lr=0.5)))
+    assert type(rebuilt) is HalfStep and rebuilt.lr == 0.5
 
 
 def test_get_momentum_is_sgd_with_momentum():
