@@ -10,8 +10,7 @@ import pytest
 import torch
 
 from convkit import optimizers
-from convkit.optimizers import SGD, Adam, Adamax, AdamW, RMSprop
-from convkit.optimizers import registry
+from convkit.optimizers import SGD, Adam, Adamax, AdamW, RMSprop, registry
 from convkit.optimizers.registry import OPTIMIZER_CLASSES
 
 # dtype -> (rtol, atol) between convkit and torch trajectories (the issue asks 1e-5 and ~1e-12 relative)
