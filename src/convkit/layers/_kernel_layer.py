@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -13,6 +14,14 @@ from ..regularizers import L2
 from .base import Layer
 
 FUSED_ACTIVATIONS = ("relu",)
+
+
+class KernelOps(NamedTuple):
+    """The functional pair of a kernel layer for one activation (None or a fused one)."""
+
+    forward: Callable  # (x, weight, bias, **layer.forward_arguments()) -> (out, cache)
+    backward: Callable  # (dout, cache) -> (dx, dweight, dbias)
+    backward_weights: Callable  # (dout, cache) -> (dweight, dbias), no dx
 
 
 def fused_activation(value, where: str) -> str | None:
@@ -118,17 +127,27 @@ class KernelLayer(Layer):
         """The bias, or zeros when ``use_bias=False`` (the functional ops always take one)."""
         return self.params["bias"] if self.use_bias else self.zero_bias
 
-    # The functional ops, by activation (None or a fused one): (forward, backward, backward_weights).
-    # Each subclass names its own; ``call`` runs the forward with its arguments and keeps the cache.
-    ops: dict[str | None, tuple]
+    # The functional ops by activation (None or a fused one); each subclass names its own.
+    ops: dict[str | None, KernelOps]
+
+    def forward_arguments(self) -> dict:
+        """Keyword arguments of the forward op beyond (x, weight, bias), e.g. Conv2D's stride and padding."""
+        return {}
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        # the op's cache is what backward gives back to the same op: written and read here only
+        out, self._cache = self.ops[self.activation].forward(
+            x, self.params["weight"], self.bias, **self.forward_arguments()
+        )
+        return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dweight, dbias = self.ops[self.activation][1](dout, self._cache)
+        dx, dweight, dbias = self.ops[self.activation].backward(dout, self._cache)
         self.store_grads(dweight, dbias)
         return dx
 
     def backward_weights(self, dout: np.ndarray) -> None:
-        self.store_grads(*self.ops[self.activation][2](dout, self._cache))
+        self.store_grads(*self.ops[self.activation].backward_weights(dout, self._cache))
 
     def store_grads(self, dweight: np.ndarray, dbias: np.ndarray) -> None:
         """``grads`` from the op's gradients, plus the regularizer's gradient on the kernel."""

@@ -75,6 +75,7 @@ class Residual(Layer):
     ``"shortcut.{i}.{key}"`` (the same arrays, so in-place optimizer updates reach the sublayers).
     """
 
+    # Layer.__init__ assigns {} to each: that sets no entry, so the sublayers may be set after it
     params = _merged("params")
     grads = _merged("grads")
     state = _merged("state")
@@ -86,13 +87,11 @@ class Residual(Layer):
         seed: int | None = None,
         **kwargs,
     ):
-        self.block_layers: list[Layer] = []
-        self.shortcut_layers: list[Layer] = []
         super().__init__(**kwargs)
-        self.block_layers = _layer_list(block_layers, "block_layers")
+        self.block_layers: list[Layer] = _layer_list(block_layers, "block_layers")
         if not self.block_layers:
             raise ValueError("Residual: block_layers must hold at least one layer. Received: block_layers=[]")
-        self.shortcut_layers = [] if shortcut is None else _layer_list(shortcut, "shortcut")
+        self.shortcut_layers: list[Layer] = [] if shortcut is None else _layer_list(shortcut, "shortcut")
         sublayers = self.block_layers + self.shortcut_layers
         if len({id(layer) for layer in sublayers}) != len(sublayers):
             raise ValueError("Residual: a layer object can appear only once in block_layers and shortcut.")
