@@ -2,10 +2,12 @@
 integers and booleans are converted to float64."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from convkit import _validation as V
 from convkit import functional as F
 
 X4 = np.zeros((2, 3, 5, 5))
@@ -451,3 +453,72 @@ def test_backward_rejects_a_complex_dout(pair):
 def test_batchnorm_eval_with_running_stats_accepts_one_value_per_channel():
     out, _ = F.batchnorm_forward(np.ones((1, 3)), C3, np.zeros(3), np.zeros(3), np.ones(3), training=False)
     np.testing.assert_allclose(out, 1 / np.sqrt(1 + 1e-5) * np.ones((1, 3)))
+
+
+# -- the scalar helpers: one contract, TypeError for a wrong type and ValueError for a wrong value ----------
+# helper called as helper(value, "arg", "where") -> (accepted value and result, wrong types, wrong values)
+SCALAR_HELPERS = {
+    "positive_int": (V.positive_int, (np.int32(3), 3), ["3", 3.0, True, None], [0, -2]),
+    "non_negative_int": (V.non_negative_int, (0, 0), [0.0, False], [-1]),
+    "optional_seed": (V.optional_seed, (None, None), [1.5, "1"], [-1]),
+    "non_negative_float": (
+        V.non_negative_float,
+        (2, 2.0),
+        ["1", None, True],
+        [-0.1, float("inf"), float("nan")],
+    ),
+    "positive_float": (
+        V.positive_float,
+        (np.float32(0.5), 0.5),
+        ["1", np.bool_(True)],
+        [0, -1.0, float("inf")],
+    ),
+    "unit_interval_float": (V.unit_interval_float, (1, 1.0), ["0.5", None], [-0.1, 1.5, float("nan")]),
+    "flag": (V.flag, (np.bool_(True), True), [1, "yes", None], []),
+    "path_like": (V.path_like, ("data", Path("data")), [3, None, b"data"], []),
+    "int_pair_1": (
+        lambda v, n, w: V.int_pair(v, n, w, 1),
+        ([2, 3], (2, 3)),
+        [2.0, (2, 1.5), "2"],
+        [0, (1,), (1, 2, 3)],
+    ),
+    "positive_ints": (V.positive_ints, ([1, 2], (1, 2)), [3, "12", [1, 2.0]], [[], [1, 0]]),
+}
+
+
+@pytest.mark.parametrize("helper", SCALAR_HELPERS.values(), ids=SCALAR_HELPERS.keys())
+def test_scalar_helpers_keep_one_contract(helper):
+    check, (good, result), wrong_types, wrong_values = helper
+    assert check(good, "arg", "where") == result
+    for value, error in [(v, TypeError) for v in wrong_types] + [(v, ValueError) for v in wrong_values]:
+        with pytest.raises(
+            error, match=re.escape("where: arg must be ") + ".*" + re.escape("Received: arg=")
+        ):
+            check(value, "arg", "where")
+
+
+def test_real_words_its_interval():
+    assert V.real(0.5, "rate", "f", low=0.0, high=1.0) == 0.5
+    with pytest.raises(
+        ValueError, match=re.escape("f: rate must be a float in [0.0, 1.0). Received: rate=1.0")
+    ):
+        V.real(1.0, "rate", "f", low=0.0, high=1.0)
+    with pytest.raises(ValueError, match=re.escape("f: rate must be a float >= 2. Received: rate=1")):
+        V.real(1, "rate", "f", low=2)
+    with pytest.raises(TypeError, match=re.escape("f: rate must be a float in (0, 1]. Received: rate='x'")):
+        V.real("x", "rate", "f", low=0, high=1, low_inclusive=False, high_inclusive=True)
+
+
+def test_betas_pair_and_one_of():
+    assert V.betas_pair([0.5, 0.9], "Adam") == (0.5, 0.9)
+    with pytest.raises(
+        TypeError, match=re.escape("Adam: betas must be two floats in [0, 1). Received: betas=0.9")
+    ):
+        V.betas_pair(0.9, "Adam")
+    with pytest.raises(ValueError, match=re.escape("Received: betas=(0.9, 1.0)")):
+        V.betas_pair((0.9, 1.0), "Adam")
+    assert V.one_of("min", ("min", "max"), "mode", "f") == "min"
+    with pytest.raises(
+        ValueError, match=re.escape("f: mode must be one of 'min', 'max'. Received: mode='up'")
+    ):
+        V.one_of("up", ("min", "max"), "mode", "f")

@@ -46,6 +46,11 @@ def positive_int(value, name: str, where: str) -> int:
     return int_at_least(value, 1, name, where, wanted="a positive int")
 
 
+def non_negative_int(value, name: str, where: str) -> int:
+    """``value`` as an int >= 0."""
+    return int_at_least(value, 0, name, where, wanted="a non-negative int")
+
+
 def positive_ints(values, name: str, where: str) -> tuple[int, ...]:
     """A non-empty sequence of positive ints, as a tuple."""
     wanted = "a non-empty sequence of positive ints"
@@ -126,11 +131,11 @@ def one_of(value, choices: Collection, name: str, where: str):
     return value
 
 
-def folder_path(value, name: str, where: str) -> Path:
-    """A str or path-like as an absolute ``Path``, ``~`` expanded."""
+def path_like(value, name: str, where: str) -> Path:
+    """A str or path-like (``os.PathLike``) as a ``Path``."""
     if not isinstance(value, (str, os.PathLike)):
         raise TypeError(f"{where}: {name} must be a str or a path. Received: {name}={value!r}")
-    return Path(value).expanduser().absolute()
+    return Path(value)
 
 
 # -- pairs -----------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import flag, folder_path
+from .._validation import flag, path_like
 from .download import fetch_missing
 
 # base URLs tried in order; the archive's URL is mirror + CIFAR10_ARCHIVE
@@ -143,7 +143,7 @@ def load_cifar10(
     See the module docstring for the pickle security caveat.
     """
     where = "load_cifar10"
-    root = folder_path(root, "root", where)
+    root = path_like(root, "root", where).expanduser().absolute()
     download, progress = flag(download, "download", where), flag(progress, "progress", where)
     folder = root / BATCHES_FOLDER
     if not all((folder / name).is_file() for name in (*TRAIN_BATCHES, TEST_BATCH)):

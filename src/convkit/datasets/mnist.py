@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import flag, folder_path
+from .._validation import flag, path_like
 from .download import fetch_missing
 from .idx import read_idx
 
@@ -96,7 +96,7 @@ def _load_idx_dataset(
     mirrors: Sequence[str],
     files: Mapping[str, str],
 ) -> tuple[Split, Split]:
-    root = folder_path(root, "root", where)
+    root = path_like(root, "root", where).expanduser().absolute()
     download, progress = flag(download, "download", where), flag(progress, "progress", where)
     folder = root / dataset / "raw"
     fetch_missing(
