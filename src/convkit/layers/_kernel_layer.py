@@ -39,6 +39,10 @@ def fused_activation(value, where: str) -> str | None:
 class KernelLayer(Layer):
     """A layer with ``params = {"weight": kernel, "bias": (out,)}`` (no ``"bias"`` when ``use_bias=False``).
 
+    A subclass names its functional ops in ``ops`` (a ``KernelOps`` per activation), gives the forward op's
+    extra keyword arguments in ``forward_arguments`` and builds its kernel with ``build_weights``; this
+    class runs the ops (``call``, ``backward``, ``backward_weights``) and owns their cache.
+
     Arguments:
     - activation: None (or ``"linear"``) or ``"relu"``: max(output, 0), fused into the kernel (the same
       values and gradients as a ``ReLU()`` layer after it, one pass fewer over memory)
