@@ -22,7 +22,7 @@ def _layer_list(value, name: str) -> list[Layer]:
         if isinstance(item, dict):
             item = deserialize(item)
         if not isinstance(item, Layer):
-            raise ValueError(
+            raise TypeError(
                 f"Residual: {name} must hold Layers or their serialize() dicts. "
                 f"Received: an item of type {type(item).__name__}"
             )
