@@ -89,6 +89,8 @@ def test_get_unknown():
         ValueError, match=re.escape("initializers.get: expected one of ['glorot_uniform', 'he_normal'")
     ):
         initializers.get("lecun")
+    with pytest.raises(TypeError, match=re.escape("initializers.get: expected one of")):
+        initializers.get(3)
 
 
 def test_same_seed_same_weights_across_layer_types():

@@ -58,9 +58,9 @@ def test_layers_without_regularizer_have_no_penalty():
         assert layer.regularization_loss() == 0.0
 
 
-@pytest.mark.parametrize("l2", [-0.1, float("inf"), "0.1", True])
-def test_bad_factor(l2):
-    with pytest.raises(
-        ValueError, match=re.escape(f"L2: l2 must be a non-negative float. Received: l2={l2!r}")
-    ):
+@pytest.mark.parametrize(
+    ("l2", "error"), [(-0.1, ValueError), (float("inf"), ValueError), ("0.1", TypeError), (True, TypeError)]
+)
+def test_bad_factor(l2, error):
+    with pytest.raises(error, match=re.escape(f"L2: l2 must be a non-negative float. Received: l2={l2!r}")):
         L2(l2)

@@ -2,10 +2,12 @@
 integers and booleans are converted to float64."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from convkit import _validation as V
 from convkit import functional as F
 
 X4 = np.zeros((2, 3, 5, 5))
@@ -62,19 +64,19 @@ BAD_ARGUMENTS = [
     pytest.param(
         lambda: F.conv2d_forward(X4, W4, B4, stride=0),
         ValueError,
-        "stride must be >= 1. Received: stride=0",
+        "stride must be an int >= 1 or a pair of them. Received: stride=0",
         id="conv-stride-0",
     ),
     pytest.param(
         lambda: F.conv2d_forward(X4, W4, B4, stride=(1, -2)),
         ValueError,
-        "stride must be >= 1. Received: stride=(1, -2)",
+        "stride must be an int >= 1 or a pair of them. Received: stride=(1, -2)",
         id="conv-stride-negative",
     ),
     pytest.param(
         lambda: F.conv2d_forward(X4, W4, B4, stride=1.5),
         TypeError,
-        "stride must be an int or a pair of ints. Received: stride=1.5",
+        "stride must be an int >= 1 or a pair of them. Received: stride=1.5",
         id="conv-stride-float",
     ),
     pytest.param(
@@ -86,13 +88,13 @@ BAD_ARGUMENTS = [
     pytest.param(
         lambda: F.conv2d_forward(X4, W4, B4, padding=-1),
         ValueError,
-        "padding must be >= 0. Received: padding=-1",
+        "padding must be an int >= 0 or a pair of them. Received: padding=-1",
         id="conv-padding-negative",
     ),
     pytest.param(
         lambda: F.conv2d_forward(X4, W4, B4, padding=(0, 1, 2)),
         ValueError,
-        "padding must be an int or a pair (h, w). Received: padding=(0, 1, 2)",
+        "padding must be an int >= 0 or a pair of them. Received: padding=(0, 1, 2)",
         id="conv-padding-triple",
     ),
     pytest.param(
@@ -100,6 +102,25 @@ BAD_ARGUMENTS = [
         TypeError,
         "Received: padding='1'",
         id="conv-padding-str",
+    ),
+    # random shift
+    pytest.param(
+        lambda: F.random_shift_forward(X4, 1.5, True),
+        TypeError,
+        "random_shift_forward: max_shift must be an int >= 0 or a pair of them. Received: max_shift=1.5",
+        id="shift-float",
+    ),
+    pytest.param(
+        lambda: F.random_shift_forward(X4, (1, -1), True),
+        ValueError,
+        "random_shift_forward: max_shift must be an int >= 0 or a pair of them. Received: max_shift=(1, -1)",
+        id="shift-negative",
+    ),
+    pytest.param(
+        lambda: F.global_avgpool2d_forward(np.zeros((2, 3))),
+        ValueError,
+        "global_avgpool2d_forward: x must be 4-D (N, C, H, W). Received: x.shape=(2, 3)",
+        id="global-avgpool-x-rank",
     ),
     # pooling
     pytest.param(
@@ -117,7 +138,7 @@ BAD_ARGUMENTS = [
     pytest.param(
         lambda: F.maxpool2d_forward(X4, 0),
         ValueError,
-        "pool_size must be >= 1. Received: pool_size=0",
+        "pool_size must be an int >= 1 or a pair of them. Received: pool_size=0",
         id="maxpool-size-0",
     ),
     pytest.param(
@@ -129,7 +150,7 @@ BAD_ARGUMENTS = [
     pytest.param(
         lambda: F.maxpool2d_forward(X4, 2, 0),
         ValueError,
-        "stride must be >= 1. Received: stride=0",
+        "stride must be an int >= 1 or a pair of them. Received: stride=0",
         id="maxpool-stride-0",
     ),
     pytest.param(
@@ -251,7 +272,7 @@ BAD_ARGUMENTS = [
         id="dropout-p-above-1",
     ),
     pytest.param(
-        lambda: F.dropout_forward(X4, "0.5", True), ValueError, "Received: p='0.5'", id="dropout-p-str"
+        lambda: F.dropout_forward(X4, "0.5", True), TypeError, "Received: p='0.5'", id="dropout-p-str"
     ),
     # losses
     pytest.param(
@@ -323,12 +344,15 @@ OPS = {
     "leaky_relu": (lambda x: F.leaky_relu_forward(x), "x"),
     "sigmoid": (lambda x: F.sigmoid_forward(x), "x"),
     "tanh": (lambda x: F.tanh_forward(x), "x"),
+    "softmax": (lambda x: F.softmax_forward(x), "x"),
     "affine": (lambda x: F.affine_forward(x, np.ones((3, 2)), np.ones(2)), "x"),
     "affine_w": (lambda x: F.affine_forward(np.ones((3, 3)), x, np.ones(3)), "w"),
     "conv2d": (lambda x: F.conv2d_forward(x.reshape(1, 1, 3, 3), np.ones((2, 1, 2, 2)), np.ones(2)), "x"),
     "conv2d_w": (lambda x: F.conv2d_forward(np.ones((1, 1, 4, 4)), x.reshape(1, 1, 3, 3), np.ones(1)), "w"),
     "maxpool2d": (lambda x: F.maxpool2d_forward(x.reshape(1, 1, 3, 3)), "x"),
     "avgpool2d": (lambda x: F.avgpool2d_forward(x.reshape(1, 1, 3, 3)), "x"),
+    "global_avgpool2d": (lambda x: F.global_avgpool2d_forward(x.reshape(1, 1, 3, 3)), "x"),
+    "random_shift": (lambda x: F.random_shift_forward(x.reshape(1, 1, 3, 3), 1, True, 0), "x"),
     "batchnorm": (lambda x: F.batchnorm_forward(x, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3)), "x"),
     "batchnorm_gamma": (
         lambda x: F.batchnorm_forward(np.ones((3, 3)), x[0], np.zeros(3), None, None),
@@ -387,10 +411,14 @@ def _forward_backward_pairs():
         "leaky_relu": (F.leaky_relu_forward(x4), F.leaky_relu_backward),
         "sigmoid": (F.sigmoid_forward(x4), F.sigmoid_backward),
         "tanh": (F.tanh_forward(x4), F.tanh_backward),
+        "softmax": (F.softmax_forward(x4), F.softmax_backward),
         "affine": (F.affine_forward(x4, np.ones((108, 5)), np.ones(5)), F.affine_backward),
         "conv2d": (F.conv2d_forward(x4, np.ones((4, 3, 3, 3)), np.ones(4), 2, 1), F.conv2d_backward),
         "maxpool2d": (F.maxpool2d_forward(x4, 3, 2), F.maxpool2d_backward),
         "avgpool2d": (F.avgpool2d_forward(x4, 3, 2), F.avgpool2d_backward),
+        "global_avgpool2d": (F.global_avgpool2d_forward(x4), F.global_avgpool2d_backward),
+        "random_shift": (F.random_shift_forward(x4, 2, True, 0), F.random_shift_backward),
+        "random_shift_eval": (F.random_shift_forward(x4, 2, False), F.random_shift_backward),
         "batchnorm": (F.batchnorm_forward(x4, np.ones(3), np.zeros(3), None, None), F.batchnorm_backward),
         "dropout": (F.dropout_forward(x4, 0.5, True, 0), F.dropout_backward),
         "dropout_eval": (F.dropout_forward(x4, 0.5, False), F.dropout_backward),
@@ -425,3 +453,72 @@ def test_backward_rejects_a_complex_dout(pair):
 def test_batchnorm_eval_with_running_stats_accepts_one_value_per_channel():
     out, _ = F.batchnorm_forward(np.ones((1, 3)), C3, np.zeros(3), np.zeros(3), np.ones(3), training=False)
     np.testing.assert_allclose(out, 1 / np.sqrt(1 + 1e-5) * np.ones((1, 3)))
+
+
+# -- the scalar helpers: one contract, TypeError for a wrong type and ValueError for a wrong value ----------
+# helper called as helper(value, "arg", "where") -> (accepted value and result, wrong types, wrong values)
+SCALAR_HELPERS = {
+    "positive_int": (V.positive_int, (np.int32(3), 3), ["3", 3.0, True, None], [0, -2]),
+    "non_negative_int": (V.non_negative_int, (0, 0), [0.0, False], [-1]),
+    "optional_seed": (V.optional_seed, (None, None), [1.5, "1"], [-1]),
+    "non_negative_float": (
+        V.non_negative_float,
+        (2, 2.0),
+        ["1", None, True],
+        [-0.1, float("inf"), float("nan")],
+    ),
+    "positive_float": (
+        V.positive_float,
+        (np.float32(0.5), 0.5),
+        ["1", np.bool_(True)],
+        [0, -1.0, float("inf")],
+    ),
+    "unit_interval_float": (V.unit_interval_float, (1, 1.0), ["0.5", None], [-0.1, 1.5, float("nan")]),
+    "flag": (V.flag, (np.bool_(True), True), [1, "yes", None], []),
+    "path_like": (V.path_like, ("data", Path("data")), [3, None, b"data"], []),
+    "int_pair_1": (
+        lambda v, n, w: V.int_pair(v, n, w, 1),
+        ([2, 3], (2, 3)),
+        [2.0, (2, 1.5), "2"],
+        [0, (1,), (1, 2, 3)],
+    ),
+    "positive_ints": (V.positive_ints, ([1, 2], (1, 2)), [3, "12", [1, 2.0]], [[], [1, 0]]),
+}
+
+
+@pytest.mark.parametrize("helper", SCALAR_HELPERS.values(), ids=SCALAR_HELPERS.keys())
+def test_scalar_helpers_keep_one_contract(helper):
+    check, (good, result), wrong_types, wrong_values = helper
+    assert check(good, "arg", "where") == result
+    for value, error in [(v, TypeError) for v in wrong_types] + [(v, ValueError) for v in wrong_values]:
+        with pytest.raises(
+            error, match=re.escape("where: arg must be ") + ".*" + re.escape("Received: arg=")
+        ):
+            check(value, "arg", "where")
+
+
+def test_real_words_its_interval():
+    assert V.real(0.5, "rate", "f", low=0.0, high=1.0) == 0.5
+    with pytest.raises(
+        ValueError, match=re.escape("f: rate must be a float in [0.0, 1.0). Received: rate=1.0")
+    ):
+        V.real(1.0, "rate", "f", low=0.0, high=1.0)
+    with pytest.raises(ValueError, match=re.escape("f: rate must be a float >= 2. Received: rate=1")):
+        V.real(1, "rate", "f", low=2)
+    with pytest.raises(TypeError, match=re.escape("f: rate must be a float in (0, 1]. Received: rate='x'")):
+        V.real("x", "rate", "f", low=0, high=1, low_inclusive=False, high_inclusive=True)
+
+
+def test_betas_pair_and_one_of():
+    assert V.betas_pair([0.5, 0.9], "Adam") == (0.5, 0.9)
+    with pytest.raises(
+        TypeError, match=re.escape("Adam: betas must be two floats in [0, 1). Received: betas=0.9")
+    ):
+        V.betas_pair(0.9, "Adam")
+    with pytest.raises(ValueError, match=re.escape("Received: betas=(0.9, 1.0)")):
+        V.betas_pair((0.9, 1.0), "Adam")
+    assert V.one_of("min", ("min", "max"), "mode", "f") == "min"
+    with pytest.raises(
+        ValueError, match=re.escape("f: mode must be one of 'min', 'max'. Received: mode='up'")
+    ):
+        V.one_of("up", ("min", "max"), "mode", "f")

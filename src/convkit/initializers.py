@@ -67,9 +67,12 @@ def get(identifier: str | Initializer) -> Initializer:
     """The initializer function for a name in ``BY_NAME``, or ``identifier`` itself when it is callable."""
     if callable(identifier):
         return identifier
-    if isinstance(identifier, str) and identifier in BY_NAME:
-        return BY_NAME[identifier]
-    raise ValueError(
+    message = (
         f"initializers.get: expected one of {sorted(BY_NAME)} or a callable(shape, rng, dtype). "
         f"Received: {identifier!r}"
     )
+    if not isinstance(identifier, str):
+        raise TypeError(message)
+    if identifier not in BY_NAME:
+        raise ValueError(message)
+    return BY_NAME[identifier]

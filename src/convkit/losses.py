@@ -1,19 +1,14 @@
-"""Training losses by name: each maps (prediction, target) to (mean loss, gradient w.r.t. the prediction)."""
+"""Training losses by name: each maps (prediction, target) to (mean loss, gradient w.r.t. the prediction).
+
+The losses are the functional ones (``convkit.functional.losses``), each registered there beside its code
+with ``@register("name")``; a user-defined loss registers itself the same way.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from .functional.losses import LOSSES, LossFn, register
 
-import numpy as np
-
-from .functional import mse_loss, softmax_cross_entropy
-
-LossFn = Callable[[np.ndarray, np.ndarray], "tuple[float, np.ndarray]"]
-
-LOSSES: dict[str, LossFn] = {
-    "cross_entropy": softmax_cross_entropy,  # logits (N, K) and integer labels (N,), as torch
-    "mse": mse_loss,  # prediction and target of the same shape
-}
+__all__ = ["LOSSES", "LossFn", "get", "register"]
 
 
 def get(identifier: str) -> LossFn:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from ._validation import non_negative_float
 
 
 class L2:
@@ -15,9 +15,7 @@ class L2:
     """
 
     def __init__(self, l2: float = 0.01):
-        if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not 0 <= l2 < float("inf"):
-            raise ValueError(f"L2: l2 must be a non-negative float. Received: l2={l2!r}")
-        self.l2 = float(l2)
+        self.l2 = non_negative_float(l2, "l2", "L2")
 
     def __call__(self, weight: np.ndarray) -> float:
         """The penalty l2 * sum(weight**2)."""

@@ -42,7 +42,9 @@ def test_resize_matches_torch_bilinear(rng, size):
     np.testing.assert_allclose(resize_images(images, size), expected, atol=1e-12)
 
 
-@pytest.mark.parametrize("size", [0, -1, 2.5, True])
-def test_bad_size_is_rejected(size):
-    with pytest.raises(ValueError, match="size must be a positive int"):
+@pytest.mark.parametrize(
+    ("size", "error"), [(0, ValueError), (-1, ValueError), (2.5, TypeError), (True, TypeError)]
+)
+def test_bad_size_is_rejected(size, error):
+    with pytest.raises(error, match="size must be a positive int"):
         load_digits(size=size)

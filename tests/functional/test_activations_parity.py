@@ -1,4 +1,4 @@
-"""ReLU, leaky ReLU, sigmoid and tanh against torch + autograd."""
+"""ReLU, leaky ReLU, sigmoid, tanh and softmax against torch + autograd."""
 
 import warnings
 
@@ -20,6 +20,7 @@ ACTIVATIONS = {
     ),
     "sigmoid": (F.sigmoid_forward, F.sigmoid_backward, torch.sigmoid),
     "tanh": (F.tanh_forward, F.tanh_backward, torch.tanh),
+    "softmax": (F.softmax_forward, F.softmax_backward, lambda x: torch.softmax(x, dim=-1)),
 }
 SHAPES = [(7,), (4, 5), (2, 3, 4, 5), (1, 1)]
 

@@ -1,8 +1,11 @@
 """softmax_cross_entropy and mse_loss: values against NumPy formulas, gradients, label and target dtypes."""
 
+import re
+
 import numpy as np
 import pytest
 
+from convkit import losses
 from convkit.functional import mse_loss, softmax_cross_entropy
 
 
@@ -45,3 +48,52 @@ def test_mse_matches_numpy(rng):
     loss, dpred = mse_loss(pred, target)
     assert loss == pytest.approx(((pred - target) ** 2).mean(), rel=1e-12)
     np.testing.assert_allclose(dpred, 2 * (pred - target) / pred.size, rtol=1e-12)
+
+
+
+
+# -- registry ----------------------------------------------------------------------------------------------
+# registered name -> (prediction, target) it takes
+LOSS_INPUTS = {
+    "cross_entropy": (np.array([[2.0, -1.0, 0.5], [0.1, 0.2, 0.3]]), np.array([0, 2])),
+    "mse": (np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5, 2.0], [3.0, 5.0]])),
+}
+
+
+def test_every_registered_loss_has_inputs_here():
+    assert set(losses.LOSSES) == set(LOSS_INPUTS)
+
+
+@pytest.mark.parametrize("name", sorted(losses.LOSSES))
+def test_get_returns_the_registered_loss(name):
+    loss_fn = losses.get(name)
+    assert loss_fn is losses.LOSSES[name]
+    pred, target = LOSS_INPUTS[name]
+    loss, dpred = loss_fn(pred, target)
+    assert isinstance(loss, float) and dpred.shape == pred.shape
+
+
+def test_compile_names_map_to_the_functional_losses():
+    assert losses.get("cross_entropy") is softmax_cross_entropy
+    assert losses.get("mse") is mse_loss
+
+
+def test_unknown_loss_lists_the_known_ones():
+    with pytest.raises(
+        ValueError, match=re.escape("Expected one of ['cross_entropy', 'mse']. Received: loss='l1'")
+    ):
+        losses.get("l1")
+
+
+def test_register_a_custom_loss(monkeypatch):
+    @losses.register("half_mse")
+    def half_mse(pred, target):
+        loss, dpred = mse_loss(pred, target)
+        return loss / 2, dpred / 2
+
+    try:
+        assert losses.get("half_mse") is half_mse
+        with pytest.raises(ValueError, match="another loss is already registered as 'mse'"):
+            losses.register("mse")(half_mse)
+    finally:
+        del losses.LOSSES["half_mse"]

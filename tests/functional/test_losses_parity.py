@@ -1,5 +1,6 @@
 """softmax_cross_entropy and mse_loss (value and gradient) against torch + autograd."""
 
+
 import numpy as np
 import pytest
 

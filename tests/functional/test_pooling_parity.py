@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from convkit.functional import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
+from convkit.functional import (
+    avgpool2d_backward,
+    avgpool2d_forward,
+    global_avgpool2d_backward,
+    global_avgpool2d_forward,
+    maxpool2d_backward,
+    maxpool2d_forward,
+)
 
 torch = pytest.importorskip("torch", reason="torch is the reference of these parity tests")
 tF = torch.nn.functional
@@ -96,3 +103,15 @@ def test_avgpool_nan_propagates_like_torch(rng, assert_close):
     out, _ = avgpool2d_forward(x, 3, 1)
     assert_close(out, tF.avg_pool2d(torch.tensor(x), 3, 1).numpy(), np.float64)
     assert np.isnan(out).all()  # every 3x3 window covers (1, 1)
+
+
+@pytest.mark.parametrize("x_shape", [(2, 3, 5, 4), (1, 1, 1, 1), (3, 2, 7, 7)], ids=str)
+def test_global_avgpool_matches_torch(x_shape, dtype, layout, rng, check_parity):
+    x = rng.standard_normal(x_shape).astype(dtype)
+    check_parity(
+        global_avgpool2d_forward,
+        global_avgpool2d_backward,
+        lambda t: tF.adaptive_avg_pool2d(t, 1).flatten(1),
+        [x],
+        layout,
+    )

@@ -73,8 +73,8 @@ def test_leaky_relu_config_round_trip():
     assert layers.deserialize(json.loads(json.dumps(layers.serialize(layer)))).get_config() == config
 
 
-@pytest.mark.parametrize("slope", [-0.1, "0.1", None])
-def test_leaky_relu_bad_slope(slope):
+@pytest.mark.parametrize(("slope", "error"), [(-0.1, ValueError), ("0.1", TypeError), (None, TypeError)])
+def test_leaky_relu_bad_slope(slope, error):
     message = f"LeakyReLU: negative_slope must be a non-negative float. Received: negative_slope={slope!r}"
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(error, match=re.escape(message)):
         layers.LeakyReLU(slope)

@@ -59,10 +59,21 @@ def test_config_round_trip():
     ("kwargs", "message"),
     [
         ({"rate": 1.2}, "Dropout: rate must be a float in [0, 1]. Received: rate=1.2"),
-        ({"rate": "0.5"}, "Dropout: rate must be a float in [0, 1]. Received: rate='0.5'"),
-        ({"rate": 0.5, "seed": 1.5}, "Dropout: seed must be None or a non-negative int. Received: seed=1.5"),
+        ({"rate": 0.5, "seed": -1}, "Dropout: seed must be None or a non-negative int. Received: seed=-1"),
     ],
 )
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message)):
+        layers.Dropout(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"rate": "0.5"}, "Dropout: rate must be a float in [0, 1]. Received: rate='0.5'"),
+        ({"rate": 0.5, "seed": 1.5}, "Dropout: seed must be None or a non-negative int. Received: seed=1.5"),
+    ],
+)
+def test_arguments_of_the_wrong_type(kwargs, message):
+    with pytest.raises(TypeError, match=re.escape(message)):
         layers.Dropout(**kwargs)

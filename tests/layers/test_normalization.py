@@ -94,10 +94,15 @@ def test_config_round_trip():
     ("kwargs", "message"),
     [
         ({"momentum": 1.5}, "BatchNorm: momentum must be a float in [0, 1]. Received: momentum=1.5"),
-        ({"momentum": None}, "BatchNorm: momentum must be a float in [0, 1]. Received: momentum=None"),
         ({"eps": 0}, "BatchNorm: eps must be a positive float. Received: eps=0"),
     ],
 )
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         layers.BatchNorm(**kwargs)
+
+
+def test_momentum_of_the_wrong_type():
+    message = "BatchNorm: momentum must be a float in [0, 1]. Received: momentum=None"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        layers.BatchNorm(momentum=None)

@@ -91,9 +91,15 @@ def test_global_avg_pool_config_round_trip():
             "MaxPool2D: pool_size must be an int >= 1 or a pair of them. Received: pool_size=0",
         ),
         ({"pool_size": 2, "stride": (1, 0)}, "MaxPool2D: stride must be an int >= 1 or a pair of them"),
-        ({"pool_size": "2"}, "MaxPool2D: pool_size must be an int >= 1"),
     ],
 )
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         layers.MaxPool2D(**kwargs)
+
+
+@pytest.mark.parametrize("pool_size", ["2", 2.0, (2, 1.5)])
+def test_pool_size_of_the_wrong_type(pool_size):
+    message = f"MaxPool2D: pool_size must be an int >= 1 or a pair of them. Received: pool_size={pool_size!r}"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        layers.MaxPool2D(pool_size)

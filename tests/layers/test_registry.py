@@ -23,6 +23,7 @@ EXAMPLES = [
     layers.Tanh(),
     layers.Softmax(),
     layers.Flatten(input_shape=(2, 3)),
+    layers.RandomShift((1, 2), seed=4),
     layers.Residual([layers.Dense(2), layers.ReLU()], layers.Dense(2), seed=5),
 ]
 
@@ -39,11 +40,15 @@ def test_round_trip_through_json(layer):
 
 
 def test_every_exported_layer_is_registered():
-    classes = [getattr(layers, name) for name in layers.__all__]
-    layer_classes = [c for c in classes if isinstance(c, type) and c is not layers.Layer]
-    assert len(layer_classes) == 15
+    exported = {getattr(layers, name) for name in layers.__all__}
+    layer_classes = {c for c in exported if isinstance(c, type) and c is not layers.Layer}
+    assert layer_classes == set(registry._LAYER_CLASSES.values())
     for cls in layer_classes:
         assert layers.get(cls.__name__) is cls
+
+
+def test_every_registered_layer_has_a_round_trip_example():
+    assert {type(layer) for layer in EXAMPLES} == set(registry._LAYER_CLASSES.values())
 
 
 def test_unknown_class_name():

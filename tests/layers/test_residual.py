@@ -250,12 +250,12 @@ def test_accepts_a_single_shortcut_layer_and_dicts():
         (([],), ValueError, "Residual: block_layers must hold at least one layer"),
         (
             ([layers.ReLU(), "relu"],),
-            ValueError,
+            TypeError,
             "Residual: block_layers must hold Layers or their serialize()",
         ),
         (
             ([layers.ReLU()], [3]),
-            ValueError,
+            TypeError,
             "Residual: shortcut must hold Layers or their serialize() dicts",
         ),
         (([{"class_name": "Nope", "config": {}}],), ValueError, "layers.get: unknown layer class 'Nope'"),

@@ -25,9 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._arguments import check_loader_arguments
-from .download import download_file
-from .errors import DatasetNotFoundError, DownloadError
+from .._validation import flag, path_like
+from .download import fetch_missing
 
 # base URLs tried in order; the archive's URL is mirror + CIFAR10_ARCHIVE
 CIFAR10_MIRRORS = ["https://www.cs.toronto.edu/~kriz/"]
@@ -128,13 +127,6 @@ def _extract(archive: Path, folder: Path) -> None:
         raise ValueError(f"{archive}: {BATCHES_FOLDER}/ in the archive lacks {', '.join(absent)}")
 
 
-def _not_found(root: Path, reason: str) -> DatasetNotFoundError:
-    urls = [mirror + CIFAR10_ARCHIVE for mirror in CIFAR10_MIRRORS]
-    batches = ", ".join((*TRAIN_BATCHES, TEST_BATCH))
-    note = f"(or the extracted folder {root / BATCHES_FOLDER}/ with {batches})"
-    return DatasetNotFoundError.for_files("CIFAR-10", root, [CIFAR10_ARCHIVE], urls, reason, note)
-
-
 def load_cifar10(
     root: str | os.PathLike, download: bool = True, progress: bool = True
 ) -> tuple[Split, Split]:
@@ -150,17 +142,22 @@ def load_cifar10(
     which file, where to put it and where to get it), ``ValueError`` naming a corrupt archive or batch.
     See the module docstring for the pickle security caveat.
     """
-    root = check_loader_arguments("load_cifar10", root, download, progress)
+    where = "load_cifar10"
+    root = path_like(root, "root", where).expanduser().absolute()
+    download, progress = flag(download, "download", where), flag(progress, "progress", where)
     folder = root / BATCHES_FOLDER
     if not all((folder / name).is_file() for name in (*TRAIN_BATCHES, TEST_BATCH)):
         archive = root / CIFAR10_ARCHIVE
-        if not archive.is_file():
-            if not download:
-                reason = "download=False and neither the archive nor its extracted batches are on disk"
-                raise _not_found(root, reason)
-            try:
-                download_file(CIFAR10_MIRRORS, CIFAR10_ARCHIVE, root, CIFAR10_MD5, progress)
-            except DownloadError as err:
-                raise _not_found(root, str(err)) from err
+        fetch_missing(
+            "CIFAR-10",
+            root,
+            {CIFAR10_ARCHIVE: CIFAR10_MD5},
+            CIFAR10_MIRRORS,
+            download=download,
+            progress=progress,
+            on_disk=lambda name: (root / name).is_file(),
+            absent_reason="download=False and neither the archive nor its extracted batches are on disk",
+            note=f"(or the extracted folder {folder}/ with {', '.join((*TRAIN_BATCHES, TEST_BATCH))})",
+        )
         _extract(archive, folder)
     return _split(folder, TRAIN_BATCHES), _split(folder, (TEST_BATCH,))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import numbers
 from importlib import resources
 
 import numpy as np
+
+from .._validation import positive_int
 
 TEST_FRACTION = 0.2
 SPLIT_SEED = 0
@@ -41,8 +42,7 @@ def load_digits(size: int = 28) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np
 
     Source and licence (CC BY 4.0): ``convkit/datasets/data/README.md``.
     """
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-        raise ValueError(f"load_digits: size must be a positive int. Received: size={size!r}")
+    size = positive_int(size, "size", "load_digits")
     with resources.files("convkit.datasets").joinpath("data/digits.npz").open("rb") as f:
         with np.load(f) as data:
             images, labels = data["images"], data["labels"]

@@ -1,4 +1,6 @@
-"""Fetch one file from a list of mirrors: stream to ``name.part``, check its MD5, then rename into place.
+"""Fetch a dataset's missing files from a list of mirrors: stream each to ``name.part``, check its MD5, then
+rename it into place. ``fetch_missing`` is the one flow every downloadable loader runs (missing files,
+``download=False``, download, not found); ``download_file`` fetches one file.
 
 A file is either absent or complete: the bytes go to ``<name>.part`` next to the destination and only a
 download whose size and checksum are right is renamed (``os.replace``, atomic on one filesystem) to the
@@ -11,11 +13,11 @@ import hashlib
 import http.client
 import os
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from .._version import __version__
-from .errors import DownloadError
+from .errors import DatasetNotFoundError, DownloadError
 from .progress import DownloadProgressBar
 
 TIMEOUT_SECONDS = 30.0
@@ -85,3 +87,38 @@ def download_file(
         os.replace(part, destination)
         return destination
     raise DownloadError(f"could not download {filename} from any mirror:\n" + "\n".join(failures))
+
+
+def fetch_missing(
+    dataset: str,
+    folder: Path,
+    files: Mapping[str, str],
+    mirrors: Sequence[str],
+    *,
+    download: bool,
+    progress: bool,
+    on_disk: Callable[[str], bool],
+    absent_reason: str,
+    note: str = "",
+) -> None:
+    """Download into ``folder`` each published file of ``files`` (name -> MD5) that ``on_disk`` says is
+    missing, so that afterwards all of them are on disk.
+
+    Raises ``DatasetNotFoundError`` naming the files still missing, ``folder`` and the URLs to get them
+    from: with ``absent_reason`` when ``download`` is False, else with every mirror's failure. ``note`` is
+    the message's last line (e.g. which extracted files would do as well).
+    """
+
+    def not_found(reason: str) -> DatasetNotFoundError:
+        missing = [name for name in files if not on_disk(name)]
+        urls = [mirror + name for name in missing for mirror in mirrors]
+        return DatasetNotFoundError.for_files(dataset, folder, missing, urls, reason, note)
+
+    missing = [name for name in files if not on_disk(name)]
+    if missing and not download:
+        raise not_found(absent_reason)
+    for name in missing:
+        try:
+            download_file(mirrors, name, folder, files[name], progress)
+        except DownloadError as err:
+            raise not_found(str(err)) from err

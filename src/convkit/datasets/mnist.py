@@ -13,9 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._arguments import check_loader_arguments
-from .download import download_file
-from .errors import DatasetNotFoundError, DownloadError
+from .._validation import flag, path_like
+from .download import fetch_missing
 from .idx import read_idx
 
 # base URLs tried in order; a file's URL is mirror + file name
@@ -97,22 +96,20 @@ def _load_idx_dataset(
     mirrors: Sequence[str],
     files: Mapping[str, str],
 ) -> tuple[Split, Split]:
-    folder = check_loader_arguments(where, root, download, progress) / dataset / "raw"
-
-    def not_found(reason: str) -> DatasetNotFoundError:
-        missing = [name for name in files if _on_disk(folder, name) is None]
-        urls = [mirror + name for name in missing for mirror in mirrors]
-        note = "(the .gz files as published, or their extracted contents without .gz)"
-        return DatasetNotFoundError.for_files(dataset, folder, missing, urls, reason, note)
-
-    missing = [name for name in files if _on_disk(folder, name) is None]
-    if missing and not download:
-        raise not_found("download=False and the files are not on disk")
-    for name in missing:
-        try:
-            download_file(mirrors, name, folder, files[name], progress)
-        except DownloadError as err:
-            raise not_found(str(err)) from err
+    root = path_like(root, "root", where).expanduser().absolute()
+    download, progress = flag(download, "download", where), flag(progress, "progress", where)
+    folder = root / dataset / "raw"
+    fetch_missing(
+        dataset,
+        folder,
+        files,
+        mirrors,
+        download=download,
+        progress=progress,
+        on_disk=lambda name: _on_disk(folder, name) is not None,
+        absent_reason="download=False and the files are not on disk",
+        note="(the .gz files as published, or their extracted contents without .gz)",
+    )
     return _split(folder, "train"), _split(folder, "t10k")
 
 

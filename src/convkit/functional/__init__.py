@@ -14,6 +14,8 @@ from .activations import (
     relu_forward,
     sigmoid_backward,
     sigmoid_forward,
+    softmax_backward,
+    softmax_forward,
     tanh_backward,
     tanh_forward,
 )
@@ -37,7 +39,15 @@ from .conv import (
 )
 from .dropout import dropout_backward, dropout_forward
 from .losses import mse_loss, softmax_cross_entropy
-from .pooling import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
+from .pooling import (
+    avgpool2d_backward,
+    avgpool2d_forward,
+    global_avgpool2d_backward,
+    global_avgpool2d_forward,
+    maxpool2d_backward,
+    maxpool2d_forward,
+)
+from .shift import random_shift_backward, random_shift_forward
 
 __all__ = [
     "affine_backward",
@@ -59,16 +69,22 @@ __all__ = [
     "conv_output_size",
     "dropout_backward",
     "dropout_forward",
+    "global_avgpool2d_backward",
+    "global_avgpool2d_forward",
     "leaky_relu_backward",
     "leaky_relu_forward",
     "maxpool2d_backward",
     "maxpool2d_forward",
     "mse_loss",
+    "random_shift_backward",
+    "random_shift_forward",
     "relu_backward",
     "relu_forward",
     "sigmoid_backward",
     "sigmoid_forward",
+    "softmax_backward",
     "softmax_cross_entropy",
+    "softmax_forward",
     "tanh_backward",
     "tanh_forward",
 ]

@@ -1,4 +1,5 @@
-"""Elementwise activations: ReLU, leaky ReLU, sigmoid, tanh. Every shape is accepted; out has x's shape."""
+"""Activations: ReLU, leaky ReLU, sigmoid, tanh (elementwise) and softmax (over the last axis). Every shape
+is accepted; out has x's shape."""
 
 from __future__ import annotations
 
@@ -74,3 +75,26 @@ def tanh_backward(dout, cache) -> np.ndarray:
     """dx = dout * (1 - out**2)."""
     out = cache
     return _upstream(dout, out, "tanh_backward") * (1 - out * out)
+
+
+def softmax_forward(x) -> tuple[np.ndarray, np.ndarray]:
+    """Softmax over the last axis: out = exp(x) / sum(exp(x)), stable for any magnitude (torch.softmax(x,
+    dim=-1)).
+
+    Inputs: x of shape (N, ..., K). Returns (out, cache) with out (N, ..., K); the cache is out.
+    """
+    x = float_array(x, "x", "softmax_forward")
+    shifted = x - x.max(axis=-1, keepdims=True)  # (N, ..., K), the max of each row is 0
+    exp = np.exp(shifted)
+    out = exp / exp.sum(axis=-1, keepdims=True)  # (N, ..., K)
+    return out, out
+
+
+def softmax_backward(dout, cache) -> np.ndarray:
+    """The Jacobian-vector product dx = out * (dout - sum(dout * out over the last axis)).
+
+    Inputs: dout (N, ..., K). Returns dx (N, ..., K).
+    """
+    out = cache
+    dout = _upstream(dout, out, "softmax_backward")
+    return out * (dout - np.sum(dout * out, axis=-1, keepdims=True))  # (N, ..., K)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .. import _kernels
 from .. import _workspace as workspace
 from .._threads import get_num_threads
-from .._validation import check_ndim, check_shape, contiguous, float_array, probability
+from .._validation import check_ndim, check_shape, contiguous, float_array, real, unit_interval_float
 
 
 def _running_stat(arr, name: str, channels: int, where: str) -> np.ndarray:
@@ -46,9 +44,10 @@ def batchnorm_forward(
     beta = contiguous(float_array(beta, "beta", where, x.dtype))
     check_shape(gamma, (C,), "gamma", where)
     check_shape(beta, (C,), "beta", where)
-    momentum = probability(momentum, "momentum", where)
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
-        raise ValueError(f"{where}: eps must be a positive float. Received: eps={eps!r}")
+    momentum = unit_interval_float(momentum, "momentum", where)
+    eps = real(
+        eps, "eps", where, low=0.0, low_inclusive=False, high_inclusive=True, wanted="a positive float"
+    )
     tracking = running_mean is not None or running_var is not None
     if tracking:
         running_mean = _running_stat(running_mean, "running_mean", C, where)

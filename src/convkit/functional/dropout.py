@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_shape, float_array, probability
+from .._validation import check_shape, float_array, unit_interval_float
 
 
 def dropout_forward(x, p: float, training: bool, rng: np.random.Generator | int | None = None) -> tuple:
@@ -20,7 +20,7 @@ def dropout_forward(x, p: float, training: bool, rng: np.random.Generator | int 
     """
     where = "dropout_forward"
     x = float_array(x, "x", where)
-    p = probability(p, "p", where)
+    p = unit_interval_float(p, "p", where)
     if not training or p == 0.0:
         return x, (None, x.shape)
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)

@@ -1,12 +1,36 @@
-"""Losses that return (loss, gradient w.r.t. the prediction), both reduced as a mean like torch's default."""
+"""Losses that return (loss, gradient w.r.t. the prediction), both reduced as a mean like torch's default.
+
+Each loss registers itself under the name ``compile(loss=...)`` takes, with ``@register("name")``;
+``convkit.losses.get`` looks them up.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
 from .._validation import check_ndim, check_shape, float_array, labels
 
+LossFn = Callable[[np.ndarray, np.ndarray], "tuple[float, np.ndarray]"]
 
+LOSSES: dict[str, LossFn] = {}  # name -> loss(prediction, target) -> (mean loss, dprediction)
+
+
+def register(name: str) -> Callable[[LossFn], LossFn]:
+    """Function decorator: make the loss known to ``convkit.losses.get`` (and ``compile``) as ``name``."""
+
+    def decorator(loss: LossFn) -> LossFn:
+        known = LOSSES.get(name)
+        if known is not None and known is not loss:
+            raise ValueError(f"register: another loss is already registered as {name!r}: {known!r}")
+        LOSSES[name] = loss
+        return loss
+
+    return decorator
+
+
+@register("cross_entropy")  # logits (N, K) and integer labels (N,), as torch
 def softmax_cross_entropy(logits, y) -> tuple[float, np.ndarray]:
     """Softmax + negative log-likelihood, averaged over the batch (torch.nn.functional.cross_entropy).
 
@@ -34,6 +58,7 @@ def softmax_cross_entropy(logits, y) -> tuple[float, np.ndarray]:
     return loss, dlogits
 
 
+@register("mse")  # prediction and target of the same shape
 def mse_loss(pred, target) -> tuple[float, np.ndarray]:
     """Mean squared error over every element (torch.nn.functional.mse_loss).
 

@@ -1,4 +1,5 @@
-"""Max and average pooling over (N, C, H, W), no padding; windows that do not fit are dropped (floor)."""
+"""Max and average pooling over (N, C, H, W), no padding; windows that do not fit are dropped (floor).
+Global average pooling averages each channel over all of H and W."""
 
 from __future__ import annotations
 
@@ -106,3 +107,25 @@ def avgpool2d_backward(dout, cache) -> np.ndarray:
         dx = workspace.zeros(x_shape, dtype)
         _kernels.avgpool2d_backward(dout, dx, ph, pw, sh, sw, get_num_threads())
     return dx
+
+
+def global_avgpool2d_forward(x) -> tuple[np.ndarray, tuple]:
+    """Global average pooling forward pass: the mean of each channel over H and W
+    (torch.nn.AdaptiveAvgPool2d(1) followed by Flatten).
+
+    Inputs: x (N, C, H, W). Returns (out, cache) with out (N, C).
+    """
+    where = "global_avgpool2d_forward"
+    x = float_array(x, "x", where)
+    check_ndim(x, (4,), "x", where, "(N, C, H, W)")
+    return x.mean(axis=(2, 3)), (x.shape, x.dtype)  # (N, C)
+
+
+def global_avgpool2d_backward(dout, cache) -> np.ndarray:
+    """Global average pooling backward pass: dout (N, C) -> dx (N, C, H, W), each pixel's share."""
+    x_shape, dtype = cache
+    N, C, H, W = x_shape
+    dout = float_array(dout, "dout", "global_avgpool2d_backward", dtype)
+    check_shape(dout, (N, C), "dout", "global_avgpool2d_backward")
+    share = dout / (H * W)  # (N, C): every input pixel's share of its channel mean
+    return np.ascontiguousarray(np.broadcast_to(share[:, :, None, None], x_shape))  # (N, C, H, W)

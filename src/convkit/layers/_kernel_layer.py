@@ -3,18 +3,45 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from .. import initializers
+from .._validation import flag, optional_seed, positive_float
 from ..regularizers import L2
-from ._arguments import fused_activation, optional_seed, positive_float
 from .base import Layer
+
+FUSED_ACTIVATIONS = ("relu",)
+
+
+class KernelOps(NamedTuple):
+    """The functional pair of a kernel layer for one activation (None or a fused one)."""
+
+    forward: Callable  # (x, weight, bias, **layer.forward_arguments()) -> (out, cache)
+    backward: Callable  # (dout, cache) -> (dx, dweight, dbias)
+    backward_weights: Callable  # (dout, cache) -> (dweight, dbias), no dx
+
+
+def fused_activation(value, where: str) -> str | None:
+    """None (also for ``"linear"``) or the name of an activation fused into the layer's kernel."""
+    if value is None or value == "linear":
+        return None
+    if isinstance(value, str) and value.lower() in FUSED_ACTIVATIONS:
+        return value.lower()
+    raise ValueError(
+        f"{where}: activation must be None, 'linear' or one of {list(FUSED_ACTIVATIONS)} (fused into the "
+        f"kernel); put an activation layer after it for others. Received: activation={value!r}"
+    )
 
 
 class KernelLayer(Layer):
     """A layer with ``params = {"weight": kernel, "bias": (out,)}`` (no ``"bias"`` when ``use_bias=False``).
+
+    A subclass names its functional ops in ``ops`` (a ``KernelOps`` per activation), gives the forward op's
+    extra keyword arguments in ``forward_arguments`` and builds its kernel with ``build_weights``; this
+    class runs the ops (``call``, ``backward``, ``backward_weights``) and owns their cache.
 
     Arguments:
     - activation: None (or ``"linear"``) or ``"relu"``: max(output, 0), fused into the kernel (the same
@@ -42,38 +69,42 @@ class KernelLayer(Layer):
     ):
         super().__init__(**kwargs)
         cls = type(self).__name__
-        if not isinstance(use_bias, (bool, np.bool_)):
-            raise ValueError(f"{cls}: use_bias must be a bool. Received: use_bias={use_bias!r}")
-        named = isinstance(kernel_initializer, str) and kernel_initializer in initializers.BY_NAME
-        if not (named or callable(kernel_initializer)):
-            raise ValueError(
-                f"{cls}: kernel_initializer must be one of {sorted(initializers.BY_NAME)} or a "
-                f"callable(shape, rng, dtype). Received: kernel_initializer={kernel_initializer!r}"
-            )
-        if kernel_regularizer is None or isinstance(kernel_regularizer, L2):
-            regularizer = kernel_regularizer
-        elif isinstance(kernel_regularizer, numbers.Real) and not isinstance(kernel_regularizer, bool):
-            try:
-                regularizer = L2(kernel_regularizer)
-            except ValueError:
-                raise ValueError(
-                    f"{cls}: kernel_regularizer must be a non-negative L2 factor. "
-                    f"Received: kernel_regularizer={kernel_regularizer!r}"
-                ) from None
-        else:
-            raise ValueError(
-                f"{cls}: kernel_regularizer must be None, a float (the L2 factor) or a "
-                "convkit.regularizers.L2. "
-                f"Received: kernel_regularizer={kernel_regularizer!r}"
-            )
-        self.activation = fused_activation(activation, cls)
-        self.use_bias = bool(use_bias)
+        self.use_bias = flag(use_bias, "use_bias", cls)
+        if not (isinstance(kernel_initializer, str) or callable(kernel_initializer)):
+            raise TypeError(self._initializer_message(kernel_initializer))
+        if isinstance(kernel_initializer, str) and kernel_initializer not in initializers.BY_NAME:
+            raise ValueError(self._initializer_message(kernel_initializer))
         self.kernel_initializer = kernel_initializer
+        self.kernel_regularizer = self._regularizer(kernel_regularizer)
+        self.activation = fused_activation(activation, cls)
         self.weight_scale = (
             None if weight_scale is None else positive_float(weight_scale, "weight_scale", cls)
         )
-        self.kernel_regularizer = regularizer
         self.seed = optional_seed(seed, "seed", cls)
+
+    def _initializer_message(self, value) -> str:
+        return (
+            f"{type(self).__name__}: kernel_initializer must be one of {sorted(initializers.BY_NAME)} or a "
+            f"callable(shape, rng, dtype). Received: kernel_initializer={value!r}"
+        )
+
+    def _regularizer(self, value) -> L2 | None:
+        """None, an ``L2``, or an ``L2`` made from a float factor."""
+        cls = type(self).__name__
+        if value is None or isinstance(value, L2):
+            return value
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(
+                f"{cls}: kernel_regularizer must be None, a float (the L2 factor) or a "
+                f"convkit.regularizers.L2. Received: kernel_regularizer={value!r}"
+            )
+        try:
+            return L2(value)
+        except ValueError:
+            raise ValueError(
+                f"{cls}: kernel_regularizer must be a non-negative L2 factor. "
+                f"Received: kernel_regularizer={value!r}"
+            ) from None
 
     def build_weights(self, kernel_shape: Sequence[int]) -> None:
         """Create ``params["weight"]`` of ``kernel_shape`` and ``params["bias"]`` (kernel_shape[-1] for a
@@ -100,17 +131,27 @@ class KernelLayer(Layer):
         """The bias, or zeros when ``use_bias=False`` (the functional ops always take one)."""
         return self.params["bias"] if self.use_bias else self.zero_bias
 
-    # The functional ops, by activation (None or a fused one): (forward, backward, backward_weights).
-    # Each subclass names its own; ``call`` runs the forward with its arguments and keeps the cache.
-    ops: dict[str | None, tuple]
+    # The functional ops by activation (None or a fused one); each subclass names its own.
+    ops: dict[str | None, KernelOps]
+
+    def forward_arguments(self) -> dict:
+        """Keyword arguments of the forward op beyond (x, weight, bias), e.g. Conv2D's stride and padding."""
+        return {}
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        # the op's cache is what backward gives back to the same op: written and read here only
+        out, self._cache = self.ops[self.activation].forward(
+            x, self.params["weight"], self.bias, **self.forward_arguments()
+        )
+        return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dweight, dbias = self.ops[self.activation][1](dout, self._cache)
+        dx, dweight, dbias = self.ops[self.activation].backward(dout, self._cache)
         self.store_grads(dweight, dbias)
         return dx
 
     def backward_weights(self, dout: np.ndarray) -> None:
-        self.store_grads(*self.ops[self.activation][2](dout, self._cache))
+        self.store_grads(*self.ops[self.activation].backward_weights(dout, self._cache))
 
     def store_grads(self, dweight: np.ndarray, dbias: np.ndarray) -> None:
         """``grads`` from the op's gradients, plus the regularizer's gradient on the kernel."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _torch_converters as interop
+from .._validation import non_negative_float
 from ..functional import (
     leaky_relu_backward,
     leaky_relu_forward,
@@ -12,10 +13,11 @@ from ..functional import (
     relu_forward,
     sigmoid_backward,
     sigmoid_forward,
+    softmax_backward,
+    softmax_forward,
     tanh_backward,
     tanh_forward,
 )
-from ._arguments import non_negative_float
 from .base import Layer
 from .registry import register
 
@@ -84,20 +86,11 @@ class Softmax(Layer):
     """
 
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
-        shifted = x - x.max(axis=-1, keepdims=True)  # (N, ..., K), the max of each row is 0
-        exp = np.exp(shifted)
-        self._out = exp / exp.sum(axis=-1, keepdims=True)
-        return self._out
+        out, self._cache = softmax_forward(x)
+        return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        """The Jacobian-vector product dx = y * (dout - sum(dout * y over the last axis))."""
-        y = self._out
-        dout = np.asarray(dout, dtype=self.dtype)
-        if dout.shape != y.shape:
-            raise ValueError(
-                f"{self.name}: dout must have shape {y.shape}. Received: dout.shape={dout.shape}"
-            )
-        return y * (dout - np.sum(dout * y, axis=-1, keepdims=True))  # (N, ..., K)
+        return softmax_backward(dout, self._cache)
 
 
 # -- torch interop ---------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import _torch_converters as interop
-from .. import _workspace as workspace
-from ._arguments import input_ndim, int_pair, optional_seed
+from .._validation import input_ndim, int_pair, optional_seed
+from ..functional import random_shift_backward, random_shift_forward
 from .base import Layer
 from .registry import register
 
@@ -34,32 +34,11 @@ class RandomShift(Layer):
         super().build(input_shape)
 
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
-        sh, sw = self.max_shift
-        if not training or (sh == 0 and sw == 0):
-            self._shifts = None
-            return x
-        N, _, H, W = x.shape
-        self._shifts = np.stack(
-            [self.rng.integers(-sh, sh + 1, size=N), self.rng.integers(-sw, sw + 1, size=N)], axis=1
-        )  # (N, 2): (dy, dx) per image
-        padded = workspace.zeros((N, x.shape[1], H + 2 * sh, W + 2 * sw), x.dtype)  # (N, C, H + 2sh, W + 2sw)
-        padded[:, :, sh : sh + H, sw : sw + W] = x
-        out = workspace.empty_like(x)
-        for i, (dy, dx) in enumerate(self._shifts):
-            # out[i, :, r, c] = x[i, :, r - dy, c - dx]
-            out[i] = padded[i, :, sh - dy : sh - dy + H, sw - dx : sw - dx + W]
+        out, self._cache = random_shift_forward(x, self.max_shift, training, self.rng)
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dout = np.asarray(dout, dtype=self.dtype)
-        if self._shifts is None:
-            return dout
-        sh, sw = self.max_shift
-        N, C, H, W = dout.shape
-        dpadded = workspace.zeros((N, C, H + 2 * sh, W + 2 * sw), self.dtype)
-        for i, (dy, dx) in enumerate(self._shifts):
-            dpadded[i, :, sh - dy : sh - dy + H, sw - dx : sw - dx + W] = dout[i]
-        return dpadded[:, :, sh : sh + H, sw : sw + W]  # (N, C, H, W)
+        return random_shift_backward(dout, self._cache)
 
     def get_config(self) -> dict:
         return {"max_shift": list(self.max_shift), "seed": self.seed, **super().get_config()}

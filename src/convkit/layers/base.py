@@ -21,7 +21,9 @@ class Layer(ABC):
 
     Subclasses implement ``call(x, training)`` (compute the output, keep what backward needs),
     ``backward(dout)`` (fill ``self.grads``, return dx) and ``compute_output_shape``; layers with weights
-    create them in ``build(input_shape)`` and then call ``super().build(input_shape)``.
+    create them in ``build(input_shape)`` and then call ``super().build(input_shape)``. A layer that runs a
+    functional pair keeps the forward op's cache in ``self._cache``, written by its ``call`` and read by
+    its ``backward`` only.
 
     Shapes exclude the batch axis: ``input_shape=(1, 28, 28)`` for MNIST images.
 

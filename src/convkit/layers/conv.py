@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Union
 
-import numpy as np
-
 from .. import _torch_converters as interop
+from .._validation import input_ndim, int_pair, positive_int
 from ..functional import (
     conv2d_backward,
     conv2d_backward_weights,
@@ -17,8 +16,7 @@ from ..functional import (
     conv2d_relu_forward,
     conv_output_size,
 )
-from ._arguments import input_ndim, int_pair, positive_int
-from ._kernel_layer import KernelLayer
+from ._kernel_layer import KernelLayer, KernelOps
 from .registry import register
 
 IntOrPair = Union[int, Sequence[int]]
@@ -41,8 +39,8 @@ class Conv2D(KernelLayer):
     """
 
     ops = {
-        None: (conv2d_forward, conv2d_backward, conv2d_backward_weights),
-        "relu": (conv2d_relu_forward, conv2d_relu_backward, conv2d_relu_backward_weights),
+        None: KernelOps(conv2d_forward, conv2d_backward, conv2d_backward_weights),
+        "relu": KernelOps(conv2d_relu_forward, conv2d_relu_backward, conv2d_relu_backward_weights),
     }
 
     def __init__(
@@ -96,12 +94,8 @@ class Conv2D(KernelLayer):
             )
         return (self.filters, conv_output_size(H, KH, sh, ph), conv_output_size(W, KW, sw, pw))
 
-    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
-        forward = self.ops[self.activation][0]
-        out, self._cache = forward(
-            x, self.params["weight"], self.bias, stride=self.stride, padding=self.padding
-        )  # (N, F, OH, OW)
-        return out
+    def forward_arguments(self) -> dict:
+        return {"stride": self.stride, "padding": self.padding}
 
     def get_config(self) -> dict:
         return {

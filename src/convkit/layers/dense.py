@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from .. import _torch_converters as interop
+from .._validation import input_ndim, positive_int
 from ..functional import (
     affine_backward,
     affine_backward_weights,
@@ -15,8 +14,7 @@ from ..functional import (
     affine_relu_backward_weights,
     affine_relu_forward,
 )
-from ._arguments import input_ndim, positive_int
-from ._kernel_layer import KernelLayer
+from ._kernel_layer import KernelLayer, KernelOps
 from .registry import register
 
 
@@ -31,8 +29,8 @@ class Dense(KernelLayer):
     """
 
     ops = {
-        None: (affine_forward, affine_backward, affine_backward_weights),
-        "relu": (affine_relu_forward, affine_relu_backward, affine_relu_backward_weights),
+        None: KernelOps(affine_forward, affine_backward, affine_backward_weights),
+        "relu": KernelOps(affine_relu_forward, affine_relu_backward, affine_relu_backward_weights),
     }
 
     def __init__(self, units: int, **kwargs):
@@ -48,10 +46,6 @@ class Dense(KernelLayer):
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         input_ndim(input_shape, (1,), "in_features", "Dense", hint="; put a Flatten() before it for images")
         return (self.units,)
-
-    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = self.ops[self.activation][0](x, self.params["weight"], self.bias)  # (N, units)
-        return out
 
     def get_config(self) -> dict:
         return {"units": self.units, **super().get_config()}

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import _torch_converters as interop
+from .._validation import optional_seed, unit_interval_float
 from ..functional import dropout_backward, dropout_forward
-from ._arguments import optional_seed, unit_interval_float
 from .base import Layer
 from .registry import register
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import _torch_converters as interop
+from .._validation import input_ndim, positive_float, unit_interval_float
 from ..functional import batchnorm_backward, batchnorm_forward
-from ._arguments import input_ndim, positive_float, unit_interval_float
 from .base import Layer
 from .registry import register
 

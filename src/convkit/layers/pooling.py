@@ -8,14 +8,16 @@ from typing import Union
 import numpy as np
 
 from .. import _torch_converters as interop
+from .._validation import input_ndim, int_pair
 from ..functional import (
     avgpool2d_backward,
     avgpool2d_forward,
     conv_output_size,
+    global_avgpool2d_backward,
+    global_avgpool2d_forward,
     maxpool2d_backward,
     maxpool2d_forward,
 )
-from ._arguments import input_ndim, int_pair
 from .base import Layer
 from .registry import register
 
@@ -89,16 +91,11 @@ class GlobalAvgPool2D(Layer):
         return (input_shape[0],)
 
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
-        self._x_shape = x.shape
-        return x.mean(axis=(2, 3))  # (N, C)
+        out, self._cache = global_avgpool2d_forward(x)  # (N, C)
+        return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        N, C, H, W = self._x_shape
-        dout = np.asarray(dout, dtype=self.dtype)
-        if dout.shape != (N, C):
-            raise ValueError(f"{self.name}: dout must have shape {(N, C)}. Received: dout.shape={dout.shape}")
-        share = dout / (H * W)  # (N, C): every input pixel's share of its channel mean
-        return np.ascontiguousarray(np.broadcast_to(share[:, :, None, None], self._x_shape))  # (N, C, H, W)
+        return global_avgpool2d_backward(dout, self._cache)
 
 
 # -- torch interop ---------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Union
 import numpy as np
 
 from .. import _torch_converters as interop
-from ._arguments import optional_seed
+from .._validation import optional_seed
 from .base import Layer
 from .registry import deserialize, register, serialize
 
@@ -23,7 +23,7 @@ def _layer_list(value, name: str) -> list[Layer]:
         if isinstance(item, dict):
             item = deserialize(item)
         if not isinstance(item, Layer):
-            raise ValueError(
+            raise TypeError(
                 f"Residual: {name} must hold Layers or their serialize() dicts. "
                 f"Received: an item of type {type(item).__name__}"
             )
@@ -76,6 +76,7 @@ class Residual(Layer):
     ``"shortcut.{i}.{key}"`` (the same arrays, so in-place optimizer updates reach the sublayers).
     """
 
+    # Layer.__init__ assigns {} to each: that sets no entry, so the sublayers may be set after it
     params = _merged("params")
     grads = _merged("grads")
     state = _merged("state")
@@ -87,13 +88,11 @@ class Residual(Layer):
         seed: int | None = None,
         **kwargs,
     ):
-        self.block_layers: list[Layer] = []
-        self.shortcut_layers: list[Layer] = []
         super().__init__(**kwargs)
-        self.block_layers = _layer_list(block_layers, "block_layers")
+        self.block_layers: list[Layer] = _layer_list(block_layers, "block_layers")
         if not self.block_layers:
             raise ValueError("Residual: block_layers must hold at least one layer. Received: block_layers=[]")
-        self.shortcut_layers = [] if shortcut is None else _layer_list(shortcut, "shortcut")
+        self.shortcut_layers: list[Layer] = [] if shortcut is None else _layer_list(shortcut, "shortcut")
         sublayers = self.block_layers + self.shortcut_layers
         if len({id(layer) for layer in sublayers}) != len(sublayers):
             raise ValueError("Residual: a layer object can appear only once in block_layers and shortcut.")

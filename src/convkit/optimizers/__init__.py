@@ -1,14 +1,15 @@
 """Optimizers with torch.optim's names, arguments, defaults and update rules.
 
 Each optimizer updates the arrays the layers hold in place, from ``(key, param, grad)`` triples given to
-``apply_gradients``; ``get`` builds one from a name (``"adam"``) or a ``serialize`` dict.
+``apply_gradients``; ``get`` builds one from a name (``"adam"``) or a ``serialize`` dict. A new optimizer
+subclasses ``Optimizer`` and registers itself with ``@register``.
 """
 
 from .adam import Adam
 from .adamax import Adamax
 from .adamw import AdamW
 from .base import Optimizer
-from .registry import deserialize, get, serialize
+from .registry import deserialize, get, register, register_preset, serialize
 from .rmsprop import RMSprop
 from .sgd import SGD
 
@@ -21,5 +22,7 @@ __all__ = [
     "RMSprop",
     "deserialize",
     "get",
+    "register",
+    "register_preset",
     "serialize",
 ]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arguments import betas_pair, flag, non_negative_float
+from .._validation import betas_pair, flag, non_negative_float
 from .base import Optimizer
+from .registry import register
 
 
+@register
 class Adam(Optimizer):
     r"""Adam: a step along bias-corrected running averages of the gradient and its square.
 

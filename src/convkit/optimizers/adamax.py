@@ -6,10 +6,12 @@ import numpy as np
 
 from .. import _kernels
 from .._threads import get_num_threads
-from ._arguments import betas_pair, non_negative_float
+from .._validation import betas_pair, non_negative_float
 from .base import Optimizer
+from .registry import register
 
 
+@register
 class Adamax(Optimizer):
     r"""Adamax: a variant of Adam whose second moment is an exponentially weighted infinity norm.
 

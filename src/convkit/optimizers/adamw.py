@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from .adam import Adam
+from .registry import register
 
 
+@register
 class AdamW(Adam):
     r"""Adam with weight decay decoupled from the gradient (Loshchilov & Hutter, 2019).
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ._arguments import non_negative_float
+from .._validation import non_negative_float
 
 
 class Optimizer(ABC):

@@ -1,25 +1,39 @@
-"""Optimizers by name, Keras style: ``get("adam")``, ``serialize(opt)`` and ``deserialize(config)``."""
+"""Optimizers by name, Keras style: ``get("adam")``, ``serialize(opt)`` and ``deserialize(config)``.
+
+Every optimizer class registers itself with ``@register`` (under its lower-case class name, e.g.
+``"rmsprop"``); ``register_preset`` names a configured instance (``"momentum"`` is SGD with momentum=0.9).
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
-from .adam import Adam
-from .adamax import Adamax
-from .adamw import AdamW
 from .base import Optimizer
-from .rmsprop import RMSprop
-from .sgd import SGD
 
-OPTIMIZER_CLASSES: dict[str, type[Optimizer]] = {
-    cls.__name__.lower(): cls for cls in (SGD, RMSprop, Adam, Adamax, AdamW)
-}
+OPTIMIZER_CLASSES: dict[str, type[Optimizer]] = {}  # lower-case class name -> class
+_NAMED_OPTIMIZERS: dict[str, Callable[[], Optimizer]] = {}  # name -> factory with that name's defaults
 
-# name -> factory with that optimizer's defaults; "momentum" is SGD with momentum=0.9.
-_NAMED_OPTIMIZERS: dict[str, Callable[[], Optimizer]] = {
-    **OPTIMIZER_CLASSES,
-    "momentum": lambda: SGD(momentum=0.9),
-}
+
+def register(cls: type[Optimizer]) -> type[Optimizer]:
+    """Class decorator: make ``cls`` known to ``get`` and ``deserialize`` under ``cls.__name__.lower()``."""
+    if not (isinstance(cls, type) and issubclass(cls, Optimizer)):
+        raise TypeError(f"register: expected a subclass of Optimizer. Received: {cls!r}")
+    _add(OPTIMIZER_CLASSES, cls.__name__.lower(), cls)
+    _add(_NAMED_OPTIMIZERS, cls.__name__.lower(), cls)
+    return cls
+
+
+def register_preset(name: str, cls: type[Optimizer], **config) -> None:
+    """Make ``get(name)`` return ``cls(**config)`` (``name`` in lower case, taken by no other optimizer)."""
+    _add(_NAMED_OPTIMIZERS, name.lower(), functools.partial(cls, **config))
+
+
+def _add(table: dict, name: str, entry) -> None:
+    known = table.get(name)
+    if known is not None and known != entry:
+        raise ValueError(f"register: another optimizer is already registered as {name!r}: {known!r}")
+    table[name] = entry
 
 
 def _known(names) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arguments import flag, non_negative_float, unit_interval_float
+from .._validation import flag, non_negative_float, unit_interval_float
 from .base import Optimizer
+from .registry import register
 
 
+@register
 class RMSprop(Optimizer):
     r"""Divides the gradient by a running root mean square of recent gradients (Hinton's RMSprop).
 

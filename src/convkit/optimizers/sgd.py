@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arguments import flag, non_negative_float, unit_interval_float
+from .._validation import flag, non_negative_float, unit_interval_float
 from .base import Optimizer
+from .registry import register, register_preset
 
 
+@register
 class SGD(Optimizer):
     r"""Stochastic gradient descent, optionally with momentum, dampening and Nesterov momentum.
 
@@ -72,3 +74,6 @@ class SGD(Optimizer):
             "weight_decay": self.weight_decay,
             "nesterov": self.nesterov,
         }
+
+
+register_preset("momentum", SGD, momentum=0.9)
