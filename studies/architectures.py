@@ -107,9 +107,7 @@ def run(ctx: StudyContext) -> Report:
     )
     report.figure(
         "train_loss.png",
-        plots.curves(
-            {n: r["history"].train_loss for n, r in results.items()}, "Training loss per epoch", "loss"
-        ),
+        plots.curves({n: r["history"].loss for n, r in results.items()}, "Training loss per epoch", "loss"),
         "Learning curves: training loss",
     )
     predicted, true = predictions(results[best]["model"], data.test, device)

@@ -62,7 +62,7 @@ def run(ctx: StudyContext) -> Report:
                 progress=False,
             )
             runs["test"].append(history.val_accuracy[-1])
-            runs["train"].append(history.train_accuracy[-1])
+            runs["train"].append(history.accuracy[-1])
             runs["time"].append(sum(history.epoch_time))
             runs["curve"].append(history.val_accuracy)
         results[block] = runs

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from torch import nn
 
-from ._validation import dropout_rate, positive_int, positive_ints
+from convkit._validation import dropout_rate, positive_int, positive_ints
 
 
 def mlp(
