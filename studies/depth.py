@@ -13,6 +13,7 @@ from torch_models.train import fit, seed_everything
 from . import plots
 from .context import StudyContext
 from .depth_cnns import depth_study
+from .registry import study
 from .report import Report
 from .torch_data import digit_loaders, torch_device
 from .torch_measure import outputs_of
@@ -22,6 +23,7 @@ CLIP_NORM = 1.0
 MAPS_SHOWN = 8  # channels of the last block drawn per model
 
 
+@study(13)
 def run(ctx: StudyContext) -> Report:
     report = Report("depth", TITLE, ctx)
     device = torch_device()

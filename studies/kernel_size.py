@@ -11,6 +11,7 @@ from torch_models.train import fit, seed_everything
 from . import plots
 from .context import StudyContext
 from .kernel_cnns import KernelCNN, kernel_size_study
+from .registry import study
 from .report import Report
 from .torch_data import digit_loaders, torch_device
 from .torch_measure import inference_ms_per_image, outputs_of
@@ -26,6 +27,7 @@ def _first_activation(model: KernelCNN) -> nn.Module:
     return layers[first_bn + 1]
 
 
+@study(12)
 def run(ctx: StudyContext) -> Report:
     report = Report("kernel_size", TITLE, ctx)
     device = torch_device()

@@ -10,6 +10,7 @@ from convkit.schedules import cosine_schedule
 from . import plots
 from .context import StudyContext
 from .data import load_study_data
+from .registry import study
 from .report import Report
 
 TITLE = "LeNet: accuracy curves"
@@ -23,6 +24,7 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
     return cm
 
 
+@study(8)
 def run(ctx: StudyContext) -> Report:
     report = Report("lenet", TITLE, ctx)
     data = load_study_data(ctx).subset(

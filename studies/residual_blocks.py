@@ -11,6 +11,7 @@ from torch_models.train import fit, seed_everything
 
 from . import plots
 from .context import StudyContext
+from .registry import study
 from .report import Report
 from .torch_data import digit_loaders, torch_device
 
@@ -27,6 +28,7 @@ def _model(block: str, num_classes: int, in_channels: int) -> nn.Module:
     return ResNet(classes[block], STAGES, num_classes, in_channels, small_input=True, block_options=options)
 
 
+@study(15)
 def run(ctx: StudyContext) -> Report:
     report = Report("residual_blocks", TITLE, ctx)
     device = torch_device()

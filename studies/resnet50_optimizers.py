@@ -11,6 +11,7 @@ from torch_models.train import fit, seed_everything
 
 from . import plots
 from .context import StudyContext
+from .registry import study
 from .report import Report
 from .torch_data import TorchData, digit_loaders, has_image_folder, image_folder_data, torch_device
 
@@ -42,6 +43,7 @@ def _data(ctx: StudyContext, batch_size: int) -> tuple[TorchData, int]:
     return digits, size
 
 
+@study(10)
 def run(ctx: StudyContext) -> Report:
     report = Report("resnet50_optimizers", TITLE, ctx)
     device = torch_device()
