@@ -31,6 +31,17 @@ def test_cli_trains_checkpoints_and_resumes(image_folder, tmp_path):
     assert len(resumed["history"]["loss"]) == 2
 
 
+def test_cli_optimizer_options_reach_the_optimizer(image_folder, tmp_path):
+    out = tmp_path / "nesterov"
+    extra = ("--epochs", "1", "--optimizer", "sgd", "--momentum", "0.9", "--nesterov")
+    assert main([*_args(image_folder, out, *extra)]) == 0
+    checkpoint = load_checkpoint(out / "checkpoint.pt")
+    assert checkpoint["optimizer_name"] == "sgd"
+    assert checkpoint["optimizer_options"] == {"momentum": 0.9, "nesterov": True}
+    group = checkpoint["optimizer"]["param_groups"][0]
+    assert group["momentum"] == 0.9 and group["nesterov"]
+
+
 def test_cli_rejects_bad_arguments(image_folder, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--data", "cifar"])

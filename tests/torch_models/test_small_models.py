@@ -104,3 +104,12 @@ def test_residual_cnns():
     for model in (plain_residual, regularized):
         assert all(block.shortcut is not None for block in model.modules() if isinstance(block, ConvBlock))
         assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_bad_widths_follow_the_one_contract():
+    with pytest.raises(TypeError, match=r"BlockCNN: widths must be a non-empty sequence of positive ints\. "):
+        torch_models.residual_cnn(widths=(8, 2.5))  # wrong type: TypeError
+    with pytest.raises(ValueError, match=r"BlockCNN: widths must be .*Received: widths=\(8, 0\)"):
+        torch_models.residual_cnn(widths=(8, 0))  # wrong value: ValueError
+    with pytest.raises(ValueError, match=r"Received: widths=\(\)"):
+        torch_models.residual_cnn(widths=())
