@@ -16,6 +16,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TypeVar
 
+from convkit._validation import positive_int
+
 Run = TypeVar("Run", bound=Callable)
 
 # packages of convkit's "torch" extra: without them the torch studies are left out of all_studies()
@@ -26,10 +28,7 @@ _STUDIES: dict[str, tuple[int, ModuleType]] = {}  # name -> (number, module), fi
 
 def study(number: int) -> Callable[[Run], Run]:
     """Register the decorated ``run`` as study ``number`` (1, 2, ...), named after its module."""
-    if isinstance(number, bool) or not isinstance(number, int):
-        raise TypeError(f"study: number must be an int. Received: number={number!r}")
-    if number < 1:
-        raise ValueError(f"study: number must be >= 1. Received: number={number!r}")
+    number = positive_int(number, "number", "study")
 
     def register(run: Run) -> Run:
         module = sys.modules[run.__module__]

@@ -60,9 +60,9 @@ def test_study_decorator_checks_its_arguments(monkeypatch):
         ValueError, match=r"study: number 1 is already study 'two_layer_net'\. Received: 'fake'"
     ):
         study(1)(run)
-    with pytest.raises(TypeError, match=r"study: number must be an int\. Received: number='1'"):
+    with pytest.raises(TypeError, match=r"study: number must be a positive int\. Received: number='1'"):
         study("1")
-    with pytest.raises(ValueError, match=r"study: number must be >= 1\. Received: number=0"):
+    with pytest.raises(ValueError, match=r"study: number must be a positive int\. Received: number=0$"):
         study(0)
     assert study(99)(run) is run
     assert list(all_studies())[-1] == "fake"
