@@ -10,13 +10,13 @@ import sys
 from pathlib import Path
 
 from .context import StudyContext
-from .registry import STUDIES, get_study
+from .registry import all_studies, get_study
 
 
 def write_index(out_dir: Path) -> Path:
     """``<out_dir>/README.md``: every study with a report, its title and headline figure."""
     rows = []
-    for name in STUDIES:
+    for name in all_studies():
         results = out_dir / name / "results.json"
         if results.exists():
             info = json.loads(results.read_text())
@@ -51,16 +51,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "list":
-        for name in STUDIES:
-            print(f"{name:28s} {get_study(name).TITLE}")
+        for name, module in all_studies().items():
+            print(f"{name:28s} {module.TITLE}")
         return 0
-    names = list(STUDIES) if args.name == "all" else [args.name]
-    if args.name != "all" and args.name not in STUDIES:
-        parser.error(f"unknown study {args.name!r}; run 'python -m studies list'")
+    if args.name == "all":
+        studies = all_studies()
+    else:
+        try:
+            studies = {args.name: get_study(args.name)}
+        except ValueError:
+            parser.error(f"unknown study {args.name!r}; run 'python -m studies list'")
     ctx = StudyContext(mode=args.mode or "full", seed=args.seed, data_root=args.data_root, out_dir=args.out)
-    for name in names:
+    for name, module in studies.items():
         print(f"== {name} ({ctx.mode})", flush=True)
-        report = get_study(name).run(ctx)
+        report = module.run(ctx)
         folder = report.save()
         print(f"   {report.headline}\n   -> {folder / 'README.md'}", flush=True)
     write_index(args.out)

@@ -12,6 +12,7 @@ from torch_models.train import confusion_matrix, fit, seed_everything
 
 from . import plots
 from .context import StudyContext
+from .registry import study
 from .report import Report
 from .torch_data import digit_loaders, torch_device
 from .torch_measure import accuracy_on, inference_ms_per_image, predictions
@@ -35,6 +36,7 @@ def _models(
     }
 
 
+@study(11)
 def run(ctx: StudyContext) -> Report:
     report = Report("architectures", TITLE, ctx)
     device = torch_device()
@@ -107,9 +109,7 @@ def run(ctx: StudyContext) -> Report:
     )
     report.figure(
         "train_loss.png",
-        plots.curves(
-            {n: r["history"].train_loss for n, r in results.items()}, "Training loss per epoch", "loss"
-        ),
+        plots.curves({n: r["history"].loss for n, r in results.items()}, "Training loss per epoch", "loss"),
         "Learning curves: training loss",
     )
     predicted, true = predictions(results[best]["model"], data.test, device)

@@ -7,6 +7,7 @@ from convkit import models, optimizers
 from . import plots
 from .context import StudyContext
 from .data import StudyData, load_study_data
+from .registry import study
 from .report import Report
 
 TITLE = "Batch normalization: six-layer net with and without, and a batch-size sweep"
@@ -38,6 +39,7 @@ def train(
     ).history
 
 
+@study(5)
 def run(ctx: StudyContext) -> Report:
     report = Report("batchnorm", TITLE, ctx)
     data = load_study_data(ctx).subset(

@@ -9,6 +9,7 @@ from convkit import models, optimizers
 from . import plots
 from .context import StudyContext
 from .data import load_study_data
+from .registry import study
 from .report import Report
 
 TITLE = "The best fully connected net (small hyperparameter search)"
@@ -33,6 +34,7 @@ def describe(config: dict) -> str:
     )
 
 
+@study(4)
 def run(ctx: StudyContext) -> Report:
     report = Report("best_fc_net", TITLE, ctx)
     data = load_study_data(ctx).subset(

@@ -13,6 +13,7 @@ from convkit.interop import to_torch
 from . import plots
 from .context import StudyContext
 from .data import StudyData, load_study_data
+from .registry import study
 from .report import Report
 
 TITLE = "convkit vs PyTorch: the same LeNet, weights and batches"
@@ -85,6 +86,7 @@ def _timed(predict, x: np.ndarray) -> float:
     return time.perf_counter() - start
 
 
+@study(9)
 def run(ctx: StudyContext) -> Report:
     import torch
 

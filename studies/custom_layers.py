@@ -17,6 +17,7 @@ from torch_models.train import seed_everything
 
 from . import plots
 from .context import StudyContext
+from .registry import study
 from .report import Report
 
 TITLE = "Custom autograd layers vs torch.nn: outputs, gradients, speed"
@@ -149,6 +150,7 @@ def _step_ms(module: nn.Module, x: torch.Tensor, repeats: int) -> float:
     return min(times)
 
 
+@study(14)
 def run(ctx: StudyContext) -> Report:
     report = Report("custom_layers", TITLE, ctx)
     channels = 32

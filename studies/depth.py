@@ -7,11 +7,13 @@ import copy
 import numpy as np
 
 import torch_models
-from torch_models.block_cnn import ConvBlock
+from torch_models import ConvBlock
 from torch_models.train import fit, seed_everything
 
 from . import plots
 from .context import StudyContext
+from .depth_cnns import depth_study
+from .registry import study
 from .report import Report
 from .torch_data import digit_loaders, torch_device
 from .torch_measure import outputs_of
@@ -21,6 +23,7 @@ CLIP_NORM = 1.0
 MAPS_SHOWN = 8  # channels of the last block drawn per model
 
 
+@study(13)
 def run(ctx: StudyContext) -> Report:
     report = Report("depth", TITLE, ctx)
     device = torch_device()
@@ -50,9 +53,7 @@ def run(ctx: StudyContext) -> Report:
         )
 
     seed_everything(ctx.seed)
-    models = torch_models.depth_study(
-        data.num_classes, data.in_channels, depths=depths, width=width, batch_norm=False
-    )
+    models = depth_study(data.num_classes, data.in_channels, depths=depths, width=width, batch_norm=False)
     deepest = f"plain_{max(depths)}"
     clipped_model = copy.deepcopy(models[deepest])  # the same initial weights, trained with clipping
     histories = {name: train(model, None) for name, model in models.items()}
@@ -69,7 +70,7 @@ def run(ctx: StudyContext) -> Report:
                 depth,
                 kind,
                 f"{torch_models.count_parameters(models[name]):,}",
-                history.train_loss[-1],
+                history.loss[-1],
                 test_acc[name],
                 sum(history.epoch_time),
                 norms[0],
@@ -136,7 +137,7 @@ def run(ctx: StudyContext) -> Report:
         [
             [
                 f"{plain}{label}",
-                h.train_loss[-1],
+                h.loss[-1],
                 h.val_accuracy[-1],
                 max(max(epoch.values()) for epoch in h.grad_norms),
             ]
@@ -147,7 +148,7 @@ def run(ctx: StudyContext) -> Report:
     report.figure(
         "clipping.png",
         plots.curves(
-            {plain: histories[plain].train_loss, f"{plain} clipped": clipped.train_loss},
+            {plain: histories[plain].loss, f"{plain} clipped": clipped.loss},
             "Training loss with and without clipping",
             "loss",
         ),

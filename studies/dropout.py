@@ -7,6 +7,7 @@ from convkit import models, optimizers
 from . import plots
 from .context import StudyContext
 from .data import load_study_data
+from .registry import study
 from .report import Report
 
 TITLE = "Dropout 0.25 vs none: two-layer nets on 500 images"
@@ -14,6 +15,7 @@ HIDDEN_DIM = 512
 RATES = (0.0, 0.25)  # the probability of dropping a unit
 
 
+@study(6)
 def run(ctx: StudyContext) -> Report:
     report = Report("dropout", TITLE, ctx)
     data = load_study_data(ctx).subset(

@@ -10,6 +10,8 @@ from torch_models.train import fit, seed_everything
 
 from . import plots
 from .context import StudyContext
+from .kernel_cnns import KernelCNN, kernel_size_study
+from .registry import study
 from .report import Report
 from .torch_data import digit_loaders, torch_device
 from .torch_measure import inference_ms_per_image, outputs_of
@@ -18,13 +20,14 @@ TITLE = "Kernel size at equal parameter count: 3x3 / 5x5 / 7x7 / 1x1+3x3"
 MAPS_SHOWN = 8  # first-layer channels drawn per model
 
 
-def _first_activation(model: torch_models.KernelCNN) -> nn.Module:
+def _first_activation(model: KernelCNN) -> nn.Module:
     """The ReLU closing the first layer (after its BatchNorm)."""
     layers = list(model.features)
     first_bn = next(i for i, m in enumerate(layers) if isinstance(m, nn.BatchNorm2d))
     return layers[first_bn + 1]
 
 
+@study(12)
 def run(ctx: StudyContext) -> Report:
     report = Report("kernel_size", TITLE, ctx)
     device = torch_device()
@@ -39,9 +42,7 @@ def run(ctx: StudyContext) -> Report:
     side = arrays.input_shape[-1]
 
     seed_everything(ctx.seed)
-    models = torch_models.kernel_size_study(
-        data.num_classes, data.in_channels, param_budget=budget, num_layers=num_layers
-    )
+    models = kernel_size_study(data.num_classes, data.in_channels, param_budget=budget, num_layers=num_layers)
     sample = next(iter(data.test))[0][:1]  # (1, C, H, W)
     rows, histories, maps = [], {}, []
     test_acc = {}

@@ -4,28 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from convkit import layers, models, optimizers
-from convkit.demo import cosine_schedule
-from convkit.sequential import Sequential
+from convkit import models, optimizers
+from convkit.schedules import cosine_schedule
 
 from . import plots
 from .context import StudyContext
 from .data import load_study_data
+from .registry import study
 from .report import Report
 
 TITLE = "LeNet: accuracy curves"
 LR, BATCH_SIZE, MAX_SHIFT = 1e-2, 64, 2
-
-
-def recipe_model(input_shape: tuple[int, ...], num_classes: int, augment: bool) -> Sequential:
-    """``models.lenet`` for ``input_shape`` (C, H, W), behind a ``RandomShift`` when ``augment``."""
-    channels, size = input_shape[0], input_shape[1]
-    net = models.lenet(num_classes=num_classes, in_channels=channels, image_size=size)
-    if not augment:
-        return net
-    return Sequential(
-        [layers.RandomShift(MAX_SHIFT, input_shape=tuple(input_shape)), *net.layers], name="lenet"
-    )
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
@@ -35,6 +24,7 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
     return cm
 
 
+@study(8)
 def run(ctx: StudyContext) -> Report:
     report = Report("lenet", TITLE, ctx)
     data = load_study_data(ctx).subset(
@@ -55,7 +45,9 @@ def run(ctx: StudyContext) -> Report:
     )
     runs, trained_models = {}, {}
     for name, augment in variants.items():
-        model = recipe_model(data.input_shape, data.num_classes, augment)
+        channels, size = data.input_shape[0], data.input_shape[1]
+        shift = MAX_SHIFT if augment else 0
+        model = models.lenet(data.num_classes, channels, size, max_shift=shift)
         model.compile(optimizers.Adamax(lr=LR), loss="cross_entropy", metrics=["accuracy"])
         model.build(seed=ctx.seed)
         runs[name] = model.fit(

@@ -1,34 +1,82 @@
-"""The studies by name, in the order of the lab. A study module is imported only when it is run."""
+"""The studies, registered by ``@study(number)`` beside each study's ``run`` and found by importing the
+package's modules.
+
+A study is a module of this package that defines ``TITLE`` (one line) and a ``run(ctx) -> Report``
+decorated with ``@study(number)``; its name is the module's name and ``number`` its place in the lab's
+order. Other modules (data, plots, report helpers) register nothing.
+"""
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
+from typing import TypeVar
 
-# name -> module of this package, in the lab's order
-STUDIES: dict[str, str] = {
-    # convkit
-    "two_layer_net": "two_layer_net",  # 1. two-layer net trained with fit
-    "sgd_momentum": "sgd_momentum",  # 2. six-layer net: SGD vs SGD+momentum
-    "update_rules": "update_rules",  # 3. RMSprop, Adam, Adamax vs SGD+momentum
-    "best_fc_net": "best_fc_net",  # 4. the best fully connected net (small search)
-    "batchnorm": "batchnorm",  # 5. batch norm on 1,000 images; batch-size sweep
-    "dropout": "dropout",  # 6. dropout 0.25 vs none on 500 images
-    "three_layer_convnet": "three_layer_convnet",  # 7. overfit 100 images, full training, filters
-    "lenet": "lenet",  # 8. LeNet accuracy curves
-    "convkit_vs_torch": "convkit_vs_torch",  # 9. the same CNN in convkit and PyTorch
-    # torch_models
-    "resnet50_optimizers": "resnet50_optimizers",  # 10. ResNet50: Adamax vs Adam
-    "architectures": "architectures",  # 11. FC vs CNN vs residual CNN (+ regularization)
-    "kernel_size": "kernel_size",  # 12. 3x3 / 5x5 / 7x7 / 1x1+3x3 at equal parameters
-    "depth": "depth",  # 13. 2 / 4 / 6+ layers, plain vs residual
-    "custom_layers": "custom_layers",  # 14. custom autograd layers vs torch.nn
-    "residual_blocks": "residual_blocks",  # 15. basic vs bottleneck vs wide blocks
-}
+from convkit._validation import positive_int
+
+Run = TypeVar("Run", bound=Callable)
+
+# packages of convkit's "torch" extra: without them the torch studies are left out of all_studies()
+OPTIONAL_PACKAGES = ("torch", "torchvision", "tqdm")
+
+_STUDIES: dict[str, tuple[int, ModuleType]] = {}  # name -> (number, module), filled by @study
+
+
+def study(number: int) -> Callable[[Run], Run]:
+    """Register the decorated ``run`` as study ``number`` (1, 2, ...), named after its module."""
+    number = positive_int(number, "number", "study")
+
+    def register(run: Run) -> Run:
+        module = sys.modules[run.__module__]
+        name = module.__name__.rpartition(".")[2]
+        if not isinstance(getattr(module, "TITLE", None), str):
+            raise TypeError(f"study: module {module.__name__} must define TITLE before run")
+        taken = [other for other, (n, _) in _STUDIES.items() if n == number and other != name]
+        if taken:
+            raise ValueError(f"study: number {number} is already study {taken[0]!r}. Received: {name!r}")
+        _STUDIES[name] = (number, module)
+        return run
+
+    return register
+
+
+def _module_names() -> list[str]:
+    """The public modules of this package (``_private`` ones and ``__main__`` excluded)."""
+    return [m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if not m.name.startswith("_")]
+
+
+def _needs_missing_optional_package(err: BaseException | None) -> bool:
+    """Whether ``err``, or an error it was raised from, is a missing package of the torch extra."""
+    while err is not None:
+        if isinstance(err, ModuleNotFoundError) and (err.name or "").partition(".")[0] in OPTIONAL_PACKAGES:
+            return True
+        err = err.__cause__
+    return False
+
+
+def all_studies() -> dict[str, ModuleType]:
+    """Every study, in the lab's order; those needing a missing package of the torch extra are left out."""
+    for name in _module_names():
+        try:
+            importlib.import_module(f"{__package__}.{name}")
+        except ImportError as err:
+            if not _needs_missing_optional_package(err):
+                raise
+    ordered = sorted(_STUDIES.items(), key=lambda item: item[1][0])
+    return {name: module for name, (_, module) in ordered}
 
 
 def get_study(name: str) -> ModuleType:
-    """The module of study ``name``; it has ``TITLE`` and ``run(ctx) -> Report``."""
-    if name not in STUDIES:
-        raise ValueError(f"Unknown study {name!r}. Known: {', '.join(STUDIES)}")
-    return importlib.import_module(f"studies.{STUDIES[name]}")
+    """The module of study ``name``; it has ``TITLE`` and ``run(ctx) -> Report``.
+
+    Only that module is imported, so a convkit study runs without torch installed.
+    """
+    if name in _module_names():
+        importlib.import_module(f"{__package__}.{name}")
+    if name not in _STUDIES:
+        raise ValueError(f"Unknown study {name!r}. Known: {', '.join(all_studies())}")
+    return _STUDIES[name][1]

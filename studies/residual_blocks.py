@@ -11,6 +11,7 @@ from torch_models.train import fit, seed_everything
 
 from . import plots
 from .context import StudyContext
+from .registry import study
 from .report import Report
 from .torch_data import digit_loaders, torch_device
 
@@ -27,6 +28,7 @@ def _model(block: str, num_classes: int, in_channels: int) -> nn.Module:
     return ResNet(classes[block], STAGES, num_classes, in_channels, small_input=True, block_options=options)
 
 
+@study(15)
 def run(ctx: StudyContext) -> Report:
     report = Report("residual_blocks", TITLE, ctx)
     device = torch_device()
@@ -62,7 +64,7 @@ def run(ctx: StudyContext) -> Report:
                 progress=False,
             )
             runs["test"].append(history.val_accuracy[-1])
-            runs["train"].append(history.train_accuracy[-1])
+            runs["train"].append(history.accuracy[-1])
             runs["time"].append(sum(history.epoch_time))
             runs["curve"].append(history.val_accuracy)
         results[block] = runs

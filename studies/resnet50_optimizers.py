@@ -11,6 +11,7 @@ from torch_models.train import fit, seed_everything
 
 from . import plots
 from .context import StudyContext
+from .registry import study
 from .report import Report
 from .torch_data import TorchData, digit_loaders, has_image_folder, image_folder_data, torch_device
 
@@ -42,6 +43,7 @@ def _data(ctx: StudyContext, batch_size: int) -> tuple[TorchData, int]:
     return digits, size
 
 
+@study(10)
 def run(ctx: StudyContext) -> Report:
     report = Report("resnet50_optimizers", TITLE, ctx)
     device = torch_device()
@@ -105,9 +107,9 @@ def run(ctx: StudyContext) -> Report:
     rows = [
         [
             name,
-            h.train_loss[-1],
+            h.loss[-1],
             h.val_loss[-1],
-            h.train_macro_f1[-1],
+            h.macro_f1[-1],
             h.val_macro_f1[-1],
             h.val_accuracy[-1],
             sum(h.epoch_time),
@@ -130,9 +132,9 @@ def run(ctx: StudyContext) -> Report:
     loss_series = {}
     f1_series = {}
     for name, h in histories.items():
-        loss_series[f"{name} train"] = h.train_loss
+        loss_series[f"{name} train"] = h.loss
         loss_series[f"{name} test"] = h.val_loss
-        f1_series[f"{name} train"] = h.train_macro_f1
+        f1_series[f"{name} train"] = h.macro_f1
         f1_series[f"{name} test"] = h.val_macro_f1
     report.figure(
         "loss.png", plots.curves(loss_series, "ResNet-50 cross-entropy loss", "loss"), "Loss per epoch"

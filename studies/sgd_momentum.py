@@ -11,6 +11,7 @@ from convkit.optimizers import Optimizer
 from . import plots
 from .context import StudyContext
 from .data import StudyData, load_study_data
+from .registry import study
 from .report import Report
 
 TITLE = "Six-layer net: SGD vs SGD + momentum"
@@ -86,6 +87,7 @@ def add_loss_figure(report: Report, results: dict, epochs: int) -> None:
     )
 
 
+@study(2)
 def run(ctx: StudyContext) -> Report:
     report = Report("sgd_momentum", TITLE, ctx)
     data = load_small_training_set(ctx)

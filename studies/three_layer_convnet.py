@@ -7,6 +7,7 @@ from convkit import models, optimizers
 from . import plots
 from .context import StudyContext
 from .data import load_study_data
+from .registry import study
 from .report import Report
 
 TITLE = "ThreeLayerConvNet: overfit 100 images, full training, first-layer filters"
@@ -28,6 +29,7 @@ def build(input_shape: tuple[int, ...], num_classes: int, lr: float):
     return model
 
 
+@study(7)
 def run(ctx: StudyContext) -> Report:
     report = Report("three_layer_convnet", TITLE, ctx)
     data = load_study_data(ctx)

@@ -7,12 +7,14 @@ from convkit import models, optimizers
 from . import plots
 from .context import StudyContext
 from .data import load_study_data
+from .registry import study
 from .report import Report
 
 TITLE = "Two-layer net trained with fit"
 LAB_BAR = 0.50  # the lab's validation accuracy bar (on CIFAR-10)
 
 
+@study(1)
 def run(ctx: StudyContext) -> Report:
     report = Report("two_layer_net", TITLE, ctx)
     data = load_study_data(ctx).subset(

@@ -6,6 +6,7 @@ from convkit import optimizers
 
 from . import plots
 from .context import StudyContext
+from .registry import study
 from .report import Report
 from .sgd_momentum import (
     HIDDEN_DIMS,
@@ -23,6 +24,7 @@ def keywords(kwargs: dict) -> str:
     return ", ".join(f"{key}={value}" for key, value in kwargs.items())
 
 
+@study(3)
 def run(ctx: StudyContext) -> Report:
     report = Report("update_rules", TITLE, ctx)
     data = load_small_training_set(ctx)

@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from convkit import models
+from convkit import layers, models
 from convkit.demo import train_lenet_on_digits
 from convkit.functional import softmax_cross_entropy
 from convkit.gradcheck import numerical_gradient, relative_error
+from convkit.schedules import cosine_schedule
 
 
 def model_gradient_errors(model, x, y):
@@ -65,6 +66,24 @@ def test_output_shapes():
     model = models.lenet()
     assert model.predict(np.zeros((2, 1, 28, 28))).shape == (2, 10)
     assert model.count_params() == (6 * 9 + 6) + (16 * 6 * 9 + 16) + (400 * 120 + 120) + (120 * 84 + 84) + 850
+
+
+def test_lenet_max_shift_augments_training_only(rng):
+    plain, shifted = models.lenet(), models.lenet(max_shift=2)
+    assert isinstance(shifted.layers[0], layers.RandomShift) and shifted.layers[0].max_shift == (2, 2)
+    assert [type(layer) for layer in shifted.layers[1:]] == [type(layer) for layer in plain.layers]
+    plain.build(seed=0)
+    shifted.build(seed=0)
+    shifted.set_weights(plain.get_weights())
+    x = rng.normal(size=(3, 1, 28, 28)).astype(np.float32)
+    np.testing.assert_array_equal(shifted.predict(x), plain.predict(x))  # the identity at inference
+    assert not np.array_equal(shifted.forward(x, training=True), plain.forward(x, training=True))
+
+
+def test_cosine_schedule_decays_from_the_base_rate_towards_zero():
+    schedule = cosine_schedule(0.1, epochs=4).schedule
+    rates = [schedule(epoch, 0.1) for epoch in range(5)]
+    np.testing.assert_allclose(rates, [0.1, 0.0853553, 0.05, 0.0146447, 0.0], rtol=1e-5, atol=1e-12)
 
 
 def test_lenet_learns_the_embedded_digits():

@@ -1,4 +1,4 @@
-"""torch_models: PyTorch models for convkit's studies (ResNets, the study CNNs, custom autograd layers).
+"""torch_models: PyTorch models beside convkit (ResNets, LeNet, small CNNs and MLPs, custom autograd layers).
 
 Factories take ``num_classes`` and ``in_channels`` first, e.g. ``torch_models.resnet50(num_classes=196)``.
 The trainer lives in ``torch_models.train`` (``from torch_models.train import fit``; CLI:
@@ -16,8 +16,6 @@ except ImportError as err:
 from . import layers
 from .analysis import count_parameters, receptive_field
 from .block_cnn import BlockCNN, ConvBlock, regularized_residual_cnn, residual_cnn
-from .depth_study import depth_study
-from .kernel_study import KERNEL_SIZES, KernelCNN, kernel_size_study
 from .lenet import lenet
 from .mlp import mlp
 from .resnet import (
@@ -36,20 +34,16 @@ from .resnet import (
 from .simple_cnn import SimpleCNN, simple_cnn
 
 __all__ = [
-    "KERNEL_SIZES",
     "BasicBlock",
     "BlockCNN",
     "Bottleneck",
     "ConvBlock",
-    "KernelCNN",
     "ResNet",
     "SimpleCNN",
     "WideBasicBlock",
     "conv1x1",
     "conv3x3",
     "count_parameters",
-    "depth_study",
-    "kernel_size_study",
     "layers",
     "lenet",
     "mlp",

@@ -8,7 +8,7 @@ import numbers
 import torch
 from torch import nn
 
-from ._validation import positive_int
+from convkit._validation import positive_int
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ._validation import dropout_rate, int_at_least, positive_int, positive_ints
+from convkit._validation import int_at_least, positive_int, positive_ints, real
 
 
 class ConvBlock(nn.Module):
@@ -69,7 +69,7 @@ class BlockCNN(nn.Module):
         num_classes = positive_int(num_classes, "num_classes", "BlockCNN")
         in_channels = positive_int(in_channels, "in_channels", "BlockCNN")
         widths = positive_ints(widths, "widths", "BlockCNN")
-        dropout = dropout_rate(dropout, "dropout", "BlockCNN")
+        dropout = real(dropout, "dropout", "BlockCNN", low=0.0, high=1.0)
         max_pools = int_at_least(max_pools, 0, "max_pools", "BlockCNN")
         layers: list[nn.Module] = []
         channels = in_channels
@@ -93,9 +93,6 @@ def residual_cnn(
     num_classes: int = 10, in_channels: int = 1, *, widths: Sequence[int] = (32, 64, 128)
 ) -> BlockCNN:
     """Residual CNN: one residual ``ConvBlock`` per width, no normalization or dropout."""
-    positive_int(num_classes, "num_classes", "residual_cnn")
-    positive_int(in_channels, "in_channels", "residual_cnn")
-    positive_ints(widths, "widths", "residual_cnn")
     return BlockCNN(num_classes, in_channels, widths, residual=True)
 
 
@@ -111,8 +108,4 @@ def regularized_residual_cnn(
     The third regularizer of the study, weight decay, belongs to the optimizer:
     ``fit(model, ..., weight_decay=5e-4)``.
     """
-    positive_int(num_classes, "num_classes", "regularized_residual_cnn")
-    positive_int(in_channels, "in_channels", "regularized_residual_cnn")
-    positive_ints(widths, "widths", "regularized_residual_cnn")
-    dropout_rate(dropout, "dropout", "regularized_residual_cnn")
     return BlockCNN(num_classes, in_channels, widths, residual=True, batch_norm=True, dropout=dropout)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ._validation import int_at_least, positive_int
+from convkit._validation import int_at_least, positive_int
 
 
 def _lenet_feature_size(image_size: int) -> int:

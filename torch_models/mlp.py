@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from torch import nn
 
-from ._validation import dropout_rate, positive_int, positive_ints
+from convkit._validation import positive_int, positive_ints, real
 
 
 def mlp(
@@ -26,7 +26,7 @@ def mlp(
     in_channels = positive_int(in_channels, "in_channels", "mlp")
     image_size = positive_int(image_size, "image_size", "mlp")
     hidden_sizes = positive_ints(hidden_sizes, "hidden_sizes", "mlp")
-    dropout = dropout_rate(dropout, "dropout", "mlp")
+    dropout = real(dropout, "dropout", "mlp", low=0.0, high=1.0)
     layers: list[nn.Module] = [nn.Flatten()]  # (N, C*H*W)
     width = in_channels * image_size * image_size
     for hidden in hidden_sizes:

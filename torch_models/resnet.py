@@ -14,7 +14,7 @@ from typing import Any, Union
 import torch
 from torch import nn
 
-from ._validation import dropout_rate, positive_int, positive_ints
+from convkit._validation import positive_int, positive_ints, real
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
@@ -109,7 +109,7 @@ class WideBasicBlock(nn.Module):
     ):
         super().__init__()
         widen_factor = positive_int(widen_factor, "widen_factor", "WideBasicBlock")
-        dropout = dropout_rate(dropout, "dropout", "WideBasicBlock")
+        dropout = real(dropout, "dropout", "WideBasicBlock", low=0.0, high=1.0)
         width = planes * widen_factor
         self.conv1 = conv3x3(inplanes, width, stride)
         self.bn1 = nn.BatchNorm2d(width)
@@ -219,65 +219,34 @@ class ResNet(nn.Module):
 
 
 def _resnet(
-    where: str,
-    block: type[ResidualBlock],
-    layers: Sequence[int],
-    num_classes: int,
-    in_channels: int,
-    **kwargs,
+    block: type[ResidualBlock], layers: Sequence[int], num_classes: int, in_channels: int, **kwargs: Any
 ) -> ResNet:
-    # check here so that the message names the factory the user called
-    positive_int(num_classes, "num_classes", where)
-    positive_int(in_channels, "in_channels", where)
+    """The one path of every factory: ``kwargs`` go to ``ResNet`` unchanged, which checks them all."""
     return ResNet(block, layers, num_classes, in_channels, **kwargs)
 
 
-def resnet18(
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    *,
-    small_input: bool = False,
-    zero_init_residual: bool = False,
-) -> ResNet:
-    """ResNet-18: BasicBlock stages of 2, 2, 2, 2 (11.7 M parameters for 1000 classes)."""
-    options = {"small_input": small_input, "zero_init_residual": zero_init_residual}
-    return _resnet("resnet18", BasicBlock, [2, 2, 2, 2], num_classes, in_channels, **options)
+def resnet18(num_classes: int = 1000, in_channels: int = 3, **kwargs: Any) -> ResNet:
+    """ResNet-18: BasicBlock stages of 2, 2, 2, 2 (11.7 M parameters for 1000 classes).
+
+    ``kwargs``: ``ResNet``'s keyword arguments (``small_input``, ``zero_init_residual``), as for every
+    factory here.
+    """
+    return _resnet(BasicBlock, [2, 2, 2, 2], num_classes, in_channels, **kwargs)
 
 
-def resnet34(
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    *,
-    small_input: bool = False,
-    zero_init_residual: bool = False,
-) -> ResNet:
+def resnet34(num_classes: int = 1000, in_channels: int = 3, **kwargs: Any) -> ResNet:
     """ResNet-34: BasicBlock stages of 3, 4, 6, 3 (21.8 M parameters for 1000 classes)."""
-    options = {"small_input": small_input, "zero_init_residual": zero_init_residual}
-    return _resnet("resnet34", BasicBlock, [3, 4, 6, 3], num_classes, in_channels, **options)
+    return _resnet(BasicBlock, [3, 4, 6, 3], num_classes, in_channels, **kwargs)
 
 
-def resnet50(
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    *,
-    small_input: bool = False,
-    zero_init_residual: bool = False,
-) -> ResNet:
+def resnet50(num_classes: int = 1000, in_channels: int = 3, **kwargs: Any) -> ResNet:
     """ResNet-50: Bottleneck stages of 3, 4, 6, 3 (25,557,032 parameters for 1000 classes, as torchvision)."""
-    options = {"small_input": small_input, "zero_init_residual": zero_init_residual}
-    return _resnet("resnet50", Bottleneck, [3, 4, 6, 3], num_classes, in_channels, **options)
+    return _resnet(Bottleneck, [3, 4, 6, 3], num_classes, in_channels, **kwargs)
 
 
-def resnet101(
-    num_classes: int = 1000,
-    in_channels: int = 3,
-    *,
-    small_input: bool = False,
-    zero_init_residual: bool = False,
-) -> ResNet:
+def resnet101(num_classes: int = 1000, in_channels: int = 3, **kwargs: Any) -> ResNet:
     """ResNet-101: Bottleneck stages of 3, 4, 23, 3 (44.5 M parameters for 1000 classes)."""
-    options = {"small_input": small_input, "zero_init_residual": zero_init_residual}
-    return _resnet("resnet101", Bottleneck, [3, 4, 23, 3], num_classes, in_channels, **options)
+    return _resnet(Bottleneck, [3, 4, 23, 3], num_classes, in_channels, **kwargs)
 
 
 def wide_resnet18(
@@ -286,17 +255,8 @@ def wide_resnet18(
     *,
     widen_factor: int = 2,
     dropout: float = 0.0,
-    small_input: bool = False,
-    zero_init_residual: bool = False,
+    **kwargs: Any,
 ) -> ResNet:
     """ResNet-18 layout with ``WideBasicBlock``: inner convs ``widen_factor`` times wider, dropout between."""
-    block_options = {
-        "widen_factor": positive_int(widen_factor, "widen_factor", "wide_resnet18"),
-        "dropout": dropout_rate(dropout, "dropout", "wide_resnet18"),
-    }
-    options = {
-        "small_input": small_input,
-        "zero_init_residual": zero_init_residual,
-        "block_options": block_options,
-    }
-    return _resnet("wide_resnet18", WideBasicBlock, [2, 2, 2, 2], num_classes, in_channels, **options)
+    kwargs["block_options"] = {"widen_factor": widen_factor, "dropout": dropout}
+    return _resnet(WideBasicBlock, [2, 2, 2, 2], num_classes, in_channels, **kwargs)

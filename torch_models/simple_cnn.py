@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._validation import int_at_least, positive_int
+from convkit._validation import int_at_least, positive_int
 
 
 class SimpleCNN(nn.Module):
@@ -41,8 +41,4 @@ def simple_cnn(
     num_classes: int = 10, in_channels: int = 1, *, num_conv: int = 2, width: int = 32
 ) -> SimpleCNN:
     """A CNN with ``num_conv`` (2 or 3 in the study) conv layers."""
-    positive_int(num_classes, "num_classes", "simple_cnn")
-    positive_int(in_channels, "in_channels", "simple_cnn")
-    int_at_least(num_conv, 1, "num_conv", "simple_cnn")
-    positive_int(width, "width", "simple_cnn")
     return SimpleCNN(num_classes, in_channels, num_conv, width)

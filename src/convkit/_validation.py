@@ -26,7 +26,7 @@ def _is_int(value) -> bool:
     return not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Integral)
 
 
-def _is_real(value) -> bool:
+def is_real(value) -> bool:
     return not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real)
 
 
@@ -91,7 +91,7 @@ def real(
         left = "[" if low_inclusive else "("
         right = "]" if high_inclusive else ")"
         wanted = f"a float >= {low}" if high == math.inf else f"a float in {left}{low}, {high}{right}"
-    if not _is_real(value):
+    if not is_real(value):
         raise TypeError(f"{where}: {name} must be {wanted}. Received: {name}={value!r}")
     number = float(value)
     above_low = number >= low if low_inclusive else number > low
@@ -155,7 +155,7 @@ def int_pair(value, name: str, where: str, minimum: int) -> tuple[int, int]:
 def betas_pair(value, where: str) -> tuple[float, float]:
     """Two decay rates ``(beta1, beta2)``, each in [0, 1), as torch's ``betas``."""
     wanted = "two floats in [0, 1)"
-    if not isinstance(value, (tuple, list)) or not all(_is_real(beta) for beta in value):
+    if not isinstance(value, (tuple, list)) or not all(is_real(beta) for beta in value):
         raise TypeError(f"{where}: betas must be {wanted}. Received: betas={value!r}")
     if len(value) != 2 or not all(0 <= beta < 1 for beta in value):
         raise ValueError(f"{where}: betas must be {wanted}. Received: betas={value!r}")
@@ -226,3 +226,4 @@ def labels(y, num_classes: int, n: int, where: str) -> np.ndarray:
         i = int(np.flatnonzero((arr < 0) | (arr >= num_classes))[0])
         raise ValueError(f"{where}: y must hold labels in [0, {num_classes}). Received: y[{i}]={int(arr[i])}")
     return arr.astype(np.intp, copy=False)
+

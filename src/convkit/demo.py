@@ -9,32 +9,17 @@ copies keep LeNet from memorising them), Adamax with a cosine learning-rate sche
 from __future__ import annotations
 
 import argparse
-import math
 import time
 
-from . import layers, optimizers, show_config
-from .callbacks import History, LearningRateScheduler
+from . import optimizers, show_config
+from .callbacks import History
 from .datasets import load_digits
 from .models import lenet
+from .schedules import cosine_schedule
 from .sequential import Sequential
 
 IMAGE_SIZE = 28
-
-
-def cosine_schedule(base_lr: float, epochs: int) -> LearningRateScheduler:
-    """lr(epoch) = base_lr * (1 + cos(pi * epoch / epochs)) / 2: from base_lr down towards 0."""
-    return LearningRateScheduler(lambda epoch, lr: base_lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs)))
-
-
-def augmented_lenet(max_shift: int = 2) -> Sequential:
-    """``models.lenet()`` with a ``RandomShift`` in front (active in training only)."""
-    return Sequential(
-        [
-            layers.RandomShift(max_shift, input_shape=(1, IMAGE_SIZE, IMAGE_SIZE)),
-            *lenet(image_size=IMAGE_SIZE).layers,
-        ],
-        name="lenet",
-    )
+MAX_SHIFT = 2
 
 
 def train_lenet_on_digits(
@@ -45,7 +30,7 @@ def train_lenet_on_digits(
     The test split is passed as validation data only to show its accuracy per epoch: nothing is tuned on it.
     """
     (x_train, y_train), (x_test, y_test) = load_digits(size=IMAGE_SIZE)
-    model = augmented_lenet()
+    model = lenet(image_size=IMAGE_SIZE, max_shift=MAX_SHIFT)
     model.compile(optimizer=optimizers.Adamax(lr=lr), loss="cross_entropy", metrics=["accuracy"])
     model.build(seed=seed)
     if verbose:

@@ -109,16 +109,23 @@ def three_layer_convnet(
     )
 
 
-def lenet(num_classes: int = 10, in_channels: int = 1, image_size: int = 28, dtype="float32") -> Sequential:
+def lenet(
+    num_classes: int = 10, in_channels: int = 1, image_size: int = 28, dtype="float32", max_shift: int = 0
+) -> Sequential:
     """LeNet as in the labs: conv3x3(in->6) ReLU pool2, conv3x3(6->16) ReLU pool2, flatten, 120, 84, classes.
 
     The ReLUs are fused into the convolutions and dense layers (``activation="relu"``); ``to_torch`` writes
     them out as modules, giving exactly ``torch_models.lenet``'s layout, so weights copy across in order.
+    ``max_shift`` > 0 puts a ``RandomShift(max_shift)`` in front, which shifts the training images by up
+    to that many pixels (the demo's augmentation) and is the identity at inference.
     """
+    input_shape = (in_channels, image_size, image_size)
     relu = {"activation": "relu", "dtype": dtype}
+    augment = [layers.RandomShift(max_shift, input_shape=input_shape, dtype=dtype)] if max_shift else []
     return Sequential(
         [
-            layers.Conv2D(6, 3, input_shape=(in_channels, image_size, image_size), **relu),
+            *augment,
+            layers.Conv2D(6, 3, input_shape=input_shape, **relu),
             layers.MaxPool2D(2, dtype=dtype),
             layers.Conv2D(16, 3, **relu),
             layers.MaxPool2D(2, dtype=dtype),

@@ -11,19 +11,13 @@ import numpy as np
 from . import optimizers, saving
 from ._model_arrays import named_arrays
 from ._running_mean import RunningMean
-from ._validation import float_array, labels
+from ._validation import float_array, labels, positive_int, real
 from .callbacks import Callback, CallbackList, History, ProgbarLogger
 from .callbacks._raise_on_nan import RaiseOnNaN
 from .epoch_iterator import EpochIterator, batch_slices
 from .layers import Layer, deserialize, serialize
 from .losses import get as get_loss
 from .metrics import get as get_metric
-
-
-def _positive_int(value, name: str, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{where}: {name} must be a positive int. Received: {name}={value!r}")
-    return int(value)
 
 
 class Sequential:
@@ -275,10 +269,9 @@ class Sequential:
         """
         where = "fit"
         self._require_compiled(where)
-        batch_size = _positive_int(batch_size, "batch_size", where)
-        epochs = _positive_int(epochs, "epochs", where)
-        if not 0.0 <= validation_split < 1.0:
-            raise ValueError(f"{where}: validation_split must be in [0, 1). Received: {validation_split!r}")
+        batch_size = positive_int(batch_size, "batch_size", where)
+        epochs = positive_int(epochs, "epochs", where)
+        validation_split = real(validation_split, "validation_split", where, low=0.0, high=1.0)
         x, y = self._prepare(x, y, where, seed=seed)
         x, y, validation_data = self._validation_data(x, y, validation_data, validation_split, where)
         if len(x) == 0:
@@ -337,7 +330,7 @@ class Sequential:
     # -- inference ----------------------------------------------------------------------------------------
     def predict(self, x, batch_size: int = 32) -> np.ndarray:
         """The last layer's output for every sample, in eval mode (dropout off, running BN statistics)."""
-        batch_size = _positive_int(batch_size, "batch_size", "predict")
+        batch_size = positive_int(batch_size, "batch_size", "predict")
         x = self._prepare_inputs(x, "predict")
         if not self.built:
             self.build(x.shape[1:])
@@ -350,7 +343,7 @@ class Sequential:
         """Loss (incl. regularization, as in fit) and metrics over (x, y), in eval mode."""
         where = "evaluate"
         self._require_compiled(where)
-        batch_size = _positive_int(batch_size, "batch_size", where)
+        batch_size = positive_int(batch_size, "batch_size", where)
         x, y = self._prepare(x, y, where)
         if len(x) == 0:
             raise ValueError(f"{where}: x holds no samples.")

@@ -435,7 +435,7 @@ def test_csv_logger_rows_reach_the_file_each_epoch_and_missing_keys_are_na(tmp_p
             ValueError,
             "EarlyStopping: patience must be a non-negative int.",
         ),
-        (lambda: EarlyStopping(patience=1.5), ValueError, "Received: patience=1.5"),
+        (lambda: EarlyStopping(patience=1.5), TypeError, "Received: patience=1.5"),
         (
             lambda: EarlyStopping(mode="best"),
             ValueError,
@@ -448,7 +448,7 @@ def test_csv_logger_rows_reach_the_file_each_epoch_and_missing_keys_are_na(tmp_p
         (
             lambda: ReduceLROnPlateau(factor=1.0),
             ValueError,
-            "factor must be a float in [0, 1). Received: factor=1.0",
+            "factor must be a float in [0.0, 1.0). Received: factor=1.0",
         ),
         (lambda: ReduceLROnPlateau(cooldown=-2), ValueError, "cooldown must be a non-negative int."),
         (lambda: ReduceLROnPlateau(min_lr=-1e-5), ValueError, "min_lr must be a non-negative float."),

@@ -1,4 +1,4 @@
-"""Each convkit study (1-9) runs end to end in tiny mode; its README has the headline and PNG plots."""
+"""The studies' command line, the data they pick and their determinism (convkit studies, no torch)."""
 
 from __future__ import annotations
 
@@ -6,32 +6,9 @@ import json
 import struct
 
 import numpy as np
-import pytest
 
 from studies import StudyContext, get_study
 from studies.__main__ import main
-
-CONVKIT_STUDIES = [
-    "two_layer_net",
-    "sgd_momentum",
-    "update_rules",
-    "best_fc_net",
-    "batchnorm",
-    "dropout",
-    "three_layer_convnet",
-    "lenet",
-    "convkit_vs_torch",
-]
-
-
-@pytest.mark.parametrize("name", CONVKIT_STUDIES)
-def test_study_writes_a_readme_with_plots(name, tmp_path, check_report):
-    if name == "convkit_vs_torch":
-        pytest.importorskip("torch", reason="convkit_vs_torch times torch too")
-    study = get_study(name)
-    report = study.run(StudyContext(mode="tiny", seed=0, out_dir=tmp_path))
-    readme = check_report(study, report)
-    assert "UCI digits" in readme  # the report names the data it used
 
 
 def test_cli_runs_a_study_and_writes_the_index(tmp_path, capsys):

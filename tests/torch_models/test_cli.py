@@ -23,12 +23,23 @@ def test_cli_trains_checkpoints_and_resumes(image_folder, tmp_path):
     checkpoint = load_checkpoint(out / "checkpoint.pt")
     assert results["classes"] == ["blue", "green", "red"] and results["world_size"] == 1
     assert results["replica_digests"] == [state_dict_digest(checkpoint["model"])]
-    assert len(results["history"]["train_loss"]) == 1
+    assert len(results["history"]["loss"]) == 1
 
     assert main(_args(image_folder, out, "--epochs", "2", "--resume")) == 0
     resumed = json.loads((out / "results.json").read_text())
-    assert resumed["history"]["train_loss"][0] == results["history"]["train_loss"][0]
-    assert len(resumed["history"]["train_loss"]) == 2
+    assert resumed["history"]["loss"][0] == results["history"]["loss"][0]
+    assert len(resumed["history"]["loss"]) == 2
+
+
+def test_cli_optimizer_options_reach_the_optimizer(image_folder, tmp_path):
+    out = tmp_path / "nesterov"
+    extra = ("--epochs", "1", "--optimizer", "sgd", "--momentum", "0.9", "--nesterov")
+    assert main([*_args(image_folder, out, *extra)]) == 0
+    checkpoint = load_checkpoint(out / "checkpoint.pt")
+    assert checkpoint["optimizer_name"] == "sgd"
+    assert checkpoint["optimizer_options"] == {"momentum": 0.9, "nesterov": True}
+    group = checkpoint["optimizer"]["param_groups"][0]
+    assert group["momentum"] == 0.9 and group["nesterov"]
 
 
 def test_cli_rejects_bad_arguments(image_folder, tmp_path, capsys):

@@ -25,7 +25,7 @@ def test_fit_reduces_the_loss_on_an_image_folder(image_folder):
         model, loaders.train, loaders.test, optimizer="adamax", lr=2e-2, epochs=6, seed=0, progress=False
     )
     assert len(history) == 6
-    assert history.train_loss[-1] < 0.5 * history.train_loss[0]
+    assert history.loss[-1] < 0.5 * history.loss[0]
     assert history.val_accuracy[-1] >= 2 / 3
 
 
@@ -39,15 +39,15 @@ def test_history_records_every_epoch(separable_loader):
         track_grad_norms=True,
         progress=False,
     )
-    for name in ("train_loss", "val_loss", "epoch_time", "images_per_second"):
+    for name in ("loss", "val_loss", "epoch_time", "images_per_second"):
         values = getattr(history, name)
         assert len(values) == 2 and all(v > 0 and math.isfinite(v) for v in values)
-    for name in ("train_accuracy", "train_macro_f1", "val_accuracy", "val_macro_f1"):
+    for name in ("accuracy", "macro_f1", "val_accuracy", "val_macro_f1"):
         assert all(0 <= v <= 1 for v in getattr(history, name))
     layers = {name.rpartition(".")[0] for name, _ in model.named_parameters()}
     assert len(history.grad_norms) == 2
     assert all(set(norms) == layers and min(norms.values()) > 0 for norms in history.grad_norms)
-    assert history.to_dict()["train_loss"] == history.train_loss
+    assert history.to_dict()["loss"] == history.loss
 
     without_val = fit(model, separable_loader(), epochs=1, progress=False)
     assert without_val.val_loss == [None] and without_val.grad_norms == []
@@ -82,7 +82,7 @@ def test_resume_continues_identically(separable_loader, tmp_path):
         checkpoint_path=checkpoint,
         **options,
     )
-    assert load_checkpoint(checkpoint)["history"]["train_loss"] == straight_history.train_loss[:2]
+    assert load_checkpoint(checkpoint)["history"]["loss"] == straight_history.loss[:2]
 
     torch.manual_seed(123)  # a different initialization: everything must come from the checkpoint
     resumed = _small_regularized_cnn()
@@ -95,7 +95,7 @@ def test_resume_continues_identically(separable_loader, tmp_path):
         **options,
     )
     assert state_dict_digest(resumed) == state_dict_digest(straight)
-    assert resumed_history.train_loss == straight_history.train_loss
+    assert resumed_history.loss == straight_history.loss
     assert resumed_history.val_accuracy == straight_history.val_accuracy
 
 
@@ -107,6 +107,20 @@ def test_resume_needs_the_same_optimizer(separable_loader, tmp_path):
         ValueError, match=r"fit: resume_from was trained with optimizer='adam'\. Received: optimizer='sgd'"
     ):
         fit(model, separable_loader(), epochs=2, optimizer="sgd", resume_from=checkpoint, progress=False)
+    with pytest.raises(
+        ValueError,
+        match=r"fit: resume_from was trained with optimizer_options=\{\}\. "
+        r"Received: optimizer_options=\{'amsgrad': True\}",
+    ):
+        fit(
+            model,
+            separable_loader(),
+            epochs=2,
+            optimizer="adam",
+            optimizer_options={"amsgrad": True},
+            resume_from=checkpoint,
+            progress=False,
+        )
 
 
 def test_clip_grad_norm_bounds_the_update(separable_loader):
@@ -114,7 +128,17 @@ def test_clip_grad_norm_bounds_the_update(separable_loader):
     model = nn.Sequential(nn.Flatten(), nn.Linear(144, 3))
     before = torch.cat([p.detach().flatten() for p in model.parameters()])
     one_batch = separable_loader(n=8, batch_size=8)
-    fit(model, one_batch, optimizer="sgd", lr=1.0, epochs=1, clip_grad_norm=0.01, progress=False)
+    nesterov = {"momentum": 0.9, "nesterov": True}
+    fit(
+        model,
+        one_batch,
+        optimizer="sgd",
+        optimizer_options=nesterov,
+        lr=1.0,
+        epochs=1,
+        clip_grad_norm=0.01,
+        progress=False,
+    )
     after = torch.cat([p.detach().flatten() for p in model.parameters()])
     # first Nesterov step: update = lr * (g + 0.9 * g) with |g| clipped to 0.01
     torch.testing.assert_close((after - before).norm(), torch.tensor(0.019), rtol=1e-4, atol=0)
@@ -133,7 +157,7 @@ def test_bf16_autocast_and_channels_last_on_cpu(separable_loader):
         device="cpu",
         progress=False,
     )
-    assert math.isfinite(history.train_loss[0]) and math.isfinite(history.val_loss[0])
+    assert math.isfinite(history.loss[0]) and math.isfinite(history.val_loss[0])
     assert model.features[0].weight.is_contiguous(memory_format=torch.channels_last)
 
 
@@ -190,8 +214,8 @@ def test_mixed_precision_channels_last_on_cuda(separable_loader, amp):
     )
     assert next(model.parameters()).is_cuda
     assert model.conv1.weight.is_contiguous(memory_format=torch.channels_last)
-    assert all(math.isfinite(v) for v in history.train_loss)
-    assert history.train_loss[-1] < history.train_loss[0]
+    assert all(math.isfinite(v) for v in history.loss)
+    assert history.loss[-1] < history.loss[0]
 
 
 @requires_cuda

@@ -133,16 +133,18 @@ def test_residual_block_with_zeroed_branch_is_identity():
         torch.testing.assert_close(block(x), x)
 
 
-def test_bad_arguments_name_the_factory():
+def test_bad_arguments_are_checked_once_by_the_class_that_uses_them():
     with pytest.raises(
-        ValueError, match=r"^resnet50: num_classes must be a positive int\. Received: num_classes=0$"
+        ValueError, match=r"^ResNet: num_classes must be a positive int\. Received: num_classes=0$"
     ):
         torch_models.resnet50(num_classes=0)
     with pytest.raises(
-        TypeError, match=r"resnet18: in_channels must be a positive int\. Received: in_channels='3'"
+        TypeError, match=r"ResNet: in_channels must be a positive int\. Received: in_channels='3'"
     ):
         torch_models.resnet18(in_channels="3")
-    with pytest.raises(ValueError, match=r"wide_resnet18: dropout must be a float in \[0\.0, 1\.0\)"):
+    with pytest.raises(ValueError, match=r"WideBasicBlock: dropout must be a float in \[0\.0, 1\.0\)"):
         torch_models.wide_resnet18(dropout=1.0)
     with pytest.raises(ValueError, match=r"ResNet: layers must hold 4 stage depths"):
         torch_models.ResNet(BasicBlock, [2, 2, 2])
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'small_inputs'"):
+        torch_models.resnet34(small_inputs=True)  # a misspelt option reaches ResNet and is refused there

@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from .._validation import positive_int
+from convkit._validation import positive_int
+
 from ._dtypes import promoted
 
 

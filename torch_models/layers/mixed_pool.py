@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from .._validation import real
+from convkit._validation import real
 
 
 class MixedPool2dFunction(torch.autograd.Function):

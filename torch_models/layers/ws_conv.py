@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from .._validation import positive_real
+from convkit._validation import positive_float
+
 from ._dtypes import promoted
 
 
@@ -71,7 +72,7 @@ class WSConv2d(nn.Conv2d):
             raise ValueError(
                 f"WSConv2d: padding_mode must be 'zeros'. Received: padding_mode={self.padding_mode!r}"
             )
-        self.eps = positive_real(eps, "eps", "WSConv2d")
+        self.eps = positive_float(eps, "eps", "WSConv2d")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return WSConv2dFunction.apply(

@@ -85,7 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="'digits' or 'imagefolder:PATH' (PATH/train, PATH/test)",
     )
-    parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adamax")
+    parser.add_argument(
+        "--optimizer",
+        choices=sorted(OPTIMIZERS),
+        default="adamax",
+        help="convkit's names: 'sgd' is plain SGD, 'momentum' SGD with momentum 0.9",
+    )
+    parser.add_argument("--momentum", type=float, default=None, help="momentum of sgd / momentum / rmsprop")
+    parser.add_argument("--nesterov", action="store_true", help="Nesterov momentum (sgd, momentum)")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=32, help="per process")
@@ -105,6 +112,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--grad-norms", action="store_true", help="record per-layer gradient norms")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars or epoch lines")
     return parser
+
+
+def optimizer_options(args: argparse.Namespace) -> dict[str, object]:
+    """The optimizer keyword arguments given on the command line (none by default)."""
+    options: dict[str, object] = {}
+    if args.momentum is not None:
+        options["momentum"] = args.momentum
+    if args.nesterov:
+        options["nesterov"] = True
+    return options
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -138,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             loaders.train,
             loaders.test,
             optimizer=args.optimizer,
+            optimizer_options=optimizer_options(args),
             lr=args.lr,
             epochs=args.epochs,
             weight_decay=args.weight_decay,

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field, fields
 
 @dataclass
 class History:
-    """Lists indexed by epoch (entry ``i`` is epoch ``i + 1``).
+    """Lists indexed by epoch (entry ``i`` is epoch ``i + 1``), under the keys of ``convkit.History``.
 
-    - train_loss, train_accuracy, train_macro_f1: over the training set, measured while training.
+    - loss, accuracy, macro_f1: over the training set, measured while training.
     - val_loss, val_accuracy, val_macro_f1: on the validation loader after the epoch (None without one).
     - epoch_time: seconds of the training pass; images_per_second: training images (all processes) per
       second of it.
@@ -18,9 +18,9 @@ class History:
       filled only when ``fit(track_grad_norms=True)``.
     """
 
-    train_loss: list[float] = field(default_factory=list)
-    train_accuracy: list[float] = field(default_factory=list)
-    train_macro_f1: list[float] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    macro_f1: list[float] = field(default_factory=list)
     val_loss: list[float | None] = field(default_factory=list)
     val_accuracy: list[float | None] = field(default_factory=list)
     val_macro_f1: list[float | None] = field(default_factory=list)
@@ -29,7 +29,7 @@ class History:
     grad_norms: list[dict[str, float]] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.train_loss)
+        return len(self.loss)
 
     def append(self, record: Mapping[str, object]) -> None:
         """Add one epoch; ``record`` has a value for every field but ``grad_norms``, which is optional."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -12,7 +13,8 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from .._validation import one_of, positive_int, positive_real, real
+from convkit._validation import non_negative_float, one_of, positive_float, positive_int
+
 from .checkpoint import PathLike, load_checkpoint, save_checkpoint
 from .distributed import all_reduce_, average_buffers, current_context
 from .history import History
@@ -213,6 +215,7 @@ def fit(
     val_loader: Iterable | None = None,
     *,
     optimizer: str = "adamax",
+    optimizer_options: Mapping[str, Any] | None = None,
     lr: float = 2e-3,
     epochs: int = 10,
     weight_decay: float = 0.0,
@@ -231,8 +234,10 @@ def fit(
     Args:
     - train_loader, val_loader: iterables of ``(images, labels)`` batches. A sampler with ``set_epoch``
       (``DistributedSampler``) is told the epoch before each pass, so the shuffle depends on the epoch.
-    - optimizer: a name from ``OPTIMIZERS`` ("adamax", "adam", "adamw", "sgd", "rmsprop"); ``lr`` and
-      ``weight_decay`` (on weights with 2+ dimensions only) configure it.
+    - optimizer: a name from ``OPTIMIZERS``, with convkit's meanings ("sgd" plain, "momentum" SGD with
+      momentum 0.9, "rmsprop", "adam", "adamax", "adamw"); ``lr``, ``weight_decay`` (on weights with 2+
+      dimensions only) and ``optimizer_options`` (other keyword arguments of the torch optimizer, e.g.
+      ``{"momentum": 0.9, "nesterov": True}``) configure it.
     - clip_grad_norm: clip the global gradient norm to this value before each step.
     - amp: mixed precision: False, "bf16", "fp16" (CUDA only, with a gradient scaler) or True (bf16 when
       supported, else fp16).
@@ -241,9 +246,9 @@ def fit(
     - seed: seed Python, NumPy and torch before training (see ``seed_everything``).
     - checkpoint_path: after every epoch, write model, optimizer, scaler, history and random state there,
       atomically.
-    - resume_from: a checkpoint of an earlier ``fit`` with the same optimizer; training continues after
-      its last epoch up to ``epochs``, with the saved random state, so that on the same hardware the run
-      ends exactly as an uninterrupted one.
+    - resume_from: a checkpoint of an earlier ``fit`` with the same optimizer and options; training
+      continues after its last epoch up to ``epochs``, with the saved random state, so that on the same
+      hardware the run ends exactly as an uninterrupted one.
     - track_grad_norms: record per-layer gradient norms (``History.grad_norms``).
     - progress: a tqdm bar per epoch and a summary line after it.
 
@@ -255,10 +260,10 @@ def fit(
         raise TypeError(f"fit: model must be a torch.nn.Module. Received: model={type(model).__name__}")
     one_of(optimizer, tuple(OPTIMIZERS), "optimizer", "fit")
     epochs = positive_int(epochs, "epochs", "fit")
-    lr = positive_real(lr, "lr", "fit")
-    weight_decay = real(weight_decay, "weight_decay", "fit", low=0.0, high=None)
+    lr = positive_float(lr, "lr", "fit")
+    weight_decay = non_negative_float(weight_decay, "weight_decay", "fit")
     if clip_grad_norm is not None:
-        clip_grad_norm = positive_real(clip_grad_norm, "clip_grad_norm", "fit")
+        clip_grad_norm = positive_float(clip_grad_norm, "clip_grad_norm", "fit")
     device = resolve_device(device)
     run = _Run(device, resolve_amp(amp, device), channels_last)
     context = current_context()
@@ -268,7 +273,8 @@ def fit(
     model.to(device)
     if channels_last:
         model.to(memory_format=torch.channels_last)
-    opt = make_optimizer(optimizer, model, lr, weight_decay)
+    opt = make_optimizer(optimizer, model, lr, weight_decay, optimizer_options)
+    optimizer_options = dict(optimizer_options or {})
     scaler = torch.amp.GradScaler(device.type, enabled=run.amp_dtype == torch.float16)
     history = History()
     if resume_from is not None:
@@ -277,6 +283,12 @@ def fit(
             raise ValueError(
                 f"fit: resume_from was trained with optimizer={checkpoint['optimizer_name']!r}. "
                 f"Received: optimizer={optimizer!r}"
+            )
+        trained_options = checkpoint.get("optimizer_options", {})
+        if trained_options != optimizer_options:
+            raise ValueError(
+                f"fit: resume_from was trained with optimizer_options={trained_options!r}. "
+                f"Received: optimizer_options={optimizer_options!r}"
             )
         model.load_state_dict(checkpoint["model"])
         opt.load_state_dict(checkpoint["optimizer"])
@@ -307,9 +319,9 @@ def fit(
         train = tally.reduce()
         val = _evaluate(model, val_loader, run, "fit") if val_loader is not None else None
         record = {
-            "train_loss": train["loss"],
-            "train_accuracy": train["accuracy"],
-            "train_macro_f1": train["macro_f1"],
+            "loss": train["loss"],
+            "accuracy": train["accuracy"],
+            "macro_f1": train["macro_f1"],
             "val_loss": val["loss"] if val else None,
             "val_accuracy": val["accuracy"] if val else None,
             "val_macro_f1": val["macro_f1"] if val else None,
@@ -325,6 +337,7 @@ def fit(
                 "model": model.state_dict(),
                 "optimizer": opt.state_dict(),
                 "optimizer_name": optimizer,
+                "optimizer_options": optimizer_options,
                 "scaler": scaler.state_dict(),
                 "history": history.to_dict(),
                 "rng": get_rng_state(),

@@ -7,7 +7,7 @@ import random
 import numpy as np
 import torch
 
-from .._validation import int_at_least
+from convkit._validation import int_at_least
 
 
 def seed_everything(seed: int) -> None:

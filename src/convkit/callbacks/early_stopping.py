@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arguments import non_negative_int
+from .._validation import non_negative_int
 from .monitor_callback import MonitorCallback
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ._arguments import is_real
+from .._validation import is_real
 from .callback import Callback
 
 

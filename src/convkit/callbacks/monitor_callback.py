@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 
-from ._arguments import non_negative_float
+from .._validation import non_negative_float
 from .callback import Callback
 
 

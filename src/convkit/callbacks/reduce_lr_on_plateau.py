@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._arguments import is_real, non_negative_float, non_negative_int
+from .._validation import non_negative_float, non_negative_int, real
 from .monitor_callback import MonitorCallback
 
 
@@ -27,9 +27,7 @@ class ReduceLROnPlateau(MonitorCallback):
     ):
         super().__init__(monitor, mode, min_delta)
         cls = type(self).__name__
-        if not is_real(factor) or not 0 <= factor < 1:
-            raise ValueError(f"{cls}: factor must be a float in [0, 1). Received: factor={factor!r}")
-        self.factor = float(factor)
+        self.factor = real(factor, "factor", cls, low=0.0, high=1.0)
         self.patience = non_negative_int(patience, "patience", cls)
         self.cooldown = non_negative_int(cooldown, "cooldown", cls)
         self.min_lr = non_negative_float(min_lr, "min_lr", cls)

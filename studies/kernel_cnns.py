@@ -1,4 +1,4 @@
-"""The kernel-size study: CNNs with 3x3, 5x5, 7x7 or 1x1+3x3 convolutions at one parameter budget.
+"""The kernel-size study's models: CNNs with 3x3, 5x5, 7x7 or 1x1+3x3 convolutions at one parameter budget.
 
 Each model gets the width that brings its parameter count closest to the budget, so that a difference in
 accuracy comes from the kernel shape rather than from capacity.
@@ -11,8 +11,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ._validation import int_at_least, one_of, positive_int
-from .analysis import count_parameters
+from convkit._validation import int_at_least, one_of, positive_int
+from torch_models import count_parameters
 
 KERNEL_SIZES = ("3x3", "5x5", "7x7", "1x1+3x3")
 COUNT_TOLERANCE = 0.05  # largest parameter count at most 5% above the smallest

@@ -1,4 +1,4 @@
-"""The study models: LeNet's exact layout, MLP, simple and residual CNNs, the kernel-size and depth sets."""
+"""The small models: LeNet's exact layout, MLP, simple and residual CNNs."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 import torch_models
-from torch_models import KERNEL_SIZES, ConvBlock, count_parameters
+from torch_models import ConvBlock
 
 
 def test_lenet_layout_matches_convkit_order():
@@ -107,36 +107,10 @@ def test_residual_cnns():
         assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
 
 
-def test_kernel_size_study_has_equal_parameter_counts():
-    models = torch_models.kernel_size_study(num_classes=10, in_channels=1, param_budget=100_000)
-    assert list(models) == list(KERNEL_SIZES)
-    counts = [count_parameters(m) for m in models.values()]
-    assert max(counts) <= 1.05 * min(counts)
-    assert all(abs(c - 100_000) <= 5_000 for c in counts)
-    kernels = {
-        name: {m.kernel_size for m in model.modules() if isinstance(m, nn.Conv2d)}
-        for name, model in models.items()
-    }
-    assert kernels == {"3x3": {(3, 3)}, "5x5": {(5, 5)}, "7x7": {(7, 7)}, "1x1+3x3": {(1, 1), (3, 3)}}
-    with torch.no_grad():
-        for model in models.values():
-            assert model.eval()(torch.randn(2, 1, 28, 28)).shape == (2, 10)
-
-
-def test_kernel_size_study_rejects_budgets_too_small_to_match():
-    with pytest.raises(ValueError, match=r"kernel_size_study: param_budget is too small.*param_budget=1000"):
-        torch_models.kernel_size_study(param_budget=1000)
-
-
-def test_depth_study():
-    models = torch_models.depth_study(10, 1, depths=(2, 4, 6), width=8)
-    assert sorted(models) == sorted(f"{k}_{d}" for k in ("plain", "residual") for d in (2, 4, 6))
-    for name, model in models.items():
-        depth = int(name.split("_")[1])
-        convs3x3 = [m for m in model.modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)]
-        assert len(convs3x3) == depth
-        skips = [b.shortcut is not None for b in model.modules() if isinstance(b, ConvBlock)]
-        assert all(skips) if name.startswith("residual") else not any(skips)
-        assert model.eval()(torch.randn(1, 1, 28, 28)).shape == (1, 10)
-    with pytest.raises(ValueError, match=r"depth_study: depths must be even"):
-        torch_models.depth_study(depths=(3,))
+def test_bad_widths_follow_the_one_contract():
+    with pytest.raises(TypeError, match=r"BlockCNN: widths must be a non-empty sequence of positive ints\. "):
+        torch_models.residual_cnn(widths=(8, 2.5))  # wrong type: TypeError
+    with pytest.raises(ValueError, match=r"BlockCNN: widths must be .*Received: widths=\(8, 0\)"):
+        torch_models.residual_cnn(widths=(8, 0))  # wrong value: ValueError
+    with pytest.raises(ValueError, match=r"Received: widths=\(\)"):
+        torch_models.residual_cnn(widths=())

@@ -1,11 +1,11 @@
-"""The depth study: plain and residual CNNs of 2, 4, 6, 8 ... conv layers, otherwise identical."""
+"""The models of the depth study: plain and residual CNNs of 2, 4, 6, 8 ... conv layers, else identical."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ._validation import positive_int, positive_ints
-from .block_cnn import BlockCNN
+from convkit._validation import positive_int, positive_ints
+from torch_models import BlockCNN
 
 
 def depth_study(
@@ -22,8 +22,6 @@ def depth_study(
     even); max-pools follow the first two blocks. Plain and residual models of one depth differ only by
     the skip connections, which isolates their effect as the network deepens.
     """
-    positive_int(num_classes, "num_classes", "depth_study")
-    positive_int(in_channels, "in_channels", "depth_study")
     depths = positive_ints(depths, "depths", "depth_study")
     width = positive_int(width, "width", "depth_study")
     if any(d % 2 for d in depths):
