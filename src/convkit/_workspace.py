@@ -75,7 +75,7 @@ def _take(nbytes: int) -> np.ndarray | None:
         if _pooled_bytes + nbytes > MAX_POOLED_BYTES:
             return None
     base = np.empty(nbytes, np.uint8)
-    bucket.append(base)
+    _bases.setdefault(nbytes, []).append(base)  # not ``bucket``: _release_free may have dropped that list
     _pooled_bytes += nbytes
     return base
 

@@ -55,3 +55,16 @@ def test_relu_zeroes_exactly_the_non_positive_inputs(rng):
     dx = F.relu_backward(np.full(50, 2.0), cache)
     np.testing.assert_array_equal(out, np.where(x > 0, x, 0.0))
     np.testing.assert_array_equal(dx, np.where(x > 0, 2.0, 0.0))
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCES))
+def test_a_0d_input_gives_0d_arrays_forward_and_backward(name, dtype, tol):
+    forward, backward, value, derivative = REFERENCES[name]
+    for x in (dtype(-3), dtype(0.5), np.array(2, dtype)):  # numpy scalars and a 0-d array
+        out, cache = forward(x)
+        dx = backward(np.array(1.5, dtype), cache)
+        for result in (out, dx):
+            assert type(result) is np.ndarray and result.shape == () and result.dtype == dtype
+        x64 = np.float64(x)
+        np.testing.assert_allclose(out, value(x64), **tol)
+        np.testing.assert_allclose(dx, 1.5 * derivative(x64), **tol)

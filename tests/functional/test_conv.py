@@ -1,6 +1,10 @@
 """conv2d_forward / conv2d_backward against a direct NumPy loop over output positions (float64), on
 strides, padding pairs and non-square kernels; the output-size rule; dtype handling."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -60,3 +64,24 @@ def test_mixed_dtypes_follow_x(rng):
     out, cache = conv2d_forward(x, w, np.zeros(3))
     dx, dw, db = conv2d_backward(np.ones(out.shape), cache)  # float64 dout, cast too
     assert out.dtype == dx.dtype == dw.dtype == db.dtype == np.float32
+
+
+@pytest.mark.parametrize("stride", [1, 2, (1, 3)], ids=str)
+@pytest.mark.parametrize("op", ["conv2d_forward", "conv2d_relu_forward"])
+def test_zero_input_channels_raise_value_error_not_a_signal(op, stride):
+    # in a child process: a crash in compiled code (SIGFPE once) fails the test instead of killing pytest
+    code = f"""
+import numpy as np
+from convkit import functional as F
+x, w, b = np.zeros((1, 0, 4, 4), np.float32), np.zeros((1, 0, 2, 2), np.float32), np.ones(1, np.float32)
+try:
+    F.{op}(x, w, b, stride={stride!r})
+except ValueError as err:
+    print(err)
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip() == (
+        f"{op}: x must have at least one input channel. Received: x.shape=(1, 0, 4, 4)"
+    )

@@ -74,3 +74,17 @@ def test_input_is_not_modified(rng):
     original = x.copy()
     dropout_forward(x, 0.5, True, 0)
     np.testing.assert_array_equal(x, original)
+
+
+@pytest.mark.parametrize("p, training", [(0.5, True), (1.0, True), (0.5, False)])
+def test_a_0d_input_gives_0d_arrays_forward_and_backward(p, training, dtype):
+    for seed in range(8):  # both outcomes of the single draw
+        x = dtype(-3)
+        out, cache = dropout_forward(x, p, training=training, rng=seed)
+        dx = dropout_backward(np.array(1.5, dtype), cache)
+        for result in (out, dx):
+            assert type(result) is np.ndarray and result.shape == () and result.dtype == dtype
+        kept = not training or np.random.default_rng(seed).random(()) >= p
+        scale = 1 / (1 - p) if training and kept else float(kept)
+        np.testing.assert_allclose(out, dtype(x * scale), rtol=1e-6)
+        np.testing.assert_allclose(dx, dtype(1.5 * scale), rtol=1e-6)

@@ -65,6 +65,35 @@ def test_the_pool_stays_within_its_cap(empty_pool, monkeypatch):
     assert workspace.pooled_bytes() == 2 * workspace.MIN_POOLED_BYTES  # only the buffer in use is kept
 
 
+def _bytes_in_buckets() -> int:
+    return sum(base.nbytes for bucket in workspace._bases.values() for base in bucket)
+
+
+def test_the_byte_count_matches_the_buckets_when_room_is_made(empty_pool, monkeypatch):
+    # a new size that needs room made: the release empties (and drops) that size's bucket before the
+    # new buffer is added; the buffer must still land in a bucket, counted once and reusable
+    monkeypatch.setattr(workspace, "MAX_POOLED_BYTES", 2 * workspace.MIN_POOLED_BYTES)
+    rng = np.random.default_rng(0)
+    for n in rng.integers(1, 3, size=20):
+        a = workspace.empty((n * LARGE[0],), np.float32)
+        assert workspace.pooled_bytes() == _bytes_in_buckets()
+        del a
+    address = _buffer(workspace.empty((2 * LARGE[0],), np.float32))
+    assert _buffer(workspace.empty((2 * LARGE[0],), np.float32)) == address  # pooled again
+    workspace.empty_cache()
+    assert workspace.pooled_bytes() == _bytes_in_buckets() == 0
+
+
+def test_outputs_of_many_sizes_leave_the_pool_usable(empty_pool, monkeypatch):
+    monkeypatch.setattr(workspace, "MAX_POOLED_BYTES", 16 * 1024 * 1024)
+    x = np.zeros((300, 8, 28, 28), np.float32)  # one image is 25 KB: 11 of them reach the pooled size
+    for n in range(11, 300, 7):
+        convkit.functional.relu_forward(x[:n])
+    assert workspace.pooled_bytes() == _bytes_in_buckets()
+    workspace.empty_cache()
+    assert workspace.pooled_bytes() == 0
+
+
 def test_training_steps_stop_faulting_in_fresh_pages():
     model = convkit.models.lenet()
     model.compile(optimizer="adamax", loss="cross_entropy")

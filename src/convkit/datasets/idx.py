@@ -8,8 +8,10 @@ labels 2049 (uint8, 1 dimension).
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
+from typing import BinaryIO
 
 import numpy as np
 
@@ -24,37 +26,63 @@ IDX_DTYPES = {
 }
 
 
-def _read_bytes(path: str | os.PathLike) -> bytes:
-    """The file's contents, decompressed when the name ends in ``.gz``."""
-    if not os.fspath(path).endswith(".gz"):
-        with open(path, "rb") as f:
-            return f.read()
-    try:
-        with gzip.open(path, "rb") as f:
-            return f.read()
-    except (OSError, EOFError, zlib.error) as err:  # BadGzipFile is an OSError
-        raise ValueError(f"{os.fspath(path)}: not a readable gzip file ({err})") from err
+_CHUNK_BYTES = 16 * 1024 * 1024  # read in pieces: memory follows what the stream holds, not the header
+
+
+def _read_up_to(f: BinaryIO, count: int) -> bytes:
+    """At most ``count`` bytes of ``f``, fewer only at the end of the stream."""
+    parts, left = [], count
+    while left > 0:
+        part = f.read(min(_CHUNK_BYTES, left))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+def _read_checked(f: BinaryIO, name: str) -> np.ndarray:
+    """The array of the IDX stream ``f``: the header first, then exactly the payload it announces."""
+    magic = f.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in IDX_DTYPES:
+        raise ValueError(f"{name}: not an IDX file (magic number {magic.hex() or 'missing'})")
+    dtype, ndim = IDX_DTYPES[magic[2]], magic[3]
+    sizes = f.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
+        raise ValueError(
+            f"{name}: IDX header truncated ({4 + len(sizes)} bytes, {ndim} dimensions announced)"
+        )
+    shape = tuple(int(n) for n in np.frombuffer(sizes, dtype=">u4"))
+    header_bytes = 4 + 4 * ndim
+    payload = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    data = _read_up_to(f, payload)
+    if len(data) < payload:
+        raise ValueError(
+            f"{name}: IDX size mismatch: header announces shape {shape} ({header_bytes + payload} bytes), "
+            f"file holds {header_bytes + len(data)} bytes"
+        )
+    if f.read(1):  # stop at the announced size: a longer stream is never read in full
+        raise ValueError(
+            f"{name}: IDX size mismatch: header announces shape {shape} ({header_bytes + payload} bytes), "
+            "file holds more"
+        )
+    values = np.frombuffer(data, dtype=dtype).reshape(shape)
+    return values.astype(dtype.newbyteorder("="))
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """The array stored in an IDX file (``.gz`` decompressed on the fly), with its native-endian dtype.
 
-    Raises ``ValueError`` naming the file when the header is not IDX or the data size does not match it.
+    The header is read first and no more than the payload it announces (plus one byte) is read after it,
+    so a gzip bomb costs no more memory than its header admits. Raises ``ValueError`` naming the file
+    when the header is not IDX or the data size does not match it.
     """
-    data = _read_bytes(path)
     name = os.fspath(path)
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in IDX_DTYPES:
-        raise ValueError(f"{name}: not an IDX file (magic number {data[:4].hex() or 'missing'})")
-    dtype, ndim = IDX_DTYPES[data[2]], data[3]
-    header_bytes = 4 + 4 * ndim
-    if len(data) < header_bytes:
-        raise ValueError(f"{name}: IDX header truncated ({len(data)} bytes, {ndim} dimensions announced)")
-    shape = tuple(int(n) for n in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
-    expected = header_bytes + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(data) != expected:
-        raise ValueError(
-            f"{name}: IDX size mismatch: header announces shape {shape} ({expected} bytes), "
-            f"file holds {len(data)} bytes"
-        )
-    values = np.frombuffer(data, dtype=dtype, offset=header_bytes).reshape(shape)
-    return values.astype(dtype.newbyteorder("="))
+    if not name.endswith(".gz"):
+        with open(path, "rb") as f:
+            return _read_checked(f, name)
+    try:
+        with gzip.open(path, "rb") as f:
+            return _read_checked(f, name)
+    except (OSError, EOFError, zlib.error) as err:  # BadGzipFile is an OSError
+        raise ValueError(f"{name}: not a readable gzip file ({err})") from err

@@ -1,5 +1,6 @@
 """Activations: ReLU, leaky ReLU, sigmoid, tanh (elementwise) and softmax (over the last axis). Every shape
-is accepted; out has x's shape."""
+is accepted, 0-d included for the elementwise ones; out and dx are ndarrays of x's shape (``np.asarray``
+where NumPy would return a scalar for a 0-d input)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def _upstream(dout, like: np.ndarray, where: str) -> np.ndarray:
 
 def relu_forward(x) -> tuple[np.ndarray, np.ndarray]:
     """out = max(x, 0). Returns (out, cache) with out of x's shape; NaN stays NaN."""
-    x = np.ascontiguousarray(float_array(x, "x", "relu_forward"))
+    x = np.asarray(float_array(x, "x", "relu_forward"), order="C")  # not ascontiguousarray: it makes 0-d 1-D
     out = workspace.empty_like(x)
     _kernels.relu_forward(x.reshape(-1), out.reshape(-1), get_num_threads())
     return out, x
@@ -28,7 +29,7 @@ def relu_forward(x) -> tuple[np.ndarray, np.ndarray]:
 def relu_backward(dout, cache) -> np.ndarray:
     """dx = dout where x > 0, else 0."""
     x = cache
-    dout = np.ascontiguousarray(_upstream(dout, x, "relu_backward"))
+    dout = np.asarray(_upstream(dout, x, "relu_backward"), order="C")
     dx = workspace.empty_like(x)
     # a select, not dout * mask: inf * 0 would be NaN
     _kernels.relu_backward(x.reshape(-1), dout.reshape(-1), dx.reshape(-1), get_num_threads())
@@ -61,20 +62,20 @@ def sigmoid_forward(x) -> tuple[np.ndarray, np.ndarray]:
 def sigmoid_backward(dout, cache) -> np.ndarray:
     """dx = dout * out * (1 - out)."""
     out = cache
-    return _upstream(dout, out, "sigmoid_backward") * out * (1 - out)
+    return np.asarray(_upstream(dout, out, "sigmoid_backward") * out * (1 - out))
 
 
 def tanh_forward(x) -> tuple[np.ndarray, np.ndarray]:
     """out = tanh(x)."""
     x = float_array(x, "x", "tanh_forward")
-    out = np.tanh(x)
+    out = np.asarray(np.tanh(x))
     return out, out
 
 
 def tanh_backward(dout, cache) -> np.ndarray:
     """dx = dout * (1 - out**2)."""
     out = cache
-    return _upstream(dout, out, "tanh_backward") * (1 - out * out)
+    return np.asarray(_upstream(dout, out, "tanh_backward") * (1 - out * out))
 
 
 def softmax_forward(x) -> tuple[np.ndarray, np.ndarray]:

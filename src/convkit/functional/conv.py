@@ -89,6 +89,8 @@ def _forward(x, w, b, stride, padding, relu: bool, where: str) -> tuple[np.ndarr
     ph, pw = int_pair(padding, "padding", where, minimum=0)
     N, C, H, W = x.shape
     F, WC, KH, KW = w.shape
+    if C == 0:  # no taps: the kernels size their tiles by C*KH*KW
+        raise ValueError(f"{where}: x must have at least one input channel. Received: x.shape={x.shape}")
     if WC != C:
         raise ValueError(
             f"{where}: w must have C={C} input channels to match x. "

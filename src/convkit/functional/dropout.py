@@ -27,7 +27,7 @@ def dropout_forward(x, p: float, training: bool, rng: np.random.Generator | int 
     keep = rng.random(x.shape) >= p
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
     mask = (keep * scale).astype(x.dtype)  # (same shape as x)
-    return x * mask, (mask, x.shape)
+    return np.asarray(x * mask), (mask, x.shape)  # an ndarray for a 0-d x too
 
 
 def dropout_backward(dout, cache) -> np.ndarray:
@@ -35,4 +35,4 @@ def dropout_backward(dout, cache) -> np.ndarray:
     mask, x_shape = cache
     dout = float_array(dout, "dout", "dropout_backward")
     check_shape(dout, x_shape, "dout", "dropout_backward")
-    return dout if mask is None else dout * mask.astype(dout.dtype, copy=False)
+    return dout if mask is None else np.asarray(dout * mask.astype(dout.dtype, copy=False))
