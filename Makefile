@@ -13,7 +13,7 @@ help:
 	@echo "make dev    - build the extension in place (src/convkit) for PYTHONPATH=src development"
 	@echo "make lint   - ruff"
 	@echo "make wheel  - build a wheel into dist/"
-	@echo "make bench  - build, install and time convkit against PyTorch and NumPy (issue #5, < 10 min)"
+	@echo "make bench  - build, install and time convkit against PyTorch and NumPy (< 10 min)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,7 @@ wheel: $(PY)
 clean:
 	rm -rf build dist src/convkit/_kernels*.so
 
-# Performance table of issue #5: convkit vs PyTorch vs the NumPy im2col reference, interleaved, median of
+# The performance table: convkit vs PyTorch vs the NumPy im2col reference, interleaved, median of
 # 7 repeats; JSON in benchmarks/results.json. Run from the source tree so torch_models is importable.
 bench: $(PY)
 	$(PIP) install --quiet ".[torch]"

@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import configure_threads, interleaved, parser, write_json  # noqa: E402
 
-# (name, C, F, size, padding): batch 64, 3x3 kernel, stride 1 -- the five shapes of issue #5
+# (name, C, F, size, padding): batch 64, 3x3 kernel, stride 1 -- the five reference shapes
 SHAPES = [
     ("1->6 28x28 p0", 1, 6, 28, 0),
     ("6->16 13x13 p0", 6, 16, 13, 0),

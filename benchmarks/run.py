@@ -1,4 +1,4 @@
-"""Run every benchmark of issue #5 and print one table (``make bench``).
+"""Run every benchmark and print one table (``make bench``).
 
 Each suite runs in its own process (thread counts are fixed before numpy and torch load); inside a suite
 convkit, PyTorch and the NumPy reference are timed interleaved, median of the repeats, so that the
