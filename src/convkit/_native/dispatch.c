@@ -1,8 +1,8 @@
 /* Run-time choice of the kernel set: AVX-512, AVX2+FMA or the portable baseline build.
  *
- * The x86-64 builds carry all three compilations of _ck_impl.h (CK_X86_DISPATCH); on other targets and
+ * The x86-64 builds carry all three compilations of kernels.h (CK_X86_DISPATCH); on other targets and
  * compilers only the baseline exists. ck_select lets the tests force the baseline on any machine. */
-#include "_ck.h"
+#include "ck.h"
 
 
 /* name -> ck_<name>_<type>_<isa> */
