@@ -99,7 +99,7 @@ def test_path_rule():
     assert _plan(x, (4, 3, 3, 3))["path"] == "direct"
     assert _plan(x, (4, 3, 3, 3), 2)["path"] == _plan(x, (4, 3, 3, 3), (1, 2))["path"] == "im2col"
     assert _plan((2, 1, 8, 8), (6, 1, 3, 3))["dw_kernel"] == "reduce"
-    assert _plan(x, (64, 3, 3, 3))["dw_kernel"] == "reduce"  # 3 -> 64 channels: too few taps to pay the transpose
+    assert _plan(x, (64, 3, 3, 3))["dw_kernel"] == "reduce"  # 3 -> 64 channels: too few taps to transpose
     assert _plan((2, 2, 8, 8), (16, 2, 4, 4))["dw_kernel"] == "outer"  # 16 filters, 32 taps
     assert _plan((2, 2, 8, 8), (15, 2, 4, 4))["dw_kernel"] == "reduce"
     assert _plan((2, 1, 8, 8), (16, 1, 4, 7))["dw_kernel"] == "reduce"  # 28 taps

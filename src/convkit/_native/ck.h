@@ -35,9 +35,9 @@ void *ck_scratch(int slot, size_t bytes);
 /* Fresh outputs of 4 MB and more written by several threads: small pages (see scratch.c). */
 void ck_no_huge_pages(void *p, size_t n);
 
-int ck_best_level(void);  /* the best level this CPU (and this build) supports */
+int ck_best_level(void); /* the best level this CPU (and this build) supports */
 int ck_select(int level); /* use that level; returns the level now in use (clamped to the best) */
-int ck_level(void);       /* the level in use */
+int ck_level(void); /* the level in use */
 const char *ck_level_name(int level);
 
 #endif

@@ -13,8 +13,8 @@ ptrdiff_t FN(ck_dw_reduce_size)(ptrdiff_t M, ptrdiff_t NJ) {
 }
 
 static __attribute__((noinline)) void FN(mk_reduce)(const T *const *arow, const T *base, const ptrdiff_t *offj,
-                                                    ptrdiff_t nrows, ptrdiff_t rowlen, ptrdiff_t a_rs,
-                                                    ptrdiff_t b_rs, T *vacc /* RM x RJ vectors */) {
+                                                    ptrdiff_t nrows, ptrdiff_t rowlen, ptrdiff_t a_rs, ptrdiff_t b_rs,
+                                                    T *vacc /* RM x RJ vectors */) {
     V acc[CK_RM][CK_RJ];
     const T *a[CK_RM];
     const T *b[CK_RJ];
@@ -98,9 +98,10 @@ void FN(ck_dw_reduce_finish)(ptrdiff_t M, ptrdiff_t NJ, const T *vacc, T *d, ptr
 
 #define CK_OMR_MAX (CK_OMR1 > CK_OMR ? CK_OMR1 : CK_OMR)
 
-static inline __attribute__((always_inline)) void FN(mk_outer)(
-    const int OMR, const int NVF, const T *const *arow, ptrdiff_t rk, const T *restrict bt, ptrdiff_t ldb,
-    ptrdiff_t nr, ptrdiff_t len, ptrdiff_t a_rs, ptrdiff_t bt_rs, T *restrict acc, ptrdiff_t ldacc) {
+static inline __attribute__((always_inline)) void FN(mk_outer)(const int OMR, const int NVF, const T *const *arow,
+                                                               ptrdiff_t rk, const T *restrict bt, ptrdiff_t ldb,
+                                                               ptrdiff_t nr, ptrdiff_t len, ptrdiff_t a_rs,
+                                                               ptrdiff_t bt_rs, T *restrict acc, ptrdiff_t ldacc) {
     V c[CK_OMR_MAX][CK_ONV];
     const T *a[CK_OMR_MAX];
 #pragma GCC unroll 16
@@ -132,12 +133,11 @@ static inline __attribute__((always_inline)) void FN(mk_outer)(
             for (int j = 0; j < NVF; j++) FN(vstore)(acc + i * ldacc + j * VL, c[i][j]);
 }
 
-#define CK_MK_OUTER(name, omr, nv)                                                                         \
-    static __attribute__((noinline)) void FN(name)(const T *const *arow, ptrdiff_t rk,                     \
-                                                   const T *restrict bt, ptrdiff_t ldb, ptrdiff_t nr,      \
-                                                   ptrdiff_t len, ptrdiff_t a_rs, ptrdiff_t bt_rs,         \
-                                                   T *restrict acc, ptrdiff_t ldacc) {                     \
-        FN(mk_outer)(omr, nv, arow, rk, bt, ldb, nr, len, a_rs, bt_rs, acc, ldacc);                        \
+#define CK_MK_OUTER(name, omr, nv)                                                                                     \
+    static __attribute__((noinline)) void FN(name)(const T *const *arow, ptrdiff_t rk, const T *restrict bt,           \
+                                                   ptrdiff_t ldb, ptrdiff_t nr, ptrdiff_t len, ptrdiff_t a_rs,         \
+                                                   ptrdiff_t bt_rs, T *restrict acc, ptrdiff_t ldacc) {                \
+        FN(mk_outer)(omr, nv, arow, rk, bt, ldb, nr, len, a_rs, bt_rs, acc, ldacc);                                    \
     }
 CK_MK_OUTER(mk_outer_one, CK_OMR1, 1) /* all the filters in one vector */
 CK_MK_OUTER(mk_outer_1, CK_OMR, 1)

@@ -21,8 +21,7 @@ void FN(ck_relu_inplace)(T *x, ptrdiff_t i0, ptrdiff_t i1) {
     for (ptrdiff_t i = 0; i < i1 - i0; i++) u[i] &= -(UT)((xf[i] > 0) | (xf[i] != xf[i]));
 }
 
-static inline __attribute__((always_inline)) void FN(relu_backward_range)(const T *restrict x,
-                                                                          const UTA *restrict dout,
+static inline __attribute__((always_inline)) void FN(relu_backward_range)(const T *restrict x, const UTA *restrict dout,
                                                                           UTA *restrict dx, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; i++) dx[i] = dout[i] & -(UT)(x[i] > 0);
 }

@@ -8,9 +8,9 @@
  * --------------------------------------------------------------------------------------------------- */
 
 /* One MR x (NV*VL) register tile over the whole K: acc stays in registers, A is packed [k][MR]. */
-static inline __attribute__((always_inline)) void FN(mk_shift)(
-    const int MR, ptrdiff_t K, const T *restrict ap, const T *restrict bq, const ptrdiff_t *restrict off,
-    const ptrdiff_t *restrict qo /* CK_NV vector positions */, T *restrict buf /* MR x NR */) {
+static inline __attribute__((always_inline)) void
+FN(mk_shift)(const int MR, ptrdiff_t K, const T *restrict ap, const T *restrict bq, const ptrdiff_t *restrict off,
+             const ptrdiff_t *restrict qo /* CK_NV vector positions */, T *restrict buf /* MR x NR */) {
     const ptrdiff_t q0 = qo[0], q1 = CK_NV > 1 ? qo[1 % CK_NV] : 0, q2 = CK_NV > 2 ? qo[2 % CK_NV] : 0;
     V acc[CK_MRMAX][CK_NV];
 #pragma GCC unroll 16
@@ -36,12 +36,11 @@ static inline __attribute__((always_inline)) void FN(mk_shift)(
         for (int j = 0; j < CK_NV; j++) FN(vstore)(buf + i * NR + j * VL, acc[i][j]);
 }
 
-#define CK_MK_SHIFT(mr)                                                                                    \
-    static __attribute__((noinline)) void FN(mk_shift_##mr)(ptrdiff_t K, const T *restrict ap,            \
-                                                            const T *restrict bq,                         \
-                                                            const ptrdiff_t *restrict off,                \
-                                                            const ptrdiff_t *restrict qo, T *restrict buf) { \
-        FN(mk_shift)(mr, K, ap, bq, off, qo, buf);                                                         \
+#define CK_MK_SHIFT(mr)                                                                                                \
+    static __attribute__((noinline)) void FN(mk_shift_##mr)(ptrdiff_t K, const T *restrict ap, const T *restrict bq,   \
+                                                            const ptrdiff_t *restrict off,                             \
+                                                            const ptrdiff_t *restrict qo, T *restrict buf) {           \
+        FN(mk_shift)(mr, K, ap, bq, off, qo, buf);                                                                     \
     }
 CK_MK_SHIFT(1)
 CK_MK_SHIFT(2)

@@ -87,7 +87,8 @@ def generate(kernels) -> str:
                     args.append(f"<{_subst(p[: p.rindex(pname)].strip(), t, ut)}>{pname}")
                 else:
                     args.append(pname)
-            out += [f"    {keyword}", f"        {'return ' if ret != 'void' else ''}ck_{suffix}.{name}({', '.join(args)})"]
+            call = f"ck_{suffix}.{name}({', '.join(args)})"
+            out += [f"    {keyword}", f"        {'return ' if ret != 'void' else ''}{call}"]
             keyword = "else:"
     return "\n".join(out) + "\n"
 

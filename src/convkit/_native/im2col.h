@@ -20,8 +20,7 @@ void FN(ck_im2col)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t 
                     } else {
                         const T *xr = xc + ih * W;
                         ptrdiff_t iw = ow * sw - pw + kw;
-                        for (ptrdiff_t e = 0; e < run; e++, iw += sw)
-                            dst[t + e] = (iw >= 0 && iw < W) ? xr[iw] : (T)0;
+                        for (ptrdiff_t e = 0; e < run; e++, iw += sw) dst[t + e] = (iw >= 0 && iw < W) ? xr[iw] : (T)0;
                     }
                     t += run;
                     oh++;
@@ -31,9 +30,9 @@ void FN(ck_im2col)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t 
 }
 
 /* dx += the column gradient dcol[k][p - p0] scattered back to the input (the adjoint of ck_im2col). */
-void FN(ck_col2im_add)(const T *dcol, ptrdiff_t ldc, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t KH,
-                       ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t OW,
-                       ptrdiff_t p0, ptrdiff_t np, T *dx) {
+void FN(ck_col2im_add)(const T *dcol, ptrdiff_t ldc, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t KH, ptrdiff_t KW,
+                       ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t OW, ptrdiff_t p0, ptrdiff_t np,
+                       T *dx) {
     for (ptrdiff_t c = 0; c < C; c++)
         for (ptrdiff_t kh = 0; kh < KH; kh++)
             for (ptrdiff_t kw = 0; kw < KW; kw++) {

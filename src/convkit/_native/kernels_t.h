@@ -14,7 +14,6 @@
  * results do not depend on the thread count.
  */
 
-
 #define T CK_T
 #define FN(name) CK_CAT3(name, CK_TNAME, CK_ISA)
 #define V FN(ck_vec)

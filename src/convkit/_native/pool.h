@@ -55,8 +55,9 @@ static void FN(zero_uncovered2)(ptrdiff_t p, ptrdiff_t H, ptrdiff_t W, T *dx, pt
 }
 
 /* The selects are integer masks on the bits of dout (an inf never meets a multiplication by 0). */
-static inline __attribute__((always_inline)) void FN(maxpool2_backward_row)(
-    const UTA *restrict g, const UT *restrict ix, UTA *restrict r0, UTA *restrict r1, ptrdiff_t OW) {
+static inline __attribute__((always_inline)) void FN(maxpool2_backward_row)(const UTA *restrict g,
+                                                                            const UT *restrict ix, UTA *restrict r0,
+                                                                            UTA *restrict r1, ptrdiff_t OW) {
     for (ptrdiff_t ow = 0; ow < OW; ow++) {
         const UT v = g[ow], i = ix[ow];
         r0[2 * ow] = v & -(UT)(i == 0);
@@ -66,8 +67,8 @@ static inline __attribute__((always_inline)) void FN(maxpool2_backward_row)(
     }
 }
 
-void FN(ck_maxpool2_backward)(const T *dout, const UT *idx, ptrdiff_t p0, ptrdiff_t p1, ptrdiff_t H, ptrdiff_t W,
-                              T *dx, ptrdiff_t OH, ptrdiff_t OW) {
+void FN(ck_maxpool2_backward)(const T *dout, const UT *idx, ptrdiff_t p0, ptrdiff_t p1, ptrdiff_t H, ptrdiff_t W, T *dx,
+                              ptrdiff_t OH, ptrdiff_t OW) {
     for (ptrdiff_t p = p0; p < p1; p++) {
         for (ptrdiff_t oh = 0; oh < OH; oh++) {
             UTA *r0 = (UTA *)(void *)(dx + (p * H + 2 * oh) * W);

@@ -35,9 +35,9 @@ static void FN(store_tile)(const T *buf, int mr, ptrdiff_t m0, const T *bias, pt
  * B row k: base[off[k] + q]. With tail (K x NR scratch, tail_off: K entries) only q < q_end is ever read:
  * the last, partial tile is copied into tail first. With tail = NULL the caller guarantees that the rows
  * are readable up to a whole tile past q_end (slack at the end of its buffer). */
-void FN(ck_shift_gemm)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off,
-                       const T *bias, ptrdiff_t q_begin, ptrdiff_t q_end, ptrdiff_t wq, ptrdiff_t owc, T *out,
-                       ptrdiff_t ldo, T *tail, ptrdiff_t *tail_off) {
+void FN(ck_shift_gemm)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off, const T *bias,
+                       ptrdiff_t q_begin, ptrdiff_t q_end, ptrdiff_t wq, ptrdiff_t owc, T *out, ptrdiff_t ldo, T *tail,
+                       ptrdiff_t *tail_off) {
     T buf[CK_MRMAX * NR + VL] __attribute__((aligned(64)));
     ptrdiff_t qo[CK_NV];
     for (int j = 0; j < CK_NV; j++) qo[j] = j * VL;
@@ -76,9 +76,8 @@ void FN(ck_shift_gemm)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, 
  * for rows r_begin <= r < r_end and c < owc, owc a multiple of VL. Every vector of a tile is a whole
  * vector of one output row (tiles may span rows): no dropped columns are computed, the stores are whole
  * vectors. The last tile of the range repeats its last vector where it runs short. */
-void FN(ck_shift_rows)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off,
-                       const T *bias, ptrdiff_t r_begin, ptrdiff_t r_end, ptrdiff_t wq, ptrdiff_t owc, T *out,
-                       ptrdiff_t ldo) {
+void FN(ck_shift_rows)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off, const T *bias,
+                       ptrdiff_t r_begin, ptrdiff_t r_end, ptrdiff_t wq, ptrdiff_t owc, T *out, ptrdiff_t ldo) {
     T buf[CK_MRMAX * NR] __attribute__((aligned(64)));
     ptrdiff_t qo[CK_NV], dst[CK_NV];
     const ptrdiff_t vpr = owc / VL, v_end = r_end * vpr;
