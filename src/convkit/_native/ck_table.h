@@ -1,7 +1,9 @@
 /* The kernel table, the one list of convkit's compute kernels: X(return type, name, (parameters)) for element
  * type T (UT: the unsigned integer of its size), grouped by the family header (of kernels_t.h) that holds
  * each body. From it come the dispatch table type (ck.h), its instances (dispatch.c) and, generated at
- * build time by gen_table_pxi.py, the Cython declarations and the typed wrappers ck_<name>. */
+ * build time by gen_table_pxi.py, the Cython declarations and the typed wrappers ck_<name>.
+ * Adding a kernel: its body FN(ck_<name>) in the family header, one X line here, and the driver that calls
+ * ck_<name>(...) in the family's .pxi. */
 #define CK_FUNCTIONS(X, T, UT)                                                                                         \
     /* gemm.h */                                                                                                       \
     X(void, pack_a, (ptrdiff_t M, ptrdiff_t K, const T *a, ptrdiff_t sm, ptrdiff_t sk, T *apack))                      \

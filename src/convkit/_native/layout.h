@@ -38,10 +38,6 @@ void FN(ck_transpose)(const T *src, ptrdiff_t rows, ptrdiff_t lds, ptrdiff_t col
         }
 }
 
-/* ---------------------------------------------------------------------------------------------------
- * Data movement
- * --------------------------------------------------------------------------------------------------- */
-
 /* dst plane p (DH x DW, row stride DW, plane stride dps) <- src plane p (H x W, plane stride sps) placed
  * with its top-left corner at (top, left) (negative: the src is cropped). With zero != 0 the rest of each
  * dst plane is set to zero; without, it is left alone (a scratch buffer whose borders are already zero,
