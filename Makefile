@@ -11,7 +11,7 @@ help:
 	@echo "make test   - build, install with the test extras, run pytest"
 	@echo "make studies - rerun every lab study in quick mode, reports into reports/"
 	@echo "make dev    - build the extension in place (src/convkit) for PYTHONPATH=src development"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff, and clang-format on the C sources (style: .clang-format)"
 	@echo "make wheel  - build a wheel into dist/"
 	@echo "make bench  - build, install and time convkit against PyTorch and NumPy (< 10 min)"
 
@@ -38,8 +38,9 @@ dev: $(PY)
 	cp build/dev/_kernels*.so src/convkit/
 
 lint: $(PY)
-	$(PIP) install --quiet ruff
+	$(PIP) install --quiet ruff clang-format
 	$(VENV)/bin/ruff check src torch_models studies benchmarks tests
+	$(VENV)/bin/clang-format --dry-run --Werror src/convkit/_native/*.h src/convkit/_native/*.c
 
 wheel: $(PY)
 	$(PIP) wheel --no-deps -w dist .

@@ -10,7 +10,6 @@ import pytest
 import convkit
 from convkit import _kernels, interop, layers
 from convkit import functional as F
-from convkit.functional import conv as conv_module
 
 # (x shape, w shape, stride, padding): LeNet's two convolutions (wide pixel grid), batch 1 on the wide grid
 # (split into jobs that end mid-row), whole rows of vectors (16 output columns; batch 1 split into row
@@ -29,9 +28,9 @@ CONV_IDS = [f"x{x}-w{w}-s{s}-p{p}".replace(" ", "") for x, w, s, p in CONV_CASES
 
 @pytest.fixture
 def force_path():
-    saved = conv_module._FORCE_PATH
-    yield lambda path: setattr(conv_module, "_FORCE_PATH", path)
-    conv_module._FORCE_PATH = saved
+    saved = _kernels.force_conv_plan(None, None)
+    yield lambda path: _kernels.force_conv_plan(path, saved[1])
+    _kernels.force_conv_plan(*saved)
 
 
 def _conv_inputs(x_shape, w_shape, dtype, seed=0):

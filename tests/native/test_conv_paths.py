@@ -2,14 +2,14 @@
 each with both weight-gradient kernels ("reduce", vectorised along pixels; "outer", vectorised along
 filters), at every SIMD level this machine has (the portable baseline always), float32 and float64,
 strides, padding, non-square kernels, batch 1, few and many channels; plus the path rule itself,
-inf/NaN in the direct weight gradient, and bit-identical results for 1, 2 and 3 threads on each path."""
+inf/NaN in the direct weight gradient, and bit-identical results for 1, 2 and 3 threads on each path.
+Paths and kernels are forced through the plan's ``_kernels.force_conv_plan``."""
 
 import numpy as np
 import pytest
 
 import convkit
 from convkit import _kernels
-from convkit.functional import conv as conv_module
 from convkit.functional import conv2d_backward, conv2d_forward
 
 torch = pytest.importorskip("torch", reason="torch is the reference of these parity tests")
@@ -45,17 +45,16 @@ IDS = [f"x{x}-w{w}-s{s}-p{p}".replace(" ", "") for x, w, s, p in CASES]
 @pytest.fixture
 def force():
     """Force a path / weight-gradient kernel / SIMD level; everything comes back after the test."""
-    saved = conv_module._FORCE_PATH, conv_module._FORCE_DW, _kernels.simd_level()
+    saved = _kernels.force_conv_plan(None, None), _kernels.simd_level()
 
     def set_(path=None, dw=None, level=None):
-        conv_module._FORCE_PATH = path
-        conv_module._FORCE_DW = dw
+        _kernels.force_conv_plan(path, dw)
         if level is not None:
             assert _kernels.set_simd_level(level) == level
 
     yield set_
-    conv_module._FORCE_PATH, conv_module._FORCE_DW = saved[:2]
-    _kernels.set_simd_level(saved[2])
+    _kernels.force_conv_plan(*saved[0])
+    _kernels.set_simd_level(saved[1])
 
 
 def _inputs(x_shape, w_shape, dtype, seed=0):
@@ -66,8 +65,12 @@ def _inputs(x_shape, w_shape, dtype, seed=0):
     return x, w, b
 
 
-def _stride_pair(stride):
-    return stride if isinstance(stride, tuple) else (stride, stride)
+def _pair(value):
+    return value if isinstance(value, tuple) else (value, value)
+
+
+def _plan(x_shape, w_shape, stride=1, padding=0, itemsize=8):
+    return _kernels.conv_plan_info(x_shape, w_shape, _pair(stride), _pair(padding), itemsize)
 
 
 @pytest.mark.parametrize("dw_kernel", ["reduce", "outer"])
@@ -77,9 +80,9 @@ def test_every_path_matches_torch(
     x_shape, w_shape, stride, padding, path, dw_kernel, simd, dtype, force, check_parity
 ):
     force(path if path == "im2col" else None, dw_kernel, simd)
-    expected_path = "im2col" if path == "im2col" or _stride_pair(stride) != (1, 1) else "direct"
-    assert conv_module.conv_path(_stride_pair(stride)) == expected_path
-    assert conv_module.dw_kernel(w_shape[0], int(np.prod(w_shape[1:]))) == dw_kernel
+    expected_path = "im2col" if path == "im2col" or _pair(stride) != (1, 1) else "direct"
+    plan = _plan(x_shape, w_shape, stride, padding)
+    assert (plan["path"], plan["dw_kernel"]) == (expected_path, dw_kernel)
     check_parity(
         lambda x, w, b: conv2d_forward(x, w, b, stride=stride, padding=padding),
         conv2d_backward,
@@ -89,11 +92,43 @@ def test_every_path_matches_torch(
 
 
 def test_path_rule():
-    assert conv_module.conv_path((1, 1)) == "direct"
-    assert conv_module.conv_path((2, 2)) == conv_module.conv_path((1, 2)) == "im2col"
-    assert conv_module.dw_kernel(6, 9) == "reduce"
-    assert conv_module.dw_kernel(64, 27) == "reduce"  # 3 -> 64 channels: too few taps to pay the transpose
-    assert conv_module.dw_kernel(conv_module.DW_OUTER_MIN_FILTERS, conv_module.DW_OUTER_MIN_TAPS) == "outer"
+    x = (2, 3, 8, 8)
+    assert _plan(x, (4, 3, 3, 3))["path"] == "direct"
+    assert _plan(x, (4, 3, 3, 3), 2)["path"] == _plan(x, (4, 3, 3, 3), (1, 2))["path"] == "im2col"
+    assert _plan((2, 1, 8, 8), (6, 1, 3, 3))["dw_kernel"] == "reduce"
+    assert _plan(x, (64, 3, 3, 3))["dw_kernel"] == "reduce"  # 3 -> 64 channels: too few taps to transpose
+    assert _plan((2, 2, 8, 8), (16, 2, 4, 4))["dw_kernel"] == "outer"  # 16 filters, 32 taps
+    assert _plan((2, 2, 8, 8), (15, 2, 4, 4))["dw_kernel"] == "reduce"
+    assert _plan((2, 1, 8, 8), (16, 1, 4, 7))["dw_kernel"] == "reduce"  # 28 taps
+
+
+def test_plan_grid_and_jobs():
+    """Whole output rows where a row is whole vectors, else the wide grid, which alone needs the inf/NaN
+    check in the weight gradient; job counts depend on the shapes only."""
+    lanes = _plan((1, 1, 8, 8), (1, 1, 1, 1))["forward"]["VL"]
+    rows = _plan((1, 3, 2 * lanes, 2 * lanes), (5, 3, 3, 3), 1, 1)
+    wide = _plan((1, 3, 2 * lanes + 1, 2 * lanes + 1), (5, 3, 3, 3), 1, 1)
+    assert rows["forward"]["rows"] and rows["input_grad"]["rows"] and rows["weight_grad"]["rows"]
+    assert not wide["forward"]["rows"] and not wide["input_grad"]["rows"]
+    assert not rows["weight_grad"]["check_finite"] and wide["weight_grad"]["check_finite"]
+    assert rows["forward"]["n_jobs"] == rows["forward"]["parts"] == 8  # batch 1 split in 8 jobs
+    strided = _plan((3, 3, 9, 9), (5, 3, 3, 3), 2)
+    assert strided["forward"]["n_jobs"] == 3 * strided["forward"]["blocks"]
+    assert not strided["weight_grad"]["check_finite"]
+
+
+def test_force_conv_plan_checks_its_arguments():
+    with pytest.raises(ValueError, match=r"force_conv_plan: path must be one of .*Received: 'wide'"):
+        _kernels.force_conv_plan("wide")
+    with pytest.raises(ValueError, match=r"force_conv_plan: dw_kernel must be one of .*Received: 'inner'"):
+        _kernels.force_conv_plan(None, "inner")
+
+
+def test_force_conv_plan_returns_the_previous_setting(force):
+    force("im2col", "outer")
+    assert _kernels.force_conv_plan(None, "reduce") == ("im2col", "outer")
+    assert _plan((2, 3, 8, 8), (4, 3, 3, 3))["path"] == "direct"
+    assert _kernels.force_conv_plan(None, None) == (None, "reduce")
 
 
 @pytest.mark.parametrize("dw_kernel", ["reduce", "outer"])

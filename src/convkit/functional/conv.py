@@ -1,4 +1,7 @@
-"""2-D convolution (cross-correlation, as torch.nn.functional.conv2d), NCHW input and OIHW weights."""
+"""2-D convolution (cross-correlation, as torch.nn.functional.conv2d), NCHW input and OIHW weights.
+
+Which kernel path, grid and blocking a convolution runs with is decided in one place, the plan of
+``_native/conv_plan.pxi`` (``_kernels.conv_plan_info`` shows it); this module checks and allocates."""
 
 from __future__ import annotations
 
@@ -9,45 +12,6 @@ from .. import _workspace as workspace
 from .._threads import get_num_threads
 from .._validation import check_ndim, check_shape, contiguous, float_array, int_pair
 from .activations import relu_backward
-
-# Which kernel computes a convolution; the one place where it is decided (see _kernels.pyx):
-# - "direct": stride 1. The convolution runs straight off each zero-padded image (per-thread copy): the
-#   output is a register-tiled GEMM whose "B" rows are shifted rows of the image, vectorised over output
-#   pixels; dx is the same kernel on the padded upstream gradient with the flipped weights. No im2col
-#   buffer, for few channels (LeNet) as for many.
-# - "im2col": any stride. Per image and block of output pixels an im2col tile of at most ~256 KB is
-#   multiplied by the weights with the same GEMM micro-kernel; dx goes through col2im.
-# The weight gradient has two kernels on either path: "reduce" (vectorised along pixels) for few filters
-# or few taps, "outer" (vectorised along filters, against a transposed copy of dout) for many of both.
-# Tests set _FORCE_PATH / _FORCE_DW to run every case through every combination ("direct" applies to
-# stride 1 only).
-PATHS = ("direct", "im2col")
-DW_KERNELS = ("reduce", "outer")
-DW_OUTER_MIN_FILTERS = 16
-DW_OUTER_MIN_TAPS = 32
-_FORCE_PATH: str | None = None
-_FORCE_DW: str | None = None
-
-
-def conv_path(stride) -> str:
-    """The kernel path convkit uses for a convolution with this stride: "direct" or "im2col"."""
-    sh, sw = stride
-    if _FORCE_PATH == "im2col" or (sh, sw) != (1, 1):
-        return "im2col"
-    return "direct"
-
-
-def dw_kernel(filters: int, taps: int) -> str:
-    """The weight-gradient kernel for a convolution with this many filters and taps (C*KH*KW per filter):
-    "outer" (vectorised along filters, needs a transposed copy of dout) for many filters and taps,
-    "reduce" (vectorised along pixels) otherwise."""
-    if _FORCE_DW is not None:
-        return _FORCE_DW
-    return "outer" if filters >= DW_OUTER_MIN_FILTERS and taps >= DW_OUTER_MIN_TAPS else "reduce"
-
-
-def _select_path(stride) -> int:
-    return _kernels.CONV_DIRECT if conv_path(stride) == "direct" else _kernels.CONV_IM2COL
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -106,10 +70,9 @@ def _forward(x, w, b, stride, padding, relu: bool, where: str) -> tuple[np.ndarr
     OW = conv_output_size(W, KW, sw, pw)
     x = contiguous(x)
     w = contiguous(w)
-    path = _select_path((sh, sw))
     out = workspace.empty((N, F, OH, OW), x.dtype)
-    _kernels.conv2d_forward(x, w, contiguous(b), out, sh, sw, ph, pw, path, relu, get_num_threads())
-    return out, (x, w, (sh, sw), (ph, pw), path)
+    _kernels.conv2d_forward(x, w, contiguous(b), out, sh, sw, ph, pw, relu, get_num_threads())
+    return out, (x, w, (sh, sw), (ph, pw))
 
 
 def conv2d_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -122,9 +85,9 @@ def conv2d_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Returns (dx, dw, db) with dx (N, C, H, W), dw (F, C, KH, KW), db (F,).
     """
     dout = _upstream(dout, cache, "conv2d_backward")
-    x, w, (sh, sw), (ph, pw), path = cache
+    x, w, (sh, sw), (ph, pw) = cache
     dx = workspace.empty_like(x)  # (N, C, H, W)
-    _kernels.conv2d_backward_input(dout, w, dx, sh, sw, ph, pw, path, get_num_threads())
+    _kernels.conv2d_backward_input(dout, w, dx, sh, sw, ph, pw, get_num_threads())
     return (dx, *_weight_gradients(dout, cache))
 
 
@@ -149,7 +112,7 @@ def conv2d_relu_backward_weights(dout, cache) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _upstream(dout, cache, where: str) -> np.ndarray:
-    x, w, (sh, sw), (ph, pw), _ = cache
+    x, w, (sh, sw), (ph, pw) = cache
     N, C, H, W = x.shape
     F, _, KH, KW = w.shape
     out_shape = (N, F, conv_output_size(H, KH, sh, ph), conv_output_size(W, KW, sw, pw))
@@ -159,10 +122,8 @@ def _upstream(dout, cache, where: str) -> np.ndarray:
 
 
 def _weight_gradients(dout: np.ndarray, cache) -> tuple[np.ndarray, np.ndarray]:
-    x, w, (sh, sw), (ph, pw), path = cache
-    F, C, KH, KW = w.shape
-    dw = np.empty_like(w)
-    db = np.empty(F, dtype=w.dtype)
-    outer = dw_kernel(F, C * KH * KW) == "outer"
-    _kernels.conv2d_backward_weight(x, dout, dw, db, sh, sw, ph, pw, path, outer, get_num_threads())
+    x, w, (sh, sw), (ph, pw) = cache
+    dw = np.empty_like(w)  # (F, C, KH, KW)
+    db = np.empty(w.shape[0], dtype=w.dtype)  # (F,)
+    _kernels.conv2d_backward_weight(x, dout, dw, db, sh, sw, ph, pw, get_num_threads())
     return dw, db

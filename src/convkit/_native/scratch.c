@@ -1,4 +1,4 @@
-/* Per-thread scratch buffers that persist between kernel calls (see ck_scratch in _ck.h).
+/* Per-thread scratch buffers that persist between kernel calls (see ck_scratch in ck.h).
  *
  * OpenMP worker threads live as long as the process, so their buffers are allocated once per size class
  * and then reused: no page faults after the first calls. Each thread's buffers hang off a pthread key whose
@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #endif
 
-#include "_ck.h"
+#include "ck.h"
 
 typedef struct {
     void *buf[CK_SCRATCH_SLOTS];

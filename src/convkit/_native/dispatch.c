@@ -1,19 +1,18 @@
 /* Run-time choice of the kernel set: AVX-512, AVX2+FMA or the portable baseline build.
  *
- * The x86-64 builds carry all three compilations of _ck_impl.h (CK_X86_DISPATCH); on other targets and
+ * The x86-64 builds carry all three compilations of kernels.h (CK_X86_DISPATCH); on other targets and
  * compilers only the baseline exists. ck_select lets the tests force the baseline on any machine. */
-#include "_ck.h"
-
+#include "ck.h"
 
 /* name -> ck_<name>_<type>_<isa> */
 #define CK_NAME3(name, t, isa) ck_##name##_##t##_##isa
 
-#define CK_DEFINE_ISA(ISA)                                                                                \
-    CK_FUNCTIONS(CK_D_F32_##ISA, float, uint32_t)                                                                   \
-    CK_FUNCTIONS(CK_D_F64_##ISA, double, uint64_t)                                                                  \
-    static const ck_ops_f32 ops_f32_##ISA = {CK_FUNCTIONS(CK_E_F32_##ISA, float, uint32_t)};                        \
-    static const ck_ops_f64 ops_f64_##ISA = {CK_FUNCTIONS(CK_E_F64_##ISA, double, uint64_t)};                       \
-    ptrdiff_t ck_shift_tile_cols_##ISA(int itemsize);                                                    \
+#define CK_DEFINE_ISA(ISA)                                                                                             \
+    CK_FUNCTIONS(CK_D_F32_##ISA, float, uint32_t)                                                                      \
+    CK_FUNCTIONS(CK_D_F64_##ISA, double, uint64_t)                                                                     \
+    static const ck_ops_f32 ops_f32_##ISA = {CK_FUNCTIONS(CK_E_F32_##ISA, float, uint32_t)};                           \
+    static const ck_ops_f64 ops_f64_##ISA = {CK_FUNCTIONS(CK_E_F64_##ISA, double, uint64_t)};                          \
+    ptrdiff_t ck_shift_tile_cols_##ISA(int itemsize);                                                                  \
     ptrdiff_t ck_vector_lanes_##ISA(int itemsize);
 
 #define CK_D_F32_base(ret, name, params) ret CK_NAME3(name, f32, base) params;
@@ -46,23 +45,22 @@ static int ck_current = -1;
 int ck_best_level(void) {
 #ifdef CK_X86_DISPATCH
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         return CK_AVX512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return CK_AVX2;
 #endif
     return CK_BASE;
 }
 
-#define CK_USE(ISA)                                                                                       \
-    do {                                                                                                   \
-        ck_f32 = &ops_f32_##ISA;                                                                           \
-        ck_f64 = &ops_f64_##ISA;                                                                           \
-        ck_tile_cols_f32 = ck_shift_tile_cols_##ISA(4);                                                    \
-        ck_tile_cols_f64 = ck_shift_tile_cols_##ISA(8);                                                    \
-        ck_lanes_f32 = ck_vector_lanes_##ISA(4);                                                           \
-        ck_lanes_f64 = ck_vector_lanes_##ISA(8);                                                           \
+#define CK_USE(ISA)                                                                                                    \
+    do {                                                                                                               \
+        ck_f32 = &ops_f32_##ISA;                                                                                       \
+        ck_f64 = &ops_f64_##ISA;                                                                                       \
+        ck_tile_cols_f32 = ck_shift_tile_cols_##ISA(4);                                                                \
+        ck_tile_cols_f64 = ck_shift_tile_cols_##ISA(8);                                                                \
+        ck_lanes_f32 = ck_vector_lanes_##ISA(4);                                                                       \
+        ck_lanes_f64 = ck_vector_lanes_##ISA(8);                                                                       \
     } while (0)
 
 int ck_select(int level) {
@@ -73,9 +71,7 @@ int ck_select(int level) {
     case CK_AVX512: CK_USE(avx512); break;
     case CK_AVX2: CK_USE(avx2); break;
 #endif
-    default:
-        level = CK_BASE;
-        CK_USE(base);
+    default: level = CK_BASE; CK_USE(base);
     }
     ck_current = level;
     return level;

@@ -1,4 +1,0 @@
-/* convkit kernels built for the "avx2" instruction set (flags in CMakeLists.txt); see _ck_impl.h. */
-#define CK_ISA avx2
-#define CK_VBYTES 32
-#include "_ck_impl.h"

@@ -1,0 +1,64 @@
+/* The kernel table, the one list of convkit's compute kernels: X(return type, name, (parameters)) for element
+ * type T (UT: the unsigned integer of its size), grouped by the family header (of kernels_t.h) that holds
+ * each body. From it come the dispatch table type (ck.h), its instances (dispatch.c) and, generated at
+ * build time by gen_table_pxi.py, the Cython declarations and the typed wrappers ck_<name>.
+ * Adding a kernel: its body FN(ck_<name>) in the family header, one X line here, and the driver that calls
+ * ck_<name>(...) in the family's .pxi. */
+#define CK_FUNCTIONS(X, T, UT)                                                                                         \
+    /* gemm.h */                                                                                                       \
+    X(void, pack_a, (ptrdiff_t M, ptrdiff_t K, const T *a, ptrdiff_t sm, ptrdiff_t sk, T *apack))                      \
+    /* shift.h */                                                                                                      \
+    X(void, shift_gemm,                                                                                                \
+      (ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off, const T *bias,                   \
+       ptrdiff_t q_begin, ptrdiff_t q_end, ptrdiff_t wq, ptrdiff_t owc, T *out, ptrdiff_t ldo, T *tail,                \
+       ptrdiff_t *tail_off))                                                                                           \
+    X(void, shift_rows,                                                                                                \
+      (ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off, const T *bias,                   \
+       ptrdiff_t r_begin, ptrdiff_t r_end, ptrdiff_t wq, ptrdiff_t owc, T *out, ptrdiff_t ldo))                        \
+    /* dw.h */                                                                                                         \
+    X(ptrdiff_t, dw_reduce_size, (ptrdiff_t M, ptrdiff_t NJ))                                                          \
+    X(void, dw_reduce,                                                                                                 \
+      (ptrdiff_t M, ptrdiff_t NJ, const T *a, ptrdiff_t lda, const T *base, const ptrdiff_t *off, ptrdiff_t nrows,     \
+       ptrdiff_t rowlen, ptrdiff_t a_rs, ptrdiff_t b_rs, T *vacc, int m_outer))                                        \
+    X(void, dw_reduce_finish, (ptrdiff_t M, ptrdiff_t NJ, const T *vacc, T *d, ptrdiff_t ldd))                         \
+    X(void, dw_outer,                                                                                                  \
+      (ptrdiff_t NK, ptrdiff_t FP, const T *base, const ptrdiff_t *off, const T *bt, ptrdiff_t ldb, ptrdiff_t nrows,   \
+       ptrdiff_t rowlen, ptrdiff_t b_rs, T *acc, ptrdiff_t ldacc))                                                     \
+    /* layout.h */                                                                                                     \
+    X(void, sum_partials,                                                                                              \
+      (const T *part, ptrdiff_t chunks, ptrdiff_t part_size, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t ncols,              \
+       ptrdiff_t ld, T *out, ptrdiff_t ors, ptrdiff_t ocs))                                                            \
+    X(void, transpose, (const T *src, ptrdiff_t rows, ptrdiff_t lds, ptrdiff_t cols, T *dst, ptrdiff_t ldd))           \
+    X(int, embed,                                                                                                      \
+      (const T *src, ptrdiff_t planes, ptrdiff_t sps, ptrdiff_t H, ptrdiff_t W, T *dst, ptrdiff_t dps, ptrdiff_t DH,   \
+       ptrdiff_t DW, ptrdiff_t top, ptrdiff_t left, int zero, int check))                                              \
+    /* im2col.h */                                                                                                     \
+    X(void, im2col,                                                                                                    \
+      (const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw,      \
+       ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t OW, ptrdiff_t p0, ptrdiff_t np, T *col, ptrdiff_t ldc))                   \
+    X(void, col2im_add,                                                                                                \
+      (const T *dcol, ptrdiff_t ldc, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh,  \
+       ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t OW, ptrdiff_t p0, ptrdiff_t np, T *dx))                     \
+    /* pool.h */                                                                                                       \
+    X(void, maxpool2,                                                                                                  \
+      (const T *x, ptrdiff_t xsize, ptrdiff_t p0, ptrdiff_t p1, ptrdiff_t H, ptrdiff_t W, T *out, UT *idx,             \
+       ptrdiff_t OH, ptrdiff_t OW))                                                                                    \
+    X(void, maxpool2_backward,                                                                                         \
+      (const T *dout, const UT *idx, ptrdiff_t p0, ptrdiff_t p1, ptrdiff_t H, ptrdiff_t W, T *dx, ptrdiff_t OH,        \
+       ptrdiff_t OW))                                                                                                  \
+    X(void, avgpool2,                                                                                                  \
+      (const T *x, ptrdiff_t xsize, ptrdiff_t p0, ptrdiff_t p1, ptrdiff_t H, ptrdiff_t W, T *out, ptrdiff_t OH,        \
+       ptrdiff_t OW))                                                                                                  \
+    X(void, avgpool2_backward,                                                                                         \
+      (const T *dout, ptrdiff_t p0, ptrdiff_t p1, ptrdiff_t H, ptrdiff_t W, T *dx, ptrdiff_t OH, ptrdiff_t OW))        \
+    /* elementwise.h */                                                                                                \
+    X(void, relu, (const T *x, T *out, ptrdiff_t i0, ptrdiff_t i1))                                                    \
+    X(void, relu_inplace, (T * x, ptrdiff_t i0, ptrdiff_t i1))                                                         \
+    X(void, relu_backward, (const T *x, const T *dout, T *dx, ptrdiff_t i0, ptrdiff_t i1))                             \
+    /* batchnorm.h */                                                                                                  \
+    X(void, bn_sums,                                                                                                   \
+      (const T *x, const T *y, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0, ptrdiff_t c1, const double *mean,  \
+       double *s1, double *s2))                                                                                        \
+    X(void, bn_affine,                                                                                                 \
+      (const T *x, const T *y, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0, ptrdiff_t c1, const T *a,          \
+       const T *e, const T *b, const T *d, T *out))

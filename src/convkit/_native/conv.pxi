@@ -1,0 +1,376 @@
+# ---------------------------------------------------------------------------------------------------------
+# 2-D convolution: the three passes, each executing its plan (conv_plan.pxi)
+# ---------------------------------------------------------------------------------------------------------
+
+cdef inline void _relu_wide(floating *out, ptrdiff_t F, ptrdiff_t P, ptrdiff_t q0, ptrdiff_t q1, ptrdiff_t wq,
+                            ptrdiff_t owc) noexcept nogil:
+    """ReLU in place on what ck_shift_gemm wrote for wide columns q0 <= q < q1 (row period wq, owc kept
+    columns per row) in F output planes of P pixels: exactly those elements, as a neighbouring job may be
+    writing the rest of a row."""
+    cdef ptrdiff_t f, r, c0, c1, r0 = q0 // wq, r1 = (q1 - 1) // wq + 1
+    if q0 == r0 * wq and q1 - (r1 - 1) * wq >= owc:  # whole output rows r0 <= r < r1
+        _relu_planes(out, F, P, r0 * owc, r1 * owc)
+        return
+    for f in range(F):
+        for r in range(r0, r1):
+            c0 = q0 - r * wq if q0 > r * wq else 0
+            c1 = q1 - r * wq if q1 - r * wq < owc else owc
+            _relu_span(out + f * P + r * owc, c0, c1)
+
+
+def conv2d_forward(
+    const floating[:, :, :, ::1] x,     # IN  (N, C, H, W)
+    const floating[:, :, :, ::1] w,     # IN  (F, C, KH, KW)
+    const floating[::1] b,              # IN  (F,)
+    floating[:, :, :, ::1] out,         # OUT (N, F, OH, OW)
+    int stride_h, int stride_w, int pad_h, int pad_w, bint relu, int n_threads,
+):
+    """out[n, f] = b[f] + sum_c sum_kh sum_kw w[f, c, kh, kw] * xpad[n, c, oh*sh + kh, ow*sw + kw], then
+    max(out, 0) with ``relu`` (fused: each job clamps its own outputs while they are in cache)."""
+    cdef ptrdiff_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef ptrdiff_t F = w.shape[0], KH = w.shape[2], KW = w.shape[3]
+    cdef ptrdiff_t OH = out.shape[2], OW = out.shape[3], P = OH * OW, K = C * KH * KW
+    cdef ptrdiff_t HP = H + 2 * pad_h, WP = W + 2 * pad_w, plane = HP * WP
+    cdef ConvPlan plan
+    cdef ptrdiff_t NR, q_end, parts, per, block, blocks, n_jobs
+    cdef bint rows
+    cdef int path
+    cdef ptrdiff_t job, n, c, kh, kw, q0, q1, p0, npix
+    cdef int failed = 0
+    cdef int *failp = &failed
+    cdef floating *xpad
+    cdef floating *tail
+    cdef ptrdiff_t *toff
+    cdef ptrdiff_t *last
+    if N == 0 or F == 0:
+        return
+    plan = conv_plan(PASS_FORWARD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, sizeof(floating))
+    path, NR, n_jobs = plan.path, plan.NR, plan.n_jobs
+    rows, q_end, parts, per, block, blocks = plan.rows, plan.q_end, plan.parts, plan.per, plan.block, plan.blocks
+    cdef floating *apack = <floating *>_scratch(SLOT_PACKED, F * K * sizeof(floating), False)
+    cdef ptrdiff_t *off = <ptrdiff_t *>_scratch(SLOT_OFFSETS, K * sizeof(ptrdiff_t), False)
+    if apack == NULL or off == NULL:
+        _alloc_error("conv2d_forward")
+    ck_pack_a(F, K, &w[0, 0, 0, 0], K, 1, apack)
+    _small_pages(&out[0, 0, 0, 0], N * F * P * sizeof(floating))
+    if path == PATH_DIRECT:
+        for c in range(C):
+            for kh in range(KH):
+                for kw in range(KW):
+                    off[(c * KH + kh) * KW + kw] = c * plane + kh * WP + kw
+    else:
+        for c in range(K):
+            off[c] = c * block
+    with nogil, parallel(num_threads=n_threads):
+        # direct: the padded image (zero borders) + a zero tile of slack, so that shift_gemm never copies a
+        # partial tile; im2col: the tile
+        xpad = <floating *>_scratch(SLOT_IMAGE, (C * plane + NR if path == PATH_DIRECT else K * block)
+                                    * sizeof(floating), path == PATH_DIRECT)
+        tail = <floating *>_scratch(SLOT_TAIL, K * NR * sizeof(floating), False)
+        toff = <ptrdiff_t *>_scratch(SLOT_TAIL_OFF, (K + 2) * sizeof(ptrdiff_t), False)
+        last = toff + K + 1  # per-thread memory: the image now in xpad
+        if xpad == NULL or tail == NULL or toff == NULL:
+            failp[0] = 1
+        else:
+            last[0] = -1
+        for job in prange(n_jobs, schedule="static"):
+            if xpad == NULL or tail == NULL or toff == NULL:
+                continue
+            if path == PATH_DIRECT:
+                n = job // parts
+                if last[0] != n:
+                    ck_embed(&x[n, 0, 0, 0], C, H * W, H, W, xpad, plane, HP, WP, pad_h, pad_w, 0, 0)
+                    last[0] = n
+                q0 = (job % parts) * per
+                q1 = q0 + per
+                if rows:
+                    if q1 > OH:
+                        q1 = OH
+                    if q0 < q1:
+                        ck_shift_rows(F, K, apack, xpad, off, &b[0], q0, q1, WP, OW, &out[n, 0, 0, 0], P)
+                        if relu:
+                            _relu_planes(&out[n, 0, 0, 0], F, P, q0 * OW, q1 * OW)
+                    continue
+                if q1 > q_end:
+                    q1 = q_end
+                if q0 < q1:
+                    ck_shift_gemm(F, K, apack, xpad, off, &b[0], q0, q1, WP, OW, &out[n, 0, 0, 0], P, NULL, toff)
+                    if relu:
+                        _relu_wide(&out[n, 0, 0, 0], F, P, q0, q1, WP, OW)
+            else:
+                n = job // blocks
+                p0 = (job % blocks) * block
+                npix = P - p0
+                if npix > block:
+                    npix = block
+                ck_im2col(&x[n, 0, 0, 0], C, H, W, KH, KW, stride_h, stride_w, pad_h, pad_w, OW, p0, npix,
+                        xpad, block)
+                ck_shift_gemm(F, K, apack, xpad, off, &b[0], 0, npix, npix, npix, &out[n, 0, 0, 0] + p0, P,
+                            tail, toff)
+                if relu:
+                    _relu_planes(&out[n, 0, 0, 0], F, P, p0, p0 + npix)
+    if failed:
+        _alloc_error("conv2d_forward")
+
+
+def conv2d_backward_input(
+    const floating[:, :, :, ::1] dout,  # IN  (N, F, OH, OW)
+    const floating[:, :, :, ::1] w,     # IN  (F, C, KH, KW)
+    floating[:, :, :, ::1] dx,          # OUT (N, C, H, W)
+    int stride_h, int stride_w, int pad_h, int pad_w, int n_threads,
+):
+    """dx[n, c, oh*sh + kh - ph, ow*sw + kw - pw] += w[f, c, kh, kw] * dout[n, f, oh, ow].
+
+    Direct path: dx = the stride-1 convolution of dout (zero-padded by KH-1-ph, KW-1-pw) with the flipped
+    weights, channels swapped. im2col path: per image dcol = w^T dout, one pixel block at a time, then
+    col2im; a job owns a whole image of dx.
+    """
+    cdef ptrdiff_t N = dout.shape[0], F = dout.shape[1], OH = dout.shape[2], OW = dout.shape[3]
+    cdef ptrdiff_t C = w.shape[1], KH = w.shape[2], KW = w.shape[3], H = dx.shape[2], W = dx.shape[3]
+    cdef ptrdiff_t P = OH * OW, K = C * KH * KW, KK = F * KH * KW
+    cdef ptrdiff_t DH = H + KH - 1, DW = W + KW - 1, dplane = DH * DW
+    cdef ConvPlan plan
+    cdef ptrdiff_t NR, q_end, parts, per, block, blocks, n_jobs, scratch, n_off
+    cdef bint rows
+    cdef int path
+    cdef ptrdiff_t job, n, c, f, kh, kw, q0, q1, p0, npix, e, blk
+    cdef int failed = 0
+    cdef int *failp = &failed
+    cdef floating *buf
+    cdef floating *tail
+    cdef ptrdiff_t *toff
+    cdef ptrdiff_t *last
+    cdef floating *dxn
+    if N == 0 or C == 0:
+        return
+    plan = conv_plan(PASS_INPUT_GRAD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, sizeof(floating))
+    path, NR, n_jobs = plan.path, plan.NR, plan.n_jobs
+    rows, q_end, parts, per, block, blocks = plan.rows, plan.q_end, plan.parts, plan.per, plan.block, plan.blocks
+    cdef floating *apack = <floating *>_scratch(SLOT_PACKED, C * KK * sizeof(floating), False)
+    cdef floating *wt = NULL
+    cdef ptrdiff_t *off = <ptrdiff_t *>_scratch(SLOT_OFFSETS, (KK + F) * sizeof(ptrdiff_t), False)
+    if apack == NULL or off == NULL:
+        _alloc_error("conv2d_backward")
+    _small_pages(&dx[0, 0, 0, 0], N * C * H * W * sizeof(floating))
+    if path == PATH_DIRECT:
+        wt = <floating *>_scratch(SLOT_WEIGHTS, C * KK * sizeof(floating), False)  # (C, F, KH, KW), flipped in kh, kw
+        if wt == NULL:
+            _alloc_error("conv2d_backward")
+        for c in range(C):
+            for f in range(F):
+                for kh in range(KH):
+                    for kw in range(KW):
+                        wt[((c * F + f) * KH + kh) * KW + kw] = w[f, c, KH - 1 - kh, KW - 1 - kw]
+                        off[(f * KH + kh) * KW + kw] = f * dplane + kh * DW + kw
+        ck_pack_a(C, KK, wt, KK, 1, apack)
+        scratch = F * dplane
+        n_off = KK
+    else:
+        ck_pack_a(K, F, &w[0, 0, 0, 0], 1, K, apack)  # A = w^T: (K, F)
+        for f in range(F):
+            off[f] = f * P
+        scratch = K * block
+        n_off = F
+    with nogil, parallel(num_threads=n_threads):
+        # direct: the padded dout (zero borders) + a zero tile of slack; im2col: the column gradient tile
+        buf = <floating *>_scratch(SLOT_IMAGE, (scratch + NR) * sizeof(floating), path == PATH_DIRECT)
+        tail = <floating *>_scratch(SLOT_TAIL, n_off * NR * sizeof(floating), False)
+        toff = <ptrdiff_t *>_scratch(SLOT_TAIL_OFF, (n_off + 2) * sizeof(ptrdiff_t), False)
+        last = toff + n_off + 1
+        if buf == NULL or tail == NULL or toff == NULL:
+            failp[0] = 1
+        else:
+            last[0] = -1
+        for job in prange(n_jobs, schedule="static"):
+            if buf == NULL or tail == NULL or toff == NULL:
+                continue
+            if path == PATH_DIRECT:
+                n = job // parts
+                if last[0] != n:
+                    ck_embed(&dout[n, 0, 0, 0], F, P, OH, OW, buf, dplane, DH, DW, KH - 1 - pad_h, KW - 1 - pad_w, 0, 0)
+                    last[0] = n
+                q0 = (job % parts) * per
+                q1 = q0 + per
+                if rows:
+                    if q1 > H:
+                        q1 = H
+                    if q0 < q1:
+                        ck_shift_rows(C, KK, apack, buf, off, NULL, q0, q1, DW, W, &dx[n, 0, 0, 0], H * W)
+                    continue
+                if q1 > q_end:
+                    q1 = q_end
+                if q0 < q1:
+                    ck_shift_gemm(C, KK, apack, buf, off, NULL, q0, q1, DW, W, &dx[n, 0, 0, 0], H * W, NULL, toff)
+            else:
+                dxn = &dx[job, 0, 0, 0]
+                for e in range(C * H * W):
+                    dxn[e] = 0
+                for blk in range(blocks):
+                    p0 = blk * block
+                    npix = P - p0
+                    if npix > block:
+                        npix = block
+                    ck_shift_gemm(K, F, apack, &dout[job, 0, 0, 0] + p0, off, NULL, 0, npix, npix, npix, buf,
+                                block, tail, toff)
+                    ck_col2im_add(buf, block, C, H, W, KH, KW, stride_h, stride_w, pad_h, pad_w, OW, p0, npix, dxn)
+    if failed:
+        _alloc_error("conv2d_backward")
+
+
+def conv2d_backward_weight(
+    const floating[:, :, :, ::1] x,     # IN  (N, C, H, W)
+    const floating[:, :, :, ::1] dout,  # IN  (N, F, OH, OW)
+    floating[:, :, :, ::1] dw,          # OUT (F, C, KH, KW)
+    floating[::1] db,                   # OUT (F,)
+    int stride_h, int stride_w, int pad_h, int pad_w, int n_threads,
+):
+    """dw[f, c, kh, kw] = sum_n,oh,ow dout[n, f, oh, ow] * xpad[n, c, oh*sh + kh, ow*sw + kw]; db[f] = sum dout.
+
+    One GEMM over K + 1 "B" rows: k = (c, kh, kw) are the shifted rows of the padded image (direct path)
+    or of an im2col tile (im2col path), row K is all ones and gives db. Jobs are (chunk of images, group
+    of rows); a chunk sums its images into its own partial gradient and the partials are added in chunk
+    order (in double). The plan (conv_plan.pxi) picks the path, the kernel (reduce or outer) and the jobs.
+    """
+    cdef ptrdiff_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef ptrdiff_t F = dout.shape[1], OH = dout.shape[2], OW = dout.shape[3]
+    cdef ptrdiff_t KH = dw.shape[2], KW = dw.shape[3]
+    cdef ptrdiff_t P = OH * OW, K = C * KH * KW, K1 = K + 1, FK1 = F * K1
+    cdef ptrdiff_t HP = H + 2 * pad_h, WP = W + 2 * pad_w, plane = HP * WP
+    cdef ConvPlan plan
+    cdef ptrdiff_t VL, FP, q_end, qv, dps, ones_at
+    cdef ptrdiff_t chunks, groups, gsize, job, n, f, c, kh, kw, j0, j1, p0, npix, e, ch, l, block, blocks, blk, oh
+    cdef ptrdiff_t part_size, n_vacc, n_wide, n_tile, n_xpad, ie, nrows
+    cdef bint rows, outer, check_finite
+    cdef int m_outer, path
+    cdef double acc
+    cdef int failed = 0
+    cdef int *failp = &failed
+    cdef floating *xpad
+    cdef floating *wide
+    cdef floating *col
+    cdef floating *tile
+    cdef floating *vacc
+    cdef floating *part
+    cdef floating *dwp
+    cdef const floating *dp
+    if F == 0:
+        return
+    dwp = &dw[0, 0, 0, 0] if K > 0 else NULL
+    if N == 0:
+        for e in range(F * K):
+            dwp[e] = 0
+        for f in range(F):
+            db[f] = 0
+        return
+    plan = conv_plan(PASS_WEIGHT_GRAD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, sizeof(floating))
+    path, outer, rows, m_outer, check_finite = plan.path, plan.outer, plan.rows, plan.m_outer, plan.check_finite
+    chunks, groups, gsize, part_size = plan.chunks, plan.groups, plan.gsize, plan.part_size
+    VL, q_end, block, blocks = plan.VL, plan.q_end, plan.block, plan.blocks
+    FP = _cdiv(F, VL) * VL  # filters padded to whole vectors (outer)
+    qv = _cdiv(q_end, VL) * VL  # the wide pixels of the direct path rounded up to whole vectors
+    dps = OH * WP if OH * WP > qv else qv  # plane stride of the wide upstream gradient
+    ones_at = C * plane + VL  # the row of ones in the direct scratch
+    n_vacc = 0 if outer else ck_dw_reduce_size(dwp, F, gsize)
+    n_xpad = ones_at + qv if path == PATH_DIRECT else 0
+    n_wide = ((P if rows else q_end) * FP if outer else F * dps) if path == PATH_DIRECT else 0
+    n_tile = block * FP if outer else F * block
+    cdef floating *partial = <floating *>_scratch(SLOT_PACKED, chunks * part_size * sizeof(floating), True)
+    cdef ptrdiff_t *off = <ptrdiff_t *>_scratch(SLOT_OFFSETS, 2 * K1 * sizeof(ptrdiff_t), False)
+    cdef ptrdiff_t *offc = off + K1
+    if partial == NULL or off == NULL:
+        _alloc_error("conv2d_backward")
+    for c in range(C):
+        for kh in range(KH):
+            for kw in range(KW):
+                off[(c * KH + kh) * KW + kw] = c * plane + kh * WP + kw
+    off[K] = ones_at
+    for e in range(K1):
+        offc[e] = e * block
+    with nogil, parallel(num_threads=n_threads):
+        # per thread, zeroed once per call: borders, slack and padding lanes stay zero from image to image
+        xpad = <floating *>_scratch(SLOT_IMAGE, n_xpad * sizeof(floating), True)  # image + slack + ones
+        wide = <floating *>_scratch(SLOT_DW_WIDE, n_wide * sizeof(floating), True)
+        col = <floating *>_scratch(SLOT_DW_COL, K1 * block * sizeof(floating), True)
+        tile = <floating *>_scratch(SLOT_DW_TILE, n_tile * sizeof(floating), True)
+        vacc = <floating *>_scratch(SLOT_DW_VACC, n_vacc * sizeof(floating), False)
+        if xpad == NULL or wide == NULL or col == NULL or tile == NULL or vacc == NULL:
+            failp[0] = 1
+        else:
+            if path == PATH_DIRECT:
+                for ie in range(qv):
+                    xpad[ones_at + ie] = 1
+            for ie in range(block):
+                col[K * block + ie] = 1
+        for job in prange(chunks * groups, schedule="static"):
+            if xpad == NULL or wide == NULL or col == NULL or tile == NULL or vacc == NULL:
+                continue
+            ch = job // groups
+            j0 = (job % groups) * gsize
+            j1 = j0 + gsize
+            if j1 > K1:
+                j1 = K1
+            if j0 >= j1:
+                continue
+            part = partial + ch * part_size
+            for e in range(n_vacc):
+                vacc[e] = 0
+            for n in range(ch * N // chunks, (ch + 1) * N // chunks):
+                if path == PATH_DIRECT and rows:  # whole output rows: nothing dropped, nothing wasted
+                    ck_embed(&x[n, 0, 0, 0], C, H * W, H, W, xpad, plane, HP, WP, pad_h, pad_w, 0, 0)
+                    if outer:
+                        ck_transpose(&dout[n, 0, 0, 0], F, P, P, wide, FP)
+                        ck_dw_outer(j1 - j0, FP, xpad, off + j0, wide, FP, OH, OW, WP, part + j0 * FP, FP)
+                    else:
+                        ck_dw_reduce(F, j1 - j0, &dout[n, 0, 0, 0], P, xpad, off + j0, OH, OW, OW, WP, vacc, m_outer)
+                    continue
+                if path == PATH_DIRECT and not ck_embed(&x[n, 0, 0, 0], C, H * W, H, W, xpad, plane, HP, WP,
+                                                        pad_h, pad_w, 0, check_finite):
+                    if outer:
+                        for oh in range(OH):  # rows q = oh*WP + ow of the transposed gradient
+                            ck_transpose(&dout[n, 0, oh, 0], F, P, OW, wide + oh * WP * FP, FP)
+                        ck_dw_outer(j1 - j0, FP, xpad, off + j0, wide, FP, 1, q_end, 0, part + j0 * FP, FP)
+                    else:
+                        ck_embed(&dout[n, 0, 0, 0], F, P, OH, OW, wide, dps, OH, WP, 0, 0, 0, 0)
+                        ck_dw_reduce(F, j1 - j0, wide, dps, xpad, off + j0, 1, q_end, 0, 0, vacc, m_outer)
+                    continue
+                for blk in range(blocks):
+                    p0 = blk * block
+                    npix = P - p0
+                    if npix > block:
+                        npix = block
+                    ck_im2col(&x[n, 0, 0, 0], C, H, W, KH, KW, stride_h, stride_w, pad_h, pad_w, OW, p0, npix,
+                            col, block)
+                    if outer:
+                        ck_transpose(&dout[n, 0, 0, 0] + p0, F, P, npix, tile, FP)
+                        ck_dw_outer(j1 - j0, FP, col, offc + j0, tile, FP, 1, npix, 0, part + j0 * FP, FP)
+                    else:
+                        # whole vectors: zero the columns past npix (but in the row of ones) and in the tile
+                        for e in range(K):
+                            for l in range(npix, _cdiv(npix, VL) * VL):
+                                col[e * block + l] = 0
+                        for f in range(F):
+                            dp = &dout[n, f, 0, 0]
+                            for l in range(npix):
+                                tile[f * block + l] = dp[p0 + l]
+                            for l in range(npix, _cdiv(npix, VL) * VL):
+                                tile[f * block + l] = 0
+                        ck_dw_reduce(F, j1 - j0, tile, block, col, offc + j0, 1, npix, 0, 0, vacc, m_outer)
+            if not outer:
+                ck_dw_reduce_finish(F, j1 - j0, vacc, part + j0, K1)
+    # sum the chunks into (F, K + 1): the weight gradient and, in the last column, db
+    cdef floating *dwb = <floating *>_scratch(SLOT_WEIGHTS, FK1 * sizeof(floating), False)
+    if dwb == NULL:
+        failed = 1
+    if not failed:
+        nrows = K1 if outer else F
+        for l in prange(nrows, nogil=True, schedule="static", num_threads=_threads_for(chunks * FK1, n_threads)):
+            if outer:  # partial (K + 1, FP): row l holds column l of the result
+                ck_sum_partials(partial, chunks, part_size, l, l + 1, F, FP, dwb, 1, K1)
+            else:  # partial (F, K + 1)
+                ck_sum_partials(partial, chunks, part_size, l, l + 1, K1, K1, dwb, K1, 1)
+        for f in range(F):
+            for l in range(K):
+                dwp[f * K + l] = dwb[f * K1 + l]
+            db[f] = dwb[f * K1 + K]
+    if failed:
+        _alloc_error("conv2d_backward")

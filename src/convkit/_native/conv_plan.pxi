@@ -1,0 +1,200 @@
+# ---------------------------------------------------------------------------------------------------------
+# The convolution plan: every decision about how a convolution runs, made here and only here
+# ---------------------------------------------------------------------------------------------------------
+#
+# Design:
+# Two paths, with the same GEMM micro-kernel (gemm.h) underneath:
+# - *direct* (stride 1, any channel count): the output is a GEMM whose "B" rows are never materialised:
+#   ``ck_shift_gemm`` computes out[m][q] = bias[m] + sum_k A[m][k] * base[off[k] + q] with base = one
+#   zero-padded image (per-thread copy) and off[k] = c*plane + kh*WP + kw: a register tile of up to 8
+#   output channels x 3 vectors of output pixels, held over the whole k loop. Pixels run on the "wide"
+#   grid q = oh*WP + ow (columns ow >= OW computed and dropped), or on whole output rows when OW is a
+#   multiple of the vector width (``rows``: ``ck_shift_rows``, nothing dropped). dx is the same kernel on
+#   the zero-padded upstream gradient with the flipped, channel-swapped weights (a "full" convolution: no
+#   scatter). No im2col buffer, for few channels (LeNet) as for many.
+# - *im2col* (any stride): per job one image and a block of output pixels, im2col into a per-thread tile
+#   of at most ~256 KB (never a full-batch buffer), then the same micro-kernel; dx through col2im, one job
+#   per image.
+# The weight gradient has two kernels on either path: "reduce" (``ck_dw_reduce``: vectorised along pixels,
+# vector partial sums kept across the images of a chunk) for few filters or few taps, "outer"
+# (``ck_dw_outer``: vectorised along filters against a transposed copy of dout, image values broadcast)
+# for many of both; an extra "B" row of ones gives db in the same pass. dW jobs are (fixed chunk of
+# images, group of weight columns); chunk partials are added in chunk order in double. On the wide grid
+# the dropped columns of dout are zeros, so an image holding inf/NaN takes the exact im2col route for dW
+# (``check_finite``; 0 * inf would be NaN).
+# Every number of jobs is a function of the shapes only, never of the thread count, so results are
+# bit-identical for any number of threads. ``force_conv_plan`` lets the tests run every case through
+# every path and kernel ("direct" applies to stride 1 only).
+
+cdef enum ConvPath:
+    PATH_DIRECT = 0
+    PATH_IM2COL = 1
+
+cdef enum ConvPass:
+    PASS_FORWARD = 0
+    PASS_INPUT_GRAD = 1
+    PASS_WEIGHT_GRAD = 2
+
+cdef enum:
+    DW_OUTER_MIN_FILTERS = 16     # the outer dW kernel from this many filters ...
+    DW_OUTER_MIN_TAPS = 32        # ... and this many taps (C*KH*KW), to pay for the transposed dout
+    DW_CHUNKS = 8                 # images are summed in at most this many fixed chunks for dW
+    DW_PARTIAL_BYTES = 32 << 20   # ... fewer when the per-chunk partial gradients would exceed this
+
+# The ck_scratch slots (kept per thread from call to call, see ck.h). Slots 0-4 belong to the threads
+# inside a parallel region, 5-7 to the calling thread before and after it; a pass may give a slot its
+# own use (the second names).
+cdef enum Slot:
+    SLOT_IMAGE = 0        # the zero-padded image or dout (direct), the im2col / column-gradient tile
+    SLOT_TAIL = 1         # shift_gemm's copy of a partial tile
+    SLOT_TAIL_OFF = 2     # its row offsets, then the index of the image now in SLOT_IMAGE
+    SLOT_DW_WIDE = 1      # dW: dout on the wide grid, or transposed
+    SLOT_DW_COL = 2       # dW: im2col tile + a row of ones
+    SLOT_DW_TILE = 3      # dW: dout for an im2col tile
+    SLOT_DW_VACC = 4      # dW reduce: the vector partial sums
+    SLOT_PACKED = 5       # the packed A operand; dW: the per-chunk partial gradients
+    SLOT_OFFSETS = 6      # the "B" row offsets
+    SLOT_WEIGHTS = 7      # dx: the flipped weights; dW: the chunks summed
+    SLOT_COUNT = 8        # = CK_SCRATCH_SLOTS
+
+
+cdef struct ConvPlan:
+    int path              # PATH_DIRECT or PATH_IM2COL
+    bint outer            # dW: the outer kernel, else reduce
+    ptrdiff_t VL          # vector lanes and shift_gemm tile columns at the SIMD level in use
+    ptrdiff_t NR
+    # direct path: the grid of out (forward) or dx (input gradient)
+    bint rows             # whole output rows of vectors (ck_shift_rows), else the wide grid (ck_shift_gemm)
+    ptrdiff_t q_end       # one past the last wide column kept
+    ptrdiff_t parts       # jobs per image
+    ptrdiff_t per         # output rows (rows) or wide columns (grid) per job
+    # im2col path
+    ptrdiff_t block       # output pixels per tile
+    ptrdiff_t blocks      # tiles per image
+    ptrdiff_t n_jobs
+    # weight gradient
+    ptrdiff_t chunks      # fixed chunks of images, each summed into its own partial gradient
+    ptrdiff_t groups      # groups of weight columns per chunk (a job: one chunk, one group)
+    ptrdiff_t gsize       # weight columns (K + 1 with db) per group
+    ptrdiff_t part_size   # elements of one chunk's partial gradient
+    bint m_outer          # reduce: loop over filter blocks outside (re-read the image rows)
+    bint check_finite     # an image holding inf/NaN takes the im2col route
+
+
+cdef int _forced_path = -1
+cdef int _forced_outer = -1
+
+
+cdef inline ptrdiff_t _im2col_block(ptrdiff_t K, ptrdiff_t P, ptrdiff_t itemsize, ptrdiff_t tile) noexcept nogil:
+    """Output pixels per im2col tile: K x block elements of at most ~256 KB, a multiple of the GEMM tile."""
+    cdef ptrdiff_t block = (256 * 1024) // (K * itemsize)
+    block = block - block % tile
+    if block < tile:
+        block = tile
+    if block > _cdiv(P, tile) * tile:
+        block = _cdiv(P, tile) * tile
+    return block
+
+
+cdef inline ptrdiff_t _parts(ptrdiff_t N, ptrdiff_t tiles) noexcept nogil:
+    """Jobs per image so that a small batch still feeds several threads (a function of shapes only)."""
+    cdef ptrdiff_t parts = 1
+    if N < 8:
+        parts = _cdiv(8, N)
+    if parts > tiles:
+        parts = tiles
+    return parts if parts > 0 else 1
+
+
+cdef inline void _direct_grid(ConvPlan *plan, ptrdiff_t N, ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t period) noexcept nogil:
+    """Jobs over an (OH, OW) output computed from rows of ``period`` columns (the padded input's width)."""
+    cdef ptrdiff_t tiles
+    plan.q_end = (OH - 1) * period + OW
+    plan.rows = OW % plan.VL == 0  # whole vectors per output row: no dropped columns at all
+    tiles = OH if plan.rows else _cdiv(plan.q_end, plan.NR)
+    plan.parts = _parts(N, tiles)
+    plan.per = _cdiv(tiles, plan.parts) * (1 if plan.rows else plan.NR)
+    plan.n_jobs = N * plan.parts
+
+
+cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t F, ptrdiff_t KH,
+                        ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw,
+                        ptrdiff_t itemsize) noexcept nogil:
+    """The plan of one pass of a convolution of x (N, C, H, W) with w (F, C, KH, KW)."""
+    cdef ConvPlan plan
+    cdef ptrdiff_t OH = (H + 2 * ph - KH) // sh + 1, OW = (W + 2 * pw - KW) // sw + 1, P = OH * OW
+    cdef ptrdiff_t K = C * KH * KW, K1 = K + 1, WP = W + 2 * pw, plane = (H + 2 * ph) * WP
+    memset(&plan, 0, sizeof(plan))
+    plan.VL = _lanes(itemsize)
+    plan.NR = _tile_cols(itemsize)
+    plan.path = PATH_DIRECT if sh == 1 and sw == 1 and _forced_path != PATH_IM2COL else PATH_IM2COL
+    plan.outer = F >= DW_OUTER_MIN_FILTERS and K >= DW_OUTER_MIN_TAPS if _forced_outer < 0 else _forced_outer
+    plan.blocks = 1
+    if N <= 0:  # nothing to run
+        return plan
+    if pass_ == PASS_FORWARD:
+        if plan.path == PATH_DIRECT:
+            _direct_grid(&plan, N, OH, OW, WP)
+        else:
+            plan.block = _im2col_block(K, P, itemsize, plan.NR)
+            plan.blocks = _cdiv(P, plan.block)
+            plan.n_jobs = N * plan.blocks
+    elif pass_ == PASS_INPUT_GRAD:
+        if plan.path == PATH_DIRECT:
+            _direct_grid(&plan, N, H, W, W + KW - 1)
+        else:
+            plan.block = _im2col_block(K, P, itemsize, plan.NR)
+            plan.blocks = _cdiv(P, plan.block)
+            plan.n_jobs = N
+    else:
+        plan.q_end = (OH - 1) * WP + OW  # wide pixels of the direct path
+        plan.rows = OW % plan.VL == 0  # direct path on whole output rows (no wide grid)
+        plan.check_finite = plan.path == PATH_DIRECT and not plan.rows
+        plan.part_size = K1 * _cdiv(F, plan.VL) * plan.VL if plan.outer else F * K1
+        plan.chunks = N if N < DW_CHUNKS else DW_CHUNKS
+        while plan.chunks > 1 and plan.chunks * plan.part_size * itemsize > DW_PARTIAL_BYTES:
+            plan.chunks -= 1
+        plan.groups = _cdiv(DW_CHUNKS, plan.chunks)
+        if plan.groups > _cdiv(K1, 6):
+            plan.groups = _cdiv(K1, 6)
+        plan.gsize = _cdiv(K1, plan.groups)
+        plan.block = _im2col_block(K1, P, itemsize, plan.NR)
+        plan.blocks = _cdiv(P, plan.block)
+        plan.n_jobs = plan.chunks * plan.groups
+        # reduce: re-read the upstream gradient rows for every block of image rows while they are the smaller
+        plan.m_outer = F * plan.q_end > C * plane
+    return plan
+
+
+_PATH_NAMES = {"direct": PATH_DIRECT, "im2col": PATH_IM2COL}
+_DW_NAMES = {"reduce": 0, "outer": 1}
+
+
+def conv_plan_info(x_shape, w_shape, stride, padding, itemsize):
+    """The plans of the three passes of this convolution (for tests and benchmarks): {"path": "direct" or
+    "im2col", "dw_kernel": "reduce" or "outer", "forward" / "input_grad" / "weight_grad": the plan fields}."""
+    N, C, H, W = x_shape
+    F, _, KH, KW = w_shape
+    (sh, sw), (ph, pw) = stride, padding
+    plans = {name: conv_plan(p, N, C, H, W, F, KH, KW, sh, sw, ph, pw, itemsize)
+             for name, p in (("forward", PASS_FORWARD), ("input_grad", PASS_INPUT_GRAD),
+                             ("weight_grad", PASS_WEIGHT_GRAD))}
+    first = plans["forward"]
+    return {"path": "direct" if first["path"] == PATH_DIRECT else "im2col",
+            "dw_kernel": "outer" if first["outer"] else "reduce", **plans}
+
+
+def force_conv_plan(path=None, dw_kernel=None):
+    """Force the convolution path ("im2col"; "direct" still needs stride 1) and the weight-gradient kernel
+    ("reduce", "outer"); None restores the rule. For tests; returns the previous (path, dw_kernel)."""
+    global _forced_path, _forced_outer
+    if path is not None and path not in _PATH_NAMES:
+        raise ValueError(f"force_conv_plan: path must be one of {sorted(_PATH_NAMES)} or None. Received: {path!r}")
+    if dw_kernel is not None and dw_kernel not in _DW_NAMES:
+        raise ValueError(
+            f"force_conv_plan: dw_kernel must be one of {sorted(_DW_NAMES)} or None. Received: {dw_kernel!r}")
+    previous = ({v: k for k, v in _PATH_NAMES.items()}.get(_forced_path),
+                {v: k for k, v in _DW_NAMES.items()}.get(_forced_outer))
+    _forced_path = -1 if path is None else _PATH_NAMES[path]
+    _forced_outer = -1 if dw_kernel is None else _DW_NAMES[dw_kernel]
+    return previous

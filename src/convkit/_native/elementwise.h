@@ -1,0 +1,31 @@
+/* ---------------------------------------------------------------------------------------------------
+ * ReLU on a flat range [i0, i1): out = x if x > 0 or x is NaN else 0 (np.maximum(x, 0)), and
+ * dx = dout where x > 0 else 0 (np.where(x > 0, dout, 0)), selected with bit masks: inf/NaN in dout stay
+ * where they are and never turn a zero into NaN.
+ * --------------------------------------------------------------------------------------------------- */
+
+static inline __attribute__((always_inline)) void FN(relu_range)(const UTA *restrict x, UTA *restrict out,
+                                                                 ptrdiff_t n) {
+    const T *xf = (const T *)(const void *)x;
+    for (ptrdiff_t i = 0; i < n; i++) out[i] = x[i] & -(UT)((xf[i] > 0) | (xf[i] != xf[i]));
+}
+
+void FN(ck_relu)(const T *x, T *out, ptrdiff_t i0, ptrdiff_t i1) {
+    FN(relu_range)((const UTA *)(const void *)(x + i0), (UTA *)(void *)(out + i0), i1 - i0);
+}
+
+/* the same in place (a fused activation: the conv / dense output just written, still in cache) */
+void FN(ck_relu_inplace)(T *x, ptrdiff_t i0, ptrdiff_t i1) {
+    UTA *u = (UTA *)(void *)(x + i0);
+    const T *xf = x + i0;
+    for (ptrdiff_t i = 0; i < i1 - i0; i++) u[i] &= -(UT)((xf[i] > 0) | (xf[i] != xf[i]));
+}
+
+static inline __attribute__((always_inline)) void FN(relu_backward_range)(const T *restrict x, const UTA *restrict dout,
+                                                                          UTA *restrict dx, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i < n; i++) dx[i] = dout[i] & -(UT)(x[i] > 0);
+}
+
+void FN(ck_relu_backward)(const T *x, const T *dout, T *dx, ptrdiff_t i0, ptrdiff_t i1) {
+    FN(relu_backward_range)(x + i0, (const UTA *)(const void *)(dout + i0), (UTA *)(void *)(dx + i0), i1 - i0);
+}

@@ -1,0 +1,104 @@
+/* Shifted-row GEMM drivers: the direct convolution, the im2col tiles and the dense GEMM. */
+
+/* Write rows of a tile (q0 .. q0+nvalid-1 on the wide grid of row period wq) to the owc valid columns of
+ * each output row: out[m*ldo + (q / wq)*owc + q % wq] = tile + bias[m] for q % wq < owc. */
+static void FN(store_tile)(const T *buf, int mr, ptrdiff_t m0, const T *bias, ptrdiff_t q0, ptrdiff_t nvalid,
+                           ptrdiff_t wq, ptrdiff_t owc, T *out, ptrdiff_t ldo) {
+    const ptrdiff_t row0 = q0 / wq, col0 = q0 - row0 * wq;
+    for (int i = 0; i < mr; i++) {
+        const T *src = buf + i * NR;
+        const T bv = bias ? bias[m0 + i] : (T)0;
+        T *orow = out + (m0 + i) * ldo;
+        ptrdiff_t row = row0, col = col0, t = 0;
+        while (t < nvalid) {
+            ptrdiff_t seg = wq - col;
+            if (seg > nvalid - t) seg = nvalid - t;
+            ptrdiff_t keep = owc - col;
+            if (keep > seg) keep = seg;
+            T *dst = orow + row * owc + col;
+            const T *s = src + t;
+            if (keep >= VL) { /* whole vectors, the last one overlapping the one before it */
+                ptrdiff_t e = 0;
+                for (; e + VL <= keep; e += VL) FN(vstore)(dst + e, FN(vload)(s + e) + bv);
+                if (e < keep) FN(vstore)(dst + keep - VL, FN(vload)(s + keep - VL) + bv);
+            } else if (keep > 0) {
+                FN(vstore_part)(dst, FN(vload)(s) + bv, keep); /* buf has a vector of slack at its end */
+            }
+            t += seg;
+            row++;
+            col = 0;
+        }
+    }
+}
+
+/* out <- bias + A (M x K, packed by ck_pack_a) times B, for wide columns q_begin <= q < q_end.
+ * B row k: base[off[k] + q]. With tail (K x NR scratch, tail_off: K entries) only q < q_end is ever read:
+ * the last, partial tile is copied into tail first. With tail = NULL the caller guarantees that the rows
+ * are readable up to a whole tile past q_end (slack at the end of its buffer). */
+void FN(ck_shift_gemm)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off, const T *bias,
+                       ptrdiff_t q_begin, ptrdiff_t q_end, ptrdiff_t wq, ptrdiff_t owc, T *out, ptrdiff_t ldo, T *tail,
+                       ptrdiff_t *tail_off) {
+    T buf[CK_MRMAX * NR + VL] __attribute__((aligned(64)));
+    ptrdiff_t qo[CK_NV];
+    for (int j = 0; j < CK_NV; j++) qo[j] = j * VL;
+    for (ptrdiff_t q0 = q_begin; q0 < q_end; q0 += NR) {
+        ptrdiff_t nvalid = q_end - q0;
+        const T *bq;
+        const ptrdiff_t *o;
+        if (nvalid >= NR || !tail) {
+            if (nvalid > NR) nvalid = NR;
+            bq = base + q0;
+            o = off;
+        } else {
+            for (ptrdiff_t k = 0; k < K; k++) {
+                const T *src = base + off[k] + q0;
+                T *dst = tail + k * NR;
+                ptrdiff_t t = 0;
+                for (; t < nvalid; t++) dst[t] = src[t];
+                for (; t < NR; t++) dst[t] = 0;
+                tail_off[k] = k * NR;
+            }
+            bq = tail;
+            o = tail_off;
+        }
+        const T *ap = apack;
+        for (ptrdiff_t m0 = 0; m0 < M;) {
+            const int mr = FN(panel_rows)(M - m0);
+            FN(mk_shift_any)(mr, K, ap, bq, o, qo, buf);
+            FN(store_tile)(buf, mr, m0, bias, q0, nvalid, wq, owc, out, ldo);
+            ap += (ptrdiff_t)mr * K;
+            m0 += mr;
+        }
+    }
+}
+
+/* The same product on whole output rows: out[m*ldo + r*owc + c] = bias[m] + sum_k A[m][k] * B[k][r*wq + c]
+ * for rows r_begin <= r < r_end and c < owc, owc a multiple of VL. Every vector of a tile is a whole
+ * vector of one output row (tiles may span rows): no dropped columns are computed, the stores are whole
+ * vectors. The last tile of the range repeats its last vector where it runs short. */
+void FN(ck_shift_rows)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off, const T *bias,
+                       ptrdiff_t r_begin, ptrdiff_t r_end, ptrdiff_t wq, ptrdiff_t owc, T *out, ptrdiff_t ldo) {
+    T buf[CK_MRMAX * NR] __attribute__((aligned(64)));
+    ptrdiff_t qo[CK_NV], dst[CK_NV];
+    const ptrdiff_t vpr = owc / VL, v_end = r_end * vpr;
+    for (ptrdiff_t v0 = r_begin * vpr; v0 < v_end; v0 += CK_NV) {
+        for (int j = 0; j < CK_NV; j++) {
+            const ptrdiff_t v = v0 + j < v_end ? v0 + j : v_end - 1, r = v / vpr, c = (v - r * vpr) * VL;
+            qo[j] = r * wq + c;
+            dst[j] = r * owc + c;
+        }
+        const ptrdiff_t nvec = v_end - v0 < CK_NV ? v_end - v0 : CK_NV;
+        const T *ap = apack;
+        for (ptrdiff_t m0 = 0; m0 < M;) {
+            const int mr = FN(panel_rows)(M - m0);
+            FN(mk_shift_any)(mr, K, ap, base, off, qo, buf);
+            for (int i = 0; i < mr; i++) {
+                const T bv = bias ? bias[m0 + i] : (T)0;
+                T *orow = out + (m0 + i) * ldo;
+                for (ptrdiff_t j = 0; j < nvec; j++) FN(vstore)(orow + dst[j], FN(vload)(buf + i * NR + j * VL) + bv);
+            }
+            ap += (ptrdiff_t)mr * K;
+            m0 += mr;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/* Vector types, loads and stores for one element type on one instruction set: the only place with
+ * intrinsics. Included by kernels_t.h (T, UT, V, VI, VL, FN defined). */
+
+typedef T V __attribute__((vector_size(CK_VBYTES)));
+typedef UT VI __attribute__((vector_size(CK_VBYTES))); /* the same lanes as bits */
+
+static inline __attribute__((always_inline)) V FN(vload)(const T *p) {
+    V v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline __attribute__((always_inline)) void FN(vstore)(T *p, V v) { __builtin_memcpy(p, &v, sizeof v); }
+
+/* The first n lanes of v stored at p, 0 < n < VL; nothing past p + n is touched (masked stores where the
+ * instruction set has them). */
+static inline __attribute__((always_inline)) void FN(vstore_part)(T *p, V v, ptrdiff_t n) {
+#if CK_VBYTES == 64 && defined(__AVX512F__)
+    if (sizeof(T) == 4)
+        _mm512_mask_storeu_ps((void *)p, (__mmask16)((1u << n) - 1), (__m512)v);
+    else
+        _mm512_mask_storeu_pd((void *)p, (__mmask8)((1u << n) - 1), (__m512d)v);
+#elif CK_VBYTES == 32 && defined(__AVX2__)
+    VI lane;
+    for (int l = 0; l < VL; l++) lane[l] = (UT)l;
+    const VI mask = (VI)(lane < (UT)n);
+    if (sizeof(T) == 4)
+        _mm256_maskstore_ps((float *)(void *)p, (__m256i)mask, (__m256)v);
+    else
+        _mm256_maskstore_pd((double *)(void *)p, (__m256i)mask, (__m256d)v);
+#else
+    for (ptrdiff_t e = 0; e < n; e++) p[e] = v[e];
+#endif
+}
+
+/* p[0 .. n) in the first n lanes, zeros in the others, 0 < n < VL; nothing past p + n is read. */
+static inline __attribute__((always_inline)) V FN(vload_part)(const T *p, ptrdiff_t n) {
+#if CK_VBYTES == 64 && defined(__AVX512F__)
+    if (sizeof(T) == 4) return (V)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), (const void *)p);
+    return (V)_mm512_maskz_loadu_pd((__mmask8)((1u << n) - 1), (const void *)p);
+#elif CK_VBYTES == 32 && defined(__AVX2__)
+    VI lane;
+    for (int l = 0; l < VL; l++) lane[l] = (UT)l;
+    const VI mask = (VI)(lane < (UT)n);
+    if (sizeof(T) == 4) return (V)_mm256_maskload_ps((const float *)(const void *)p, (__m256i)mask);
+    return (V)_mm256_maskload_pd((const double *)(const void *)p, (__m256i)mask);
+#else
+    V v = {0};
+    for (ptrdiff_t e = 0; e < n; e++) v[e] = p[e];
+    return v;
+#endif
+}
+
+/* the lanes of v summed in order */
+static inline __attribute__((always_inline)) T FN(hsum)(V v) {
+    T s = v[0];
+#pragma GCC unroll 16
+    for (int l = 1; l < VL; l++) s += v[l];
+    return s;
+}
