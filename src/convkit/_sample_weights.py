@@ -33,7 +33,8 @@ def _class_weight_table(class_weight, num_classes: int | None, dtype: np.dtype, 
     """(K,) weights by class from ``{class: weight}``; the classes not named weigh 1."""
     if not isinstance(class_weight, dict):
         raise TypeError(
-            f"{where}: class_weight must be a dict {{class index: weight}}. Received: class_weight={class_weight!r}"
+            f"{where}: class_weight must be a dict {{class index: weight}}. "
+            f"Received: class_weight={class_weight!r}"
         )
     if num_classes is None:
         raise ValueError(

@@ -175,7 +175,8 @@ def deserialize(config: str | dict) -> str | Loss:
         return config
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(
-            f'losses.deserialize: expected a name or {{"class_name": ..., "config": ...}}. Received: {config!r}'
+            'losses.deserialize: expected a name or {"class_name": ..., "config": ...}. '
+            f"Received: {config!r}"
         )
     cls = LOSS_CLASSES.get(config["class_name"])
     if cls is None:

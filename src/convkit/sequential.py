@@ -173,7 +173,7 @@ class Sequential:
     ) -> None:
         """Choose the optimizer (instance, name such as ``"adamax"``, or config dict), the loss (a name:
         ``"cross_entropy"`` on logits + integer labels, ``"sparse_categorical_crossentropy"`` on
-        probabilities, ``"mse"``; or a ``convkit.losses`` object such as ``CrossEntropy(label_smoothing=0.1)``)
+        probabilities, ``"mse"``; or a ``convkit.losses`` object, e.g. ``CrossEntropy(label_smoothing=0.1)``)
         and the metrics (``"accuracy"`` or ``"acc"``, ``"top5"``, ``"precision"``, ``"recall"``, ``"f1"``).
 
         A model ending in a softmax with a loss on logits warns: it would train on a double softmax.

@@ -122,7 +122,9 @@ class Optimizer(ABC):
         """The triples with their gradients clipped (new arrays: the callers' gradients are not changed)."""
         items = list(items)
         if self.clipvalue is not None:
-            return [(key, param, np.clip(grad, -self.clipvalue, self.clipvalue)) for key, param, grad in items]
+            return [
+                (key, param, np.clip(grad, -self.clipvalue, self.clipvalue)) for key, param, grad in items
+            ]
         if self.clipnorm is not None:
             clipped = []
             for key, param, grad in items:
