@@ -44,10 +44,14 @@ def _class_weight_table(class_weight, num_classes: int | None, dtype: np.dtype, 
     table = np.ones(num_classes, dtype=dtype)
     for key, value in class_weight.items():
         if isinstance(key, (bool, np.bool_)) or not isinstance(key, numbers.Integral):
-            raise TypeError(f"{where}: class_weight keys must be int class indices. Received: key {key!r}")
+            raise TypeError(
+                f"{where}: class_weight keys must be int class indices. "
+                f"Received: class_weight={class_weight!r}"
+            )
         if not 0 <= key < num_classes:
             raise ValueError(
-                f"{where}: class_weight keys must be classes in [0, {num_classes}). Received: key {key!r}"
+                f"{where}: class_weight keys must be classes in [0, {num_classes}). "
+                f"Received: class_weight={class_weight!r}"
             )
         if not is_real(value):
             raise TypeError(
