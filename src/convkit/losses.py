@@ -11,6 +11,7 @@ gradient w.r.t. the prediction).
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -26,6 +27,7 @@ from .functional.losses import (
     softmax_cross_entropy,
     sparse_categorical_crossentropy,
 )
+from .layers.activations import Softmax
 
 __all__ = [
     "LOSSES",
@@ -41,6 +43,7 @@ __all__ = [
     "register",
     "register_class",
     "serialize",
+    "warn_softmax_before_logits",
 ]
 
 
@@ -185,3 +188,17 @@ def deserialize(config: str | dict) -> str | Loss:
             f"Known: {', '.join(sorted(LOSS_CLASSES))}"
         )
     return cls(**config.get("config", {}))
+
+
+def warn_softmax_before_logits(last_layer, loss: str | Loss, where: str) -> None:
+    """A ``UserWarning`` when a model ending in ``last_layer`` (a ``Softmax``, or a layer with
+    ``activation="softmax"``) is trained with a loss on logits: it would apply softmax twice."""
+    is_softmax = isinstance(last_layer, Softmax) or getattr(last_layer, "activation", None) == "softmax"
+    if is_softmax and kind(loss).logits:
+        warnings.warn(
+            f"{where}: the model ends in a softmax ({last_layer.name}) but loss={loss!r} takes logits, so "
+            "training would apply softmax twice. Remove the softmax, or use "
+            "loss='sparse_categorical_crossentropy' (probabilities).",
+            UserWarning,
+            stacklevel=3,
+        )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,7 +16,7 @@ from ._validation import channels_last_hint, float_array, labels, not_an_iterato
 from .callbacks import Callback, CallbackList, History, ProgbarLogger
 from .callbacks._raise_on_nan import RaiseOnNaN
 from .epoch_iterator import EpochIterator, batch_slices
-from .layers import Layer, Softmax, deserialize, serialize
+from .layers import Layer, deserialize, serialize
 from .metrics import EpochCounts
 from .metrics import get as get_metric
 
@@ -191,15 +190,8 @@ class Sequential:
                     f"Sequential.compile: metric {metric!r} needs class labels, i.e. a classification loss "
                     f"such as 'cross_entropy'. Received: loss={loss!r}"
                 )
-        last = self.layers[-1] if self.layers else None
-        if loss_kind.logits and (isinstance(last, Softmax) or getattr(last, "activation", None) == "softmax"):
-            warnings.warn(
-                f"Sequential.compile: the model ends in a softmax ({last.name}) but loss={loss!r} takes "
-                "logits, so training would apply softmax twice. Remove the softmax, or use "
-                "loss='sparse_categorical_crossentropy' (probabilities).",
-                UserWarning,
-                stacklevel=2,
-            )
+        if self.layers:
+            losses.warn_softmax_before_logits(self.layers[-1], loss, "Sequential.compile")
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self.metrics = metric_names
@@ -329,11 +321,10 @@ class Sequential:
         x, y, validation_data = self._validation_data(x, y, validation_data, validation_split, where)
         if len(x) == 0:
             raise ValueError(f"{where}: x holds no samples.")
-        val_weights = None
-        if weights is not None:
-            if held_out and sample_weight is not None:
-                val_weights = np.asarray(sample_weight, dtype=self.dtype)[len(x) :]
-            weights = weights[: len(x)]
+        # the held-out samples keep their sample_weight (not class_weight) for the validation loss, as Keras
+        held_out_weights = sample_weight is not None and held_out
+        val_weights = np.asarray(sample_weight, dtype=self.dtype)[len(x) :] if held_out_weights else None
+        weights = None if weights is None else weights[: len(x)]
 
         iterator = EpochIterator(x, y, batch_size, shuffle, seed, sample_weight=weights)
         self.history = History()
