@@ -565,9 +565,19 @@ def test_a_generator_says_what_is_supported(where):
     model = _convnet()
     batches = ((np.zeros((2, 3, 8, 8)), np.zeros(2, dtype=int)) for _ in range(3))
     call = model.predict if where == "predict" else lambda x: model.evaluate(x, np.zeros(6, dtype=int))
-    message = f"{where}: x must be an array, not a generator (an iterator). {where} takes arrays (N, ...)"
+    message = f"{where}: x must be an array, not a generator (an iterable). {where} takes arrays (N, ...)"
     with pytest.raises(TypeError, match=re.escape(message)):
         call(batches)
+
+
+def test_an_iterable_with_a_length_is_not_an_array(torch):
+    """A torch DataLoader has a length but is no array: the message says so too."""
+    dataset = torch.utils.data.TensorDataset(torch.zeros(4, 3, 8, 8), torch.zeros(4, dtype=torch.long))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=2)
+    with pytest.raises(TypeError, match="predict: x must be an array, not a DataLoader"):
+        _convnet().predict(loader)
+    tensor_output = _convnet().predict(torch.zeros(2, 3, 8, 8))  # a tensor is array-like
+    assert tensor_output.shape == (2, 4)
 
 
 def test_predict_verbose_and_acc(capsys):

@@ -245,12 +245,14 @@ def sample_weight_array(value, n: int, dtype: np.dtype, where: str) -> np.ndarra
     return weight
 
 
-def not_an_iterator(value, name: str, where: str, supported: str) -> None:
-    """A ``TypeError`` for a generator or other iterator where an array is expected; ``supported`` says
-    what the caller takes instead."""
-    if hasattr(value, "__next__") or (hasattr(value, "__iter__") and not hasattr(value, "__len__")):
+def not_an_iterable(value, name: str, where: str, supported: str) -> None:
+    """A ``TypeError`` for a generator, a ``DataLoader`` or any other iterable that is not array-like
+    (a list, a tuple, an object with ``__array__``) where an array is expected; ``supported`` says what
+    the caller takes instead."""
+    array_like = isinstance(value, (np.ndarray, list, tuple, str, bytes)) or hasattr(value, "__array__")
+    if not array_like and hasattr(value, "__iter__"):
         raise TypeError(
-            f"{where}: {name} must be an array, not a {type(value).__name__} (an iterator). {supported} "
+            f"{where}: {name} must be an array, not a {type(value).__name__} (an iterable). {supported} "
             f"Received: {name}={value!r}"
         )
 

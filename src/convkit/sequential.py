@@ -12,7 +12,7 @@ from . import losses, optimizers, saving
 from ._model_arrays import named_arrays
 from ._running_mean import RunningMean
 from ._sample_weights import sample_weights
-from ._validation import channels_last_hint, float_array, labels, not_an_iterator, positive_int, real
+from ._validation import channels_last_hint, float_array, labels, not_an_iterable, positive_int, real
 from .callbacks import Callback, CallbackList, History, ProgbarLogger
 from .callbacks._raise_on_nan import RaiseOnNaN
 from .epoch_iterator import EpochIterator, batch_slices
@@ -205,7 +205,7 @@ class Sequential:
 
     def _prepare_inputs(self, x, where: str) -> np.ndarray:
         if where != "fit":
-            not_an_iterator(
+            not_an_iterable(
                 x, "x", where, f"{where} takes arrays (N, ...): np.concatenate the batches first, or call "
                 f"{where} on each batch; fit also takes an iterable of (x_batch, y_batch)."
             )
