@@ -217,3 +217,17 @@ def test_convkit_and_its_converters_import_without_torch():
     code = "import sys; sys.modules['torch'] = None; import convkit, convkit.interop; print('ok')"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "ok"
+
+
+def test_convkit_interop_is_reachable_without_importing_it():
+    """``ck.interop.to_torch`` works after ``import convkit`` alone, which loads neither interop nor torch."""
+    code = (
+        "import sys; import convkit as ck; "
+        "assert 'convkit.interop' not in sys.modules and 'torch' not in sys.modules; "
+        "m = ck.Sequential([ck.layers.Dense(2, input_shape=(3,))]); ck.interop.to_torch(m); "
+        "assert 'torch' in sys.modules; print(ck.interop.__name__)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "convkit.interop"
+    with pytest.raises(AttributeError, match="module 'convkit' has no attribute 'interop2'"):
+        ck.interop2  # noqa: B018

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import convkit as ck
 from convkit import _validation as V
 from convkit import functional as F
 
@@ -522,3 +523,68 @@ def test_betas_pair_and_one_of():
         ValueError, match=re.escape("f: mode must be one of 'min', 'max'. Received: mode='up'")
     ):
         V.one_of("up", ("min", "max"), "mode", "f")
+
+
+# -- errors that say what to do ----------------------------------------------------------------------------
+def _convnet():
+    from convkit import layers
+
+    model = ck.Sequential([layers.Conv2D(2, 3, input_shape=(3, 8, 8)), layers.Flatten(), layers.Dense(4)])
+    model.compile(metrics=["acc"])
+    return model
+
+
+@pytest.mark.parametrize("where", ["fit", "predict", "evaluate"])
+def test_channels_last_input_names_the_transpose(where):
+    model = _convnet()
+    x, y = np.zeros((5, 8, 8, 3)), np.zeros(5, dtype=int)
+    call = {"fit": lambda: model.fit(x, y, verbose=0), "predict": lambda: model.predict(x),
+            "evaluate": lambda: model.evaluate(x, y, verbose=0)}[where]  # fmt: skip
+    message = "looks channels-last (N, H, W, C); convkit wants (N, C, H, W): x.transpose(0, 3, 1, 2)"
+    with pytest.raises(ValueError, match=re.escape(message) + r"\. Received: x.shape=\(5, 8, 8, 3\)"):
+        call()
+    model.fit(x.transpose(0, 3, 1, 2), y, verbose=0)  # what the message says works
+
+
+def test_channels_last_hint_only_when_it_fits():
+    assert V.channels_last_hint((8, 8, 3), (3, 8, 8))
+    assert V.channels_last_hint((8, 8, 2), (2, 8, 8)) == ""  # 2 channels: not an image layout
+    assert V.channels_last_hint((8, 8, 3), (3, 8, 9)) == ""
+    assert V.channels_last_hint((3, 8, 8), (3, 8, 8)) == ""
+
+
+def test_one_hot_labels_suggest_argmax_in_fit():
+    model = _convnet()
+    x = np.zeros((5, 3, 8, 8))
+    with pytest.raises(TypeError, match=re.escape("y looks one-hot: pass y.argmax(axis=1)")):
+        model.fit(x, np.eye(4)[[0, 1, 2, 3, 0]], verbose=0)
+
+
+@pytest.mark.parametrize("where", ["predict", "evaluate"])
+def test_a_generator_says_what_is_supported(where):
+    model = _convnet()
+    batches = ((np.zeros((2, 3, 8, 8)), np.zeros(2, dtype=int)) for _ in range(3))
+    call = model.predict if where == "predict" else lambda x: model.evaluate(x, np.zeros(6, dtype=int))
+    message = f"{where}: x must be an array, not a generator (an iterable). {where} takes arrays (N, ...)"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        call(batches)
+
+
+def test_an_iterable_with_a_length_is_not_an_array(torch):
+    """A torch DataLoader has a length but is no array: the message says so too."""
+    dataset = torch.utils.data.TensorDataset(torch.zeros(4, 3, 8, 8), torch.zeros(4, dtype=torch.long))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=2)
+    with pytest.raises(TypeError, match="predict: x must be an array, not a DataLoader"):
+        _convnet().predict(loader)
+    tensor_output = _convnet().predict(torch.zeros(2, 3, 8, 8))  # a tensor is array-like
+    assert tensor_output.shape == (2, 4)
+
+
+def test_predict_verbose_and_acc(capsys):
+    model = _convnet()
+    x, y = np.zeros((5, 3, 8, 8)), np.zeros(5, dtype=int)
+    assert model.predict(x, batch_size=2, verbose=0).shape == (5, 4)
+    assert capsys.readouterr().out == ""
+    model.predict(x, batch_size=2, verbose=1)
+    assert re.fullmatch(r"5 samples - [\d,]+ img/s\n", capsys.readouterr().out)
+    assert list(model.fit(x, y, verbose=0).history) == ["loss", "acc"]

@@ -4,10 +4,14 @@
 - ``convkit.layers``, ``convkit.optimizers``, ``convkit.callbacks``: the Keras-like building blocks
 - ``convkit.Sequential`` / ``convkit.load_model``: compile, fit, evaluate, predict, summary, save
 - ``convkit.models``: the classic lab networks; ``convkit.datasets``: embedded digits, MNIST, CIFAR-10
-- ``convkit.interop``: ``to_torch`` / ``from_torch`` (imports torch only when called)
+- ``convkit.losses`` (names and loss objects), ``convkit.metrics`` (names, ``confusion_matrix``)
+- ``convkit.interop``: ``to_torch`` / ``from_torch``; imported on first use of ``convkit.interop``, and
+  torch only when they are called
 """
 
-from . import callbacks, datasets, functional, gradcheck, layers, models, optimizers
+import importlib
+
+from . import callbacks, datasets, functional, gradcheck, layers, losses, metrics, models, optimizers
 from ._config import show_config
 from ._threads import get_num_threads, set_num_threads
 from ._version import __version__
@@ -23,10 +27,20 @@ __all__ = [
     "functional",
     "get_num_threads",
     "gradcheck",
+    "interop",
     "layers",
     "load_model",
+    "losses",
+    "metrics",
     "models",
     "optimizers",
     "set_num_threads",
     "show_config",
 ]
+
+
+def __getattr__(name: str):
+    """``convkit.interop`` without importing it by hand (a lazy import: it is not loaded with convkit)."""
+    if name == "interop":
+        return importlib.import_module(".interop", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -53,8 +53,8 @@ def from_torch_converter(*module_names: str) -> Callable[[FromTorch], FromTorch]
 
 
 def modules_for(layers: Sequence, torch) -> list:
-    """The torch modules of built layers, in order; a fused activation becomes its own module after its
-    layer (``Conv2D(..., activation="relu")`` -> ``Conv2d``, ``ReLU``), as torch models write it."""
+    """The torch modules of built layers, in order; a layer's activation becomes its own module after it
+    (``Conv2D(..., activation="relu")`` -> ``Conv2d``, ``ReLU``), as torch models write it."""
     modules = []
     for layer in layers:
         converter = next((_TO_TORCH[cls] for cls in type(layer).__mro__ if cls in _TO_TORCH), None)
@@ -63,8 +63,9 @@ def modules_for(layers: Sequence, torch) -> list:
                 f"to_torch: no torch counterpart for layer {layer.name} ({type(layer).__name__})."
             )
         modules.append(converter(layer, torch))
-        if getattr(layer, "activation", None) == "relu":
-            modules.append(torch.nn.ReLU())
+        activation = getattr(layer, "activation_layer", None)
+        if activation is not None:
+            modules.extend(modules_for([activation], torch))
     return modules
 
 

@@ -216,14 +216,65 @@ def input_ndim(
 def labels(y, num_classes: int, n: int, where: str) -> np.ndarray:
     """Integer class labels of shape (n,), each in [0, num_classes)."""
     arr = np.asarray(y)
+    # one-hot targets (n, num_classes): say how to get the labels
+    hint = "; y looks one-hot: pass y.argmax(axis=1)" if arr.shape == (n, num_classes) else ""
     if arr.dtype.kind not in "iu":
-        raise TypeError(f"{where}: y must hold integer class labels. Received: y.dtype={arr.dtype}")
+        raise TypeError(f"{where}: y must hold integer class labels{hint}. Received: y.dtype={arr.dtype}")
     if arr.shape != (n,):
         raise ValueError(
-            f"{where}: y must have shape ({n},), one label per row. Received: y.shape={arr.shape}"
+            f"{where}: y must have shape ({n},), one label per row{hint}. Received: y.shape={arr.shape}"
         )
     if n and (arr.min() < 0 or arr.max() >= num_classes):
         i = int(np.flatnonzero((arr < 0) | (arr >= num_classes))[0])
         raise ValueError(f"{where}: y must hold labels in [0, {num_classes}). Received: y[{i}]={int(arr[i])}")
     return arr.astype(np.intp, copy=False)
 
+
+
+def sample_weight_array(value, n: int, dtype: np.dtype, where: str) -> np.ndarray:
+    """Per-sample loss weights: a (n,) array of ``dtype`` with finite, non-negative values."""
+    weight = float_array(value, "sample_weight", where, dtype)
+    check_shape(weight, (n,), "sample_weight", where)
+    bad = ~(np.isfinite(weight) & (weight >= 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{where}: sample_weight must hold finite, non-negative weights. "
+            f"Received: sample_weight[{i}]={weight[i]}"
+        )
+    return weight
+
+
+def not_an_iterable(value, name: str, where: str, supported: str) -> None:
+    """A ``TypeError`` for a generator, a ``DataLoader`` or any other iterable that is not array-like
+    (a list, a tuple, an object with ``__array__``) where an array is expected; ``supported`` says what
+    the caller takes instead."""
+    array_like = isinstance(value, (np.ndarray, list, tuple, str, bytes)) or hasattr(value, "__array__")
+    if not array_like and hasattr(value, "__iter__"):
+        raise TypeError(
+            f"{where}: {name} must be an array, not a {type(value).__name__} (an iterable). {supported} "
+            f"Received: {name}={value!r}"
+        )
+
+
+def channels_last_hint(shape: tuple[int, ...], expected: tuple[int, ...] | None = None) -> str:
+    """For a sample shape (H, W, C) with C in 1, 3 or 4 (and (C, H, W) == ``expected`` when given): a
+    sentence naming the transpose that makes the images channels-first, else ``""``."""
+    if len(shape) != 3 or shape[2] not in (1, 3, 4):
+        return ""
+    if expected is not None and (shape[2], shape[0], shape[1]) != tuple(expected):
+        return ""
+    return " The input looks channels-last (N, H, W, C); convkit wants (N, C, H, W): x.transpose(0, 3, 1, 2)."
+
+
+def keras_alias(value, keras_value, name: str, keras_name: str, where: str):
+    """``value``, or ``keras_value`` when only Keras's name for the same argument was passed (both None:
+    None); both passed is a ``ValueError``."""
+    if keras_value is None:
+        return value
+    if value is not None:
+        raise ValueError(
+            f"{where}: pass {name} or its alias {keras_name}, not both. "
+            f"Received: {name}={value!r}, {keras_name}={keras_value!r}"
+        )
+    return keras_value

@@ -22,20 +22,30 @@ def batch_slices(n: int, batch_size: int) -> Iterator[slice]:
 
 
 class EpochIterator:
-    """``enumerate_epoch()`` yields ``(step, x_batch, y_batch)`` for one epoch; call it once per epoch.
+    """``enumerate_epoch()`` yields ``(step, x_batch, y_batch)`` for one epoch, ``(step, x_batch, y_batch,
+    weight_batch)`` when given ``sample_weight`` (N,); call it once per epoch.
 
     ``seed`` seeds the shuffling generator, so a seeded fit visits the same batches in the same order.
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int | None):
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+        shuffle: bool,
+        seed: int | None,
+        sample_weight: np.ndarray | None = None,
+    ):
         self.x = x
         self.y = y
+        self.sample_weight = sample_weight
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.rng = np.random.default_rng(seed)
         self.steps = math.ceil(len(x) / batch_size)
 
-    def enumerate_epoch(self) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    def enumerate_epoch(self) -> Iterator[tuple[np.ndarray | int, ...]]:
         n = len(self.x)
         order = self.rng.permutation(n) if self.shuffle else np.arange(n)
         for step, batch in enumerate(batch_slices(n, self.batch_size)):
@@ -43,4 +53,7 @@ class EpochIterator:
             # a reused buffer; mode="clip" (the indices are valid) because mode="raise" buffers the copy
             x_batch = workspace.empty((len(index), *self.x.shape[1:]), self.x.dtype)  # (B, *sample shape)
             np.take(self.x, index, axis=0, out=x_batch, mode="clip")
-            yield step, x_batch, self.y[index]
+            if self.sample_weight is None:
+                yield step, x_batch, self.y[index]
+            else:
+                yield step, x_batch, self.y[index], self.sample_weight[index]

@@ -8,15 +8,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import optimizers, saving
+from . import losses, optimizers, saving
 from ._model_arrays import named_arrays
 from ._running_mean import RunningMean
-from ._validation import float_array, labels, positive_int, real
+from ._sample_weights import sample_weights
+from ._validation import channels_last_hint, float_array, labels, not_an_iterable, positive_int, real
 from .callbacks import Callback, CallbackList, History, ProgbarLogger
 from .callbacks._raise_on_nan import RaiseOnNaN
 from .epoch_iterator import EpochIterator, batch_slices
 from .layers import Layer, deserialize, serialize
-from .losses import get as get_loss
+from .metrics import EpochCounts
 from .metrics import get as get_metric
 
 
@@ -37,9 +38,10 @@ class Sequential:
         for layer in layers or []:
             self.add(layer)
         self.optimizer: optimizers.Optimizer | None = None
-        self.loss: str | None = None
+        self.loss: str | losses.Loss | None = None
         self.metrics: list[str] = []
         self._loss_fn = None
+        self._loss_kind = losses.LossKind()
         self._metric_fns: dict = {}
         self.stop_training = False
         self.history: History | None = None
@@ -163,25 +165,38 @@ class Sequential:
 
     # -- training -----------------------------------------------------------------------------------------
     def compile(
-        self, optimizer="adam", loss: str = "cross_entropy", metrics: Sequence[str] | None = None
+        self,
+        optimizer="adam",
+        loss: str | losses.Loss = "cross_entropy",
+        metrics: Sequence[str] | None = None,
     ) -> None:
-        """Choose the optimizer (instance, name such as ``"adamax"``, or config dict), the loss
-        (``"cross_entropy"`` on logits + integer labels, or ``"mse"``) and the metrics
-        (``"accuracy"``, ``"top5"``)."""
-        loss_fn = get_loss(loss)
+        """Choose the optimizer (instance, name such as ``"adamax"``, or config dict), the loss (a name:
+        ``"cross_entropy"`` on logits + integer labels, ``"sparse_categorical_crossentropy"`` on
+        probabilities, ``"mse"``; or a ``convkit.losses`` object, e.g. ``CrossEntropy(label_smoothing=0.1)``)
+        and the metrics (``"accuracy"`` or ``"acc"``, ``"top5"``, ``"precision"``, ``"recall"``, ``"f1"``).
+
+        A model ending in a softmax with a loss on logits warns: it would train on a double softmax.
+        """
+        if isinstance(loss, dict):
+            loss = losses.deserialize(loss)
+        loss_fn = losses.get(loss)
+        loss_kind = losses.kind(loss)
         metric_names = list(metrics or [])
         metric_fns = {}
         for metric in metric_names:
             metric_fns[metric] = get_metric(metric)
-            if loss != "cross_entropy":
+            if not loss_kind.labels:
                 raise ValueError(
-                    f"Sequential.compile: metric {metric!r} needs class labels, i.e. loss='cross_entropy'. "
-                    f"Received: loss={loss!r}"
+                    f"Sequential.compile: metric {metric!r} needs class labels, i.e. a classification loss "
+                    f"such as 'cross_entropy'. Received: loss={loss!r}"
                 )
+        if self.layers:
+            losses.warn_softmax_before_logits(self.layers[-1], loss, "Sequential.compile")
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self.metrics = metric_names
         self._loss_fn = loss_fn
+        self._loss_kind = loss_kind
         self._metric_fns = metric_fns
 
     def _require_compiled(self, where: str) -> None:
@@ -189,14 +204,19 @@ class Sequential:
             raise RuntimeError(f"Sequential.{where}: call compile(optimizer, loss, metrics) first.")
 
     def _prepare_inputs(self, x, where: str) -> np.ndarray:
+        if where != "fit":
+            not_an_iterable(
+                x, "x", where, f"{where} takes arrays (N, ...): np.concatenate the batches first, or call "
+                f"{where} on each batch; fit also takes an iterable of (x_batch, y_batch)."
+            )
         x = float_array(x, "x", where, self.dtype)
         if x.ndim < 2:
             raise ValueError(f"{where}: x must have a batch axis (N, ...). Received: x.shape={x.shape}")
         expected = self.input_shape
         if expected is not None and x.shape[1:] != tuple(expected):
             raise ValueError(
-                f"{where}: the model expects inputs of shape (N, {', '.join(map(str, expected))}). "
-                f"Received: x.shape={x.shape}"
+                f"{where}: the model expects inputs of shape (N, {', '.join(map(str, expected))})."
+                f"{channels_last_hint(x.shape[1:], expected)} Received: x.shape={x.shape}"
             )
         return np.ascontiguousarray(x)
 
@@ -205,15 +225,26 @@ class Sequential:
             raise ValueError(
                 f"{where}: x and y must have the same length. Received: len(x)={n}, len(y)={len(y)}"
             )
-        if self.loss == "cross_entropy":
+        if self._loss_kind.labels:
             return labels(y, self._output_shape()[-1], n, where)
         y = float_array(y, "y", where, self.dtype)
         if y.shape[1:] != self._output_shape():
             raise ValueError(
                 f"{where}: targets must have shape (N, {', '.join(map(str, self._output_shape()))}) for "
-                f"loss='mse'. Received: y.shape={y.shape}"
+                f"loss={self.loss!r}. Received: y.shape={y.shape}"
             )
         return y
+
+    def _sample_weights(self, sample_weight, class_weight, y: np.ndarray, where: str) -> np.ndarray | None:
+        """The (N,) loss weights of the checked targets ``y``, or None (see ``_sample_weights``)."""
+        num_classes = self._output_shape()[-1] if self._loss_kind.labels else None
+        return sample_weights(sample_weight, class_weight, y, num_classes, self.dtype, where)
+
+    def _loss(self, out: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> tuple[float, np.ndarray]:
+        """The compiled loss; ``sample_weight`` is passed only when there are weights."""
+        if weights is None:
+            return self._loss_fn(out, y)
+        return self._loss_fn(out, y, sample_weight=weights)
 
     def _prepare(self, x, y, where: str, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         x = self._prepare_inputs(x, where)
@@ -221,10 +252,13 @@ class Sequential:
             self.build(x.shape[1:], seed=seed)
         return x, self._prepare_targets(y, len(x), where)
 
-    def _train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """One optimizer step on a checked batch; returns (loss incl. regularization, the outputs)."""
+    def _train_step(
+        self, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
+        """One optimizer step on a checked batch (with per-sample loss ``weights``); returns (loss incl.
+        regularization, the outputs)."""
         out = self.forward(x, training=True)
-        data_loss, dout = self._loss_fn(out, y)
+        data_loss, dout = self._loss(out, y, weights)
         self._backward_to_first_parameters(dout)
         self.optimizer.apply_gradients(self.named_parameters())
         return data_loss + self.regularization_loss(), out
@@ -232,16 +266,20 @@ class Sequential:
     def _batch_logs(self, loss: float, out: np.ndarray, y: np.ndarray) -> dict[str, float]:
         return {"loss": loss, **{name: metric(out, y) for name, metric in self._metric_fns.items()}}
 
-    def train_on_batch(self, x, y, return_dict: bool = False) -> float | list[float] | dict[str, float]:
+    def train_on_batch(
+        self, x, y, sample_weight=None, class_weight: dict | None = None, return_dict: bool = False
+    ) -> float | list[float] | dict[str, float]:
         """One optimizer step on the batch (x, y), checked as ``fit`` checks its data (the model is built
-        from x if needed). Returns, as Keras does, the loss (incl. regularization) alone when no metric
-        was compiled, else ``[loss, *metrics]``; with ``return_dict``, ``{"loss": ..., metric: ...}``."""
+        from x if needed); ``sample_weight`` and ``class_weight`` weigh the loss as in ``fit``. Returns, as
+        Keras does, the loss (incl. regularization) alone when no metric was compiled, else
+        ``[loss, *metrics]``; with ``return_dict``, ``{"loss": ..., metric: ...}``."""
         where = "train_on_batch"
         self._require_compiled(where)
         x, y = self._prepare(x, y, where)
         if len(x) == 0:
             raise ValueError(f"{where}: x holds no samples.")
-        logs = self._batch_logs(*self._train_step(x, y), y)
+        weights = self._sample_weights(sample_weight, class_weight, y, where)
+        logs = self._batch_logs(*self._train_step(x, y, weights), y)
         if return_dict:
             return logs
         return logs["loss"] if len(logs) == 1 else list(logs.values())
@@ -259,10 +297,15 @@ class Sequential:
         verbose: int = 1,
         seed: int | None = None,
         initial_epoch: int = 0,
+        sample_weight=None,
+        class_weight: dict | None = None,
     ) -> History:
         """Train for ``epochs - initial_epoch`` epochs; returns a ``History`` (``loss``, metrics, ``val_*``).
 
-        ``validation_split`` holds out the *last* fraction of (x, y) before shuffling, as Keras does.
+        ``validation_split`` holds out the *last* fraction of (x, y) before shuffling, as Keras does (and
+        of ``sample_weight``, which then weighs the validation loss too).
+        ``sample_weight`` (N,) and ``class_weight`` ``{class: weight}`` (classes not named weigh 1) weigh
+        each sample's loss, as Keras: sum(weight * loss) / batch size; metrics stay unweighted.
         ``seed`` makes weights (if not yet built), shuffling and dropout reproducible.
         A non-finite loss raises ``ValueError`` unless a callback (``TerminateOnNaN``) stops training.
         The callbacks run in the order given, then ``History`` and, with ``verbose``, ``ProgbarLogger``.
@@ -273,11 +316,17 @@ class Sequential:
         epochs = positive_int(epochs, "epochs", where)
         validation_split = real(validation_split, "validation_split", where, low=0.0, high=1.0)
         x, y = self._prepare(x, y, where, seed=seed)
+        weights = self._sample_weights(sample_weight, class_weight, y, where)
+        held_out = validation_data is None and validation_split > 0
         x, y, validation_data = self._validation_data(x, y, validation_data, validation_split, where)
         if len(x) == 0:
             raise ValueError(f"{where}: x holds no samples.")
+        # the held-out samples keep their sample_weight (not class_weight) for the validation loss, as Keras
+        held_out_weights = sample_weight is not None and held_out
+        val_weights = np.asarray(sample_weight, dtype=self.dtype)[len(x) :] if held_out_weights else None
+        weights = None if weights is None else weights[: len(x)]
 
-        iterator = EpochIterator(x, y, batch_size, shuffle, seed)
+        iterator = EpochIterator(x, y, batch_size, shuffle, seed, sample_weight=weights)
         self.history = History()
         progbar = [ProgbarLogger(epochs, len(x), batch_size)] if verbose else []
         callback_list = CallbackList([*(callbacks or []), RaiseOnNaN(), self.history, *progbar], model=self)
@@ -287,7 +336,9 @@ class Sequential:
             callback_list.on_epoch_begin(epoch)
             logs = self._train_epoch(iterator, callback_list)
             if validation_data is not None and not self.stop_training:
-                val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0)
+                val = self.evaluate(
+                    *validation_data, batch_size=batch_size, verbose=0, sample_weight=val_weights
+                )
                 logs.update({f"val_{key}": value for key, value in val.items()})
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -314,43 +365,55 @@ class Sequential:
         return x, y, validation_data
 
     def _train_epoch(self, iterator: EpochIterator, callback_list: CallbackList) -> dict[str, float]:
-        """One epoch of training steps; returns the epoch's logs (the batch logs' running mean)."""
+        """One epoch of training steps; returns the epoch's logs: the batch logs' running mean, except the
+        confusion-matrix metrics (precision, recall, f1), computed from the counts of the whole epoch."""
         mean = RunningMean()
+        counts = EpochCounts(self._metric_fns)
         logs: dict[str, float] = {}
-        for step, x_batch, y_batch in iterator.enumerate_epoch():
+        for step, x_batch, y_batch, *weights in iterator.enumerate_epoch():  # weights: [] or [(B,)]
             callback_list.on_batch_begin(step)
-            loss, out = self._train_step(x_batch, y_batch)
+            loss, out = self._train_step(x_batch, y_batch, *weights)
             batch_logs = self._batch_logs(loss, out, y_batch)
+            counts.update(out, y_batch)
             callback_list.on_batch_end(step, batch_logs)
             logs = mean.update(batch_logs, len(y_batch))
             if self.stop_training:
                 break
-        return logs
+        return {**logs, **counts.results()}
 
     # -- inference ----------------------------------------------------------------------------------------
-    def predict(self, x, batch_size: int = 32) -> np.ndarray:
-        """The last layer's output for every sample, in eval mode (dropout off, running BN statistics)."""
+    def predict(self, x, batch_size: int = 32, verbose: int = 0) -> np.ndarray:
+        """The last layer's output for every sample, in eval mode (dropout off, running BN statistics);
+        with ``verbose``, a line with the number of samples and the throughput."""
         batch_size = positive_int(batch_size, "batch_size", "predict")
         x = self._prepare_inputs(x, "predict")
         if not self.built:
             self.build(x.shape[1:])
+        start = time.perf_counter()
         outputs = [self.forward(x[batch], training=False) for batch in batch_slices(len(x), batch_size)]
+        if verbose:
+            seconds = time.perf_counter() - start
+            print(f"{len(x)} samples - {len(x) / max(seconds, 1e-9):,.0f} img/s")
         if not outputs:
             return np.empty((0, *self._output_shape()), dtype=self.dtype)
         return np.concatenate(outputs)
 
-    def evaluate(self, x, y, batch_size: int = 32, verbose: int = 1) -> dict[str, float]:
-        """Loss (incl. regularization, as in fit) and metrics over (x, y), in eval mode."""
+    def evaluate(
+        self, x, y, batch_size: int = 32, verbose: int = 1, sample_weight=None
+    ) -> dict[str, float]:
+        """Loss (incl. regularization, as in fit; weighted by ``sample_weight`` (N,) if given) and metrics
+        (unweighted) over (x, y), in eval mode."""
         where = "evaluate"
         self._require_compiled(where)
         batch_size = positive_int(batch_size, "batch_size", where)
         x, y = self._prepare(x, y, where)
         if len(x) == 0:
             raise ValueError(f"{where}: x holds no samples.")
+        weights = self._sample_weights(sample_weight, None, y, where)
         start = time.perf_counter()
         out = self.predict(x, batch_size=batch_size)
         seconds = time.perf_counter() - start
-        data_loss, _ = self._loss_fn(out, y)
+        data_loss, _ = self._loss(out, y, weights)
         results = self._batch_logs(data_loss + self.regularization_loss(), out, y)
         if verbose:
             shown = " - ".join(f"{k}: {v:.4f}" for k, v in results.items())
@@ -402,7 +465,7 @@ class Sequential:
         if self.optimizer is not None:
             compiled = {
                 "optimizer": optimizers.serialize(self.optimizer),
-                "loss": self.loss,
+                "loss": losses.serialize(self.loss),
                 "metrics": self.metrics,
             }
             arrays.update({f"optimizer/{key}": value for key, value in self.optimizer.get_state().items()})

@@ -133,11 +133,15 @@ def test_dense_layer_with_relu_matches_torch(dtype, rng, layer_parity, torch):
 def test_activation_argument(cls, args):
     assert cls(*args).activation is None
     assert cls(*args, activation="linear").activation is None
+    assert cls(*args, activation="Tanh").activation == "tanh"
     name = cls.__name__
-    message = f"{name}: activation must be None, 'linear' or one of ['relu'] (fused into the kernel)"
-    with pytest.raises(ValueError, match=re.escape(message) + ".*Received: activation='tanh'"):
-        cls(*args, activation="tanh")
-    with pytest.raises(ValueError, match=re.escape("Received: activation=1")):
+    message = (
+        f"{name}: activation must be None, 'linear' or one of "
+        "['leaky_relu', 'relu', 'sigmoid', 'softmax', 'tanh']. Received: activation='gelu'"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        cls(*args, activation="gelu")
+    with pytest.raises(TypeError, match=re.escape("Received: activation=1")):
         cls(*args, activation=1)
 
 

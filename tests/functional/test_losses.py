@@ -57,6 +57,7 @@ def test_mse_matches_numpy(rng):
 LOSS_INPUTS = {
     "cross_entropy": (np.array([[2.0, -1.0, 0.5], [0.1, 0.2, 0.3]]), np.array([0, 2])),
     "mse": (np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5, 2.0], [3.0, 5.0]])),
+    "sparse_categorical_crossentropy": (np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]]), np.array([0, 2])),
 }
 
 
@@ -80,7 +81,10 @@ def test_compile_names_map_to_the_functional_losses():
 
 def test_unknown_loss_lists_the_known_ones():
     with pytest.raises(
-        ValueError, match=re.escape("Expected one of ['cross_entropy', 'mse']. Received: loss='l1'")
+        ValueError,
+        match=re.escape(
+            "Expected one of ['cross_entropy', 'mse', 'sparse_categorical_crossentropy']. Received: loss='l1'"
+        ),
     ):
         losses.get("l1")
 
@@ -97,3 +101,43 @@ def test_register_a_custom_loss(monkeypatch):
             losses.register("mse")(half_mse)
     finally:
         del losses.LOSSES["half_mse"]
+
+
+# -- options and their checks ------------------------------------------------------------------------------
+def test_label_smoothing_by_hand():
+    logits = np.array([[2.0, 0.0, -1.0]])
+    log_p = logits - np.log(np.exp(logits).sum())
+    loss, dlogits = softmax_cross_entropy(logits, [1], label_smoothing=0.3)
+    target = 0.7 * np.array([0.0, 1.0, 0.0]) + 0.3 / 3
+    assert loss == pytest.approx(-(target * log_p).sum(), rel=1e-12)
+    np.testing.assert_allclose(dlogits, np.exp(log_p) - target, rtol=1e-12)
+
+
+def test_probabilities_loss_clips_as_keras():
+    loss, grad = losses.get("sparse_categorical_crossentropy")(np.array([[1.0, 0.0]]), [1])
+    assert loss == pytest.approx(-np.log(1e-7))
+    np.testing.assert_array_equal(grad, 0.0)  # the clip is active: no gradient
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"label_smoothing": 1.5}, ValueError, r"label_smoothing must be a float in \[0.0, 1.0\]. Received"),
+        ({"label_smoothing": "0.1"}, TypeError, "label_smoothing must be a float"),
+        ({"sample_weight": [1.0, -1.0]}, ValueError, r"non-negative weights. Received: sample_weight\[1\]"),
+        ({"sample_weight": [1.0, np.nan]}, ValueError, r"Received: sample_weight\[1\]=nan"),
+        ({"sample_weight": [1.0]}, ValueError, r"sample_weight must have shape \(2,\)"),
+        ({"sample_weight": ["a", "b"]}, TypeError, "sample_weight must be a real array"),
+    ],
+)
+def test_bad_loss_options(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        softmax_cross_entropy(np.zeros((2, 3)), [0, 1], **kwargs)
+
+
+def test_one_hot_labels_suggest_argmax():
+    one_hot = np.eye(3)[[0, 2]]
+    with pytest.raises(TypeError, match=re.escape("y looks one-hot: pass y.argmax(axis=1)")):
+        softmax_cross_entropy(np.zeros((2, 3)), one_hot)
+    with pytest.raises(ValueError, match=re.escape("y looks one-hot: pass y.argmax(axis=1)")):
+        softmax_cross_entropy(np.zeros((2, 3)), one_hot.astype(int))

@@ -125,3 +125,20 @@ def test_regularizer_adds_penalty_and_gradient(rng):
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         layers.Conv2D(**kwargs)
+
+
+def test_strides_is_keras_name_of_stride():
+    assert layers.Conv2D(2, 3, strides=2).stride == (2, 2)
+    assert layers.Conv2D(2, 3, strides=(2, 1)).get_config()["stride"] == [2, 1]
+    assert layers.Conv2D(2, 3).stride == (1, 1)
+    message = "Conv2D: pass stride or its alias strides, not both. Received: stride=2, strides=2"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        layers.Conv2D(2, 3, stride=2, strides=2)
+    with pytest.raises(ValueError, match="Conv2D: stride must be an int >= 1"):
+        layers.Conv2D(2, 3, strides=0)
+
+
+def test_channels_last_input_shape_names_the_transpose():
+    message = "looks channels-last (N, H, W, C); convkit wants (N, C, H, W): x.transpose(0, 3, 1, 2)"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        layers.Conv2D(4, 3).build((28, 28, 1))

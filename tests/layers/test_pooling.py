@@ -103,3 +103,14 @@ def test_pool_size_of_the_wrong_type(pool_size):
     message = f"MaxPool2D: pool_size must be an int >= 1 or a pair of them. Received: pool_size={pool_size!r}"
     with pytest.raises(TypeError, match=re.escape(message)):
         layers.MaxPool2D(pool_size)
+
+
+@pytest.mark.parametrize("layer_class", [layers.MaxPool2D, layers.AvgPool2D])
+def test_strides_is_keras_name_of_stride(layer_class):
+    assert layer_class(3, strides=1).stride == (1, 1)
+    assert layer_class(3, strides=(2, 1)).get_config()["stride"] == [2, 1]
+    assert layer_class(3).stride == (3, 3)
+    name = layer_class.__name__
+    message = f"{name}: pass stride or its alias strides, not both. Received: stride=1, strides=1"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        layer_class(2, stride=1, strides=1)

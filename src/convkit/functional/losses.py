@@ -1,68 +1,156 @@
 """Losses that return (loss, gradient w.r.t. the prediction), both reduced as a mean like torch's default.
 
 Each loss registers itself under the name ``compile(loss=...)`` takes, with ``@register("name")``;
-``convkit.losses.get`` looks them up.
+``convkit.losses.get`` looks them up. ``register(name, labels=True)`` marks a loss whose targets are integer
+class labels (N,), ``logits=True`` one whose predictions are unnormalized scores.
+
+Every loss takes an optional ``sample_weight`` (N,): each sample's loss is multiplied by its weight, then
+the sum is divided by the batch size N (Keras's ``sum_over_batch_size``), and the gradient likewise.
+Without it the loss is the plain mean, as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
-from .._validation import check_ndim, check_shape, float_array, labels
+from .._validation import check_ndim, check_shape, float_array, labels, real, sample_weight_array
 
-LossFn = Callable[[np.ndarray, np.ndarray], "tuple[float, np.ndarray]"]
+LossFn = Callable[..., "tuple[float, np.ndarray]"]  # (prediction, target, sample_weight=None)
 
 LOSSES: dict[str, LossFn] = {}  # name -> loss(prediction, target) -> (mean loss, dprediction)
 
 
-def register(name: str) -> Callable[[LossFn], LossFn]:
-    """Function decorator: make the loss known to ``convkit.losses.get`` (and ``compile``) as ``name``."""
+class LossKind(NamedTuple):
+    """What a loss expects: integer class labels as targets, logits (not probabilities) as predictions."""
+
+    labels: bool = False
+    logits: bool = False
+
+
+LOSS_KINDS: dict[str, LossKind] = {}  # name -> what the registered loss expects
+
+# Keras's epsilon: probabilities are clipped to [EPSILON, 1 - EPSILON] before the log
+EPSILON = 1e-7
+
+
+def register(name: str, *, labels: bool = False, logits: bool = False) -> Callable[[LossFn], LossFn]:
+    """Function decorator: make the loss known to ``convkit.losses.get`` (and ``compile``) as ``name``;
+    ``labels``: its targets are integer class labels, ``logits``: its predictions are unnormalized."""
 
     def decorator(loss: LossFn) -> LossFn:
         known = LOSSES.get(name)
         if known is not None and known is not loss:
             raise ValueError(f"register: another loss is already registered as {name!r}: {known!r}")
         LOSSES[name] = loss
+        LOSS_KINDS[name] = LossKind(labels, logits)
         return loss
 
     return decorator
 
 
-@register("cross_entropy")  # logits (N, K) and integer labels (N,), as torch
-def softmax_cross_entropy(logits, y) -> tuple[float, np.ndarray]:
+def _class_scores(pred, y, where: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The checked (N, K) predictions and (N,) labels of a classification loss."""
+    pred = float_array(pred, name, where)
+    check_ndim(pred, (2,), name, where, "(N, K)")
+    N, K = pred.shape
+    if N == 0:
+        raise ValueError(f"{where}: {name} must hold at least one row. Received: {name}.shape={pred.shape}")
+    return pred, labels(y, K, N, where)
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)  # (N, K), max of each row is 0
+    log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, 1)
+    return shifted - log_norm  # (N, K)
+
+
+@register("cross_entropy", labels=True, logits=True)  # logits (N, K) and integer labels (N,), as torch
+def softmax_cross_entropy(
+    logits, y, sample_weight=None, label_smoothing: float = 0.0
+) -> tuple[float, np.ndarray]:
     """Softmax + negative log-likelihood, averaged over the batch (torch.nn.functional.cross_entropy).
 
     Inputs:
     - logits: (N, K) unnormalized scores
     - y: (N,) integer labels in [0, K)
+    - sample_weight: None or (N,) non-negative weights: sum(weight * loss) / N
+    - label_smoothing: in [0, 1]; the target is (1 - label_smoothing) * one_hot(y) + label_smoothing / K,
+      as torch's ``label_smoothing``
 
     Returns (loss, dlogits) with dlogits (N, K). Stable for logits of any magnitude (max is subtracted).
     """
     where = "softmax_cross_entropy"
-    logits = float_array(logits, "logits", where)
-    check_ndim(logits, (2,), "logits", where, "(N, K)")
+    logits, y = _class_scores(logits, y, where, "logits")
     N, K = logits.shape
-    if N == 0:
-        raise ValueError(f"{where}: logits must hold at least one row. Received: logits.shape={logits.shape}")
-    y = labels(y, K, N, where)
-    shifted = logits - logits.max(axis=1, keepdims=True)  # (N, K), max of each row is 0
-    log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, 1)
-    log_probs = shifted - log_norm  # (N, K)
+    smoothing = real(label_smoothing, "label_smoothing", where, low=0.0, high=1.0, high_inclusive=True)
+    log_probs = _log_softmax(logits)  # (N, K)
     rows = np.arange(N)
-    loss = -float(log_probs[rows, y].mean())
     dlogits = np.exp(log_probs)  # (N, K), the softmax
-    dlogits[rows, y] -= 1
-    dlogits /= N
-    return loss, dlogits
+    if smoothing:
+        per_sample = -(1 - smoothing) * log_probs[rows, y] - smoothing * log_probs.mean(axis=1)  # (N,)
+        dlogits -= smoothing / K
+        dlogits[rows, y] -= 1 - smoothing
+    else:
+        per_sample = -log_probs[rows, y]  # (N,)
+        dlogits[rows, y] -= 1
+    return _reduce(per_sample, dlogits, sample_weight, where)
+
+
+def _reduce(per_sample: np.ndarray, dpred: np.ndarray, sample_weight, where: str) -> tuple[float, np.ndarray]:
+    """(mean or weighted sum / N of the per-sample losses, their gradient (N, ...) divided likewise);
+    ``dpred`` holds the gradient of each sample's unweighted loss and is scaled in place."""
+    N = len(per_sample)
+    if sample_weight is None:
+        dpred /= N
+        return float(per_sample.mean()), dpred
+    weight = sample_weight_array(sample_weight, N, dpred.dtype, where)
+    dpred *= (weight / N).reshape(N, *(1,) * (dpred.ndim - 1))  # (N, 1, ...)
+    return float((per_sample * weight).sum() / N), dpred
+
+
+@register("sparse_categorical_crossentropy", labels=True)  # probabilities (N, K), integer labels (N,)
+def sparse_categorical_crossentropy(
+    pred, y, sample_weight=None, from_logits: bool = False
+) -> tuple[float, np.ndarray]:
+    """Keras's sparse categorical cross-entropy: -log of the probability of each row's label.
+
+    Inputs:
+    - pred: (N, K) probabilities (a Softmax layer's output) or, with ``from_logits=True``, logits
+    - y: (N,) integer labels in [0, K)
+    - sample_weight: None or (N,) non-negative weights: sum(weight * loss) / N
+
+    As Keras, probabilities are renormalized to sum to 1 over each row, then clipped to
+    [1e-7, 1 - 1e-7] before the log (the gradient is 0 where the clip is active). With ``from_logits``
+    it is ``softmax_cross_entropy``. Returns (loss, dpred) with dpred (N, K).
+    """
+    where = "sparse_categorical_crossentropy"
+    if from_logits:
+        return softmax_cross_entropy(pred, y, sample_weight)
+    probs, y = _class_scores(pred, y, where, "pred")
+    N = len(probs)
+    rows = np.arange(N)
+    total = probs.sum(axis=1)  # (N,)
+    label_prob = probs[rows, y] / total  # (N,), renormalized
+    clipped = np.clip(label_prob, EPSILON, 1 - EPSILON)
+    per_sample = -np.log(clipped)  # (N,)
+    # d(-log(p_y / s)) / dp_k = -[k == y] / p_y + 1 / s, where the clip lets the value through
+    active = (label_prob >= EPSILON) & (label_prob <= 1 - EPSILON)  # (N,)
+    dpred = np.zeros_like(probs)  # (N, K)
+    dpred += (active / total)[:, None]
+    dpred[rows, y] -= active / probs[rows, y].clip(min=np.finfo(probs.dtype).tiny)
+    return _reduce(per_sample, dpred, sample_weight, where)
 
 
 @register("mse")  # prediction and target of the same shape
-def mse_loss(pred, target) -> tuple[float, np.ndarray]:
+def mse_loss(pred, target, sample_weight=None) -> tuple[float, np.ndarray]:
     """Mean squared error over every element (torch.nn.functional.mse_loss).
 
-    Inputs: pred and target of the same shape. Returns (loss, dpred) with dpred of pred's shape.
+    Inputs: pred and target of the same shape; sample_weight: None or (N,) non-negative weights, each
+    sample's loss being the mean over its elements (sum(weight * loss) / N, as Keras).
+    Returns (loss, dpred) with dpred of pred's shape.
     """
     where = "mse_loss"
     pred = float_array(pred, "pred", where)
@@ -71,6 +159,10 @@ def mse_loss(pred, target) -> tuple[float, np.ndarray]:
     if pred.size == 0:
         raise ValueError(f"{where}: pred must hold at least one element. Received: pred.shape={pred.shape}")
     diff = pred - target
-    loss = float(np.mean(diff * diff))
-    dpred = diff * (pred.dtype.type(2) / pred.size)
-    return loss, dpred
+    if sample_weight is None:
+        loss = float(np.mean(diff * diff))
+        dpred = diff * (pred.dtype.type(2) / pred.size)
+        return loss, dpred
+    N = len(pred)
+    per_sample = (diff * diff).reshape(N, -1).mean(axis=1)  # (N,)
+    return _reduce(per_sample, diff * (pred.dtype.type(2) * N / pred.size), sample_weight, where)

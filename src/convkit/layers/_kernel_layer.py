@@ -11,6 +11,7 @@ import numpy as np
 from .. import initializers
 from .._validation import flag, optional_seed, positive_float
 from ..regularizers import L2
+from .activations import ACTIVATIONS
 from .base import Layer
 
 FUSED_ACTIVATIONS = ("relu",)
@@ -24,16 +25,18 @@ class KernelOps(NamedTuple):
     backward_weights: Callable  # (dout, cache) -> (dweight, dbias), no dx
 
 
-def fused_activation(value, where: str) -> str | None:
-    """None (also for ``"linear"``) or the name of an activation fused into the layer's kernel."""
+def activation_name(value, where: str) -> str | None:
+    """None (also for ``"linear"``) or the name of an activation in ``ACTIVATIONS``, in lower case."""
     if value is None or value == "linear":
         return None
-    if isinstance(value, str) and value.lower() in FUSED_ACTIVATIONS:
-        return value.lower()
-    raise ValueError(
-        f"{where}: activation must be None, 'linear' or one of {list(FUSED_ACTIVATIONS)} (fused into the "
-        f"kernel); put an activation layer after it for others. Received: activation={value!r}"
-    )
+    if not isinstance(value, str):
+        raise TypeError(f"{where}: activation must be None or a name. Received: activation={value!r}")
+    if value.lower() not in ACTIVATIONS:
+        raise ValueError(
+            f"{where}: activation must be None, 'linear' or one of {sorted(ACTIVATIONS)}. "
+            f"Received: activation={value!r}"
+        )
+    return value.lower()
 
 
 class KernelLayer(Layer):
@@ -44,8 +47,10 @@ class KernelLayer(Layer):
     class runs the ops (``call``, ``backward``, ``backward_weights``) and owns their cache.
 
     Arguments:
-    - activation: None (or ``"linear"``) or ``"relu"``: max(output, 0), fused into the kernel (the same
-      values and gradients as a ``ReLU()`` layer after it, one pass fewer over memory)
+    - activation: None (or ``"linear"``) or the name of an activation layer: ``"relu"`` is max(output, 0)
+      fused into the kernel (the same values and gradients as a ``ReLU()`` layer after it, one pass fewer
+      over memory); the others (``"leaky_relu"``, ``"sigmoid"``, ``"tanh"``, ``"softmax"``) run their
+      layer (with its defaults) after the kernel, forward and backward
     - use_bias: add a bias, initialized to zeros
     - kernel_initializer: ``"he_normal"`` (default, for ReLU networks), ``"glorot_uniform"``, ``"zeros"``
       or a callable(shape, rng, dtype) -> array
@@ -76,7 +81,10 @@ class KernelLayer(Layer):
             raise ValueError(self._initializer_message(kernel_initializer))
         self.kernel_initializer = kernel_initializer
         self.kernel_regularizer = self._regularizer(kernel_regularizer)
-        self.activation = fused_activation(activation, cls)
+        self.activation = activation_name(activation, cls)
+        fused = self.activation is None or self.activation in FUSED_ACTIVATIONS
+        self._fused = self.activation if fused else None  # the key of the kernel's ops
+        self._activation_after = None if fused else self._new_activation_layer()
         self.weight_scale = (
             None if weight_scale is None else positive_float(weight_scale, "weight_scale", cls)
         )
@@ -131,6 +139,17 @@ class KernelLayer(Layer):
         """The bias, or zeros when ``use_bias=False`` (the functional ops always take one)."""
         return self.params["bias"] if self.use_bias else self.zero_bias
 
+    @property
+    def activation_layer(self) -> Layer | None:
+        """The activation as a layer of its own (what ``to_torch`` writes after the kernel), or None."""
+        if self.activation is None:
+            return None
+        return self._activation_after or self._new_activation_layer()
+
+    def _new_activation_layer(self) -> Layer:
+        # named after this layer, so that it takes no number from the automatic layer names
+        return ACTIVATIONS[self.activation](name=f"{self.name}_{self.activation}", dtype=self.dtype)
+
     # The functional ops by activation (None or a fused one); each subclass names its own.
     ops: dict[str | None, KernelOps]
 
@@ -140,18 +159,24 @@ class KernelLayer(Layer):
 
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
         # the op's cache is what backward gives back to the same op: written and read here only
-        out, self._cache = self.ops[self.activation].forward(
+        out, self._cache = self.ops[self._fused].forward(
             x, self.params["weight"], self.bias, **self.forward_arguments()
         )
+        if self._activation_after is not None:
+            out = self._activation_after.call(out, training)
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dweight, dbias = self.ops[self.activation].backward(dout, self._cache)
+        if self._activation_after is not None:
+            dout = self._activation_after.backward(dout)
+        dx, dweight, dbias = self.ops[self._fused].backward(dout, self._cache)
         self.store_grads(dweight, dbias)
         return dx
 
     def backward_weights(self, dout: np.ndarray) -> None:
-        self.store_grads(*self.ops[self.activation].backward_weights(dout, self._cache))
+        if self._activation_after is not None:
+            dout = self._activation_after.backward(dout)
+        self.store_grads(*self.ops[self._fused].backward_weights(dout, self._cache))
 
     def store_grads(self, dweight: np.ndarray, dbias: np.ndarray) -> None:
         """``grads`` from the op's gradients, plus the regularizer's gradient on the kernel."""

@@ -1,4 +1,8 @@
-"""Activation layers: ReLU, LeakyReLU, Sigmoid, Tanh (elementwise) and Softmax (over the last axis)."""
+"""Activation layers: ReLU, LeakyReLU, Sigmoid, Tanh (elementwise) and Softmax (over the last axis).
+
+Each registers itself in ``ACTIVATIONS`` under its ``activation=`` name (``"leaky_relu"``), so that Dense and
+Conv2D accept it as their ``activation``.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +25,21 @@ from ..functional import (
 from .base import Layer
 from .registry import register
 
+ACTIVATIONS: dict[str, type[Layer]] = {}  # activation= name -> layer class
+
+
+def activation(name: str):
+    """Class decorator: the layer is what ``activation=name`` runs after a Dense or Conv2D kernel."""
+
+    def decorator(cls: type[Layer]) -> type[Layer]:
+        ACTIVATIONS[name] = cls
+        return cls
+
+    return decorator
+
 
 @register
+@activation("relu")
 class ReLU(Layer):
     """max(x, 0), elementwise; any input shape."""
 
@@ -35,6 +52,7 @@ class ReLU(Layer):
 
 
 @register
+@activation("leaky_relu")
 class LeakyReLU(Layer):
     """x where x > 0, else negative_slope * x, elementwise (torch.nn.LeakyReLU); any input shape."""
 
@@ -54,6 +72,7 @@ class LeakyReLU(Layer):
 
 
 @register
+@activation("sigmoid")
 class Sigmoid(Layer):
     """1 / (1 + exp(-x)), elementwise; any input shape."""
 
@@ -66,6 +85,7 @@ class Sigmoid(Layer):
 
 
 @register
+@activation("tanh")
 class Tanh(Layer):
     """tanh(x), elementwise; any input shape."""
 
@@ -78,6 +98,7 @@ class Tanh(Layer):
 
 
 @register
+@activation("softmax")
 class Softmax(Layer):
     """exp(x) / sum(exp(x)) over the last axis (torch.nn.Softmax(dim=-1)); stable for any magnitude.
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Union
 
 from .. import _torch_converters as interop
-from .._validation import input_ndim, int_pair, positive_int
+from .._validation import channels_last_hint, input_ndim, int_pair, keras_alias, positive_int
 from ..functional import (
     conv2d_backward,
     conv2d_backward_weights,
@@ -29,7 +29,7 @@ class Conv2D(KernelLayer):
     Arguments:
     - filters: number of output channels
     - kernel_size: int or (KH, KW)
-    - stride: int or (sh, sw)
+    - stride: int or (sh, sw), default 1; ``strides`` is its Keras name (pass one of them)
     - padding: int or (ph, pw) zeros on both sides, ``"valid"`` (0) or ``"same"`` (output size = input
       size; needs stride 1 and odd kernel sizes, padding (K - 1) // 2)
 
@@ -47,14 +47,17 @@ class Conv2D(KernelLayer):
         self,
         filters: int,
         kernel_size: IntOrPair,
-        stride: IntOrPair = 1,
+        stride: IntOrPair | None = None,
         padding: IntOrPair | str = 0,
+        *,
+        strides: IntOrPair | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.filters = positive_int(filters, "filters", "Conv2D")
         self.kernel_size = int_pair(kernel_size, "kernel_size", "Conv2D", minimum=1)
-        self.stride = int_pair(stride, "stride", "Conv2D", minimum=1)
+        stride = keras_alias(stride, strides, "stride", "strides", "Conv2D")
+        self.stride = int_pair(1 if stride is None else stride, "stride", "Conv2D", minimum=1)
         if isinstance(padding, str):
             self._padding_keyword = padding.lower()
             if self._padding_keyword == "valid":
@@ -88,9 +91,10 @@ class Conv2D(KernelLayer):
         _, H, W = input_shape
         (KH, KW), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         if KH > H + 2 * ph or KW > W + 2 * pw:
+            hint = channels_last_hint(tuple(input_shape))
             raise ValueError(
-                f"Conv2D: the kernel ({KH}, {KW}) must fit in the padded input ({H + 2 * ph}, {W + 2 * pw}). "
-                f"Received: input_shape={tuple(input_shape)}"
+                f"Conv2D: the kernel ({KH}, {KW}) must fit in the padded input ({H + 2 * ph}, {W + 2 * pw})."
+                f"{hint} Received: input_shape={tuple(input_shape)}"
             )
         return (self.filters, conv_output_size(H, KH, sh, ph), conv_output_size(W, KW, sw, pw))
 

@@ -8,7 +8,7 @@ from typing import Union
 import numpy as np
 
 from .. import _torch_converters as interop
-from .._validation import input_ndim, int_pair
+from .._validation import input_ndim, int_pair, keras_alias
 from ..functional import (
     avgpool2d_backward,
     avgpool2d_forward,
@@ -25,13 +25,22 @@ IntOrPair = Union[int, Sequence[int]]
 
 
 class _Pool2D(Layer):
-    """A window of ``pool_size`` moved by ``stride`` (default: pool_size) over H and W; windows that do not
-    fit are dropped: (N, C, H, W) -> (N, C, OH, OW), OH = (H - ph) // sh + 1."""
+    """A window of ``pool_size`` moved by ``stride`` (default: pool_size; ``strides`` is its Keras name,
+    pass one of them) over H and W; windows that do not fit are dropped: (N, C, H, W) -> (N, C, OH, OW),
+    OH = (H - ph) // sh + 1."""
 
-    def __init__(self, pool_size: IntOrPair = 2, stride: IntOrPair | None = None, **kwargs):
+    def __init__(
+        self,
+        pool_size: IntOrPair = 2,
+        stride: IntOrPair | None = None,
+        *,
+        strides: IntOrPair | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         cls = type(self).__name__
         self.pool_size = int_pair(pool_size, "pool_size", cls, minimum=1)
+        stride = keras_alias(stride, strides, "stride", "strides", cls)
         self.stride = self.pool_size if stride is None else int_pair(stride, "stride", cls, minimum=1)
 
     def build(self, input_shape: Sequence[int]) -> None:

@@ -33,6 +33,8 @@ class Adam(Optimizer):
         eps: added to the denominator for numerical stability.
         weight_decay: L2 penalty coefficient, added to the gradient (``AdamW`` decouples it instead).
         amsgrad: use the running maximum ``v'`` of the second moment (Reddi et al., 2018).
+        **kwargs: ``learning_rate`` (alias of ``lr``), ``clipnorm``, ``clipvalue``, ``global_clipnorm``
+            (see ``Optimizer``).
 
     Slots: ``exp_avg`` (``m``), ``exp_avg_sq`` (``v``), ``max_exp_avg_sq`` (``v'``) when amsgrad.
     """
@@ -44,8 +46,9 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         amsgrad: bool = False,
+        **kwargs,
     ):
-        super().__init__(lr, weight_decay)
+        super().__init__(lr, weight_decay, **kwargs)
         cls = type(self).__name__
         self.betas = betas_pair(betas, cls)
         self.eps = non_negative_float(eps, "eps", cls)
@@ -73,10 +76,4 @@ class Adam(Optimizer):
         param -= step_size * exp_avg / denom
 
     def get_config(self) -> dict:
-        return {
-            "lr": self.lr,
-            "betas": self.betas,
-            "eps": self.eps,
-            "weight_decay": self.weight_decay,
-            "amsgrad": self.amsgrad,
-        }
+        return {**super().get_config(), "betas": self.betas, "eps": self.eps, "amsgrad": self.amsgrad}

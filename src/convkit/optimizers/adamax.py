@@ -30,6 +30,8 @@ class Adamax(Optimizer):
         betas: decay rates ``(beta1, beta2)`` of the first moment and of the infinity norm, in [0, 1).
         eps: added to ``|g_t|`` for numerical stability.
         weight_decay: L2 penalty coefficient, added to the gradient.
+        **kwargs: ``learning_rate`` (alias of ``lr``), ``clipnorm``, ``clipvalue``, ``global_clipnorm``
+            (see ``Optimizer``).
 
     Slots: ``exp_avg`` (``m``), ``exp_inf`` (``u``).
     """
@@ -40,8 +42,9 @@ class Adamax(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        **kwargs,
     ):
-        super().__init__(lr, weight_decay)
+        super().__init__(lr, weight_decay, **kwargs)
         cls = type(self).__name__
         self.betas = betas_pair(betas, cls)
         self.eps = non_negative_float(eps, "eps", cls)
@@ -67,4 +70,4 @@ class Adamax(Optimizer):
         param -= step_size * exp_avg / exp_inf
 
     def get_config(self) -> dict:
-        return {"lr": self.lr, "betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay}
+        return {**super().get_config(), "betas": self.betas, "eps": self.eps}

@@ -32,5 +32,6 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
+        **kwargs,
     ):
-        super().__init__(lr, betas, eps, weight_decay, amsgrad)
+        super().__init__(lr, betas, eps, weight_decay, amsgrad, **kwargs)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
 import numpy as np
 
-from .._validation import non_negative_float
+from .._validation import non_negative_float, positive_float
+
+CLIP_OPTIONS = ("clipnorm", "clipvalue", "global_clipnorm")
 
 
 class Optimizer(ABC):
@@ -19,15 +23,51 @@ class Optimizer(ABC):
     and calls ``update_step`` which changes ``param`` *in place*, so the arrays the layers hold stay the
     same objects.
 
+    Before that, the gradients may be clipped, with Keras's arguments (at most one of them):
+
+    - ``clipnorm``: each gradient ``g`` becomes ``g * clipnorm / max(||g||, clipnorm)`` (its own L2 norm);
+    - ``clipvalue``: each element is clipped to ``[-clipvalue, clipvalue]`` (``clip_grad_value_``);
+    - ``global_clipnorm``: every gradient is multiplied by ``min(1, global_clipnorm / (total + 1e-6))``,
+      ``total`` the L2 norm of all of them together, as ``torch.nn.utils.clip_grad_norm_``.
+
+    ``learning_rate`` is Keras's name of ``lr`` (pass one of them; ``get_config`` keeps ``lr``).
+
     Subclasses write their update rule in their docstring and implement only ``build_slots`` (the
-    per-parameter state, e.g. moments) and ``update_step``.
+    per-parameter state, e.g. moments) and ``update_step``; they pass ``**kwargs`` (``learning_rate`` and
+    the clipping options) on to this class.
     """
 
     decoupled_weight_decay = False
 
-    def __init__(self, lr: float, weight_decay: float = 0.0):
+    def __init__(
+        self,
+        lr: float,
+        weight_decay: float = 0.0,
+        *,
+        learning_rate: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+    ):
+        cls = type(self).__name__
+        if learning_rate is not None:
+            default = inspect.signature(type(self)).parameters.get("lr")
+            if default is not None and lr != default.default:
+                raise ValueError(
+                    f"{cls}: pass lr or its alias learning_rate, not both. "
+                    f"Received: lr={lr!r}, learning_rate={learning_rate!r}"
+                )
+            lr = learning_rate
         self.lr = lr
-        self.weight_decay = non_negative_float(weight_decay, "weight_decay", type(self).__name__)
+        self.weight_decay = non_negative_float(weight_decay, "weight_decay", cls)
+        clipping = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
+        given = {name: value for name, value in clipping.items() if value is not None}
+        if len(given) > 1:
+            listed = ", ".join(f"{name}={value!r}" for name, value in given.items())
+            raise ValueError(f"{cls}: pass at most one of {', '.join(CLIP_OPTIONS)}. Received: {listed}")
+        self.clipnorm, self.clipvalue, self.global_clipnorm = (
+            None if value is None else positive_float(value, name, cls) for name, value in clipping.items()
+        )
         self.iterations = 0
         self.slots: dict[str, dict[str, np.ndarray]] = {}
 
@@ -40,6 +80,15 @@ class Optimizer(ABC):
     def lr(self, value: float) -> None:
         # Kept a Python float, so that ``lr * grad`` stays in the parameter's dtype (float32 stays float32).
         self._lr = non_negative_float(value, "lr", type(self).__name__)
+
+    @property
+    def learning_rate(self) -> float:
+        """Keras's name of ``lr``."""
+        return self.lr
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self.lr = value
 
     # -- to implement -------------------------------------------------------------------------------------
     def build_slots(self, param: np.ndarray) -> dict[str, np.ndarray]:
@@ -54,6 +103,8 @@ class Optimizer(ABC):
     def apply_gradients(self, items: Iterable[tuple[str, np.ndarray, np.ndarray]]) -> None:
         """One optimization step over ``(key, param, grad)`` triples; ``key`` names the parameter's state."""
         self.iterations += 1
+        if self.clipnorm is not None or self.clipvalue is not None or self.global_clipnorm is not None:
+            items = self.clip_gradients(items)
         for key, param, grad in items:
             if self.weight_decay:
                 if self.decoupled_weight_decay:
@@ -65,9 +116,36 @@ class Optimizer(ABC):
                 slots = self.slots[key] = self.build_slots(param)
             self.update_step(param, grad, slots)
 
+    def clip_gradients(
+        self, items: Iterable[tuple[str, np.ndarray, np.ndarray]]
+    ) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """The triples with their gradients clipped (new arrays: the callers' gradients are not changed)."""
+        items = list(items)
+        if self.clipvalue is not None:
+            return [
+                (key, param, np.clip(grad, -self.clipvalue, self.clipvalue)) for key, param, grad in items
+            ]
+        if self.clipnorm is not None:
+            clipped = []
+            for key, param, grad in items:
+                norm = float(np.linalg.norm(grad.reshape(-1)))
+                clipped.append((key, param, grad * (self.clipnorm / max(norm, self.clipnorm))))
+            return clipped
+        # as torch.nn.utils.clip_grad_norm_: the norm of the per-parameter norms, then one factor for all
+        total = math.sqrt(sum(float(np.linalg.norm(grad.reshape(-1))) ** 2 for _, _, grad in items))
+        scale = min(self.global_clipnorm / (total + 1e-6), 1.0)
+        return [(key, param, grad * grad.dtype.type(scale)) for key, param, grad in items]
+
     def get_config(self) -> dict:
-        """Hyperparameters only, so that ``type(opt)(**opt.get_config())`` rebuilds the optimizer."""
-        return {"lr": self.lr, "weight_decay": self.weight_decay}
+        """Hyperparameters only, so that ``type(opt)(**opt.get_config())`` rebuilds the optimizer.
+
+        The clipping options appear only when set, so a configuration without them reads as before.
+        """
+        config = {"lr": self.lr, "weight_decay": self.weight_decay}
+        for name in CLIP_OPTIONS:
+            if getattr(self, name) is not None:
+                config[name] = getattr(self, name)
+        return config
 
     def get_state(self) -> dict[str, np.ndarray]:
         """The step counter and a copy of every slot, flat: ``{"iterations": ..., "<key>/<slot>": array}``.

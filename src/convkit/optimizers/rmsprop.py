@@ -37,6 +37,8 @@ class RMSprop(Optimizer):
         momentum: momentum factor (0 disables momentum and its buffer).
         weight_decay: L2 penalty coefficient, added to the gradient.
         centered: normalize by an estimate of the gradient's variance instead of its second moment.
+        **kwargs: ``learning_rate`` (alias of ``lr``), ``clipnorm``, ``clipvalue``, ``global_clipnorm``
+            (see ``Optimizer``).
 
     Slots: ``square_avg`` (``v``), ``grad_avg`` (``a``) when centered, ``momentum_buffer`` (``b``) when
     ``momentum > 0``.
@@ -50,8 +52,9 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         centered: bool = False,
+        **kwargs,
     ):
-        super().__init__(lr, weight_decay)
+        super().__init__(lr, weight_decay, **kwargs)
         cls = type(self).__name__
         self.alpha = unit_interval_float(alpha, "alpha", cls)
         self.eps = non_negative_float(eps, "eps", cls)
@@ -87,10 +90,9 @@ class RMSprop(Optimizer):
 
     def get_config(self) -> dict:
         return {
-            "lr": self.lr,
+            **super().get_config(),
             "alpha": self.alpha,
             "eps": self.eps,
             "momentum": self.momentum,
-            "weight_decay": self.weight_decay,
             "centered": self.centered,
         }

@@ -29,6 +29,8 @@ class SGD(Optimizer):
         dampening: fraction ``tau`` of the gradient withheld from the momentum buffer, in [0, 1].
         weight_decay: L2 penalty coefficient, added to the gradient.
         nesterov: use Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
+        **kwargs: ``learning_rate`` (alias of ``lr``), ``clipnorm``, ``clipvalue``, ``global_clipnorm``
+            (see ``Optimizer``).
 
     Slots: ``momentum_buffer`` (``b``) when ``momentum > 0``.
     """
@@ -40,8 +42,9 @@ class SGD(Optimizer):
         dampening: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
+        **kwargs,
     ):
-        super().__init__(lr, weight_decay)
+        super().__init__(lr, weight_decay, **kwargs)
         cls = type(self).__name__
         self.momentum = non_negative_float(momentum, "momentum", cls)
         self.dampening = unit_interval_float(dampening, "dampening", cls)
@@ -68,10 +71,9 @@ class SGD(Optimizer):
 
     def get_config(self) -> dict:
         return {
-            "lr": self.lr,
+            **super().get_config(),
             "momentum": self.momentum,
             "dampening": self.dampening,
-            "weight_decay": self.weight_decay,
             "nesterov": self.nesterov,
         }
 
