@@ -11,10 +11,10 @@ import numpy as np
 from . import optimizers, saving
 from ._model_arrays import named_arrays
 from ._running_mean import RunningMean
-from ._validation import float_array, labels, positive_int, real
+from ._validation import float_array, labels, one_of, positive_int, real
 from .callbacks import Callback, CallbackList, History, ProgbarLogger
 from .callbacks._raise_on_nan import RaiseOnNaN
-from .epoch_iterator import EpochIterator, batch_slices
+from .epoch_iterator import BatchIterator, EpochIterator, batch_slices
 from .layers import Layer, deserialize, serialize
 from .losses import get as get_loss
 from .metrics import get as get_metric
@@ -249,51 +249,104 @@ class Sequential:
     def fit(
         self,
         x,
-        y,
+        y=None,
         batch_size: int = 32,
         epochs: int = 1,
-        validation_data: tuple | None = None,
+        validation_data=None,
         validation_split: float = 0.0,
         shuffle: bool = True,
         callbacks: Sequence[Callback] | None = None,
         verbose: int = 1,
         seed: int | None = None,
         initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
     ) -> History:
         """Train for ``epochs - initial_epoch`` epochs; returns a ``History`` (``loss``, metrics, ``val_*``).
 
+        ``x`` and ``y`` are arrays, or ``x`` alone is an iterable of ``(x_batch, y_batch)`` (a generator, a
+        list, a torch DataLoader; see ``epoch_iterator.BatchIterator``), with ``steps_per_epoch`` batches
+        per epoch (default: one pass; required for a generator over several epochs). ``validation_data``
+        is a tuple ``(x_val, y_val)`` or an iterable of batches.
         ``validation_split`` holds out the *last* fraction of (x, y) before shuffling, as Keras does.
         ``seed`` makes weights (if not yet built), shuffling and dropout reproducible.
         A non-finite loss raises ``ValueError`` unless a callback (``TerminateOnNaN``) stops training.
-        The callbacks run in the order given, then ``History`` and, with ``verbose``, ``ProgbarLogger``.
+        The callbacks run in the order given, then ``History`` and, with ``verbose``, ``ProgbarLogger``
+        (``verbose=1``: a progress bar, ``verbose=2``: one line per epoch).
         """
         where = "fit"
         self._require_compiled(where)
         batch_size = positive_int(batch_size, "batch_size", where)
         epochs = positive_int(epochs, "epochs", where)
         validation_split = real(validation_split, "validation_split", where, low=0.0, high=1.0)
-        x, y = self._prepare(x, y, where, seed=seed)
-        x, y, validation_data = self._validation_data(x, y, validation_data, validation_split, where)
-        if len(x) == 0:
-            raise ValueError(f"{where}: x holds no samples.")
+        verbose = one_of(verbose, (0, 1, 2), "verbose", where)
+        if y is None:
+            iterator = self._batch_iterator(x, steps_per_epoch, epochs, validation_split, seed, where)
+        else:
+            if steps_per_epoch is not None:
+                raise ValueError(
+                    f"{where}: steps_per_epoch applies to x given as an iterable of batches (y=None). "
+                    f"Received: steps_per_epoch={steps_per_epoch!r} with arrays x and y"
+                )
+            x, y = self._prepare(x, y, where, seed=seed)
+            x, y, validation_data = self._validation_data(x, y, validation_data, validation_split, where)
+            if len(x) == 0:
+                raise ValueError(f"{where}: x holds no samples.")
+            iterator = EpochIterator(x, y, batch_size, shuffle, seed)
+        if validation_data is not None and not isinstance(validation_data, tuple):
+            validation_data = BatchIterator(
+                validation_data, None, epochs - initial_epoch, self._checker(where), "validation_data", where
+            )
 
-        iterator = EpochIterator(x, y, batch_size, shuffle, seed)
         self.history = History()
-        progbar = [ProgbarLogger(epochs, len(x), batch_size)] if verbose else []
+        progbar = [ProgbarLogger(epochs, iterator.steps, verbose)] if verbose else []
         callback_list = CallbackList([*(callbacks or []), RaiseOnNaN(), self.history, *progbar], model=self)
         self.stop_training = False
         callback_list.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
             logs = self._train_epoch(iterator, callback_list)
+            if iterator.exhausted:
+                self.stop_training = True
+                if not logs:
+                    break
             if validation_data is not None and not self.stop_training:
-                val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0)
+                val = self._validate(validation_data, batch_size)
                 logs.update({f"val_{key}": value for key, value in val.items()})
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
         callback_list.on_train_end()
         return self.history
+
+    def _checker(self, where: str, seed: int | None = None):
+        """``prepare(x_batch, y_batch)``: a batch checked as ``fit`` checks arrays (builds the model)."""
+        return lambda x_batch, y_batch: self._prepare(x_batch, y_batch, where, seed=seed)
+
+    def _batch_iterator(self, x, steps_per_epoch, epochs: int, validation_split: float, seed, where: str):
+        if validation_split:
+            raise ValueError(
+                f"{where}: validation_split needs arrays x and y; with batches, pass validation_data. "
+                f"Received: validation_split={validation_split}"
+            )
+        if steps_per_epoch is not None:
+            steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch", where)
+        if isinstance(x, np.ndarray):
+            raise ValueError(f"{where}: y is required when x is an array. Received: y=None")
+        return BatchIterator(x, steps_per_epoch, epochs, self._checker(where, seed), "x", where)
+
+    def _validate(self, validation_data, batch_size: int) -> dict[str, float]:
+        """The validation logs: ``evaluate`` on a pair, or the same over an iterable's batches."""
+        if isinstance(validation_data, tuple):
+            return self.evaluate(*validation_data, batch_size=batch_size, verbose=0)
+        outputs, targets = [], []
+        for _, x_batch, y_batch in validation_data.enumerate_epoch():
+            outputs.append(self.forward(x_batch, training=False))
+            targets.append(y_batch)
+        if not outputs:
+            raise ValueError("fit: validation_data yielded no batch.")
+        out, y = np.concatenate(outputs), np.concatenate(targets)
+        data_loss, _ = self._loss_fn(out, y)
+        return self._batch_logs(data_loss + self.regularization_loss(), out, y)
 
     def _validation_data(self, x, y, validation_data, validation_split: float, where: str):
         """``(x, y, (x_val, y_val) or None)``: the checked ``validation_data``, else the last
@@ -306,7 +359,7 @@ class Sequential:
                     f"for {len(x)} samples."
                 )
             return x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
-        if validation_data is not None:
+        if isinstance(validation_data, tuple):
             if len(validation_data) != 2:
                 raise ValueError(f"{where}: validation_data must be a pair (x_val, y_val).")
             x_val = self._prepare_inputs(validation_data[0], where)
@@ -318,7 +371,7 @@ class Sequential:
         mean = RunningMean()
         logs: dict[str, float] = {}
         for step, x_batch, y_batch in iterator.enumerate_epoch():
-            callback_list.on_batch_begin(step)
+            callback_list.on_batch_begin(step, {"size": len(y_batch)})
             loss, out = self._train_step(x_batch, y_batch)
             batch_logs = self._batch_logs(loss, out, y_batch)
             callback_list.on_batch_end(step, batch_logs)
