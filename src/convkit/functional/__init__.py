@@ -37,7 +37,9 @@ from .conv import (
     conv2d_relu_forward,
     conv_output_size,
 )
+from .crop import random_crop_backward, random_crop_forward
 from .dropout import dropout_backward, dropout_forward
+from .flip import random_flip_backward, random_flip_forward
 from .losses import mse_loss, softmax_cross_entropy
 from .pooling import (
     avgpool2d_backward,
@@ -46,6 +48,12 @@ from .pooling import (
     global_avgpool2d_forward,
     maxpool2d_backward,
     maxpool2d_forward,
+)
+from .preprocessing import (
+    normalization_backward,
+    normalization_forward,
+    rescaling_backward,
+    rescaling_forward,
 )
 from .shift import random_shift_backward, random_shift_forward
 
@@ -76,8 +84,16 @@ __all__ = [
     "maxpool2d_backward",
     "maxpool2d_forward",
     "mse_loss",
+    "normalization_backward",
+    "normalization_forward",
+    "random_crop_backward",
+    "random_crop_forward",
+    "random_flip_backward",
+    "random_flip_forward",
     "random_shift_backward",
     "random_shift_forward",
+    "rescaling_backward",
+    "rescaling_forward",
     "relu_backward",
     "relu_forward",
     "sigmoid_backward",
