@@ -8,13 +8,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import _fit_data as fit_data
 from . import optimizers, saving
 from ._model_arrays import named_arrays
 from ._running_mean import RunningMean
+from ._summary import summary_text
 from ._validation import float_array, labels, one_of, positive_int, real
 from .callbacks import Callback, CallbackList, History, ProgbarLogger
 from .callbacks._raise_on_nan import RaiseOnNaN
-from .epoch_iterator import BatchIterator, EpochIterator, batch_slices
+from .epoch_iterator import EpochIterator, batch_slices
 from .layers import Layer, deserialize, serialize
 from .losses import get as get_loss
 from .metrics import get as get_metric
@@ -50,6 +52,39 @@ class Sequential:
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add: expected a convkit Layer. Received: {type(layer).__name__}")
         self.layers.append(layer)
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer named ``name`` or at position ``index`` (negative counts from the end), as Keras'."""
+        where = "Sequential.get_layer"
+        if (name is None) == (index is None):
+            raise ValueError(
+                f"{where}: pass exactly one of name or index. Received: name={name!r}, index={index!r}"
+            )
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, int):
+                raise TypeError(f"{where}: index must be an int. Received: index={index!r}")
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(
+                    f"{where}: index must be in [{-len(self.layers)}, {len(self.layers)}) for a model of "
+                    f"{len(self.layers)} layers. Received: index={index}"
+                )
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        names = ", ".join(repr(layer.name) for layer in self.layers) or "none"
+        raise ValueError(f"{where}: no layer named {name!r}. Layers: {names}")
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer (its optimizer state is dropped, so a layer added in its
+        place starts afresh)."""
+        if not self.layers:
+            raise ValueError("Sequential.pop: the model has no layers to remove.")
+        index = len(self.layers) - 1
+        if self.optimizer is not None:
+            for key in [key for key in self.optimizer.slots if key.startswith(f"{index}.")]:
+                del self.optimizer.slots[key]
+        return self.layers.pop()
 
     @property
     def built(self) -> bool:
@@ -104,9 +139,12 @@ class Sequential:
 
     # -- parameters ---------------------------------------------------------------------------------------
     def named_parameters(self) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
-        """``(name, param, grad)`` for every trainable array, in layer order; grad is None before backward."""
+        """``(name, param, grad)`` for every array of a trainable layer, in layer order (the optimizer's
+        list: a frozen layer is left out); grad is None before backward."""
         items = []
         for index, layer in enumerate(self.layers):
+            if not layer.trainable:
+                continue
             grads = layer.grads
             for key, param in layer.params.items():
                 items.append((f"{index}.{key}", param, grads.get(key)))
@@ -144,18 +182,21 @@ class Sequential:
     __call__ = forward
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        """The gradient w.r.t. the model's input; fills the grads of the trainable layers (a frozen
+        layer computes dx only)."""
         for layer in reversed(self.layers):
-            dout = layer.backward(dout)
+            dout = _layer_backward(layer, dout)
         return dout
 
     def _backward_to_first_parameters(self, dout: np.ndarray) -> None:
         """``backward`` for a training step: the gradient w.r.t. the model's input is never needed, so it
-        stops at the first layer with parameters, which fills only its own grads (no dx)."""
-        first = next((i for i, layer in enumerate(self.layers) if layer.params), None)
+        stops at the first trainable layer with parameters, which fills only its own grads (no dx); the
+        layers before it (frozen ones among them) are skipped."""
+        first = next((i for i, layer in enumerate(self.layers) if layer.params and layer.trainable), None)
         if first is None:
             return
         for layer in reversed(self.layers[first + 1 :]):
-            dout = layer.backward(dout)
+            dout = _layer_backward(layer, dout)
         self.layers[first].backward_weights(dout)
 
     def regularization_loss(self) -> float:
@@ -280,7 +321,9 @@ class Sequential:
         validation_split = real(validation_split, "validation_split", where, low=0.0, high=1.0)
         verbose = one_of(verbose, (0, 1, 2), "verbose", where)
         if y is None:
-            iterator = self._batch_iterator(x, steps_per_epoch, epochs, validation_split, seed, where)
+            iterator = fit_data.batch_iterator(
+                self, x, steps_per_epoch, epochs, validation_split, seed, where
+            )
         else:
             if steps_per_epoch is not None:
                 raise ValueError(
@@ -293,8 +336,8 @@ class Sequential:
                 raise ValueError(f"{where}: x holds no samples.")
             iterator = EpochIterator(x, y, batch_size, shuffle, seed)
         if validation_data is not None and not isinstance(validation_data, tuple):
-            validation_data = BatchIterator(
-                validation_data, None, epochs - initial_epoch, self._checker(where), "validation_data", where
+            validation_data = fit_data.validation_iterator(
+                self, validation_data, epochs - initial_epoch, where
             )
 
         self.history = History()
@@ -310,43 +353,13 @@ class Sequential:
                 if not logs:
                     break
             if validation_data is not None and not self.stop_training:
-                val = self._validate(validation_data, batch_size)
+                val = fit_data.validation_logs(self, validation_data, batch_size)
                 logs.update({f"val_{key}": value for key, value in val.items()})
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
         callback_list.on_train_end()
         return self.history
-
-    def _checker(self, where: str, seed: int | None = None):
-        """``prepare(x_batch, y_batch)``: a batch checked as ``fit`` checks arrays (builds the model)."""
-        return lambda x_batch, y_batch: self._prepare(x_batch, y_batch, where, seed=seed)
-
-    def _batch_iterator(self, x, steps_per_epoch, epochs: int, validation_split: float, seed, where: str):
-        if validation_split:
-            raise ValueError(
-                f"{where}: validation_split needs arrays x and y; with batches, pass validation_data. "
-                f"Received: validation_split={validation_split}"
-            )
-        if steps_per_epoch is not None:
-            steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch", where)
-        if isinstance(x, np.ndarray):
-            raise ValueError(f"{where}: y is required when x is an array. Received: y=None")
-        return BatchIterator(x, steps_per_epoch, epochs, self._checker(where, seed), "x", where)
-
-    def _validate(self, validation_data, batch_size: int) -> dict[str, float]:
-        """The validation logs: ``evaluate`` on a pair, or the same over an iterable's batches."""
-        if isinstance(validation_data, tuple):
-            return self.evaluate(*validation_data, batch_size=batch_size, verbose=0)
-        outputs, targets = [], []
-        for _, x_batch, y_batch in validation_data.enumerate_epoch():
-            outputs.append(self.forward(x_batch, training=False))
-            targets.append(y_batch)
-        if not outputs:
-            raise ValueError("fit: validation_data yielded no batch.")
-        out, y = np.concatenate(outputs), np.concatenate(targets)
-        data_loss, _ = self._loss_fn(out, y)
-        return self._batch_logs(data_loss + self.regularization_loss(), out, y)
 
     def _validation_data(self, x, y, validation_data, validation_split: float, where: str):
         """``(x, y, (x_val, y_val) or None)``: the checked ``validation_data``, else the last
@@ -412,31 +425,11 @@ class Sequential:
 
     # -- description and persistence ---------------------------------------------------------------------
     def summary(self, print_fn=print) -> None:
-        """Print each layer with its output shape and parameter count, then the totals."""
+        """Print each layer (with its fused activation) with its output shape and parameter count, then
+        the totals: trainable, and non-trainable (frozen layers' params and the running statistics)."""
         if not self.built:
             self.build()
-        rows = [("Layer (type)", "Output Shape", "Param #")]
-        shape = self.input_shape
-        for layer in self.layers:
-            shape = tuple(layer.compute_output_shape(shape))
-            rows.append(
-                (f"{layer.name} ({type(layer).__name__})", str((None, *shape)), f"{layer.count_params():,}")
-            )
-        widths = [max(len(row[i]) for row in rows) + 2 for i in range(3)]
-        rule = "=" * sum(widths)
-        trainable = self.count_params()
-        non_trainable = sum(int(sum(s.size for s in layer.state.values())) for layer in self.layers)
-        lines = [f'Model: "{self.name}"', rule]
-        for i, row in enumerate(rows):
-            lines.append("".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
-            lines.append(rule if i == 0 else "-" * sum(widths))
-        lines[-1] = rule
-        lines += [
-            f"Total params: {trainable + non_trainable:,}",
-            f"Trainable params: {trainable:,}",
-            f"Non-trainable params: {non_trainable:,}",
-        ]
-        print_fn("\n".join(lines))
+        print_fn(summary_text(self))
 
     def get_config(self) -> dict:
         """The architecture: ``{"name": ..., "layers": [{"class_name", "config"}, ...]}``."""
@@ -461,6 +454,11 @@ class Sequential:
             arrays.update({f"optimizer/{key}": value for key, value in self.optimizer.get_state().items()})
         content = {"config": self.get_config(), "input_shape": list(self.input_shape), "compile": compiled}
         saving.write(path, content, arrays)
+
+
+def _layer_backward(layer: Layer, dout: np.ndarray) -> np.ndarray:
+    """dx of one layer: with its parameter gradients when it is trainable, without when frozen."""
+    return layer.backward(dout) if layer.trainable else layer.backward_input(dout)
 
 
 def load_model(path) -> Sequential:

@@ -22,6 +22,7 @@ class KernelOps(NamedTuple):
     forward: Callable  # (x, weight, bias, **layer.forward_arguments()) -> (out, cache)
     backward: Callable  # (dout, cache) -> (dx, dweight, dbias)
     backward_weights: Callable  # (dout, cache) -> (dweight, dbias), no dx
+    backward_input: Callable  # (dout, cache) -> dx, no parameter gradients (a frozen layer)
 
 
 def fused_activation(value, where: str) -> str | None:
@@ -152,6 +153,9 @@ class KernelLayer(Layer):
 
     def backward_weights(self, dout: np.ndarray) -> None:
         self.store_grads(*self.ops[self.activation].backward_weights(dout, self._cache))
+
+    def backward_input(self, dout: np.ndarray) -> np.ndarray:
+        return self.ops[self.activation].backward_input(dout, self._cache)
 
     def store_grads(self, dweight: np.ndarray, dbias: np.ndarray) -> None:
         """``grads`` from the op's gradients, plus the regularizer's gradient on the kernel."""
