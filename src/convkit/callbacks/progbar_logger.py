@@ -23,7 +23,10 @@ from .callback import Callback
 
 
 def _format_logs(logs: dict[str, float]) -> list[str]:
-    return [f"{key}: {value:.4f}" for key, value in logs.items()]
+    """``"loss: 0.3100"``; a value below 1e-3 in magnitude as ``"lr: 1.0000e-04"``, as Keras prints them."""
+    return [
+        f"{key}: {value:.4f}" if abs(value) > 1e-3 else f"{key}: {value:.4e}" for key, value in logs.items()
+    ]
 
 
 class ProgressBar:
