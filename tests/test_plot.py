@@ -99,3 +99,9 @@ def test_confusion_matrix(tmp_path):
         plot.confusion_matrix(cm, ["a", "b"])
     with pytest.raises(ValueError, match="cm must be a square"):
         plot.confusion_matrix(np.zeros((2, 3)))
+
+
+def test_without_matplotlib_the_error_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r'pip install "convkit\[plot\]"'):
+        plot.confusion_matrix(np.eye(2))

@@ -4,10 +4,11 @@
 - ``convkit.layers``, ``convkit.optimizers``, ``convkit.callbacks``: the Keras-like building blocks
 - ``convkit.Sequential`` / ``convkit.load_model``: compile, fit, evaluate, predict, summary, save
 - ``convkit.models``: the classic lab networks; ``convkit.datasets``: embedded digits, MNIST, CIFAR-10
+- ``convkit.schedules``: torch's learning-rate schedules; ``convkit.plot``: figures (matplotlib when called)
 - ``convkit.interop``: ``to_torch`` / ``from_torch`` (imports torch only when called)
 """
 
-from . import callbacks, datasets, functional, gradcheck, layers, models, optimizers
+from . import callbacks, datasets, functional, gradcheck, layers, models, optimizers, plot, schedules
 from ._config import show_config
 from ._threads import get_num_threads, set_num_threads
 from ._version import __version__
@@ -27,6 +28,8 @@ __all__ = [
     "load_model",
     "models",
     "optimizers",
+    "plot",
+    "schedules",
     "set_num_threads",
     "show_config",
 ]
