@@ -458,4 +458,3 @@ def test_csv_logger_rows_reach_the_file_each_epoch_and_missing_keys_are_na(tmp_p
 def test_bad_arguments(build, error, message):
     with pytest.raises(error, match=re.escape(message)):
         build()
-
