@@ -123,3 +123,20 @@ def test_bad_weights(kwargs, error, message, rng):
     x, y = data(rng)
     with pytest.raises(error, match=re.escape(message)):
         model.fit(x, y, verbose=0, **kwargs)
+
+
+def test_weights_need_arrays_not_batches(rng):
+    x, y = data(rng, 8)
+    model = classifier()
+    model.compile(optimizer="sgd", loss="cross_entropy")
+    with pytest.raises(ValueError, match=re.escape("fit: sample_weight and class_weight need arrays x and y")):
+        model.fit([(x, y)], sample_weight=np.ones(8), verbose=0)
+
+
+def test_held_out_samples_keep_their_weights_for_val_loss(rng):
+    x, y = data(rng, 20)
+    weights = np.r_[np.ones(15), np.zeros(5)]  # the last quarter, held out, weighs nothing
+    model = classifier()
+    model.compile(optimizer=optimizers.SGD(lr=0.0), loss="cross_entropy")
+    history = model.fit(x, y, sample_weight=weights, validation_split=0.25, epochs=1, verbose=0)
+    assert history.history["val_loss"] == [0.0]

@@ -5,13 +5,26 @@
 - ``convkit.Sequential`` / ``convkit.load_model``: compile, fit, evaluate, predict, summary, save
 - ``convkit.models``: the classic lab networks; ``convkit.datasets``: embedded digits, MNIST, CIFAR-10
 - ``convkit.losses`` (names and loss objects), ``convkit.metrics`` (names, ``confusion_matrix``)
+- ``convkit.schedules``: torch's learning-rate schedules; ``convkit.plot``: figures (matplotlib when called)
 - ``convkit.interop``: ``to_torch`` / ``from_torch``; imported on first use of ``convkit.interop``, and
   torch only when they are called
 """
 
 import importlib
 
-from . import callbacks, datasets, functional, gradcheck, layers, losses, metrics, models, optimizers
+from . import (
+    callbacks,
+    datasets,
+    functional,
+    gradcheck,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    plot,
+    schedules,
+)
 from ._config import show_config
 from ._threads import get_num_threads, set_num_threads
 from ._version import __version__
@@ -34,6 +47,8 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "plot",
+    "schedules",
     "set_num_threads",
     "show_config",
 ]

@@ -8,11 +8,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import _fit_data as fit_data
+from . import _model_inputs as model_inputs
 from . import losses, optimizers, saving
 from ._model_arrays import named_arrays
 from ._running_mean import RunningMean
-from ._sample_weights import sample_weights
-from ._validation import channels_last_hint, float_array, labels, not_an_iterable, positive_int, real
+from ._summary import summary_text
+from ._validation import one_of, positive_int, real
 from .callbacks import Callback, CallbackList, History, ProgbarLogger
 from .callbacks._raise_on_nan import RaiseOnNaN
 from .epoch_iterator import EpochIterator, batch_slices
@@ -52,6 +54,39 @@ class Sequential:
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add: expected a convkit Layer. Received: {type(layer).__name__}")
         self.layers.append(layer)
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer named ``name`` or at position ``index`` (negative counts from the end), as Keras'."""
+        where = "Sequential.get_layer"
+        if (name is None) == (index is None):
+            raise ValueError(
+                f"{where}: pass exactly one of name or index. Received: name={name!r}, index={index!r}"
+            )
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, int):
+                raise TypeError(f"{where}: index must be an int. Received: index={index!r}")
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(
+                    f"{where}: index must be in [{-len(self.layers)}, {len(self.layers)}) for a model of "
+                    f"{len(self.layers)} layers. Received: index={index}"
+                )
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        names = ", ".join(repr(layer.name) for layer in self.layers) or "none"
+        raise ValueError(f"{where}: no layer named {name!r}. Layers: {names}")
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer (its optimizer state is dropped, so a layer added in its
+        place starts afresh)."""
+        if not self.layers:
+            raise ValueError("Sequential.pop: the model has no layers to remove.")
+        index = len(self.layers) - 1
+        if self.optimizer is not None:
+            for key in [key for key in self.optimizer.slots if key.startswith(f"{index}.")]:
+                del self.optimizer.slots[key]
+        return self.layers.pop()
 
     @property
     def built(self) -> bool:
@@ -106,9 +141,12 @@ class Sequential:
 
     # -- parameters ---------------------------------------------------------------------------------------
     def named_parameters(self) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
-        """``(name, param, grad)`` for every trainable array, in layer order; grad is None before backward."""
+        """``(name, param, grad)`` for every array of a trainable layer, in layer order (the optimizer's
+        list: a frozen layer is left out); grad is None before backward."""
         items = []
         for index, layer in enumerate(self.layers):
+            if not layer.trainable:
+                continue
             grads = layer.grads
             for key, param in layer.params.items():
                 items.append((f"{index}.{key}", param, grads.get(key)))
@@ -146,18 +184,21 @@ class Sequential:
     __call__ = forward
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        """The gradient w.r.t. the model's input; fills the grads of the trainable layers (a frozen
+        layer computes dx only)."""
         for layer in reversed(self.layers):
-            dout = layer.backward(dout)
+            dout = _layer_backward(layer, dout)
         return dout
 
     def _backward_to_first_parameters(self, dout: np.ndarray) -> None:
         """``backward`` for a training step: the gradient w.r.t. the model's input is never needed, so it
-        stops at the first layer with parameters, which fills only its own grads (no dx)."""
-        first = next((i for i, layer in enumerate(self.layers) if layer.params), None)
+        stops at the first trainable layer with parameters, which fills only its own grads (no dx); the
+        layers before it (frozen ones among them) are skipped."""
+        first = next((i for i, layer in enumerate(self.layers) if layer.params and layer.trainable), None)
         if first is None:
             return
         for layer in reversed(self.layers[first + 1 :]):
-            dout = layer.backward(dout)
+            dout = _layer_backward(layer, dout)
         self.layers[first].backward_weights(dout)
 
     def regularization_loss(self) -> float:
@@ -203,54 +244,11 @@ class Sequential:
         if self.optimizer is None:
             raise RuntimeError(f"Sequential.{where}: call compile(optimizer, loss, metrics) first.")
 
-    def _prepare_inputs(self, x, where: str) -> np.ndarray:
-        if where != "fit":
-            not_an_iterable(
-                x, "x", where, f"{where} takes arrays (N, ...): np.concatenate the batches first, or call "
-                f"{where} on each batch; fit also takes an iterable of (x_batch, y_batch)."
-            )
-        x = float_array(x, "x", where, self.dtype)
-        if x.ndim < 2:
-            raise ValueError(f"{where}: x must have a batch axis (N, ...). Received: x.shape={x.shape}")
-        expected = self.input_shape
-        if expected is not None and x.shape[1:] != tuple(expected):
-            raise ValueError(
-                f"{where}: the model expects inputs of shape (N, {', '.join(map(str, expected))})."
-                f"{channels_last_hint(x.shape[1:], expected)} Received: x.shape={x.shape}"
-            )
-        return np.ascontiguousarray(x)
-
-    def _prepare_targets(self, y, n: int, where: str) -> np.ndarray:
-        if len(y) != n:
-            raise ValueError(
-                f"{where}: x and y must have the same length. Received: len(x)={n}, len(y)={len(y)}"
-            )
-        if self._loss_kind.labels:
-            return labels(y, self._output_shape()[-1], n, where)
-        y = float_array(y, "y", where, self.dtype)
-        if y.shape[1:] != self._output_shape():
-            raise ValueError(
-                f"{where}: targets must have shape (N, {', '.join(map(str, self._output_shape()))}) for "
-                f"loss={self.loss!r}. Received: y.shape={y.shape}"
-            )
-        return y
-
-    def _sample_weights(self, sample_weight, class_weight, y: np.ndarray, where: str) -> np.ndarray | None:
-        """The (N,) loss weights of the checked targets ``y``, or None (see ``_sample_weights``)."""
-        num_classes = self._output_shape()[-1] if self._loss_kind.labels else None
-        return sample_weights(sample_weight, class_weight, y, num_classes, self.dtype, where)
-
     def _loss(self, out: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> tuple[float, np.ndarray]:
         """The compiled loss; ``sample_weight`` is passed only when there are weights."""
         if weights is None:
             return self._loss_fn(out, y)
         return self._loss_fn(out, y, sample_weight=weights)
-
-    def _prepare(self, x, y, where: str, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        x = self._prepare_inputs(x, where)
-        if not self.built:
-            self.build(x.shape[1:], seed=seed)
-        return x, self._prepare_targets(y, len(x), where)
 
     def _train_step(
         self, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
@@ -275,10 +273,10 @@ class Sequential:
         ``[loss, *metrics]``; with ``return_dict``, ``{"loss": ..., metric: ...}``."""
         where = "train_on_batch"
         self._require_compiled(where)
-        x, y = self._prepare(x, y, where)
+        x, y = model_inputs.inputs_and_targets(self, x, y, where)
         if len(x) == 0:
             raise ValueError(f"{where}: x holds no samples.")
-        weights = self._sample_weights(sample_weight, class_weight, y, where)
+        weights = model_inputs.loss_weights(self, sample_weight, class_weight, y, where)
         logs = self._batch_logs(*self._train_step(x, y, weights), y)
         if return_dict:
             return logs
@@ -287,82 +285,90 @@ class Sequential:
     def fit(
         self,
         x,
-        y,
+        y=None,
         batch_size: int = 32,
         epochs: int = 1,
-        validation_data: tuple | None = None,
+        validation_data=None,
         validation_split: float = 0.0,
         shuffle: bool = True,
         callbacks: Sequence[Callback] | None = None,
         verbose: int = 1,
         seed: int | None = None,
         initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
         sample_weight=None,
         class_weight: dict | None = None,
     ) -> History:
         """Train for ``epochs - initial_epoch`` epochs; returns a ``History`` (``loss``, metrics, ``val_*``).
 
+        ``x`` and ``y`` are arrays, or ``x`` alone is an iterable of ``(x_batch, y_batch)`` (a generator, a
+        list, a torch DataLoader; see ``epoch_iterator.BatchIterator``), with ``steps_per_epoch`` batches
+        per epoch (default: one pass; required for a generator over several epochs). ``validation_data``
+        is a tuple ``(x_val, y_val)`` or an iterable of batches.
         ``validation_split`` holds out the *last* fraction of (x, y) before shuffling, as Keras does (and
         of ``sample_weight``, which then weighs the validation loss too).
         ``sample_weight`` (N,) and ``class_weight`` ``{class: weight}`` (classes not named weigh 1) weigh
         each sample's loss, as Keras: sum(weight * loss) / batch size; metrics stay unweighted.
         ``seed`` makes weights (if not yet built), shuffling and dropout reproducible.
         A non-finite loss raises ``ValueError`` unless a callback (``TerminateOnNaN``) stops training.
-        The callbacks run in the order given, then ``History`` and, with ``verbose``, ``ProgbarLogger``.
+        The callbacks run in the order given, then ``History`` and, with ``verbose``, ``ProgbarLogger``
+        (``verbose=1``: a progress bar, ``verbose=2``: one line per epoch).
         """
         where = "fit"
         self._require_compiled(where)
         batch_size = positive_int(batch_size, "batch_size", where)
         epochs = positive_int(epochs, "epochs", where)
         validation_split = real(validation_split, "validation_split", where, low=0.0, high=1.0)
-        x, y = self._prepare(x, y, where, seed=seed)
-        weights = self._sample_weights(sample_weight, class_weight, y, where)
-        held_out = validation_data is None and validation_split > 0
-        x, y, validation_data = self._validation_data(x, y, validation_data, validation_split, where)
-        if len(x) == 0:
-            raise ValueError(f"{where}: x holds no samples.")
-        # the held-out samples keep their sample_weight (not class_weight) for the validation loss, as Keras
-        held_out_weights = sample_weight is not None and held_out
-        val_weights = np.asarray(sample_weight, dtype=self.dtype)[len(x) :] if held_out_weights else None
-        weights = None if weights is None else weights[: len(x)]
+        verbose = one_of(verbose, (0, 1, 2), "verbose", where)
+        val_weights = None
+        if y is None:
+            if sample_weight is not None or class_weight is not None:
+                raise ValueError(
+                    f"{where}: sample_weight and class_weight need arrays x and y. Received: y=None"
+                )
+            iterator = fit_data.batch_iterator(
+                self, x, steps_per_epoch, epochs, validation_split, seed, where
+            )
+        else:
+            iterator, validation_data, val_weights = fit_data.array_iterator(
+                self,
+                x,
+                y,
+                batch_size,
+                shuffle,
+                seed,
+                validation_data,
+                validation_split,
+                sample_weight,
+                class_weight,
+                steps_per_epoch,
+                where,
+            )
+        if validation_data is not None and not isinstance(validation_data, tuple):
+            validation_data = fit_data.validation_iterator(
+                self, validation_data, epochs - initial_epoch, where
+            )
 
-        iterator = EpochIterator(x, y, batch_size, shuffle, seed, sample_weight=weights)
         self.history = History()
-        progbar = [ProgbarLogger(epochs, len(x), batch_size)] if verbose else []
+        progbar = [ProgbarLogger(epochs, iterator.steps, verbose)] if verbose else []
         callback_list = CallbackList([*(callbacks or []), RaiseOnNaN(), self.history, *progbar], model=self)
         self.stop_training = False
         callback_list.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
             logs = self._train_epoch(iterator, callback_list)
+            if iterator.exhausted:
+                self.stop_training = True
+                if not logs:
+                    break
             if validation_data is not None and not self.stop_training:
-                val = self.evaluate(
-                    *validation_data, batch_size=batch_size, verbose=0, sample_weight=val_weights
-                )
+                val = fit_data.validation_logs(self, validation_data, batch_size, val_weights)
                 logs.update({f"val_{key}": value for key, value in val.items()})
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
         callback_list.on_train_end()
         return self.history
-
-    def _validation_data(self, x, y, validation_data, validation_split: float, where: str):
-        """``(x, y, (x_val, y_val) or None)``: the checked ``validation_data``, else the last
-        ``validation_split`` of (x, y) held out."""
-        if validation_data is None and validation_split > 0:
-            n_val = int(round(len(x) * validation_split))
-            if n_val == 0 or n_val == len(x):
-                raise ValueError(
-                    f"{where}: validation_split={validation_split} leaves no training or validation sample "
-                    f"for {len(x)} samples."
-                )
-            return x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
-        if validation_data is not None:
-            if len(validation_data) != 2:
-                raise ValueError(f"{where}: validation_data must be a pair (x_val, y_val).")
-            x_val = self._prepare_inputs(validation_data[0], where)
-            validation_data = (x_val, self._prepare_targets(validation_data[1], len(x_val), where))
-        return x, y, validation_data
 
     def _train_epoch(self, iterator: EpochIterator, callback_list: CallbackList) -> dict[str, float]:
         """One epoch of training steps; returns the epoch's logs: the batch logs' running mean, except the
@@ -371,7 +377,7 @@ class Sequential:
         counts = EpochCounts(self._metric_fns)
         logs: dict[str, float] = {}
         for step, x_batch, y_batch, *weights in iterator.enumerate_epoch():  # weights: [] or [(B,)]
-            callback_list.on_batch_begin(step)
+            callback_list.on_batch_begin(step, {"size": len(y_batch)})
             loss, out = self._train_step(x_batch, y_batch, *weights)
             batch_logs = self._batch_logs(loss, out, y_batch)
             counts.update(out, y_batch)
@@ -386,7 +392,7 @@ class Sequential:
         """The last layer's output for every sample, in eval mode (dropout off, running BN statistics);
         with ``verbose``, a line with the number of samples and the throughput."""
         batch_size = positive_int(batch_size, "batch_size", "predict")
-        x = self._prepare_inputs(x, "predict")
+        x = model_inputs.inputs(self, x, "predict")
         if not self.built:
             self.build(x.shape[1:])
         start = time.perf_counter()
@@ -398,18 +404,16 @@ class Sequential:
             return np.empty((0, *self._output_shape()), dtype=self.dtype)
         return np.concatenate(outputs)
 
-    def evaluate(
-        self, x, y, batch_size: int = 32, verbose: int = 1, sample_weight=None
-    ) -> dict[str, float]:
+    def evaluate(self, x, y, batch_size: int = 32, verbose: int = 1, sample_weight=None) -> dict[str, float]:
         """Loss (incl. regularization, as in fit; weighted by ``sample_weight`` (N,) if given) and metrics
         (unweighted) over (x, y), in eval mode."""
         where = "evaluate"
         self._require_compiled(where)
         batch_size = positive_int(batch_size, "batch_size", where)
-        x, y = self._prepare(x, y, where)
+        x, y = model_inputs.inputs_and_targets(self, x, y, where)
         if len(x) == 0:
             raise ValueError(f"{where}: x holds no samples.")
-        weights = self._sample_weights(sample_weight, None, y, where)
+        weights = model_inputs.loss_weights(self, sample_weight, None, y, where)
         start = time.perf_counter()
         out = self.predict(x, batch_size=batch_size)
         seconds = time.perf_counter() - start
@@ -422,31 +426,11 @@ class Sequential:
 
     # -- description and persistence ---------------------------------------------------------------------
     def summary(self, print_fn=print) -> None:
-        """Print each layer with its output shape and parameter count, then the totals."""
+        """Print each layer (with its fused activation) with its output shape and parameter count, then
+        the totals: trainable, and non-trainable (frozen layers' params and the running statistics)."""
         if not self.built:
             self.build()
-        rows = [("Layer (type)", "Output Shape", "Param #")]
-        shape = self.input_shape
-        for layer in self.layers:
-            shape = tuple(layer.compute_output_shape(shape))
-            rows.append(
-                (f"{layer.name} ({type(layer).__name__})", str((None, *shape)), f"{layer.count_params():,}")
-            )
-        widths = [max(len(row[i]) for row in rows) + 2 for i in range(3)]
-        rule = "=" * sum(widths)
-        trainable = self.count_params()
-        non_trainable = sum(int(sum(s.size for s in layer.state.values())) for layer in self.layers)
-        lines = [f'Model: "{self.name}"', rule]
-        for i, row in enumerate(rows):
-            lines.append("".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
-            lines.append(rule if i == 0 else "-" * sum(widths))
-        lines[-1] = rule
-        lines += [
-            f"Total params: {trainable + non_trainable:,}",
-            f"Trainable params: {trainable:,}",
-            f"Non-trainable params: {non_trainable:,}",
-        ]
-        print_fn("\n".join(lines))
+        print_fn(summary_text(self))
 
     def get_config(self) -> dict:
         """The architecture: ``{"name": ..., "layers": [{"class_name", "config"}, ...]}``."""
@@ -471,6 +455,11 @@ class Sequential:
             arrays.update({f"optimizer/{key}": value for key, value in self.optimizer.get_state().items()})
         content = {"config": self.get_config(), "input_shape": list(self.input_shape), "compile": compiled}
         saving.write(path, content, arrays)
+
+
+def _layer_backward(layer: Layer, dout: np.ndarray) -> np.ndarray:
+    """dx of one layer: with its parameter gradients when it is trainable, without when frozen."""
+    return layer.backward(dout) if layer.trainable else layer.backward_input(dout)
 
 
 def load_model(path) -> Sequential:

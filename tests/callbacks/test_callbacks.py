@@ -15,7 +15,6 @@ from convkit.callbacks import (
     EarlyStopping,
     LearningRateScheduler,
     ModelCheckpoint,
-    ProgbarLogger,
     ReduceLROnPlateau,
     TerminateOnNaN,
 )
@@ -459,17 +458,3 @@ def test_csv_logger_rows_reach_the_file_each_epoch_and_missing_keys_are_na(tmp_p
 def test_bad_arguments(build, error, message):
     with pytest.raises(error, match=re.escape(message)):
         build()
-
-
-# -- ProgbarLogger ------------------------------------------------------------------------------------------
-def test_progbar_logger_shows_the_running_mean_then_the_validation_logs(capsys):
-    logger = ProgbarLogger(epochs=3, samples=10, batch_size=4)
-    logger.on_epoch_begin(1)
-    for batch, loss in enumerate([1.0, 2.0, 4.0]):
-        logger.on_batch_end(batch, {"loss": loss})
-    logger.on_epoch_end(1, {"loss": 2.0, "val_loss": 0.25, "val_accuracy": 0.5})
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "Epoch 2/3"
-    # (4 * 1 + 4 * 2 + 2 * 4) / 10 = 2: the last batch holds the 2 samples left
-    assert lines[1].startswith("3/3 [==============================] - ") and " - loss: 2.0000 - " in lines[1]
-    assert lines[2] == "  val_loss: 0.2500 - val_accuracy: 0.5000"

@@ -24,6 +24,10 @@ EXAMPLES = [
     layers.Softmax(),
     layers.Flatten(input_shape=(2, 3)),
     layers.RandomShift((1, 2), seed=4),
+    layers.RandomFlip("vertical", seed=2),
+    layers.RandomCrop((3, 2), padding=(1, 0), seed=6),
+    layers.Rescaling(1 / 255, offset=-0.5),
+    layers.Normalization((0.5, 0.25), 0.2),
     layers.Residual([layers.Dense(2), layers.ReLU()], layers.Dense(2), seed=5),
 ]
 

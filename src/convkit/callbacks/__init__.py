@@ -1,8 +1,8 @@
 """Training callbacks with Keras' semantics: hooks that ``Sequential.fit`` calls around epochs and batches.
 
 One callback per module; ``Callback`` (``callback.py``) documents the hooks and what a callback may use
-of the model. ``fit`` adds ``History`` (returned) and, with ``verbose=1``, ``ProgbarLogger`` after the
-callbacks it is given.
+of the model. ``fit`` adds ``History`` (returned) and, with ``verbose=1`` or ``2``, ``ProgbarLogger``
+after the callbacks it is given.
 """
 
 from .callback import Callback

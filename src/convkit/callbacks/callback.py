@@ -37,7 +37,8 @@ class Callback:
         """Called at the end of an epoch; ``logs`` holds the epoch's training and validation metrics."""
 
     def on_batch_begin(self, batch: int, logs: dict | None = None) -> None:
-        """Called before the training step on batch ``batch`` (0-based within the epoch)."""
+        """Called before the training step on batch ``batch`` (0-based within the epoch); ``fit`` passes
+        the batch's number of samples as ``logs["size"]``."""
 
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
         """Called after the training step on a batch; ``logs`` holds the batch's ``"loss"`` and metrics."""

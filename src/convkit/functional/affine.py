@@ -63,10 +63,22 @@ def affine_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Returns (dx, dw, db): dx in x's original shape (N, d1, ..., dk), dw (D, M), db (M,).
     """
     dout = _upstream(dout, cache, "affine_backward")
+    return (_input_gradient(dout, cache), *_weight_gradients(dout, cache))
+
+
+def affine_backward_input(dout, cache) -> np.ndarray:
+    """The input half of ``affine_backward``, for a frozen layer (no parameter gradients).
+
+    Returns dx in x's original shape (N, d1, ..., dk), equal to affine_backward's.
+    """
+    return _input_gradient(_upstream(dout, cache, "affine_backward_input"), cache)
+
+
+def _input_gradient(dout: np.ndarray, cache) -> np.ndarray:
     x2, w, x_shape = cache
     dx = workspace.empty((x2.shape[0], w.shape[0]), x2.dtype)  # (N, D)
     _kernels.gemm(dout, np.ascontiguousarray(w.T), dx, None, False, get_num_threads())
-    return (dx.reshape(x_shape), *_weight_gradients(dout, cache))  # dx: (N, D) -> (N, d1, ..., dk)
+    return dx.reshape(x_shape)  # (N, D) -> (N, d1, ..., dk)
 
 
 def affine_backward_weights(dout, cache) -> tuple[np.ndarray, np.ndarray]:
@@ -81,6 +93,12 @@ def affine_relu_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """Backward pass of ``affine_relu_forward``: (dx, dw, db) as in ``affine_backward``."""
     affine_cache, out = cache
     return affine_backward(relu_backward(dout, out), affine_cache)
+
+
+def affine_relu_backward_input(dout, cache) -> np.ndarray:
+    """``affine_relu_backward``'s dx alone, for a frozen layer."""
+    affine_cache, out = cache
+    return affine_backward_input(relu_backward(dout, out), affine_cache)
 
 
 def affine_relu_backward_weights(dout, cache) -> tuple[np.ndarray, np.ndarray]:

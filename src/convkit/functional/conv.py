@@ -85,10 +85,22 @@ def conv2d_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Returns (dx, dw, db) with dx (N, C, H, W), dw (F, C, KH, KW), db (F,).
     """
     dout = _upstream(dout, cache, "conv2d_backward")
+    return (_input_gradient(dout, cache), *_weight_gradients(dout, cache))
+
+
+def conv2d_backward_input(dout, cache) -> np.ndarray:
+    """The input half of ``conv2d_backward``, for a frozen layer (no parameter gradients).
+
+    Returns dx (N, C, H, W), equal to conv2d_backward's.
+    """
+    return _input_gradient(_upstream(dout, cache, "conv2d_backward_input"), cache)
+
+
+def _input_gradient(dout: np.ndarray, cache) -> np.ndarray:
     x, w, (sh, sw), (ph, pw) = cache
     dx = workspace.empty_like(x)  # (N, C, H, W)
     _kernels.conv2d_backward_input(dout, w, dx, sh, sw, ph, pw, get_num_threads())
-    return (dx, *_weight_gradients(dout, cache))
+    return dx
 
 
 def conv2d_backward_weights(dout, cache) -> tuple[np.ndarray, np.ndarray]:
@@ -103,6 +115,12 @@ def conv2d_relu_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """Backward pass of ``conv2d_relu_forward``: (dx, dw, db) as in ``conv2d_backward``."""
     conv_cache, out = cache
     return conv2d_backward(relu_backward(dout, out), conv_cache)
+
+
+def conv2d_relu_backward_input(dout, cache) -> np.ndarray:
+    """``conv2d_relu_backward``'s dx alone (N, C, H, W), for a frozen layer."""
+    conv_cache, out = cache
+    return conv2d_backward_input(relu_backward(dout, out), conv_cache)
 
 
 def conv2d_relu_backward_weights(dout, cache) -> tuple[np.ndarray, np.ndarray]:

@@ -3,13 +3,14 @@
 and back."""
 
 from .activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from .augmentation import RandomShift
+from .augmentation import RandomCrop, RandomFlip, RandomShift
 from .base import Layer
 from .conv import Conv2D
 from .dense import Dense
 from .dropout import Dropout
 from .normalization import BatchNorm
 from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
+from .preprocessing import Normalization, Rescaling
 from .registry import deserialize, get, register, serialize
 from .reshaping import Flatten
 from .residual import Residual
@@ -25,8 +26,12 @@ __all__ = [
     "Layer",
     "LeakyReLU",
     "MaxPool2D",
+    "Normalization",
+    "RandomCrop",
+    "RandomFlip",
     "RandomShift",
     "ReLU",
+    "Rescaling",
     "Residual",
     "Sigmoid",
     "Softmax",

@@ -23,6 +23,7 @@ class KernelOps(NamedTuple):
     forward: Callable  # (x, weight, bias, **layer.forward_arguments()) -> (out, cache)
     backward: Callable  # (dout, cache) -> (dx, dweight, dbias)
     backward_weights: Callable  # (dout, cache) -> (dweight, dbias), no dx
+    backward_input: Callable  # (dout, cache) -> dx, no parameter gradients (a frozen layer)
 
 
 def activation_name(value, where: str) -> str | None:
@@ -177,6 +178,9 @@ class KernelLayer(Layer):
         if self._activation_after is not None:
             dout = self._activation_after.backward(dout)
         self.store_grads(*self.ops[self._fused].backward_weights(dout, self._cache))
+
+    def backward_input(self, dout: np.ndarray) -> np.ndarray:
+        return self.ops[self.activation].backward_input(dout, self._cache)
 
     def store_grads(self, dweight: np.ndarray, dbias: np.ndarray) -> None:
         """``grads`` from the op's gradients, plus the regularizer's gradient on the kernel."""

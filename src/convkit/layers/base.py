@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._validation import flag
+
 _name_counter = itertools.count()
 
 
@@ -31,9 +33,18 @@ class Layer(ABC):
     - params: trainable arrays by name (e.g. ``"weight"``, ``"bias"``); optimizers update them in place.
     - grads: gradients with the same keys, written by ``backward``.
     - state: non-trainable arrays (BatchNorm's running statistics), saved with the model.
+    - trainable: False freezes the layer (Keras' ``layer.trainable = False``): the optimizer leaves its
+      params alone and a model's backward asks it for dx only (``backward_input``).
     """
 
-    def __init__(self, *, input_shape: Sequence[int] | None = None, name: str | None = None, dtype="float32"):
+    def __init__(
+        self,
+        *,
+        input_shape: Sequence[int] | None = None,
+        name: str | None = None,
+        dtype="float32",
+        trainable: bool = True,
+    ):
         cls = type(self).__name__
         dtype = np.dtype(dtype)
         if dtype not in (np.float32, np.float64):
@@ -51,6 +62,7 @@ class Layer(ABC):
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.state: dict[str, np.ndarray] = {}
+        self.trainable = trainable
 
     # -- to implement -------------------------------------------------------------------------------------
     @abstractmethod
@@ -70,7 +82,44 @@ class Layer(ABC):
         layer with parameters). The default runs ``backward``; layers that can skip dx override it."""
         self.backward(dout)
 
+    def backward_input(self, dout: np.ndarray) -> np.ndarray:
+        """The input gradient alone, for a frozen layer: ``backward`` by default (its ``grads`` then go
+        unused); the kernel layers override it to skip the weight gradient."""
+        return self.backward(dout)
+
     # -- shared machinery ---------------------------------------------------------------------------------
+    @property
+    def trainable(self) -> bool:
+        """Whether the optimizer updates this layer's params (and a model's backward computes their
+        gradients)."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = flag(value, "trainable", type(self).__name__)
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of the params then the state arrays, in Keras' order (Dense: kernel, bias; BatchNorm:
+        gamma, beta, running mean, running variance)."""
+        return [array.copy() for array in (*self.params.values(), *self.state.values())]
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        """Copy arrays in ``get_weights`` order into the layer, in place (optimizers stay attached)."""
+        targets = [*self.params.values(), *self.state.values()]
+        if len(weights) != len(targets):
+            raise ValueError(
+                f"{self.name}.set_weights: expected {len(targets)} arrays. Received: {len(weights)} arrays"
+            )
+        values = [np.asarray(value) for value in weights]
+        for i, (target, value) in enumerate(zip(targets, values)):
+            if value.shape != target.shape:
+                raise ValueError(
+                    f"{self.name}.set_weights: array {i} must have shape {target.shape}. "
+                    f"Received: {value.shape}"
+                )
+        for target, value in zip(targets, values):
+            np.copyto(target, value, casting="same_kind")
+
     def build(self, input_shape: Sequence[int]) -> None:
         """Create the weights for ``input_shape`` (without batch). Subclasses call ``super().build`` last."""
         self.input_shape = tuple(int(d) for d in input_shape)
@@ -105,6 +154,8 @@ class Layer(ABC):
         config = {"name": self.name, "dtype": self.dtype.name}
         if self.input_shape is not None:
             config["input_shape"] = list(self.input_shape)
+        if not self.trainable:
+            config["trainable"] = False
         return config
 
     def __repr__(self) -> str:

@@ -9,9 +9,11 @@ from .. import _torch_converters as interop
 from .._validation import channels_last_hint, input_ndim, int_pair, keras_alias, positive_int
 from ..functional import (
     conv2d_backward,
+    conv2d_backward_input,
     conv2d_backward_weights,
     conv2d_forward,
     conv2d_relu_backward,
+    conv2d_relu_backward_input,
     conv2d_relu_backward_weights,
     conv2d_relu_forward,
     conv_output_size,
@@ -39,8 +41,13 @@ class Conv2D(KernelLayer):
     """
 
     ops = {
-        None: KernelOps(conv2d_forward, conv2d_backward, conv2d_backward_weights),
-        "relu": KernelOps(conv2d_relu_forward, conv2d_relu_backward, conv2d_relu_backward_weights),
+        None: KernelOps(conv2d_forward, conv2d_backward, conv2d_backward_weights, conv2d_backward_input),
+        "relu": KernelOps(
+            conv2d_relu_forward,
+            conv2d_relu_backward,
+            conv2d_relu_backward_weights,
+            conv2d_relu_backward_input,
+        ),
     }
 
     def __init__(

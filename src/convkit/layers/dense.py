@@ -8,9 +8,11 @@ from .. import _torch_converters as interop
 from .._validation import input_ndim, positive_int
 from ..functional import (
     affine_backward,
+    affine_backward_input,
     affine_backward_weights,
     affine_forward,
     affine_relu_backward,
+    affine_relu_backward_input,
     affine_relu_backward_weights,
     affine_relu_forward,
 )
@@ -29,8 +31,13 @@ class Dense(KernelLayer):
     """
 
     ops = {
-        None: KernelOps(affine_forward, affine_backward, affine_backward_weights),
-        "relu": KernelOps(affine_relu_forward, affine_relu_backward, affine_relu_backward_weights),
+        None: KernelOps(affine_forward, affine_backward, affine_backward_weights, affine_backward_input),
+        "relu": KernelOps(
+            affine_relu_forward,
+            affine_relu_backward,
+            affine_relu_backward_weights,
+            affine_relu_backward_input,
+        ),
     }
 
     def __init__(self, units: int, **kwargs):

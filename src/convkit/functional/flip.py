@@ -1,0 +1,58 @@
+"""Random flip: mirror each image left-right and/or upside down with probability 1/2 (a data augmentation,
+Keras' ``RandomFlip``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_ndim, check_shape, float_array, one_of
+
+FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
+
+
+def _flip(arr: np.ndarray, flip_w: np.ndarray | None, flip_h: np.ndarray | None) -> np.ndarray:
+    out = arr.copy()
+    if flip_w is not None:
+        out[flip_w] = out[flip_w, :, :, ::-1]  # (n, C, H, W), columns reversed
+    if flip_h is not None:
+        out[flip_h] = out[flip_h, :, ::-1, :]  # (n, C, H, W), rows reversed
+    return out
+
+
+def random_flip_forward(
+    x, mode: str, training: bool, rng: np.random.Generator | int | None = None
+) -> tuple[np.ndarray, tuple]:
+    """Random flip forward pass: each image reversed along W (``"horizontal"``), H (``"vertical"``) or
+    each of them independently (``"horizontal_and_vertical"``), each flip with probability 1/2.
+
+    Inputs:
+    - x: (N, C, H, W)
+    - mode: one of ``FLIP_MODES``
+    - training: False returns x unchanged
+    - rng: a numpy Generator, a seed, or None for a fresh generator; draws ``rng.random(N) < 0.5`` for
+      the horizontal flips, then for the vertical ones
+
+    Returns (out, cache) with out (N, C, H, W); the cache holds the (N,) boolean masks of the flipped
+    images (None for an axis not flipped).
+    """
+    where = "random_flip_forward"
+    x = float_array(x, "x", where)
+    check_ndim(x, (4,), "x", where, "(N, C, H, W)")
+    one_of(mode, FLIP_MODES, "mode", where)
+    if not training:
+        return x, (None, None, x.shape, x.dtype)
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    flip_w = rng.random(len(x)) < 0.5 if mode != "vertical" else None  # (N,)
+    flip_h = rng.random(len(x)) < 0.5 if mode != "horizontal" else None  # (N,)
+    return _flip(x, flip_w, flip_h), (flip_w, flip_h, x.shape, x.dtype)
+
+
+def random_flip_backward(dout, cache) -> np.ndarray:
+    """Random flip backward pass: dout (N, C, H, W) -> dx (N, C, H, W), each image's gradient flipped back
+    (a flip is its own inverse and adjoint)."""
+    flip_w, flip_h, x_shape, dtype = cache
+    dout = float_array(dout, "dout", "random_flip_backward", dtype)
+    check_shape(dout, x_shape, "dout", "random_flip_backward")
+    if flip_w is None and flip_h is None:
+        return dout
+    return _flip(dout, flip_w, flip_h)
