@@ -129,7 +129,7 @@ def test_weights_need_arrays_not_batches(rng):
     x, y = data(rng, 8)
     model = classifier()
     model.compile(optimizer="sgd", loss="cross_entropy")
-    with pytest.raises(ValueError, match=re.escape("fit: sample_weight and class_weight need arrays x and y")):
+    with pytest.raises(ValueError, match="fit: sample_weight and class_weight need arrays x and y"):
         model.fit([(x, y)], sample_weight=np.ones(8), verbose=0)
 
 
