@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -222,12 +223,23 @@ class Sequential:
         return x, self._prepare_targets(y, len(x), where)
 
     def _train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """One optimizer step on a checked batch; returns (loss incl. regularization, the outputs)."""
+        """One optimizer step on a checked batch; returns (loss incl. regularization, the outputs).
+
+        A batch whose loss or any gradient is NaN or infinite is not applied: the weights, the running
+        statistics and the optimizer (state and step counter) stay as they were before it.
+        """
+        state = [(array, array.copy()) for layer in self.layers for array in layer.state.values()]
         out = self.forward(x, training=True)
         data_loss, dout = self._loss_fn(out, y)
         self._backward_to_first_parameters(dout)
-        self.optimizer.apply_gradients(self.named_parameters())
-        return data_loss + self.regularization_loss(), out
+        loss = data_loss + self.regularization_loss()
+        items = self.named_parameters()
+        if math.isfinite(loss) and all(np.isfinite(grad).all() for _, _, grad in items):
+            self.optimizer.apply_gradients(items)
+        else:
+            for array, before in state:
+                np.copyto(array, before)
+        return loss, out
 
     def _batch_logs(self, loss: float, out: np.ndarray, y: np.ndarray) -> dict[str, float]:
         return {"loss": loss, **{name: metric(out, y) for name, metric in self._metric_fns.items()}}
@@ -235,7 +247,8 @@ class Sequential:
     def train_on_batch(self, x, y, return_dict: bool = False) -> float | list[float] | dict[str, float]:
         """One optimizer step on the batch (x, y), checked as ``fit`` checks its data (the model is built
         from x if needed). Returns, as Keras does, the loss (incl. regularization) alone when no metric
-        was compiled, else ``[loss, *metrics]``; with ``return_dict``, ``{"loss": ..., metric: ...}``."""
+        was compiled, else ``[loss, *metrics]``; with ``return_dict``, ``{"loss": ..., metric: ...}``.
+        A batch with a non-finite loss or gradient changes nothing and returns its non-finite loss."""
         where = "train_on_batch"
         self._require_compiled(where)
         x, y = self._prepare(x, y, where)
@@ -264,7 +277,9 @@ class Sequential:
 
         ``validation_split`` holds out the *last* fraction of (x, y) before shuffling, as Keras does.
         ``seed`` makes weights (if not yet built), shuffling and dropout reproducible.
-        A non-finite loss raises ``ValueError`` unless a callback (``TerminateOnNaN``) stops training.
+        A batch with a non-finite loss or gradient is not applied (weights, running statistics and optimizer
+        state stay as before it); then ``fit`` raises ``ValueError`` unless a callback (``TerminateOnNaN``)
+        stops training.
         The callbacks run in the order given, then ``History`` and, with ``verbose``, ``ProgbarLogger``.
         """
         where = "fit"
