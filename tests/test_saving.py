@@ -134,3 +134,52 @@ def test_a_file_saved_by_an_earlier_convkit_loads_and_predicts_the_same(data_dir
     assert [type(layer).__name__ for layer in model.layers][3] == "Residual"
     assert isinstance(model.optimizer, optimizers.Adam) and model.optimizer.iterations > 0
     np.testing.assert_array_equal(model.predict(expected["x"]), expected["predictions"])
+
+
+def tiny_model():
+    """A few-KB model file: one Dense layer, Adam's slots after one step."""
+    model = ck.Sequential([layers.Dense(3, input_shape=(2,))])
+    model.compile(optimizer="adam", loss="cross_entropy")
+    model.build(seed=0)
+    model.train_on_batch(np.ones((2, 2), np.float32), np.array([0, 1]))
+    return model
+
+
+def patched(data: bytes, signature: bytes, offset: int, value: int) -> bytes:
+    """``data`` with byte ``offset`` of every zip record starting with ``signature`` set to ``value``."""
+    out = bytearray(data)
+    start = out.find(signature)
+    while start >= 0:
+        out[start + offset] = value
+        start = out.find(signature, start + 1)
+    return bytes(out)
+
+
+LOCAL, CENTRAL = b"PK\x03\x04", b"PK\x01\x02"
+
+
+def flipped_header_length(data: bytes, member: bytes) -> bytes:
+    """``data`` with the lowest bit of the ``.npy`` header length of ``member`` flipped (the header then
+    ends inside its dict, where numpy's tokenizer fails)."""
+    magic = data.index(b"\x93NUMPY\x01\x00", data.index(member))
+    out = bytearray(data)
+    out[magic + 8] ^= 1
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        lambda d: patched(patched(d, LOCAL, 8, 99), CENTRAL, 10, 99),  # an unknown compression method
+        lambda d: patched(patched(d, LOCAL, 6, 1), CENTRAL, 8, 1),  # "encrypted" flag
+        lambda d: flipped_header_length(d, b"__model__.npy"),
+        lambda d: patched(d, CENTRAL, 24, 0x7F),  # uncompressed size of every member
+    ],
+    ids=["compression", "encryption", "npy-header-length", "member-size"],
+)
+def test_a_corrupted_zip_record_is_a_value_error_naming_the_file(tmp_path, corrupt):
+    path = tmp_path / "model.npz"
+    small_convnet().save(path)
+    path.write_bytes(corrupt(path.read_bytes()))
+    with pytest.raises(ValueError, match="model.npz is not a readable convkit model file"):
+        ck.load_model(path)

@@ -15,6 +15,7 @@ half-written model; a truncated or corrupted file raises ``ValueError`` naming t
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -46,18 +47,23 @@ def write(path, content: dict, arrays: Mapping[str, np.ndarray]) -> None:
 
 
 def read(path) -> tuple[dict, dict[str, np.ndarray]]:
-    """``(header, arrays)`` of the file at ``path``; the header holds ``write``'s content."""
+    """``(header, arrays)`` of the file at ``path``; the header holds ``write``'s content.
+
+    An error of the operating system opening the file (``FileNotFoundError``, ``PermissionError``) is raised
+    as is; any other failure (a truncated or corrupted archive, a CRC mismatch, a member that is not a
+    plain ``.npy`` array of the size it announces) raises ``ValueError`` naming the file. Nothing is
+    allocated beyond the bytes the file holds.
+    """
     path = os.fspath(path)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-        header = json.loads(str(arrays.pop(HEADER)))
-    except FileNotFoundError:
-        raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, json.JSONDecodeError) as err:
-        raise ValueError(
-            f"load_model: {path} is not a readable convkit model file (truncated or corrupted?): {err}"
-        ) from err
+    with open(path, "rb") as file:
+        try:
+            arrays = _read_members(file, os.fstat(file.fileno()).st_size)
+            header = json.loads(str(arrays.pop(HEADER)))
+        except Exception as err:  # whatever a corrupted file makes zipfile, numpy or json raise
+            raise ValueError(
+                f"load_model: {path} is not a readable convkit model file (truncated or corrupted?): "
+                f"{type(err).__name__}: {err}"
+            ) from err
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ValueError(f"load_model: {path} is not a convkit model file (no '{FORMAT}' header).")
     if header.get("version") != FORMAT_VERSION:
@@ -66,3 +72,41 @@ def read(path) -> tuple[dict, dict[str, np.ndarray]]:
             f"this convkit reads {FORMAT_VERSION}."
         )
     return header, arrays
+
+
+def _read_members(file, file_size: int) -> dict[str, np.ndarray]:
+    """Every member of the zip ``file`` as an array by name, each checked before its bytes are read."""
+    arrays = {}
+    with zipfile.ZipFile(file) as archive:
+        for info in archive.infolist():
+            name = info.filename.removesuffix(".npy")
+            if name == info.filename or name in arrays:
+                raise ValueError(f"member {info.filename!r} is not a single .npy array")
+            if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+                raise ValueError(f"member {info.filename!r} is compressed or encrypted")
+            if info.file_size > file_size:
+                raise ValueError(f"member {info.filename!r} claims {info.file_size} bytes")
+            with archive.open(info) as member:
+                arrays[name] = _read_npy(member, info)
+    return arrays
+
+
+def _read_npy(member, info: zipfile.ZipInfo) -> np.ndarray:
+    """The array of one ``.npy`` member whose header must announce exactly the member's size."""
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(member)
+    elif version == (2, 0):
+        shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(member)
+    else:
+        raise ValueError(f"member {info.filename!r} has .npy version {version}")
+    if dtype.kind not in "biufU" or dtype.fields is not None or dtype.subdtype is not None:
+        raise ValueError(f"member {info.filename!r} has dtype {dtype}")
+    nbytes = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    if member.tell() + nbytes != info.file_size:
+        raise ValueError(f"member {info.filename!r} announces {nbytes} bytes of data for shape {shape}")
+    data = member.read(nbytes)
+    if len(data) != nbytes or member.read(1):  # reading to the end checks the member's CRC
+        raise ValueError(f"member {info.filename!r} does not hold the bytes it announces")
+    array = np.frombuffer(bytearray(data), dtype=dtype)
+    return array.reshape(shape, order="F" if fortran_order else "C")
