@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import convkit as ck
-from convkit import layers, optimizers
+from convkit import layers, optimizers, saving
 
 
 def small_convnet(dropout=0.2):
@@ -182,4 +182,65 @@ def test_a_corrupted_zip_record_is_a_value_error_naming_the_file(tmp_path, corru
     small_convnet().save(path)
     path.write_bytes(corrupt(path.read_bytes()))
     with pytest.raises(ValueError, match="model.npz is not a readable convkit model file"):
+        ck.load_model(path)
+
+
+def rewritten(path, change):
+    """Rewrite the model file at ``path`` after ``change(header, arrays)`` edited its content in place."""
+    header, arrays = saving.read(path)
+    change(header, arrays)
+    saving.write(path, {k: v for k, v in header.items() if k not in ("format", "version")}, arrays)
+
+
+def set_array(name, value):
+    def change(header, arrays):
+        arrays[name] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (set_array("params/0/weight", np.float32(0.5)), r"'params/0/weight' must have shape \(2, 3\)"),
+        (set_array("params/0/bias", np.zeros(3, np.float64)), "dtype float32"),
+        (set_array("optimizer/0.weight/exp_avg", np.zeros((3, 2), np.float32)), "exp_avg' must have shape"),
+        (set_array("optimizer/iterations", np.array(-1)), "negative step count"),
+        (set_array("params/0/extra", np.zeros(1, np.float32)), r"unexpected \['params/0/extra'\]"),
+        (lambda h, a: a.pop("optimizer/0.bias/exp_avg_sq"), r"missing \['optimizer/0.bias/exp_avg_sq'\]"),
+        (lambda h, a: a.pop("params/0/bias"), r"missing \['params/0/bias'\]"),
+        (lambda h, a: h.update(input_shape=[1, 60000, 60000]), "input_shape must hold at most"),
+        (lambda h, a: h.update(input_shape=[2, 0]), "input_shape must be a list of positive ints"),
+        (lambda h, a: h.update(input_shape="2"), "input_shape must be a list of positive ints"),
+    ],
+    ids=[
+        "0-d-weight",
+        "float64-bias",
+        "slot-shape",
+        "negative-iterations",
+        "extra-array",
+        "missing-slot",
+        "missing-weight",
+        "huge-input-shape",
+        "zero-input-shape",
+        "string-input-shape",
+    ],
+)
+def test_an_inconsistent_file_is_a_value_error_naming_the_file(tmp_path, change, message):
+    path = tmp_path / "model.npz"
+    tiny_model().save(path)
+    rewritten(path, change)
+    with pytest.raises(ValueError, match=f"model.npz does not describe a consistent model: .*{message}"):
+        ck.load_model(path)
+
+
+def test_a_layer_output_too_large_is_rejected_before_any_weight_is_allocated(tmp_path):
+    path = tmp_path / "model.npz"
+    tiny_model().save(path)
+
+    def huge_dense(header, arrays):
+        header["config"]["layers"][0]["config"]["units"] = 2**40
+
+    rewritten(path, huge_dense)
+    with pytest.raises(ValueError, match="the output of .* must hold at most"):
         ck.load_model(path)

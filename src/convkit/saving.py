@@ -26,6 +26,7 @@ import numpy as np
 FORMAT = "convkit.Sequential"
 FORMAT_VERSION = 1
 HEADER = "__model__"
+MAX_SAMPLE_ELEMENTS = 2**28  # the largest input or layer output, per sample, a file may describe
 
 
 def write(path, content: dict, arrays: Mapping[str, np.ndarray]) -> None:
@@ -44,6 +45,34 @@ def write(path, content: dict, arrays: Mapping[str, np.ndarray]) -> None:
     except BaseException:
         os.unlink(tmp_path)
         raise
+
+
+def sample_shape(value, name: str) -> tuple[int, ...]:
+    """``value`` (a shape without batch, read from a file) as a tuple of positive ints holding at most
+    ``MAX_SAMPLE_ELEMENTS``, else ``ValueError``."""
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in value
+    ):
+        raise ValueError(f"{name} must be a list of positive ints. Received: {name}={value!r}")
+    if math.prod(value) > MAX_SAMPLE_ELEMENTS:
+        raise ValueError(
+            f"{name} must hold at most {MAX_SAMPLE_ELEMENTS} elements per sample. Received: {name}={value!r}"
+        )
+    return tuple(value)
+
+
+def check_arrays(arrays: Mapping[str, np.ndarray], expected: Mapping[str, np.ndarray]) -> None:
+    """``ValueError`` unless ``arrays`` has exactly the names of ``expected``, each of its shape and dtype."""
+    if arrays.keys() != expected.keys():
+        missing, extra = sorted(expected.keys() - arrays.keys()), sorted(arrays.keys() - expected.keys())
+        raise ValueError(f"the arrays do not match the architecture: missing {missing}, unexpected {extra}")
+    for name, array in arrays.items():
+        want = expected[name]
+        if array.shape != want.shape or array.dtype != want.dtype:
+            raise ValueError(
+                f"array {name!r} must have shape {want.shape} and dtype {want.dtype}. "
+                f"Received: shape {array.shape}, dtype {array.dtype}"
+            )
 
 
 def read(path) -> tuple[dict, dict[str, np.ndarray]]:
