@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import time
 
 import numpy as np
 import pytest
@@ -244,3 +245,34 @@ def test_a_layer_output_too_large_is_rejected_before_any_weight_is_allocated(tmp
     rewritten(path, huge_dense)
     with pytest.raises(ValueError, match="the output of .* must hold at most"):
         ck.load_model(path)
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_saved_file_gets_the_mode_the_umask_gives(tmp_path, umask, mode):
+    previous = os.umask(umask)
+    try:
+        tiny_model().save(tmp_path / "model.npz")
+    finally:
+        os.umask(previous)
+    assert os.stat(tmp_path / "model.npz").st_mode & 0o777 == mode
+
+
+def test_the_next_save_removes_the_stale_temporaries_of_its_target(tmp_path):
+    path = tmp_path / "model.npz"
+    names = [".model.npz.0123456789abcdef.convkit.tmp", ".model.npz.fedcba9876543210.convkit.tmp"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"half a model")
+    stale = time.time() - saving.STALE_SECONDS - 60
+    os.utime(tmp_path / names[0], (stale, stale))  # a save killed over an hour ago
+    other = tmp_path / ".other.npz.0123456789abcdef.convkit.tmp"  # another target's
+    other.write_bytes(b"")
+    os.utime(other, (stale, stale))
+    tiny_model().save(path)
+    assert sorted(os.listdir(tmp_path)) == sorted([names[1], other.name, "model.npz"])
+
+
+def test_saving_into_a_missing_folder_names_the_target(tmp_path):
+    target = tmp_path / "absent" / "model.npz"
+    with pytest.raises(FileNotFoundError) as info:
+        tiny_model().save(target)
+    assert info.value.filename == str(target) and "tmp" not in str(info.value).replace(str(tmp_path), "")

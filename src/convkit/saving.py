@@ -9,15 +9,19 @@ Layout of the archive (numpy's zip of ``.npy`` members, read with ``allow_pickle
   ``optimizer/{param}/{slot}`` (``Optimizer.get_state``).
 
 The file is written to a temporary file beside the target and renamed over it, so a crash never leaves a
-half-written model; a truncated or corrupted file raises ``ValueError`` naming the file.
+half-written model (``write``); a truncated or corrupted file raises ``ValueError`` naming the file
+(``read``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import math
 import os
-import tempfile
+import secrets
+import time
 import zipfile
 from collections.abc import Mapping
 
@@ -27,15 +31,26 @@ FORMAT = "convkit.Sequential"
 FORMAT_VERSION = 1
 HEADER = "__model__"
 MAX_SAMPLE_ELEMENTS = 2**28  # the largest input or layer output, per sample, a file may describe
+TEMPORARY_SUFFIX = ".convkit.tmp"
+STALE_SECONDS = 3600  # a temporary this old belongs to a save that was killed
 
 
 def write(path, content: dict, arrays: Mapping[str, np.ndarray]) -> None:
-    """Write ``content`` (JSON-ready) and ``arrays`` to ``path`` atomically."""
+    """Write ``content`` (JSON-ready) and ``arrays`` to ``path`` atomically.
+
+    The bytes go to a temporary file beside the target, ``.{name}.{random}.convkit.tmp``, created with
+    mode ``0o666`` less the umask (as ``open`` would create the target), synced, then renamed over the
+    target. A save killed midway leaves its temporary behind; the next save to the same target removes
+    those older than ``STALE_SECONDS``. A missing folder raises ``FileNotFoundError`` naming the target.
+    """
     header = {"format": FORMAT, "version": FORMAT_VERSION, **content}
     members = {**arrays, HEADER: np.array(json.dumps(header))}
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=".convkit-", suffix=".npz.tmp")
+    directory, name = os.path.split(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(errno.ENOENT, f"save: no folder {directory!r} to write", path)
+    _remove_stale_temporaries(directory, name)
+    fd, tmp_path = _create_temporary(directory, name)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **members)
@@ -43,8 +58,30 @@ def write(path, content: dict, arrays: Mapping[str, np.ndarray]) -> None:
             os.fsync(f.fileno())
         os.replace(tmp_path, path)
     except BaseException:
-        os.unlink(tmp_path)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_path)
         raise
+
+
+def _create_temporary(directory: str, name: str) -> tuple[int, str]:
+    """``(fd, path)`` of a new empty temporary file for the target ``name``; ``os.open`` applies the umask."""
+    while True:
+        tmp_path = os.path.join(directory, f".{name}.{secrets.token_hex(8)}{TEMPORARY_SUFFIX}")
+        try:
+            return os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp_path
+        except FileExistsError:
+            continue
+
+
+def _remove_stale_temporaries(directory: str, name: str) -> None:
+    """Remove the temporaries of target ``name`` older than ``STALE_SECONDS`` (saves that were killed)."""
+    prefix, deadline = f".{name}.", time.time() - STALE_SECONDS
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.name.startswith(prefix) and entry.name.endswith(TEMPORARY_SUFFIX):
+                with contextlib.suppress(OSError):  # another save may be removing it too
+                    if entry.stat(follow_symlinks=False).st_mtime < deadline:
+                        os.unlink(entry.path)
 
 
 def sample_shape(value, name: str) -> tuple[int, ...]:
