@@ -276,3 +276,36 @@ def test_saving_into_a_missing_folder_names_the_target(tmp_path):
     with pytest.raises(FileNotFoundError) as info:
         tiny_model().save(target)
     assert info.value.filename == str(target) and "tmp" not in str(info.value).replace(str(tmp_path), "")
+
+
+def loaded_or_value_error(path, weights, state):
+    """``"same"`` if the file at ``path`` loads back ``weights`` and optimizer ``state`` bit for bit,
+    ``"ValueError"`` if it is rejected; any other exception propagates and fails the test."""
+    try:
+        model = ck.load_model(path)
+    except ValueError:
+        return "ValueError"
+    loaded = [*model.get_weights(), *model.optimizer.get_state().values()]
+    assert [(a.dtype, a.shape, a.tobytes()) for a in loaded] == [
+        (a.dtype, a.shape, a.tobytes()) for a in [*weights, *state]
+    ]
+    return "same"
+
+
+def test_every_flipped_byte_and_every_truncation_loads_the_same_or_is_a_value_error(tmp_path):
+    source, path = tmp_path / "model.npz", tmp_path / "damaged.npz"
+    model = tiny_model()
+    model.save(source)
+    data = source.read_bytes()
+    assert len(data) < 8000
+    weights, state = model.get_weights(), list(model.optimizer.get_state().values())
+    outcomes = []
+    for position in range(len(data)):
+        damaged = bytearray(data)
+        damaged[position] ^= 0xFF
+        path.write_bytes(bytes(damaged))
+        outcomes.append(loaded_or_value_error(path, weights, state))
+    for length in range(len(data)):
+        path.write_bytes(data[:length])
+        assert loaded_or_value_error(path, weights, state) == "ValueError"
+    assert outcomes.count("ValueError") > len(data) // 2  # most bytes are CRC-protected member data
