@@ -139,8 +139,12 @@ def path_like(value, name: str, where: str) -> Path:
 
 
 # -- pairs -----------------------------------------------------------------------------------------------
-def int_pair(value, name: str, where: str, minimum: int) -> tuple[int, int]:
-    """An int or a pair (h, w) of ints, each ``>= minimum``, as ``(h, w)``; a float is a ``TypeError``."""
+C_INT_MAX = 2**31 - 1  # the compiled kernels take sizes, strides and paddings as C ints
+
+
+def int_pair(value, name: str, where: str, minimum: int, maximum: int = C_INT_MAX) -> tuple[int, int]:
+    """An int or a pair (h, w) of ints, each in ``[minimum, maximum]``, as ``(h, w)``; a float is a
+    ``TypeError``."""
     wanted = f"an int >= {minimum} or a pair of them"
     items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
     if len(items) != 2:
@@ -149,6 +153,8 @@ def int_pair(value, name: str, where: str, minimum: int) -> tuple[int, int]:
         raise TypeError(f"{where}: {name} must be {wanted}. Received: {name}={value!r}")
     if min(items) < minimum:
         raise ValueError(f"{where}: {name} must be {wanted}. Received: {name}={value!r}")
+    if max(items) > maximum:
+        raise ValueError(f"{where}: {name} must be at most {maximum}. Received: {name}={value!r}")
     return operator.index(items[0]), operator.index(items[1])
 
 
