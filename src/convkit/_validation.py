@@ -176,7 +176,13 @@ def float_array(value, name: str, where: str, dtype: np.dtype | None = None) -> 
     With ``dtype`` the result is cast to it (the dtype of the primary input of an op).
     Complex, object, string and other float widths raise ``TypeError``.
     """
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as err:  # a ragged nested list, an object refusing conversion
+        raise TypeError(
+            f"{where}: {name} must be a real array of float32 or float64. "
+            f"Received: {name} of type {type(value).__name__} ({err})"
+        ) from err
     kind = arr.dtype.kind
     if kind not in "fiub" or (kind == "f" and arr.dtype not in FLOAT_DTYPES):
         raise TypeError(
@@ -221,7 +227,12 @@ def input_ndim(
 
 def labels(y, num_classes: int, n: int, where: str) -> np.ndarray:
     """Integer class labels of shape (n,), each in [0, num_classes)."""
-    arr = np.asarray(y)
+    try:
+        arr = np.asarray(y)
+    except (ValueError, TypeError) as err:  # a ragged nested list
+        raise TypeError(
+            f"{where}: y must hold integer class labels. Received: y of type {type(y).__name__}"
+        ) from err
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{where}: y must hold integer class labels. Received: y.dtype={arr.dtype}")
     if arr.shape != (n,):
@@ -232,4 +243,3 @@ def labels(y, num_classes: int, n: int, where: str) -> np.ndarray:
         i = int(np.flatnonzero((arr < 0) | (arr >= num_classes))[0])
         raise ValueError(f"{where}: y must hold labels in [0, {num_classes}). Received: y[{i}]={int(arr[i])}")
     return arr.astype(np.intp, copy=False)
-

@@ -145,3 +145,18 @@ def test_a_huge_int_argument_is_a_value_error_naming_it(call):
 def test_scalar_arguments_are_checked(call, error, name):
     with pytest.raises(error, match=f"{name} must be"):
         call(np.zeros((2, 1, 4, 4), np.float32))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "name"),
+    [
+        (lambda: F.softmax_forward(np.zeros((2, 0))), ValueError, "x"),
+        (lambda: F.softmax_forward(np.float64(1.0)), ValueError, "x"),
+        (lambda: F.relu_forward([[1.0, 2.0], [3.0]]), TypeError, "x"),
+        (lambda: F.softmax_cross_entropy(np.ones((2, 2)), [[1, 0], [1]]), TypeError, "y"),
+    ],
+    ids=["softmax-empty-axis", "softmax-0d", "ragged-x", "ragged-labels"],
+)
+def test_inputs_found_by_the_fuzz_raise_errors_naming_them(call, error, name):
+    with pytest.raises(error, match=rf"\b{name} must"):
+        call()

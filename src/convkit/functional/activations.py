@@ -60,6 +60,8 @@ def leaky_relu_backward(dout, cache) -> np.ndarray:
     where = "leaky_relu_backward"
     x, slope = of_kind(cache, LeakyReluCache, "leaky_relu_forward", where)
     x = float_field(x, "x", where)
+    if not isinstance(slope, x.dtype.type):
+        raise TypeError(f"{where}: cache.slope must be a {x.dtype} scalar. Received: cache.slope={slope!r}")
     dout = _upstream(dout, x, where)
     return np.where(x > 0, dout, dout * slope)
 
@@ -98,6 +100,10 @@ def softmax_forward(x) -> tuple[np.ndarray, np.ndarray]:
     Inputs: x of shape (N, ..., K). Returns (out, cache) with out (N, ..., K); the cache is out.
     """
     x = float_array(x, "x", "softmax_forward")
+    if x.ndim == 0 or x.shape[-1] == 0:
+        raise ValueError(
+            f"softmax_forward: x must have a last axis of at least one element. Received: x.shape={x.shape}"
+        )
     shifted = x - x.max(axis=-1, keepdims=True)  # (N, ..., K), the max of each row is 0
     exp = np.exp(shifted)
     out = exp / exp.sum(axis=-1, keepdims=True)  # (N, ..., K)
