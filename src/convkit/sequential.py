@@ -422,4 +422,3 @@ class Sequential:
             arrays.update({f"optimizer/{key}": value for key, value in self.optimizer.get_state().items()})
         content = {"config": self.get_config(), "input_shape": list(self.input_shape), "compile": compiled}
         saving.write(path, content, arrays)
-
