@@ -2,6 +2,8 @@
 
 import os
 import pathlib
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -309,3 +311,57 @@ def test_every_flipped_byte_and_every_truncation_loads_the_same_or_is_a_value_er
         path.write_bytes(data[:length])
         assert loaded_or_value_error(path, weights, state) == "ValueError"
     assert outcomes.count("ValueError") > len(data) // 2  # most bytes are CRC-protected member data
+
+
+KILLED_SAVER = """
+import sys
+import numpy as np
+import convkit as ck
+from convkit import callbacks, layers
+
+path, mode = sys.argv[1], sys.argv[2]
+model = ck.Sequential([layers.Dense(512, input_shape=(256,)), layers.ReLU(), layers.Dense(10)])
+model.compile(optimizer="adam", loss="cross_entropy")
+model.build(seed=0)
+model.save(path)
+print("ready", flush=True)
+if mode == "save":
+    for k in range(1, 10**6):  # version k: every weight equal to k
+        model.set_weights([np.full_like(w, k) for w in model.get_weights()])
+        model.save(path)
+else:
+    x, y = np.ones((8, 256), np.float32), np.zeros(8, np.int64)
+    model.fit(x, y, epochs=10**6, batch_size=8, callbacks=[callbacks.ModelCheckpoint(path)], verbose=0)
+"""
+
+
+@pytest.mark.parametrize("mode", ["save", "checkpoint"])
+def test_a_save_killed_at_any_moment_leaves_the_previous_file_loadable(tmp_path, mode):
+    path = tmp_path / "model.npz"
+    rng = np.random.default_rng(0)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    initial = ck.Sequential([layers.Dense(512, input_shape=(256,)), layers.ReLU(), layers.Dense(10)])
+    initial.build(seed=0)
+    initial = initial.get_weights()
+    for _ in range(6):
+        child = subprocess.Popen(
+            [sys.executable, "-c", KILLED_SAVER, str(path), mode], stdout=subprocess.PIPE, env=env
+        )
+        try:
+            assert child.stdout.readline() == b"ready\n"
+            time.sleep(rng.uniform(0.0, 0.3))
+        finally:
+            child.kill()  # SIGKILL: no cleanup runs
+            child.wait(timeout=30)
+            child.stdout.close()
+        weights = ck.load_model(path).get_weights()
+        if mode == "save":  # the built weights or a whole version k, never a mixture
+            k = weights[0].flat[0]
+            built = all(np.array_equal(a, b) for a, b in zip(weights, initial))
+            assert built or all(np.array_equal(w, np.full_like(w, k)) for w in weights)
+    leftovers = [p for p in tmp_path.iterdir() if p.name.endswith(".convkit.tmp")]
+    stale = time.time() - saving.STALE_SECONDS - 1
+    for leftover in leftovers:
+        os.utime(leftover, (stale, stale))
+    ck.load_model(path).save(path)
+    assert os.listdir(tmp_path) == ["model.npz"]
