@@ -4,11 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: help test demo studies bench dev lint wheel clean
+.PHONY: help test fuzz demo studies bench dev lint wheel clean
 
 help:
 	@echo "make demo   - build, install and train LeNet on the embedded digits"
 	@echo "make test   - build, install with the test extras, run pytest"
+	@echo "make fuzz   - the functional crash fuzz with 3000 examples per op (about 5 min)"
 	@echo "make studies - rerun every lab study in quick mode, reports into reports/"
 	@echo "make dev    - build the extension in place (src/convkit) for PYTHONPATH=src development"
 	@echo "make lint   - ruff, and clang-format on the C sources (style: .clang-format)"
@@ -22,6 +23,10 @@ $(PY):
 test: $(PY)
 	$(PIP) install --quiet ".[test]"
 	$(PY) -m pytest
+
+fuzz: $(PY)
+	$(PIP) install --quiet ".[test]"
+	CONVKIT_FUZZ_EXAMPLES=3000 $(PY) -m pytest -q tests/functional/test_fuzz.py
 
 demo: $(PY)
 	$(PIP) install --quiet .

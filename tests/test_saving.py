@@ -2,12 +2,15 @@
 
 import os
 import pathlib
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
 
 import convkit as ck
-from convkit import layers, optimizers
+from convkit import layers, optimizers, saving
 
 
 def small_convnet(dropout=0.2):
@@ -134,3 +137,231 @@ def test_a_file_saved_by_an_earlier_convkit_loads_and_predicts_the_same(data_dir
     assert [type(layer).__name__ for layer in model.layers][3] == "Residual"
     assert isinstance(model.optimizer, optimizers.Adam) and model.optimizer.iterations > 0
     np.testing.assert_array_equal(model.predict(expected["x"]), expected["predictions"])
+
+
+def tiny_model():
+    """A few-KB model file: one Dense layer, Adam's slots after one step."""
+    model = ck.Sequential([layers.Dense(3, input_shape=(2,))])
+    model.compile(optimizer="adam", loss="cross_entropy")
+    model.build(seed=0)
+    model.train_on_batch(np.ones((2, 2), np.float32), np.array([0, 1]))
+    return model
+
+
+def patched(data: bytes, signature: bytes, offset: int, value: int) -> bytes:
+    """``data`` with byte ``offset`` of every zip record starting with ``signature`` set to ``value``."""
+    out = bytearray(data)
+    start = out.find(signature)
+    while start >= 0:
+        out[start + offset] = value
+        start = out.find(signature, start + 1)
+    return bytes(out)
+
+
+LOCAL, CENTRAL = b"PK\x03\x04", b"PK\x01\x02"
+
+
+def flipped_header_length(data: bytes, member: bytes) -> bytes:
+    """``data`` with the lowest bit of the ``.npy`` header length of ``member`` flipped (the header then
+    ends inside its dict, where numpy's tokenizer fails)."""
+    magic = data.index(b"\x93NUMPY\x01\x00", data.index(member))
+    out = bytearray(data)
+    out[magic + 8] ^= 1
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        lambda d: patched(patched(d, LOCAL, 8, 99), CENTRAL, 10, 99),  # an unknown compression method
+        lambda d: patched(patched(d, LOCAL, 6, 1), CENTRAL, 8, 1),  # "encrypted" flag
+        lambda d: flipped_header_length(d, b"__model__.npy"),
+        lambda d: patched(d, CENTRAL, 24, 0x7F),  # uncompressed size of every member
+    ],
+    ids=["compression", "encryption", "npy-header-length", "member-size"],
+)
+def test_a_corrupted_zip_record_is_a_value_error_naming_the_file(tmp_path, corrupt):
+    path = tmp_path / "model.npz"
+    small_convnet().save(path)
+    path.write_bytes(corrupt(path.read_bytes()))
+    with pytest.raises(ValueError, match="model.npz is not a readable convkit model file"):
+        ck.load_model(path)
+
+
+def rewritten(path, change):
+    """Rewrite the model file at ``path`` after ``change(header, arrays)`` edited its content in place."""
+    header, arrays = saving.read(path)
+    change(header, arrays)
+    saving.write(path, {k: v for k, v in header.items() if k not in ("format", "version")}, arrays)
+
+
+def set_array(name, value):
+    def change(header, arrays):
+        arrays[name] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (set_array("params/0/weight", np.float32(0.5)), r"'params/0/weight' must have shape \(2, 3\)"),
+        (set_array("params/0/bias", np.zeros(3, np.float64)), "dtype float32"),
+        (set_array("optimizer/0.weight/exp_avg", np.zeros((3, 2), np.float32)), "exp_avg' must have shape"),
+        (set_array("optimizer/iterations", np.array(-1)), "negative step count"),
+        (set_array("params/0/extra", np.zeros(1, np.float32)), r"unexpected \['params/0/extra'\]"),
+        (lambda h, a: a.pop("optimizer/0.bias/exp_avg_sq"), r"missing \['optimizer/0.bias/exp_avg_sq'\]"),
+        (lambda h, a: a.pop("params/0/bias"), r"missing \['params/0/bias'\]"),
+        (lambda h, a: h.update(input_shape=[1, 60000, 60000]), "input_shape must hold at most"),
+        (lambda h, a: h.update(input_shape=[2, 0]), "input_shape must be a list of positive ints"),
+        (lambda h, a: h.update(input_shape="2"), "input_shape must be a list of positive ints"),
+    ],
+    ids=[
+        "0-d-weight",
+        "float64-bias",
+        "slot-shape",
+        "negative-iterations",
+        "extra-array",
+        "missing-slot",
+        "missing-weight",
+        "huge-input-shape",
+        "zero-input-shape",
+        "string-input-shape",
+    ],
+)
+def test_an_inconsistent_file_is_a_value_error_naming_the_file(tmp_path, change, message):
+    path = tmp_path / "model.npz"
+    tiny_model().save(path)
+    rewritten(path, change)
+    with pytest.raises(ValueError, match=f"model.npz does not describe a consistent model: .*{message}"):
+        ck.load_model(path)
+
+
+def test_a_layer_output_too_large_is_rejected_before_any_weight_is_allocated(tmp_path):
+    path = tmp_path / "model.npz"
+    tiny_model().save(path)
+
+    def huge_dense(header, arrays):
+        header["config"]["layers"][0]["config"]["units"] = 2**40
+
+    rewritten(path, huge_dense)
+    with pytest.raises(ValueError, match="the output of .* must hold at most"):
+        ck.load_model(path)
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_saved_file_gets_the_mode_the_umask_gives(tmp_path, umask, mode):
+    previous = os.umask(umask)
+    try:
+        tiny_model().save(tmp_path / "model.npz")
+    finally:
+        os.umask(previous)
+    assert os.stat(tmp_path / "model.npz").st_mode & 0o777 == mode
+
+
+def test_the_next_save_removes_the_stale_temporaries_of_its_target(tmp_path):
+    path = tmp_path / "model.npz"
+    names = [".model.npz.0123456789abcdef.convkit.tmp", ".model.npz.fedcba9876543210.convkit.tmp"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"half a model")
+    stale = time.time() - saving.STALE_SECONDS - 60
+    os.utime(tmp_path / names[0], (stale, stale))  # a save killed over an hour ago
+    other = tmp_path / ".other.npz.0123456789abcdef.convkit.tmp"  # another target's
+    other.write_bytes(b"")
+    os.utime(other, (stale, stale))
+    tiny_model().save(path)
+    assert sorted(os.listdir(tmp_path)) == sorted([names[1], other.name, "model.npz"])
+
+
+def test_saving_into_a_missing_folder_names_the_target(tmp_path):
+    target = tmp_path / "absent" / "model.npz"
+    with pytest.raises(FileNotFoundError) as info:
+        tiny_model().save(target)
+    assert info.value.filename == str(target) and "tmp" not in str(info.value).replace(str(tmp_path), "")
+
+
+def loaded_or_value_error(path, weights, state):
+    """``"same"`` if the file at ``path`` loads back ``weights`` and optimizer ``state`` bit for bit,
+    ``"ValueError"`` if it is rejected; any other exception propagates and fails the test."""
+    try:
+        model = ck.load_model(path)
+    except ValueError:
+        return "ValueError"
+    loaded = [*model.get_weights(), *model.optimizer.get_state().values()]
+    assert [(a.dtype, a.shape, a.tobytes()) for a in loaded] == [
+        (a.dtype, a.shape, a.tobytes()) for a in [*weights, *state]
+    ]
+    return "same"
+
+
+def test_every_flipped_byte_and_every_truncation_loads_the_same_or_is_a_value_error(tmp_path):
+    source, path = tmp_path / "model.npz", tmp_path / "damaged.npz"
+    model = tiny_model()
+    model.save(source)
+    data = source.read_bytes()
+    assert len(data) < 8000
+    weights, state = model.get_weights(), list(model.optimizer.get_state().values())
+    outcomes = []
+    for position in range(len(data)):
+        damaged = bytearray(data)
+        damaged[position] ^= 0xFF
+        path.write_bytes(bytes(damaged))
+        outcomes.append(loaded_or_value_error(path, weights, state))
+    for length in range(len(data)):
+        path.write_bytes(data[:length])
+        assert loaded_or_value_error(path, weights, state) == "ValueError"
+    assert outcomes.count("ValueError") > len(data) // 2  # most bytes are CRC-protected member data
+
+
+KILLED_SAVER = """
+import sys
+import numpy as np
+import convkit as ck
+from convkit import callbacks, layers
+
+path, mode = sys.argv[1], sys.argv[2]
+model = ck.Sequential([layers.Dense(512, input_shape=(256,)), layers.ReLU(), layers.Dense(10)])
+model.compile(optimizer="adam", loss="cross_entropy")
+model.build(seed=0)
+model.save(path)
+print("ready", flush=True)
+if mode == "save":
+    for k in range(1, 10**6):  # version k: every weight equal to k
+        model.set_weights([np.full_like(w, k) for w in model.get_weights()])
+        model.save(path)
+else:
+    x, y = np.ones((8, 256), np.float32), np.zeros(8, np.int64)
+    model.fit(x, y, epochs=10**6, batch_size=8, callbacks=[callbacks.ModelCheckpoint(path)], verbose=0)
+"""
+
+
+@pytest.mark.parametrize("mode", ["save", "checkpoint"])
+def test_a_save_killed_at_any_moment_leaves_the_previous_file_loadable(tmp_path, mode):
+    path = tmp_path / "model.npz"
+    rng = np.random.default_rng(0)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    initial = ck.Sequential([layers.Dense(512, input_shape=(256,)), layers.ReLU(), layers.Dense(10)])
+    initial.build(seed=0)
+    initial = initial.get_weights()
+    for _ in range(6):
+        child = subprocess.Popen(
+            [sys.executable, "-c", KILLED_SAVER, str(path), mode], stdout=subprocess.PIPE, env=env
+        )
+        try:
+            assert child.stdout.readline() == b"ready\n"
+            time.sleep(rng.uniform(0.0, 0.3))
+        finally:
+            child.kill()  # SIGKILL: no cleanup runs
+            child.wait(timeout=30)
+            child.stdout.close()
+        weights = ck.load_model(path).get_weights()
+        if mode == "save":  # the built weights or a whole version k, never a mixture
+            k = weights[0].flat[0]
+            built = all(np.array_equal(a, b) for a, b in zip(weights, initial))
+            assert built or all(np.array_equal(w, np.full_like(w, k)) for w in weights)
+    leftovers = [p for p in tmp_path.iterdir() if p.name.endswith(".convkit.tmp")]
+    stale = time.time() - saving.STALE_SECONDS - 1
+    for leftover in leftovers:
+        os.utime(leftover, (stale, stale))
+    ck.load_model(path).save(path)
+    assert os.listdir(tmp_path) == ["model.npz"]

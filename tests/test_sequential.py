@@ -295,3 +295,54 @@ def test_fit_returns_its_history_callback_run_after_the_given_callbacks(rng):
     history = model.fit(x, y, epochs=2, batch_size=8, callbacks=[schedule], verbose=0)
     assert isinstance(history, callbacks.History) and model.history is history
     assert history.history["lr"] == [1.0, 0.5] and history.epoch == [0, 1]
+
+
+def bn_mlp(seed=0):
+    model = ck.Sequential(
+        [layers.Dense(16, input_shape=(4,)), layers.BatchNorm(), layers.ReLU(), layers.Dense(3)]
+    )
+    model.compile(optimizer=optimizers.Adam(lr=1e-2), loss="cross_entropy")
+    model.build(seed=seed)
+    return model
+
+
+def optimizer_state(model):
+    return {key: value.copy() for key, value in model.optimizer.get_state().items()}
+
+
+def assert_same_arrays(before, after):
+    assert len(before) == len(after)
+    for a, b in zip(before, after):
+        assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("use_terminate", [False, True])
+def test_a_non_finite_batch_is_not_applied(rng, use_terminate):
+    x, y = blobs(rng, n=32)
+    model = bn_mlp()
+    model.fit(x[:16], y[:16], batch_size=8, shuffle=False, verbose=0)  # optimizer slots exist
+    weights, state = model.get_weights(), optimizer_state(model)
+    bad = x.copy()
+    bad[3, 0] = np.nan  # the first batch of the next fit
+    if use_terminate:
+        with pytest.warns(RuntimeWarning, match="TerminateOnNaN"):
+            model.fit(bad, y, batch_size=8, shuffle=False, callbacks=[callbacks.TerminateOnNaN()], verbose=0)
+    else:
+        with pytest.raises(ValueError, match="training loss became nan"):
+            model.fit(bad, y, batch_size=8, shuffle=False, verbose=0)
+    assert_same_arrays(weights, model.get_weights())
+    after = optimizer_state(model)
+    assert after.keys() == state.keys()
+    assert_same_arrays(list(state.values()), [after[key] for key in state])
+
+
+def test_train_on_batch_skips_an_infinite_gradient(rng):
+    x, y = blobs(rng, n=8)
+    model = bn_mlp()
+    model.train_on_batch(x, y)
+    weights, state = model.get_weights(), optimizer_state(model)
+    x[0, 0] = np.inf
+    assert not np.isfinite(model.train_on_batch(x, y))
+    assert_same_arrays(weights, model.get_weights())
+    assert_same_arrays(list(state.values()), list(optimizer_state(model).values()))
+    assert np.isfinite(model.train_on_batch(x[1:], y[1:]))  # the model still trains

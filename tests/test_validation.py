@@ -185,19 +185,19 @@ BAD_ARGUMENTS = [
     pytest.param(
         lambda: _bn(running_mean=[0.0, 0, 0], running_var=np.ones(3)),
         TypeError,
-        "running_mean must be a float ndarray updated in place. Received: type list",
+        "running_mean must be a float32/float64 ndarray updated in place. Received: type list",
         id="bn-running-mean-list",
     ),
     pytest.param(
         lambda: _bn(running_mean=np.zeros(3), running_var=np.ones(3, dtype=int)),
         TypeError,
-        "running_var must be a float ndarray updated in place. Received: running_var.dtype=int64",
+        "running_var must be a float32/float64 ndarray updated in place. Received: running_var.dtype=int64",
         id="bn-running-var-int",
     ),
     pytest.param(
         lambda: _bn(running_mean=np.zeros(3)),
         TypeError,
-        "running_var must be a float ndarray updated in place. Received: type NoneType",
+        "running_var must be a float32/float64 ndarray updated in place. Received: type NoneType",
         id="bn-running-var-missing",
     ),
     pytest.param(

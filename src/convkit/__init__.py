@@ -29,7 +29,8 @@ from ._config import show_config
 from ._threads import get_num_threads, set_num_threads
 from ._version import __version__
 from ._workspace import empty_cache
-from .sequential import Sequential, load_model
+from .loading import load_model
+from .sequential import Sequential
 
 __all__ = [
     "Sequential",

@@ -139,8 +139,12 @@ def path_like(value, name: str, where: str) -> Path:
 
 
 # -- pairs -----------------------------------------------------------------------------------------------
-def int_pair(value, name: str, where: str, minimum: int) -> tuple[int, int]:
-    """An int or a pair (h, w) of ints, each ``>= minimum``, as ``(h, w)``; a float is a ``TypeError``."""
+C_INT_MAX = 2**31 - 1  # the compiled kernels take sizes, strides and paddings as C ints
+
+
+def int_pair(value, name: str, where: str, minimum: int, maximum: int = C_INT_MAX) -> tuple[int, int]:
+    """An int or a pair (h, w) of ints, each in ``[minimum, maximum]``, as ``(h, w)``; a float is a
+    ``TypeError``."""
     wanted = f"an int >= {minimum} or a pair of them"
     items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
     if len(items) != 2:
@@ -149,6 +153,8 @@ def int_pair(value, name: str, where: str, minimum: int) -> tuple[int, int]:
         raise TypeError(f"{where}: {name} must be {wanted}. Received: {name}={value!r}")
     if min(items) < minimum:
         raise ValueError(f"{where}: {name} must be {wanted}. Received: {name}={value!r}")
+    if max(items) > maximum:
+        raise ValueError(f"{where}: {name} must be at most {maximum}. Received: {name}={value!r}")
     return operator.index(items[0]), operator.index(items[1])
 
 
@@ -170,7 +176,13 @@ def float_array(value, name: str, where: str, dtype: np.dtype | None = None) -> 
     With ``dtype`` the result is cast to it (the dtype of the primary input of an op).
     Complex, object, string and other float widths raise ``TypeError``.
     """
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as err:  # a ragged nested list, an object refusing conversion
+        raise TypeError(
+            f"{where}: {name} must be a real array of float32 or float64. "
+            f"Received: {name} of type {type(value).__name__} ({err})"
+        ) from err
     kind = arr.dtype.kind
     if kind not in "fiub" or (kind == "f" and arr.dtype not in FLOAT_DTYPES):
         raise TypeError(
@@ -215,7 +227,12 @@ def input_ndim(
 
 def labels(y, num_classes: int, n: int, where: str) -> np.ndarray:
     """Integer class labels of shape (n,), each in [0, num_classes)."""
-    arr = np.asarray(y)
+    try:
+        arr = np.asarray(y)
+    except (ValueError, TypeError) as err:  # a ragged nested list
+        raise TypeError(
+            f"{where}: y must hold integer class labels. Received: y of type {type(y).__name__}"
+        ) from err
     # one-hot targets (n, num_classes): say how to get the labels
     hint = "; y looks one-hot: pass y.argmax(axis=1)" if arr.shape == (n, num_classes) else ""
     if arr.dtype.kind not in "iu":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import math
 import time
 from collections.abc import Sequence
 
@@ -254,12 +254,23 @@ class Sequential:
         self, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
     ) -> tuple[float, np.ndarray]:
         """One optimizer step on a checked batch (with per-sample loss ``weights``); returns (loss incl.
-        regularization, the outputs)."""
+        regularization, the outputs).
+
+        A batch whose loss or any gradient is NaN or infinite is not applied: the weights, the running
+        statistics and the optimizer (state and step counter) stay as they were before it.
+        """
+        state = [(array, array.copy()) for layer in self.layers for array in layer.state.values()]
         out = self.forward(x, training=True)
         data_loss, dout = self._loss(out, y, weights)
         self._backward_to_first_parameters(dout)
-        self.optimizer.apply_gradients(self.named_parameters())
-        return data_loss + self.regularization_loss(), out
+        loss = data_loss + self.regularization_loss()
+        items = self.named_parameters()
+        if math.isfinite(loss) and all(np.isfinite(grad).all() for _, _, grad in items):
+            self.optimizer.apply_gradients(items)
+        else:
+            for array, before in state:
+                np.copyto(array, before)
+        return loss, out
 
     def _batch_logs(self, loss: float, out: np.ndarray, y: np.ndarray) -> dict[str, float]:
         return {"loss": loss, **{name: metric(out, y) for name, metric in self._metric_fns.items()}}
@@ -270,7 +281,8 @@ class Sequential:
         """One optimizer step on the batch (x, y), checked as ``fit`` checks its data (the model is built
         from x if needed); ``sample_weight`` and ``class_weight`` weigh the loss as in ``fit``. Returns, as
         Keras does, the loss (incl. regularization) alone when no metric was compiled, else
-        ``[loss, *metrics]``; with ``return_dict``, ``{"loss": ..., metric: ...}``."""
+        ``[loss, *metrics]``; with ``return_dict``, ``{"loss": ..., metric: ...}``.
+        A batch with a non-finite loss or gradient changes nothing and returns its non-finite loss."""
         where = "train_on_batch"
         self._require_compiled(where)
         x, y = model_inputs.inputs_and_targets(self, x, y, where)
@@ -310,7 +322,9 @@ class Sequential:
         ``sample_weight`` (N,) and ``class_weight`` ``{class: weight}`` (classes not named weigh 1) weigh
         each sample's loss, as Keras: sum(weight * loss) / batch size; metrics stay unweighted.
         ``seed`` makes weights (if not yet built), shuffling and dropout reproducible.
-        A non-finite loss raises ``ValueError`` unless a callback (``TerminateOnNaN``) stops training.
+        A batch with a non-finite loss or gradient is not applied (weights, running statistics and optimizer
+        state stay as before it); then ``fit`` raises ``ValueError`` unless a callback (``TerminateOnNaN``)
+        stops training.
         The callbacks run in the order given, then ``History`` and, with ``verbose``, ``ProgbarLogger``
         (``verbose=1``: a progress bar, ``verbose=2``: one line per epoch).
         """
@@ -460,25 +474,3 @@ class Sequential:
 def _layer_backward(layer: Layer, dout: np.ndarray) -> np.ndarray:
     """dx of one layer: with its parameter gradients when it is trainable, without when frozen."""
     return layer.backward(dout) if layer.trainable else layer.backward_input(dout)
-
-
-def load_model(path) -> Sequential:
-    """Rebuild the ``Sequential`` saved at ``path``: same layers, weights, optimizer and its state."""
-    path = os.fspath(path)
-    header, arrays = saving.read(path)
-    try:
-        model = Sequential.from_config(header["config"])
-        model.build(header["input_shape"])
-        model.set_weights([arrays[name] for name, _ in named_arrays(model.layers)])
-        compiled = header["compile"]
-        if compiled is not None:
-            model.compile(
-                optimizers.deserialize(compiled["optimizer"]), compiled["loss"], compiled["metrics"]
-            )
-            prefix = "optimizer/"
-            model.optimizer.set_state(
-                {key[len(prefix) :]: value for key, value in arrays.items() if key.startswith(prefix)}
-            )
-    except (KeyError, ValueError, TypeError) as err:
-        raise ValueError(f"load_model: {path} does not describe a consistent model: {err!r}") from err
-    return model

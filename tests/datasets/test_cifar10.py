@@ -57,6 +57,27 @@ def archive_bytes(batches, extra=()):
     return buffer.getvalue()
 
 
+@pytest.fixture
+def publish(monkeypatch):
+    """``publish(root, batches)``: make the test's files the published ones, as the real files are: the
+    MD5s of ``batches`` as pickled, of the batch files under ``root`` and of the archive there go into the
+    module's checksum tables."""
+
+    def publish(root, batches):
+        table = {name: hashlib.md5(batch_bytes(*batch)).hexdigest() for name, batch in batches.items()}
+        folder = root / "cifar-10-batches-py"
+        for name in table:
+            if (folder / name).is_file():
+                table[name] = hashlib.md5((folder / name).read_bytes()).hexdigest()
+        monkeypatch.setattr(cifar10_module, "BATCH_MD5", table)
+        if (root / ARCHIVE).is_file():
+            monkeypatch.setattr(
+                cifar10_module, "CIFAR10_MD5", hashlib.md5((root / ARCHIVE).read_bytes()).hexdigest()
+            )
+
+    return publish
+
+
 def assert_loaded(result, batches):
     (x_train, y_train), (x_test, y_test) = result
     for x, y, names in ((x_train, y_train, TRAIN), (x_test, y_test, ("test_batch",))):
@@ -68,12 +89,13 @@ def assert_loaded(result, batches):
         np.testing.assert_array_equal(y, labels)
 
 
-def test_loads_the_extracted_batches(tmp_path, batches):
+def test_loads_the_extracted_batches(tmp_path, batches, publish):
     write_folder(tmp_path / "cifar-10-batches-py", batches)
+    publish(tmp_path, batches)
     assert_loaded(load_cifar10(tmp_path, download=False), batches)
 
 
-def test_reads_batches_pickled_by_numpy_1(tmp_path, batches):
+def test_reads_batches_pickled_by_numpy_1(tmp_path, batches, publish):
     """The published batches name ``numpy.core.multiarray._reconstruct`` (numpy 2 writes ``numpy._core``)."""
     folder = tmp_path / "cifar-10-batches-py"
     write_folder(folder, batches)
@@ -81,13 +103,15 @@ def test_reads_batches_pickled_by_numpy_1(tmp_path, batches):
         path = folder / name
         path.write_bytes(path.read_bytes().replace(b"cnumpy._core.multiarray\n", b"cnumpy.core.multiarray\n"))
     assert b"cnumpy.core.multiarray\n_reconstruct\n" in (folder / "test_batch").read_bytes()
+    publish(tmp_path, batches)
     assert_loaded(load_cifar10(tmp_path, download=False), batches)
 
 
-def test_rows_are_red_then_green_then_blue_planes_in_row_major_order(tmp_path, batches):
+def test_rows_are_red_then_green_then_blue_planes_in_row_major_order(tmp_path, batches, publish):
     data = batches["data_batch_1"][0]
     data[0, [0, 1, 32, 1024, 2048]] = [10, 20, 30, 40, 50]
     write_folder(tmp_path / "cifar-10-batches-py", batches)
+    publish(tmp_path, batches)
     (x_train, _), _ = load_cifar10(tmp_path, download=False)
     image = x_train[0] * 255  # (3, 32, 32)
     np.testing.assert_allclose(
@@ -97,17 +121,19 @@ def test_rows_are_red_then_green_then_blue_planes_in_row_major_order(tmp_path, b
     )
 
 
-def test_extracts_an_archive_already_on_disk(tmp_path, batches):
+def test_extracts_an_archive_already_on_disk(tmp_path, batches, publish):
     (tmp_path / ARCHIVE).write_bytes(archive_bytes(batches))
+    publish(tmp_path, batches)
     assert_loaded(load_cifar10(tmp_path, download=False), batches)
     assert sorted(os.listdir(tmp_path / "cifar-10-batches-py")) == sorted(batches)
 
 
-def test_extraction_skips_links_and_paths_outside_the_folder(tmp_path, batches):
+def test_extraction_skips_links_and_paths_outside_the_folder(tmp_path, batches, publish):
     root = tmp_path / "root"
     root.mkdir()
     extra = [("cifar-10-batches-py/../escaped", b"x"), ("../outside", b"x"), ("other/file", b"x")]
     (root / ARCHIVE).write_bytes(archive_bytes(batches, extra))
+    publish(root, batches)
     assert_loaded(load_cifar10(root, download=False), batches)
     assert sorted(os.listdir(tmp_path)) == ["root"]
     assert sorted(os.listdir(root)) == sorted([ARCHIVE, "cifar-10-batches-py"])
@@ -125,9 +151,10 @@ def test_offline_error_names_archive_folder_and_url(tmp_path):
 
 
 @pytest.fixture
-def mirrors(tmp_path, batches, monkeypatch, serve_folder):
+def mirrors(tmp_path, batches, monkeypatch, serve_folder, publish):
     """Two loopback mirrors: ``bad/`` serves an archive with the wrong checksum, ``good/`` the right one."""
     monkeypatch.setattr(download_module, "TIMEOUT_SECONDS", 5.0)
+    publish(tmp_path / "data", batches)
     site = tmp_path / "site"
     (site / "good").mkdir(parents=True)
     (site / "bad").mkdir()
@@ -135,6 +162,7 @@ def mirrors(tmp_path, batches, monkeypatch, serve_folder):
     (site / "good" / ARCHIVE).write_bytes(good)
     (site / "bad" / ARCHIVE).write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
     monkeypatch.setattr(cifar10_module, "CIFAR10_MD5", hashlib.md5(good).hexdigest())
+    monkeypatch.setattr(cifar10_module, "CIFAR10_SIZE", len(good))
     base = serve_folder(site)
     return base + "bad/", base + "good/"
 
@@ -180,11 +208,15 @@ class RunsCode:
     ],
     ids=["truncated", "empty", "foreign global", "not a dict", "row length", "label count", "label range"],
 )
-def test_corrupt_batches_raise_value_error_naming_the_file(tmp_path, batches, payload, pattern, monkeypatch):
+def test_corrupt_batches_raise_value_error_naming_the_file(
+    tmp_path, batches, payload, pattern, monkeypatch, publish
+):
+    """Even a batch with the published MD5 is unpickled with only numpy's array constructors allowed."""
     monkeypatch.chdir(tmp_path)
     folder = tmp_path / "cifar-10-batches-py"
     write_folder(folder, batches)
     (folder / "data_batch_3").write_bytes(payload((folder / "data_batch_3").read_bytes()))
+    publish(tmp_path, batches)
     with pytest.raises(ValueError, match=pattern) as info:
         load_cifar10(tmp_path, download=False)
     assert str(folder / "data_batch_3") in str(info.value)
@@ -196,10 +228,11 @@ def test_corrupt_batches_raise_value_error_naming_the_file(tmp_path, batches, pa
     [(b"not a gzip file", "not a readable tar.gz archive"), (None, "lacks data_batch_4, test_batch")],
     ids=["not a tar.gz", "batches missing"],
 )
-def test_corrupt_archive_raises_value_error_naming_it(tmp_path, batches, archive, pattern):
+def test_corrupt_archive_raises_value_error_naming_it(tmp_path, batches, archive, pattern, publish):
     if archive is None:
         archive = archive_bytes({k: v for k, v in batches.items() if k not in ("data_batch_4", "test_batch")})
     (tmp_path / ARCHIVE).write_bytes(archive)
+    publish(tmp_path, batches)
     with pytest.raises(ValueError, match=pattern) as info:
         load_cifar10(tmp_path, download=False)
     assert str(tmp_path / ARCHIVE) in str(info.value)
@@ -216,3 +249,25 @@ def test_corrupt_archive_raises_value_error_naming_it(tmp_path, batches, archive
 def test_bad_arguments_are_rejected(kwargs, message):
     with pytest.raises(TypeError, match=message):
         load_cifar10(**kwargs)
+
+
+def test_a_batch_on_disk_with_another_md5_is_never_unpickled(tmp_path, batches, monkeypatch, publish):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "cifar-10-batches-py"
+    write_folder(folder, batches)
+    publish(tmp_path, batches)
+    (folder / "test_batch").write_bytes(pickle.dumps({b"data": RunsCode(), b"labels": []}, 2))
+    with pytest.raises(ValueError, match="MD5 .*, not the published") as info:
+        load_cifar10(tmp_path, download=False)
+    assert str(folder / "test_batch") in str(info.value)
+    assert not (tmp_path / "never-created").exists()
+
+
+def test_an_archive_on_disk_with_another_md5_is_never_extracted(tmp_path, batches, publish):
+    (tmp_path / ARCHIVE).write_bytes(archive_bytes(batches))
+    publish(tmp_path, batches)
+    (tmp_path / ARCHIVE).write_bytes(archive_bytes(batches, [("cifar-10-batches-py/extra", b"x")]))
+    with pytest.raises(ValueError, match="MD5 .*, not the published") as info:
+        load_cifar10(tmp_path, download=False)
+    assert str(tmp_path / ARCHIVE) in str(info.value)
+    assert os.listdir(tmp_path) == [ARCHIVE]

@@ -169,3 +169,51 @@ def test_progress_bar_without_total_shows_bytes_done():
     bar.update(2_500_000)
     bar.close()
     assert out.getvalue().endswith("\rfile.gz 2.5 MB\n")
+
+
+def test_a_body_larger_than_the_published_size_is_dropped(server, tmp_path):
+    announced = serve(server, "announced", "data.bin", PAYLOAD)
+    unannounced = serve(server, "unannounced", "data.bin", bytes(50 << 20), declared="unknown")
+    with pytest.raises(DownloadError) as info:
+        download_file([announced, unannounced], "data.bin", tmp_path, PAYLOAD_MD5, False, size=1000)
+    lines = str(info.value).splitlines()
+    assert f"the server announces {len(PAYLOAD)} bytes; the published file has 1000" in lines[1]
+    assert "the server sent more than the published 1000 bytes" in lines[2]
+    assert list(tmp_path.iterdir()) == []
+
+
+class _DripHandler(BaseHTTPRequestHandler):
+    """Announces 1000 bytes and sends one every 20 ms: each read succeeds, the whole never ends."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        try:
+            for _ in range(1000):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.02)
+        except ConnectionError:
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_dripping_server_is_dropped_at_the_deadline(tmp_path, monkeypatch):
+    monkeypatch.setattr(download_module, "TIMEOUT_SECONDS", 5.0)
+    monkeypatch.setattr(download_module, "DEADLINE_SECONDS", 0.3)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _DripHandler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        start = time.monotonic()
+        with pytest.raises(DownloadError, match="the download took longer than 0.3 s"):
+            download_file([f"http://127.0.0.1:{httpd.server_address[1]}/"], "d", tmp_path, "0" * 32, False)
+        assert time.monotonic() - start < 3
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+    assert list(tmp_path.iterdir()) == []

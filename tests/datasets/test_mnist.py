@@ -108,6 +108,8 @@ def mirrors(tmp_path, arrays, monkeypatch, serve_folder):
     write(site / "bad", {name: array[::-1] for name, array in arrays.items()})
     checksums = {f"{n}.gz": hashlib.md5((site / "good" / f"{n}.gz").read_bytes()).hexdigest() for n in FILES}
     monkeypatch.setattr(mnist_module, "MNIST_FILES", checksums)
+    sizes = {f"{n}.gz": (site / "good" / f"{n}.gz").stat().st_size for n in FILES}
+    monkeypatch.setattr(mnist_module, "MNIST_SIZES", sizes)
     base = serve_folder(site)
     return base + "bad/", base + "good/"
 

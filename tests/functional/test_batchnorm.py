@@ -2,6 +2,7 @@
 running-statistic update (unbiased variance) and the affine map of eval mode."""
 
 import numpy as np
+import pytest
 
 from convkit.functional import batchnorm_backward, batchnorm_forward
 
@@ -33,3 +34,18 @@ def test_eval_mode_with_running_stats_is_an_affine_map(rng):
     dx, _, _ = batchnorm_backward(np.ones_like(x), cache)
     np.testing.assert_allclose(dx, np.broadcast_to(gamma / np.sqrt(var), x.shape), rtol=1e-10)
     np.testing.assert_array_equal(mean, [0.5, -1.0])  # eval mode never updates the running statistics
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.longdouble])
+def test_running_statistics_of_another_float_width_are_rejected_as_inputs_are(dtype):
+    x = np.ones((4, 2), np.float32)
+    stats = np.zeros(2, dtype), np.ones(2, dtype)
+    with pytest.raises(TypeError, match="running_mean must be a float32/float64 ndarray"):
+        batchnorm_forward(x, np.ones(2), np.zeros(2), *stats)
+
+
+def test_read_only_running_statistics_are_rejected():
+    mean, var = np.zeros(2), np.ones(2)
+    mean.flags.writeable = False
+    with pytest.raises(ValueError, match="running_mean must be writeable"):
+        batchnorm_forward(np.ones((4, 2)), np.ones(2), np.zeros(2), mean, var)

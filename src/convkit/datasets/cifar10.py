@@ -9,8 +9,9 @@ of n ints in 0..9.
 
 Security: unpickling a file can run any code the file names. Batches are read with an unpickler that
 resolves only numpy's array constructors (what the real batches use), so a tampered batch fails with
-``ValueError`` instead of running code; a downloaded archive is also checked against its published MD5.
-Still, only load batches from a source you trust.
+``ValueError`` instead of running code. Before that, every file is checked against its published MD5 (the
+archive, downloaded or found on disk, before it is extracted; each batch before it is unpickled), so only
+the published files are ever read.
 """
 
 from __future__ import annotations
@@ -26,15 +27,24 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import flag, path_like
-from .download import fetch_missing
+from .download import fetch_missing, md5_of
 
 # base URLs tried in order; the archive's URL is mirror + CIFAR10_ARCHIVE
 CIFAR10_MIRRORS = ["https://www.cs.toronto.edu/~kriz/"]
 CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
+CIFAR10_SIZE = 170498071  # bytes, the published archive's; a download stops there
 BATCHES_FOLDER = "cifar-10-batches-py"
 TRAIN_BATCHES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5")
 TEST_BATCH = "test_batch"
+BATCH_MD5 = {  # the published batches' checksums, as torchvision lists them
+    "data_batch_1": "c99cafc152244af753f735de768cd75f",
+    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+    "data_batch_4": "634d18415352ddfa80567beed471001a",
+    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+    "test_batch": "40351d587109b95175f43aff81a1287e",
+}
 
 IMAGE_SHAPE = (3, 32, 32)
 NUM_CLASSES = 10
@@ -91,8 +101,17 @@ def _read_batch(path: Path) -> Split:
     return data, labels.astype(np.int64)
 
 
+def _check_md5(path: Path, md5: str) -> None:
+    """``ValueError`` naming ``path`` unless its MD5 is the published ``md5``."""
+    actual = md5_of(path)
+    if actual != md5:
+        raise ValueError(f"{path}: MD5 {actual}, not the published {md5} (a damaged or foreign file)")
+
+
 def _split(folder: Path, names: tuple[str, ...]) -> Split:
-    """float32 (N, 3, 32, 32) in [0, 1] and int64 (N,) from the named batches, in order."""
+    """float32 (N, 3, 32, 32) in [0, 1] and int64 (N,) from the named batches, in order, each MD5-checked."""
+    for name in names:
+        _check_md5(folder / name, BATCH_MD5[name])
     batches = [_read_batch(folder / name) for name in names]
     data = np.concatenate([data for data, _ in batches])  # (N, 3072) uint8
     x = data.reshape(len(data), *IMAGE_SHAPE).astype(np.float32)  # (N, 3, 32, 32)
@@ -139,7 +158,8 @@ def load_cifar10(
       with a progress bar on stderr when ``progress``
 
     Raises ``DatasetNotFoundError`` when the data is missing and cannot be downloaded (the message says
-    which file, where to put it and where to get it), ``ValueError`` naming a corrupt archive or batch.
+    which file, where to put it and where to get it), ``ValueError`` naming an archive or batch whose MD5
+    is not the published one (``CIFAR10_MD5``, ``BATCH_MD5``) or that cannot be read.
     See the module docstring for the pickle security caveat.
     """
     where = "load_cifar10"
@@ -158,6 +178,8 @@ def load_cifar10(
             on_disk=lambda name: (root / name).is_file(),
             absent_reason="download=False and neither the archive nor its extracted batches are on disk",
             note=f"(or the extracted folder {folder}/ with {', '.join((*TRAIN_BATCHES, TEST_BATCH))})",
+            sizes={CIFAR10_ARCHIVE: CIFAR10_SIZE},
         )
+        _check_md5(archive, CIFAR10_MD5)
         _extract(archive, folder)
     return _split(folder, TRAIN_BATCHES), _split(folder, (TEST_BATCH,))

@@ -29,6 +29,12 @@ MNIST_FILES = {
     "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
 }
+MNIST_SIZES = {  # published file -> size in bytes; a download stops there
+    "train-images-idx3-ubyte.gz": 9912422,
+    "train-labels-idx1-ubyte.gz": 28881,
+    "t10k-images-idx3-ubyte.gz": 1648877,
+    "t10k-labels-idx1-ubyte.gz": 4542,
+}
 FASHION_MNIST_MIRRORS = [
     "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
 ]
@@ -37,6 +43,12 @@ FASHION_MNIST_FILES = {
     "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
     "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
     "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+FASHION_MNIST_SIZES = {
+    "train-images-idx3-ubyte.gz": 26421880,
+    "train-labels-idx1-ubyte.gz": 29515,
+    "t10k-images-idx3-ubyte.gz": 4422102,
+    "t10k-labels-idx1-ubyte.gz": 5148,
 }
 
 IMAGE_SIZE = 28
@@ -95,6 +107,7 @@ def _load_idx_dataset(
     progress: bool,
     mirrors: Sequence[str],
     files: Mapping[str, str],
+    sizes: Mapping[str, int],
 ) -> tuple[Split, Split]:
     root = path_like(root, "root", where).expanduser().absolute()
     download, progress = flag(download, "download", where), flag(progress, "progress", where)
@@ -109,6 +122,7 @@ def _load_idx_dataset(
         on_disk=lambda name: _on_disk(folder, name) is not None,
         absent_reason="download=False and the files are not on disk",
         note="(the .gz files as published, or their extracted contents without .gz)",
+        sizes=sizes,
     )
     return _split(folder, "train"), _split(folder, "t10k")
 
@@ -125,7 +139,9 @@ def load_mnist(root: str | os.PathLike, download: bool = True, progress: bool = 
     Raises ``DatasetNotFoundError`` when files are missing and cannot be downloaded (the message says
     which, where to put them and where to get them), ``ValueError`` naming a corrupt file.
     """
-    return _load_idx_dataset("load_mnist", "MNIST", root, download, progress, MNIST_MIRRORS, MNIST_FILES)
+    return _load_idx_dataset(
+        "load_mnist", "MNIST", root, download, progress, MNIST_MIRRORS, MNIST_FILES, MNIST_SIZES
+    )
 
 
 def load_fashion_mnist(
@@ -144,4 +160,5 @@ def load_fashion_mnist(
         progress,
         FASHION_MNIST_MIRRORS,
         FASHION_MNIST_FILES,
+        FASHION_MNIST_SIZES,
     )

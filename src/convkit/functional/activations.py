@@ -9,7 +9,18 @@ import numpy as np
 from .. import _kernels
 from .. import _workspace as workspace
 from .._threads import get_num_threads
-from .._validation import check_shape, float_array
+from .._validation import FLOAT_DTYPES, check_shape, float_array, real
+from ._caches import LeakyReluCache, float_field, of_kind
+
+
+def _array_cache(cache, forward: str, where: str) -> np.ndarray:
+    """The cache of an element-wise op (x or out): a float32/float64 ndarray, C-contiguous."""
+    if not isinstance(cache, np.ndarray) or cache.dtype not in FLOAT_DTYPES:
+        got = f"dtype {cache.dtype}" if isinstance(cache, np.ndarray) else f"type {type(cache).__name__}"
+        raise TypeError(
+            f"{where}: cache must be the float array {forward} returned. Received: cache of {got}"
+        )
+    return np.asarray(cache, order="C")
 
 
 def _upstream(dout, like: np.ndarray, where: str) -> np.ndarray:
@@ -28,7 +39,7 @@ def relu_forward(x) -> tuple[np.ndarray, np.ndarray]:
 
 def relu_backward(dout, cache) -> np.ndarray:
     """dx = dout where x > 0, else 0."""
-    x = cache
+    x = _array_cache(cache, "relu_forward", "relu_backward")
     dout = np.asarray(_upstream(dout, x, "relu_backward"), order="C")
     dx = workspace.empty_like(x)
     # a select, not dout * mask: inf * 0 would be NaN
@@ -39,15 +50,19 @@ def relu_backward(dout, cache) -> np.ndarray:
 def leaky_relu_forward(x, negative_slope: float = 0.01) -> tuple[np.ndarray, tuple]:
     """out = x where x > 0, else negative_slope * x (torch's default slope 0.01)."""
     x = float_array(x, "x", "leaky_relu_forward")
-    slope = x.dtype.type(negative_slope)
+    slope = x.dtype.type(real(negative_slope, "negative_slope", "leaky_relu_forward"))
     out = np.where(x > 0, x, x * slope)
-    return out, (x, slope)
+    return out, LeakyReluCache(x, slope)
 
 
 def leaky_relu_backward(dout, cache) -> np.ndarray:
     """dx = dout where x > 0, else negative_slope * dout."""
-    x, slope = cache
-    dout = _upstream(dout, x, "leaky_relu_backward")
+    where = "leaky_relu_backward"
+    x, slope = of_kind(cache, LeakyReluCache, "leaky_relu_forward", where)
+    x = float_field(x, "x", where)
+    if not isinstance(slope, x.dtype.type):
+        raise TypeError(f"{where}: cache.slope must be a {x.dtype} scalar. Received: cache.slope={slope!r}")
+    dout = _upstream(dout, x, where)
     return np.where(x > 0, dout, dout * slope)
 
 
@@ -61,7 +76,7 @@ def sigmoid_forward(x) -> tuple[np.ndarray, np.ndarray]:
 
 def sigmoid_backward(dout, cache) -> np.ndarray:
     """dx = dout * out * (1 - out)."""
-    out = cache
+    out = _array_cache(cache, "sigmoid_forward", "sigmoid_backward")
     return np.asarray(_upstream(dout, out, "sigmoid_backward") * out * (1 - out))
 
 
@@ -74,7 +89,7 @@ def tanh_forward(x) -> tuple[np.ndarray, np.ndarray]:
 
 def tanh_backward(dout, cache) -> np.ndarray:
     """dx = dout * (1 - out**2)."""
-    out = cache
+    out = _array_cache(cache, "tanh_forward", "tanh_backward")
     return np.asarray(_upstream(dout, out, "tanh_backward") * (1 - out * out))
 
 
@@ -85,6 +100,10 @@ def softmax_forward(x) -> tuple[np.ndarray, np.ndarray]:
     Inputs: x of shape (N, ..., K). Returns (out, cache) with out (N, ..., K); the cache is out.
     """
     x = float_array(x, "x", "softmax_forward")
+    if x.ndim == 0 or x.shape[-1] == 0:
+        raise ValueError(
+            f"softmax_forward: x must have a last axis of at least one element. Received: x.shape={x.shape}"
+        )
     shifted = x - x.max(axis=-1, keepdims=True)  # (N, ..., K), the max of each row is 0
     exp = np.exp(shifted)
     out = exp / exp.sum(axis=-1, keepdims=True)  # (N, ..., K)
@@ -96,6 +115,6 @@ def softmax_backward(dout, cache) -> np.ndarray:
 
     Inputs: dout (N, ..., K). Returns dx (N, ..., K).
     """
-    out = cache
+    out = _array_cache(cache, "softmax_forward", "softmax_backward")
     dout = _upstream(dout, out, "softmax_backward")
     return out * (dout - np.sum(dout * out, axis=-1, keepdims=True))  # (N, ..., K)

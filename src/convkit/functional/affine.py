@@ -8,6 +8,7 @@ from .. import _kernels
 from .. import _workspace as workspace
 from .._threads import get_num_threads
 from .._validation import check_ndim, check_shape, float_array
+from ._caches import AffineCache, AffineReluCache, array_field, float_field, of_kind, shape_field
 from .activations import relu_backward
 
 
@@ -30,7 +31,7 @@ def affine_relu_forward(x, w, b) -> tuple[np.ndarray, tuple]:
     Inputs and out as in ``affine_forward``; the cache also holds out, for the ReLU's mask.
     """
     out, cache = _forward(x, w, b, True, "affine_relu_forward")
-    return out, (cache, out)
+    return out, AffineReluCache(cache, out)
 
 
 def _forward(x, w, b, relu: bool, where: str) -> tuple[np.ndarray, tuple]:
@@ -50,7 +51,7 @@ def _forward(x, w, b, relu: bool, where: str) -> tuple[np.ndarray, tuple]:
     # convkit's own GEMM: numpy's BLAS threads would ignore set_num_threads and spin against the kernels
     out = workspace.empty((x2.shape[0], w.shape[1]), x.dtype)  # (N, M)
     _kernels.gemm(x2, np.ascontiguousarray(w), out, np.ascontiguousarray(b), relu, get_num_threads())
-    return out, (x2, w, x.shape)
+    return out, AffineCache(x2, w, x.shape)
 
 
 def affine_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -62,6 +63,7 @@ def affine_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     Returns (dx, dw, db): dx in x's original shape (N, d1, ..., dk), dw (D, M), db (M,).
     """
+    x2, w, x_shape = cache = _cache(cache, "affine_backward")
     dout = _upstream(dout, cache, "affine_backward")
     return (_input_gradient(dout, cache), *_weight_gradients(dout, cache))
 
@@ -71,10 +73,11 @@ def affine_backward_input(dout, cache) -> np.ndarray:
 
     Returns dx in x's original shape (N, d1, ..., dk), equal to affine_backward's.
     """
+    cache = _cache(cache, "affine_backward_input")
     return _input_gradient(_upstream(dout, cache, "affine_backward_input"), cache)
 
 
-def _input_gradient(dout: np.ndarray, cache) -> np.ndarray:
+def _input_gradient(dout: np.ndarray, cache: AffineCache) -> np.ndarray:
     x2, w, x_shape = cache
     dx = workspace.empty((x2.shape[0], w.shape[0]), x2.dtype)  # (N, D)
     _kernels.gemm(dout, np.ascontiguousarray(w.T), dx, None, False, get_num_threads())
@@ -86,25 +89,42 @@ def affine_backward_weights(dout, cache) -> tuple[np.ndarray, np.ndarray]:
 
     Returns (dw, db) with dw (D, M), db (M,), equal to affine_backward's.
     """
+    cache = _cache(cache, "affine_backward_weights")
     return _weight_gradients(_upstream(dout, cache, "affine_backward_weights"), cache)
 
 
 def affine_relu_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of ``affine_relu_forward``: (dx, dw, db) as in ``affine_backward``."""
-    affine_cache, out = cache
+    affine_cache, out = of_kind(cache, AffineReluCache, "affine_relu_forward", "affine_relu_backward")
     return affine_backward(relu_backward(dout, out), affine_cache)
 
 
 def affine_relu_backward_input(dout, cache) -> np.ndarray:
     """``affine_relu_backward``'s dx alone, for a frozen layer."""
-    affine_cache, out = cache
+    affine_cache, out = of_kind(cache, AffineReluCache, "affine_relu_forward", "affine_relu_backward_input")
     return affine_backward_input(relu_backward(dout, out), affine_cache)
 
 
 def affine_relu_backward_weights(dout, cache) -> tuple[np.ndarray, np.ndarray]:
     """The parameter half of ``affine_relu_backward``: (dw, db), for a network's first layer."""
-    affine_cache, out = cache
+    where = "affine_relu_backward_weights"
+    affine_cache, out = of_kind(cache, AffineReluCache, "affine_relu_forward", where)
     return affine_backward_weights(relu_backward(dout, out), affine_cache)
+
+
+def _cache(cache, where: str) -> AffineCache:
+    """``cache`` checked: an ``AffineCache`` whose x2 (N, D), w (D, M) and x_shape agree."""
+    x2, w, x_shape = of_kind(cache, AffineCache, "affine_forward", where)
+    x2 = float_field(x2, "x2", where)
+    array_field(x2, "x2", where, ndim=2)
+    array_field(w, "w", where, dtype=x2.dtype, ndim=2)
+    x_shape = shape_field(x_shape, "x_shape", where)
+    if w.shape[0] != x2.shape[1] or not x_shape or (x_shape[0], int(np.prod(x_shape[1:]))) != x2.shape:
+        raise ValueError(
+            f"{where}: cache does not hold one affine_forward's arrays. "
+            f"Received: cache.x2.shape={x2.shape}, cache.w.shape={w.shape}, cache.x_shape={x_shape}"
+        )
+    return AffineCache(x2, w, x_shape)
 
 
 def _upstream(dout, cache, where: str) -> np.ndarray:

@@ -7,15 +7,30 @@ import numpy as np
 from .. import _kernels
 from .. import _workspace as workspace
 from .._threads import get_num_threads
-from .._validation import check_ndim, check_shape, contiguous, float_array, real, unit_interval_float
+from .._validation import (
+    FLOAT_DTYPES,
+    check_ndim,
+    check_shape,
+    contiguous,
+    flag,
+    float_array,
+    real,
+    unit_interval_float,
+)
+from ._caches import BatchNormCache, array_field, float_field, of_kind, shape_field
 
 
 def _running_stat(arr, name: str, channels: int, where: str) -> np.ndarray:
-    """A running statistic must be a float ndarray of shape (C,): it is updated in place."""
-    if not isinstance(arr, np.ndarray) or arr.dtype.kind != "f":
+    """A running statistic must be a writeable float32/float64 ndarray of shape (C,): it is updated in
+    place (float16, like a float16 input, is a ``TypeError``)."""
+    if not isinstance(arr, np.ndarray) or arr.dtype not in FLOAT_DTYPES:
         got = f"{name}.dtype={arr.dtype}" if isinstance(arr, np.ndarray) else f"type {type(arr).__name__}"
-        raise TypeError(f"{where}: {name} must be a float ndarray updated in place. Received: {got}")
+        raise TypeError(
+            f"{where}: {name} must be a float32/float64 ndarray updated in place. Received: {got}"
+        )
     check_shape(arr, (channels,), name, where)
+    if not arr.flags.writeable:
+        raise ValueError(f"{where}: {name} must be writeable: it is updated in place. Received: read-only")
     return arr
 
 
@@ -44,6 +59,7 @@ def batchnorm_forward(
     beta = contiguous(float_array(beta, "beta", where, x.dtype))
     check_shape(gamma, (C,), "gamma", where)
     check_shape(beta, (C,), "beta", where)
+    training = flag(training, "training", where)
     momentum = unit_interval_float(momentum, "momentum", where)
     eps = real(
         eps, "eps", where, low=0.0, low_inclusive=False, high_inclusive=True, wanted="a positive float"
@@ -77,7 +93,7 @@ def batchnorm_forward(
     inv_std = 1.0 / np.sqrt(var + eps)  # (C,) float64
     out = workspace.empty_like(x3)
     _kernels.batchnorm_normalize(x3, mean, inv_std, gamma, beta, out, n_threads)
-    return out.reshape(x.shape), (x3, mean, inv_std, gamma, batch_stats, x.shape)
+    return out.reshape(x.shape), BatchNormCache(x3, mean, inv_std, gamma, batch_stats, x.shape)
 
 
 def batchnorm_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -91,7 +107,7 @@ def batchnorm_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     In training mode the gradient flows through the batch mean and variance; in eval mode they are constants.
     """
     where = "batchnorm_backward"
-    x3, mean, inv_std, gamma, batch_stats, x_shape = cache
+    x3, mean, inv_std, gamma, batch_stats, x_shape = _cache(cache, where)
     dout = float_array(dout, "dout", where, x3.dtype)
     check_shape(dout, x_shape, "dout", where)
     dout3 = contiguous(dout.reshape(x3.shape))  # (N, C, L)
@@ -102,3 +118,24 @@ def batchnorm_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     n_threads = get_num_threads()
     _kernels.batchnorm_backward(dout3, x3, mean, inv_std, gamma, dx, dgamma, dbeta, batch_stats, n_threads)
     return dx.reshape(x_shape), dgamma, dbeta
+
+
+def _cache(cache, where: str) -> BatchNormCache:
+    """``cache`` checked: a ``BatchNormCache`` whose x3 (N, C, L), statistics (C,) and x_shape agree."""
+    x3, mean, inv_std, gamma, batch_stats, x_shape = of_kind(
+        cache, BatchNormCache, "batchnorm_forward", where
+    )
+    x3 = contiguous(array_field(float_field(x3, "x3", where), "x3", where, ndim=3))
+    C = x3.shape[1]
+    mean = contiguous(array_field(mean, "mean", where, dtype=np.float64, shape=(C,)))
+    inv_std = contiguous(array_field(inv_std, "inv_std", where, dtype=np.float64, shape=(C,)))
+    gamma = contiguous(array_field(gamma, "gamma", where, dtype=x3.dtype, shape=(C,)))
+    x_shape = shape_field(x_shape, "x_shape", where)
+    if len(x_shape) not in (2, 4) or (x_shape[0], x_shape[1], int(np.prod(x_shape[2:]))) != x3.shape:
+        raise ValueError(
+            f"{where}: cache.x_shape must be x3's shape {x3.shape} unflattened. "
+            f"Received: cache.x_shape={x_shape}"
+        )
+    if not isinstance(batch_stats, (bool, np.bool_)):
+        raise TypeError(f"{where}: cache.batch_stats must be a bool. Received: {batch_stats!r}")
+    return BatchNormCache(x3, mean, inv_std, gamma, bool(batch_stats), x_shape)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_shape, float_array, unit_interval_float
+from .._validation import check_shape, flag, float_array, optional_seed, unit_interval_float
+from ._caches import DropoutCache, array_field, of_kind, shape_field
 
 
 def dropout_forward(x, p: float, training: bool, rng: np.random.Generator | int | None = None) -> tuple:
@@ -21,18 +22,25 @@ def dropout_forward(x, p: float, training: bool, rng: np.random.Generator | int 
     where = "dropout_forward"
     x = float_array(x, "x", where)
     p = unit_interval_float(p, "p", where)
+    training = flag(training, "training", where)
+    if not isinstance(rng, np.random.Generator):
+        rng = optional_seed(rng, "rng", where)
     if not training or p == 0.0:
-        return x, (None, x.shape)
+        return x, DropoutCache(None, x.shape)
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     keep = rng.random(x.shape) >= p
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    mask = (keep * scale).astype(x.dtype)  # (same shape as x)
-    return np.asarray(x * mask), (mask, x.shape)  # an ndarray for a 0-d x too
+    mask = np.asarray((keep * scale).astype(x.dtype))  # (same shape as x), an ndarray for a 0-d x too
+    return np.asarray(x * mask), DropoutCache(mask, x.shape)  # an ndarray for a 0-d x too
 
 
 def dropout_backward(dout, cache) -> np.ndarray:
     """Dropout backward pass: dx = dout * mask (the same elements dropped and scaled)."""
-    mask, x_shape = cache
-    dout = float_array(dout, "dout", "dropout_backward")
-    check_shape(dout, x_shape, "dout", "dropout_backward")
+    where = "dropout_backward"
+    mask, x_shape = of_kind(cache, DropoutCache, "dropout_forward", where)
+    x_shape = shape_field(x_shape, "x_shape", where)
+    if mask is not None:
+        array_field(mask, "mask", where, shape=x_shape)
+    dout = float_array(dout, "dout", where)
+    check_shape(dout, x_shape, "dout", where)
     return dout if mask is None else np.asarray(dout * mask.astype(dout.dtype, copy=False))

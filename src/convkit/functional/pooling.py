@@ -9,6 +9,15 @@ from .. import _kernels
 from .. import _workspace as workspace
 from .._threads import get_num_threads
 from .._validation import check_ndim, check_shape, contiguous, float_array, int_pair
+from ._caches import (
+    AvgPoolCache,
+    GlobalAvgPoolCache,
+    MaxPoolCache,
+    array_field,
+    dtype_field,
+    of_kind,
+    shape_field,
+)
 from .conv import conv_output_size
 
 
@@ -61,12 +70,31 @@ def maxpool2d_forward(x, pool_size=2, stride=None) -> tuple[np.ndarray, tuple]:
     else:
         argmax = workspace.empty(out_shape, np.int64)  # flat index h*W + w of each window's max
         _kernels.maxpool2d_forward(x, out, argmax, ph, pw, sh, sw, get_num_threads())
-    return out, (argmax, x.shape, x.dtype)
+    return out, MaxPoolCache(argmax, x.shape, x.dtype)
+
+
+def _maxpool_cache(cache, where: str) -> MaxPoolCache:
+    """``cache`` checked: a ``MaxPoolCache`` whose argmax (N, C, OH, OW) only points inside x_shape."""
+    argmax, x_shape, dtype = of_kind(cache, MaxPoolCache, "maxpool2d_forward", where)
+    x_shape, dtype = shape_field(x_shape, "x_shape", where, ndim=4), dtype_field(dtype, where)
+    N, C, H, W = x_shape
+    winner = np.uint32 if dtype == np.float32 else np.uint64  # the 2x2 kernels' place in the window
+    argmax = array_field(argmax, "argmax", where, dtype=(winner, np.int64), ndim=4)
+    two_by_two = argmax.dtype == winner
+    if argmax.shape[:2] != (N, C) or (two_by_two and argmax.shape != (N, C, H // 2, W // 2)):
+        raise ValueError(
+            f"{where}: cache.argmax's shape does not fit cache.x_shape={x_shape}. "
+            f"Received: cache.argmax.shape={argmax.shape}"
+        )
+    limit = 4 if two_by_two else H * W
+    if argmax.size and (argmax.max() >= limit or (not two_by_two and argmax.min() < 0)):
+        raise ValueError(f"{where}: cache.argmax points outside the window or the input {x_shape}")
+    return MaxPoolCache(contiguous(argmax), x_shape, dtype)
 
 
 def maxpool2d_backward(dout, cache) -> np.ndarray:
     """Max pooling backward pass: dout (N, C, OH, OW) -> dx (N, C, H, W)."""
-    argmax, x_shape, dtype = cache
+    argmax, x_shape, dtype = _maxpool_cache(cache, "maxpool2d_backward")
     dout = _upstream(dout, dtype, argmax.shape, "maxpool2d_backward")
     if argmax.dtype.kind == "u":  # 2x2 windows, stride 2: every element of dx is written
         dx = workspace.empty(x_shape, dtype)
@@ -93,12 +121,32 @@ def avgpool2d_forward(x, pool_size=2, stride=None) -> tuple[np.ndarray, tuple]:
         _kernels.avgpool2x2_forward(x, out, get_num_threads())
     else:
         _kernels.avgpool2d_forward(x, out, ph, pw, sh, sw, get_num_threads())
-    return out, ((ph, pw), (sh, sw), out_shape, x.shape, x.dtype)
+    return out, AvgPoolCache((ph, pw), (sh, sw), out_shape, x.shape, x.dtype)
+
+
+def _avgpool_cache(cache, where: str) -> AvgPoolCache:
+    """``cache`` checked: an ``AvgPoolCache`` whose windows, strides and shapes agree."""
+    pool_size, stride, out_shape, x_shape, dtype = of_kind(cache, AvgPoolCache, "avgpool2d_forward", where)
+    x_shape, dtype = shape_field(x_shape, "x_shape", where, ndim=4), dtype_field(dtype, where)
+    N, C, H, W = x_shape
+    ph, pw = int_pair(pool_size, "cache.pool_size", where, minimum=1)
+    sh, sw = int_pair(stride, "cache.stride", where, minimum=1)
+    if (
+        ph > H
+        or pw > W
+        or shape_field(out_shape, "out_shape", where, ndim=4)
+        != (N, C, conv_output_size(H, ph, sh, 0), conv_output_size(W, pw, sw, 0))
+    ):
+        raise ValueError(
+            f"{where}: cache's windows and shapes disagree. Received: cache.pool_size={pool_size!r}, "
+            f"cache.stride={stride!r}, cache.out_shape={out_shape!r}, cache.x_shape={x_shape}"
+        )
+    return AvgPoolCache((ph, pw), (sh, sw), tuple(out_shape), x_shape, dtype)
 
 
 def avgpool2d_backward(dout, cache) -> np.ndarray:
     """Average pooling backward pass: dout (N, C, OH, OW) -> dx (N, C, H, W)."""
-    (ph, pw), (sh, sw), out_shape, x_shape, dtype = cache
+    (ph, pw), (sh, sw), out_shape, x_shape, dtype = _avgpool_cache(cache, "avgpool2d_backward")
     dout = _upstream(dout, dtype, out_shape, "avgpool2d_backward")
     if _is_2x2(ph, pw, sh, sw):  # every element of dx is written
         dx = workspace.empty(x_shape, dtype)
@@ -118,12 +166,14 @@ def global_avgpool2d_forward(x) -> tuple[np.ndarray, tuple]:
     where = "global_avgpool2d_forward"
     x = float_array(x, "x", where)
     check_ndim(x, (4,), "x", where, "(N, C, H, W)")
-    return x.mean(axis=(2, 3)), (x.shape, x.dtype)  # (N, C)
+    return x.mean(axis=(2, 3)), GlobalAvgPoolCache(x.shape, x.dtype)  # (N, C)
 
 
 def global_avgpool2d_backward(dout, cache) -> np.ndarray:
     """Global average pooling backward pass: dout (N, C) -> dx (N, C, H, W), each pixel's share."""
-    x_shape, dtype = cache
+    where = "global_avgpool2d_backward"
+    x_shape, dtype = of_kind(cache, GlobalAvgPoolCache, "global_avgpool2d_forward", where)
+    x_shape, dtype = shape_field(x_shape, "x_shape", where, ndim=4), dtype_field(dtype, where)
     N, C, H, W = x_shape
     dout = float_array(dout, "dout", "global_avgpool2d_backward", dtype)
     check_shape(dout, (N, C), "dout", "global_avgpool2d_backward")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _workspace as workspace
-from .._validation import check_ndim, check_shape, float_array, int_pair
+from .._validation import check_ndim, check_shape, flag, float_array, int_pair, optional_seed
+from ._caches import ShiftCache, array_field, dtype_field, of_kind, shape_field
 
 
 def random_shift_forward(
@@ -17,7 +18,7 @@ def random_shift_forward(
 
     Inputs:
     - x: (N, C, H, W)
-    - max_shift: int or (sh, sw), >= 0
+    - max_shift: int or (sh, sw), >= 0 and at most the image's (H, W)
     - training: False (or max_shift 0) returns x unchanged
     - rng: a numpy Generator, a seed, or None for a fresh generator
 
@@ -28,10 +29,17 @@ def random_shift_forward(
     x = float_array(x, "x", where)
     check_ndim(x, (4,), "x", where, "(N, C, H, W)")
     sh, sw = int_pair(max_shift, "max_shift", where, minimum=0)
-    if not training or (sh == 0 and sw == 0):
-        return x, (None, (sh, sw), x.shape, x.dtype)
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     N, C, H, W = x.shape
+    if sh > H or sw > W:  # a larger shift moves every pixel out, as H or W does
+        raise ValueError(
+            f"{where}: max_shift must be at most the image size ({H}, {W}). Received: max_shift={max_shift!r}"
+        )
+    training = flag(training, "training", where)
+    if not isinstance(rng, np.random.Generator):
+        rng = optional_seed(rng, "rng", where)
+    if not training or (sh == 0 and sw == 0):
+        return x, ShiftCache(None, (sh, sw), x.shape, x.dtype)
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     shifts = np.stack(
         [rng.integers(-sh, sh + 1, size=N), rng.integers(-sw, sw + 1, size=N)], axis=1
     )  # (N, 2): (dy, dx) per image
@@ -40,18 +48,27 @@ def random_shift_forward(
     out = workspace.empty_like(x)
     for i, (dy, dx) in enumerate(shifts):
         out[i] = padded[i, :, sh - dy : sh - dy + H, sw - dx : sw - dx + W]  # (C, H, W)
-    return out, (shifts, (sh, sw), x.shape, x.dtype)
+    return out, ShiftCache(shifts, (sh, sw), x.shape, x.dtype)
 
 
 def random_shift_backward(dout, cache) -> np.ndarray:
     """Random shift backward pass: dout (N, C, H, W) -> dx (N, C, H, W), each gradient moved back by its
     image's shift (the adjoint of the forward shift)."""
-    shifts, (sh, sw), x_shape, dtype = cache
-    dout = float_array(dout, "dout", "random_shift_backward", dtype)
-    check_shape(dout, x_shape, "dout", "random_shift_backward")
+    where = "random_shift_backward"
+    shifts, max_shift, x_shape, dtype = of_kind(cache, ShiftCache, "random_shift_forward", where)
+    x_shape, dtype = shape_field(x_shape, "x_shape", where, ndim=4), dtype_field(dtype, where)
+    N, C, H, W = x_shape
+    sh, sw = shape_field(max_shift, "max_shift", where, ndim=2)
+    if sh > H or sw > W:
+        raise ValueError(f"{where}: cache.max_shift must be at most ({H}, {W}). Received: {max_shift!r}")
+    if shifts is not None:
+        array_field(shifts, "shifts", where, shape=(N, 2))
+        if shifts.dtype.kind not in "iu" or np.any(np.abs(shifts) > (sh, sw)):
+            raise ValueError(f"{where}: cache.shifts must hold integer shifts within cache.max_shift")
+    dout = float_array(dout, "dout", where, dtype)
+    check_shape(dout, x_shape, "dout", where)
     if shifts is None:
         return dout
-    N, C, H, W = x_shape
     dpadded = workspace.zeros((N, C, H + 2 * sh, W + 2 * sw), dtype)  # (N, C, H + 2sh, W + 2sw)
     for i, (dy, dx) in enumerate(shifts):
         dpadded[i, :, sh - dy : sh - dy + H, sw - dx : sw - dx + W] = dout[i]

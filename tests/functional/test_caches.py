@@ -1,0 +1,160 @@
+"""Backward functions check their cache before any compiled code: its kind, then its arrays and shapes
+(a cache from another op or modified by hand is a TypeError/ValueError naming cache)."""
+
+import numpy as np
+import pytest
+
+from convkit import functional as F
+from convkit.functional import _caches
+
+
+def forward_caches(rng):
+    """``{backward name: (backward, out, cache)}`` for every op with a cache, conv excepted."""
+    x4 = rng.normal(size=(2, 3, 6, 6)).astype(np.float32)
+    x2 = rng.normal(size=(4, 5)).astype(np.float32)
+    w, b = rng.normal(size=(5, 3)).astype(np.float32), np.zeros(3, np.float32)
+    gamma, beta = np.ones(3, np.float32), np.zeros(3, np.float32)
+    calls = {
+        "relu_backward": (F.relu_backward, F.relu_forward(x2)),
+        "leaky_relu_backward": (F.leaky_relu_backward, F.leaky_relu_forward(x2)),
+        "sigmoid_backward": (F.sigmoid_backward, F.sigmoid_forward(x2)),
+        "tanh_backward": (F.tanh_backward, F.tanh_forward(x2)),
+        "softmax_backward": (F.softmax_backward, F.softmax_forward(x2)),
+        "affine_backward": (F.affine_backward, F.affine_forward(x2, w, b)),
+        "affine_backward_weights": (F.affine_backward_weights, F.affine_forward(x2, w, b)),
+        "affine_relu_backward": (F.affine_relu_backward, F.affine_relu_forward(x2, w, b)),
+        "affine_relu_backward_weights": (F.affine_relu_backward_weights, F.affine_relu_forward(x2, w, b)),
+        "batchnorm_backward": (F.batchnorm_backward, F.batchnorm_forward(x4, gamma, beta, None, None)),
+        "dropout_backward": (F.dropout_backward, F.dropout_forward(x2, 0.5, True, 0)),
+        "maxpool2d_backward": (F.maxpool2d_backward, F.maxpool2d_forward(x4, 2)),
+        "maxpool2d_backward[3x3]": (F.maxpool2d_backward, F.maxpool2d_forward(x4, 3, 1)),
+        "avgpool2d_backward": (F.avgpool2d_backward, F.avgpool2d_forward(x4, 3, 1)),
+        "global_avgpool2d_backward": (F.global_avgpool2d_backward, F.global_avgpool2d_forward(x4)),
+        "random_shift_backward": (F.random_shift_backward, F.random_shift_forward(x4, 2, True, 0)),
+    }
+    return {name: (backward, out, cache) for name, (backward, (out, cache)) in calls.items()}
+
+
+NAMES = list(forward_caches(np.random.default_rng(0)))
+KINDS = {name: type(cache) for name, (_, _, cache) in forward_caches(np.random.default_rng(0)).items()}
+FOREIGN = [(name, other) for name in NAMES for other in NAMES if KINDS[name] is not KINDS[other]]
+
+
+@pytest.mark.parametrize(("name", "other"), FOREIGN)
+def test_a_cache_from_another_op_is_a_type_error_naming_cache(name, other):
+    caches = forward_caches(np.random.default_rng(0))
+    backward, out, _ = caches[name]
+    with pytest.raises(TypeError, match=r"cache"):
+        backward(np.ones_like(out), caches[other][2])
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("cache", [None, (), (1, 2, 3), "cache", np.zeros(3, np.int64)], ids=repr)
+def test_a_cache_of_another_type_is_a_type_error_naming_cache(name, cache):
+    backward, out, _ = forward_caches(np.random.default_rng(0))[name]
+    with pytest.raises(TypeError, match=r"cache"):
+        backward(np.ones_like(out), cache)
+
+
+def test_a_maxpool_cache_pointing_outside_the_input_is_a_value_error():
+    x = np.random.default_rng(0).normal(size=(1, 1, 64, 64)).astype(np.float32)
+    out, cache = F.maxpool2d_forward(x)
+    with pytest.raises(TypeError, match="cache must be the cache maxpool2d_forward returned"):
+        F.maxpool2d_backward(np.ones_like(out), (cache.argmax, (1, 1, 2, 2), cache.dtype))  # segfaulted
+    with pytest.raises(ValueError, match="cache.argmax's shape does not fit"):
+        F.maxpool2d_backward(np.ones_like(out), cache._replace(x_shape=(1, 1, 2, 2)))
+    bad = cache.argmax.copy()
+    bad[0, 0, 3, 3] = 7  # a 2x2 window has 4 places
+    with pytest.raises(ValueError, match="cache.argmax points outside"):
+        F.maxpool2d_backward(np.ones_like(out), cache._replace(argmax=bad))
+    out, cache = F.maxpool2d_forward(x, 3, 1)
+    for value in (64 * 64, -1):
+        bad = cache.argmax.copy()
+        bad[0, 0, 0, 0] = value
+        with pytest.raises(ValueError, match="cache.argmax points outside"):
+            F.maxpool2d_backward(np.ones_like(out), cache._replace(argmax=bad))
+    with pytest.raises(TypeError, match="cache.argmax must be of"):
+        F.maxpool2d_backward(np.ones_like(out), cache._replace(argmax=cache.argmax.astype(np.int32)))
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "value", "message"),
+    [
+        ("affine_backward", "w", np.zeros((4, 3), np.float32), "does not hold one affine_forward's arrays"),
+        ("affine_backward", "w", np.zeros((5, 3), np.float64), "cache.w must be of float32"),
+        ("affine_backward", "x_shape", (4, 6), "does not hold one affine_forward's arrays"),
+        ("batchnorm_backward", "mean", np.zeros(2), r"cache.mean must have shape \(3,\)"),
+        ("batchnorm_backward", "gamma", np.zeros(3, np.float64), "cache.gamma must be of float32"),
+        ("batchnorm_backward", "x_shape", (2, 3, 6, 5), "cache.x_shape must be x3's shape"),
+        ("dropout_backward", "mask", np.zeros((4, 4), np.float32), r"cache.mask must have shape \(4, 5\)"),
+        ("avgpool2d_backward", "stride", (2**31, 1), "cache.stride must be at most"),
+        ("avgpool2d_backward", "out_shape", (2, 3, 9, 9), "cache's windows and shapes disagree"),
+        ("avgpool2d_backward", "pool_size", (7, 7), "cache's windows and shapes disagree"),
+        ("global_avgpool2d_backward", "x_shape", (2, 3, 6), "cache.x_shape must be a 4-D shape"),
+        ("global_avgpool2d_backward", "dtype", np.float16, "cache.dtype must be float32 or float64"),
+        ("random_shift_backward", "shifts", np.full((2, 2), 3), "cache.shifts must hold integer shifts"),
+        ("random_shift_backward", "shifts", np.zeros((3, 2), np.int64), r"cache.shifts must have shape"),
+        ("random_shift_backward", "max_shift", (7, 0), "cache.max_shift must be at most"),
+    ],
+)
+def test_a_cache_whose_arrays_disagree_is_a_value_or_type_error(name, field, value, message):
+    backward, out, cache = forward_caches(np.random.default_rng(0))[name]
+    with pytest.raises((ValueError, TypeError), match=message):
+        backward(np.ones_like(out), cache._replace(**{field: value}))
+
+
+def test_the_caches_still_unpack_as_tuples():
+    out, cache = F.maxpool2d_forward(np.zeros((1, 1, 4, 4), np.float32))
+    argmax, x_shape, dtype = cache
+    assert isinstance(cache, _caches.MaxPoolCache) and x_shape == (1, 1, 4, 4) and argmax.shape == out.shape
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: F.maxpool2d_forward(x, 2, 2**31),
+        lambda x: F.avgpool2d_forward(x, (1, 2), (2**40, 1)),
+        lambda x: F.maxpool2d_forward(x, 2**31),
+        lambda x: F.random_shift_forward(x, 2**31, True, 0),
+        lambda x: F.random_shift_forward(x, (5, 0), True, 0),
+    ],
+)
+def test_a_huge_int_argument_is_a_value_error_naming_it(call):
+    with pytest.raises(ValueError, match="(stride|pool_size|max_shift) must be at most|must fit"):
+        call(np.zeros((1, 1, 4, 4), np.float32))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "name"),
+    [
+        (lambda x: F.leaky_relu_forward(x, "0.1"), TypeError, "negative_slope"),
+        (lambda x: F.leaky_relu_forward(x, float("nan")), ValueError, "negative_slope"),
+        (lambda x: F.dropout_forward(x, 0.5, 1), TypeError, "training"),
+        (lambda x: F.dropout_forward(x, 0.5, True, -1), ValueError, "rng"),
+        (lambda x: F.random_shift_forward(x, 1, "yes"), TypeError, "training"),
+        (lambda x: F.random_shift_forward(x, 1, True, 2.5), TypeError, "rng"),
+        (
+            lambda x: F.batchnorm_forward(x, np.ones(1), np.zeros(1), None, None, training=None),
+            TypeError,
+            "training",
+        ),
+    ],
+)
+def test_scalar_arguments_are_checked(call, error, name):
+    with pytest.raises(error, match=f"{name} must be"):
+        call(np.zeros((2, 1, 4, 4), np.float32))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "name"),
+    [
+        (lambda: F.softmax_forward(np.zeros((2, 0))), ValueError, "x"),
+        (lambda: F.softmax_forward(np.float64(1.0)), ValueError, "x"),
+        (lambda: F.relu_forward([[1.0, 2.0], [3.0]]), TypeError, "x"),
+        (lambda: F.softmax_cross_entropy(np.ones((2, 2)), [[1, 0], [1]]), TypeError, "y"),
+    ],
+    ids=["softmax-empty-axis", "softmax-0d", "ragged-x", "ragged-labels"],
+)
+def test_inputs_found_by_the_fuzz_raise_errors_naming_them(call, error, name):
+    with pytest.raises(error, match=rf"\b{name} must"):
+        call()

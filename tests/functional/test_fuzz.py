@@ -1,0 +1,235 @@
+"""Crash fuzz of the functional API (conv aside): every op, forward and backward, on degenerate inputs
+drawn by hypothesis (zero sizes, 1x1 images, 0-d, huge ints, NaN/inf, wrong dtypes, non-contiguous,
+read-only, misaligned and Fortran-ordered arrays, foreign or modified caches), in a child process.
+
+A signal (a segfault, an abort) or a hang in the child fails the test, naming the last input tried; so does
+any exception other than ``ValueError``/``TypeError``, or one whose message names none of the op's
+arguments. ``CONVKIT_FUZZ_EXAMPLES`` (default 100 per op) raises the count: ``make fuzz``.
+
+Run as a script (``python test_fuzz.py EXAMPLES LOG``), this file is the child.
+"""
+
+import inspect
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+
+EXAMPLES = int(os.environ.get("CONVKIT_FUZZ_EXAMPLES", "100"))
+TIMEOUT_SECONDS = 60 + EXAMPLES  # the child's whole run
+
+
+def test_no_functional_op_crashes_hangs_or_raises_unclearly(tmp_path):
+    log = tmp_path / "last_input.txt"
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    try:
+        child = subprocess.run(
+            [sys.executable, __file__, str(EXAMPLES), str(log)],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_SECONDS,
+            env=env,
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the fuzz child hung; last input: {log.read_text()}") from None
+    last = log.read_text() if log.exists() else "(none)"
+    assert child.returncode >= 0, f"the fuzz child died of signal {-child.returncode}; last input: {last}"
+    assert child.returncode == 0, f"fuzz failures:\n{child.stdout[-6000:]}\n{child.stderr[-3000:]}"
+    report = json.loads(child.stdout.splitlines()[-1])
+    assert report["calls"] >= EXAMPLES * len(report["ops"]) // 2
+
+
+# -- the child -------------------------------------------------------------------------------------------
+def _child(examples: int, log_path: str) -> int:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from convkit import functional as F
+
+    DTYPES = [np.float32, np.float64, np.float16, np.int64, np.uint8, np.bool_, np.complex64, object]
+    SPECIALS = [0.0, -0.0, 1.0, -1.0, np.nan, np.inf, -np.inf, 1e38, -1e308, 5e-324]
+    INTS = [0, 1, 2, 3, -1, 2**31 - 1, 2**31, 2**63, -(2**31), 10**30]
+
+    def make_array(draw, ndim=None):
+        ndim = draw(st.integers(0, 5)) if ndim is None else ndim
+        shape = tuple(draw(st.lists(st.sampled_from([0, 1, 1, 2, 3, 5]), min_size=ndim, max_size=ndim)))
+        dtype = draw(st.sampled_from(DTYPES[:2] * 4 + DTYPES[2:]))
+        size = int(np.prod(shape))
+        values = np.array(draw(st.lists(st.sampled_from(SPECIALS), min_size=1, max_size=4)) * (size + 1))
+        if dtype is object:
+            arr = np.empty(shape, dtype=object)
+        else:
+            with np.errstate(all="ignore"):
+                arr = np.nan_to_num(values[:size]) if np.dtype(dtype).kind in "iub" else values[:size]
+                arr = arr.astype(dtype).reshape(shape)
+        layout = draw(st.sampled_from(["c", "c", "strided", "fortran", "readonly", "misaligned"]))
+        if layout == "strided" and ndim:
+            arr = np.repeat(arr, 2, axis=-1)[..., ::2]
+        elif layout == "fortran":
+            arr = np.asfortranarray(arr)
+        elif layout == "readonly":
+            arr.flags.writeable = False
+        elif layout == "misaligned" and dtype is not object and arr.dtype.itemsize > 1:
+            buffer = np.zeros(arr.nbytes + 1, np.uint8)
+            view = buffer[1:].view(arr.dtype).reshape(arr.shape)
+            view[...] = arr
+            arr = view
+        return arr
+
+    @st.composite
+    def arrays(draw, ndim=None):
+        return make_array(draw, ndim)
+
+    def value(ndim=None):
+        junk = st.sampled_from([None, "x", [1.0, 2.0], [[1, 2], [3]], 3.5, 7, (), {}, b"x"])
+        return st.one_of(arrays(ndim), arrays(ndim), arrays(ndim), junk)
+
+    ints = st.one_of(st.sampled_from(INTS), st.tuples(st.sampled_from(INTS), st.sampled_from(INTS)))
+    int_args = st.one_of(ints, ints, st.sampled_from([None, 2.0, "2", (1, 2, 3), [2], True]))
+    floats = st.one_of(st.sampled_from(SPECIALS), st.sampled_from([0.5, 0.01, None, "0.1", True, 2, -1]))
+    flags = st.sampled_from([True, False, True, 1, None, "yes", np.bool_(True)])
+    seeds = st.sampled_from([0, 1, None, -1, 2**70, 2.5, "s", np.random.default_rng(0)])
+
+    def genuine(rng):
+        """(forward name, out, cache) of every op on a small valid input, for the backward's caches."""
+        x4 = rng.normal(size=(2, 3, 4, 4))
+        x2 = rng.normal(size=(3, 4))
+        w, b = rng.normal(size=(4, 2)), np.zeros(2)
+        g3, z3 = np.ones(3), np.zeros(3)
+        calls = {
+            "relu": F.relu_forward(x2),
+            "leaky_relu": F.leaky_relu_forward(x2),
+            "sigmoid": F.sigmoid_forward(x2),
+            "tanh": F.tanh_forward(x2),
+            "softmax": F.softmax_forward(x2),
+            "affine": F.affine_forward(x2, w, b),
+            "affine_relu": F.affine_relu_forward(x2, w, b),
+            "batchnorm": F.batchnorm_forward(x4, g3, z3, np.zeros(3), np.ones(3)),
+            "dropout": F.dropout_forward(x2, 0.5, True, 0),
+            "maxpool2x2": F.maxpool2d_forward(x4, 2),
+            "maxpool3x3": F.maxpool2d_forward(x4, 3, 1),
+            "avgpool": F.avgpool2d_forward(x4, 3, 1),
+            "global_avgpool": F.global_avgpool2d_forward(x4),
+            "random_shift": F.random_shift_forward(x4, 1, True, 0),
+        }
+        return calls
+
+    CACHES = genuine(np.random.default_rng(0))
+
+    @st.composite
+    def caches(draw, own: str):
+        """The op's own cache (as is, or with one field replaced), another op's, or junk."""
+        kind = draw(st.sampled_from(["own", "own", "modified", "foreign", "junk"]))
+        if kind == "junk":
+            return draw(st.sampled_from([None, (), (1, 2), "cache", np.zeros(3), (np.zeros(3),) * 6]))
+        out, cache = CACHES[draw(st.sampled_from(sorted(CACHES))) if kind == "foreign" else own]
+        if kind == "modified" and hasattr(cache, "_replace"):
+            field = draw(st.sampled_from(cache._fields))
+            replacement = draw(st.one_of(arrays(), st.sampled_from([None, (1, 1, 2, 2), (2**31, 1), 7, -1])))
+            cache = cache._replace(**{field: replacement})
+        return cache
+
+    def upstream(own: str):
+        out = CACHES[own][0]
+        return st.one_of(st.just(np.ones_like(out)), st.just(np.full_like(out, np.nan)), value())
+
+    def backward_args(own):
+        return st.tuples(upstream(own), caches(own))
+
+    OPS = {
+        "relu_forward": (F.relu_forward, st.tuples(value())),
+        "leaky_relu_forward": (F.leaky_relu_forward, st.tuples(value(), floats)),
+        "sigmoid_forward": (F.sigmoid_forward, st.tuples(value())),
+        "tanh_forward": (F.tanh_forward, st.tuples(value())),
+        "softmax_forward": (F.softmax_forward, st.tuples(value())),
+        "affine_forward": (F.affine_forward, st.tuples(value(), value(2), value(1))),
+        "affine_relu_forward": (F.affine_relu_forward, st.tuples(value(), value(2), value(1))),
+        "batchnorm_forward": (
+            F.batchnorm_forward,
+            st.tuples(value(4), value(1), value(1), value(1), value(1), flags, floats, floats),
+        ),
+        "dropout_forward": (F.dropout_forward, st.tuples(value(), floats, flags, seeds)),
+        "maxpool2d_forward": (F.maxpool2d_forward, st.tuples(value(4), int_args, int_args)),
+        "avgpool2d_forward": (F.avgpool2d_forward, st.tuples(value(4), int_args, int_args)),
+        "global_avgpool2d_forward": (F.global_avgpool2d_forward, st.tuples(value(4))),
+        "random_shift_forward": (F.random_shift_forward, st.tuples(value(4), int_args, flags, seeds)),
+        "softmax_cross_entropy": (F.softmax_cross_entropy, st.tuples(value(2), value(1))),
+        "mse_loss": (F.mse_loss, st.tuples(value(), value())),
+        "relu_backward": (F.relu_backward, backward_args("relu")),
+        "leaky_relu_backward": (F.leaky_relu_backward, backward_args("leaky_relu")),
+        "sigmoid_backward": (F.sigmoid_backward, backward_args("sigmoid")),
+        "tanh_backward": (F.tanh_backward, backward_args("tanh")),
+        "softmax_backward": (F.softmax_backward, backward_args("softmax")),
+        "affine_backward": (F.affine_backward, backward_args("affine")),
+        "affine_backward_weights": (F.affine_backward_weights, backward_args("affine")),
+        "affine_relu_backward": (F.affine_relu_backward, backward_args("affine_relu")),
+        "affine_relu_backward_weights": (F.affine_relu_backward_weights, backward_args("affine_relu")),
+        "batchnorm_backward": (F.batchnorm_backward, backward_args("batchnorm")),
+        "dropout_backward": (F.dropout_backward, backward_args("dropout")),
+        "maxpool2d_backward[2x2]": (F.maxpool2d_backward, backward_args("maxpool2x2")),
+        "maxpool2d_backward[3x3]": (F.maxpool2d_backward, backward_args("maxpool3x3")),
+        "avgpool2d_backward": (F.avgpool2d_backward, backward_args("avgpool")),
+        "global_avgpool2d_backward": (F.global_avgpool2d_backward, backward_args("global_avgpool")),
+        "random_shift_backward": (F.random_shift_backward, backward_args("random_shift")),
+    }
+    missing = {
+        name
+        for name in F.__all__
+        if callable(getattr(F, name)) and not name.startswith("conv") and name != "conv_output_size"
+    } - {name.split("[")[0] for name in OPS}
+    assert not missing, f"ops without a fuzz entry: {missing}"
+
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    failures, calls = [], [0]
+
+    def describe(arg):
+        if isinstance(arg, np.ndarray):
+            flags = "".join(f for f, on in (("C", arg.flags.c_contiguous), ("W", arg.flags.writeable)) if on)
+            return f"ndarray({arg.shape}, {arg.dtype}, {flags}, aligned={arg.flags.aligned})"
+        if isinstance(arg, tuple) and hasattr(arg, "_fields"):
+            return f"{type(arg).__name__}({', '.join(describe(a) for a in arg)})"
+        return repr(arg)[:200]
+
+    def run(name, op, args):
+        text = f"{name}({', '.join(describe(a) for a in args)})"
+        os.pwrite(log, text.encode().ljust(4096), 0)
+        calls[0] += 1
+        params = list(inspect.signature(op).parameters)
+        try:
+            with np.errstate(all="ignore"):
+                op(*args)
+        except (ValueError, TypeError) as err:
+            message = str(err)
+            if not any(re.search(rf"\b{re.escape(p)}\b", message) for p in params):
+                failures.append(f"{text}: {type(err).__name__} naming no argument: {message}")
+        except Exception as err:  # noqa: BLE001 - any other kind is what this fuzz reports
+            failures.append(f"{text}: {type(err).__name__}: {err}")
+
+    def fuzz(name, op, strategy):
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            derandomize="CONVKIT_FUZZ_EXAMPLES" not in os.environ,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(strategy)
+        def one(args):
+            run(name, op, args)
+
+        one()
+
+    for name, (op, strategy) in OPS.items():
+        fuzz(name, op, strategy)
+    unique = sorted(set(failures))
+    for failure in unique[:100]:
+        print(failure)
+    print(json.dumps({"calls": calls[0], "ops": sorted(OPS), "failures": len(unique)}))
+    return 1 if unique else 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child(int(sys.argv[1]), sys.argv[2]))
