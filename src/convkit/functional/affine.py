@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _kernels
@@ -40,7 +42,7 @@ def _forward(x, w, b, relu: bool, where: str) -> tuple[np.ndarray, tuple]:
     b = float_array(b, "b", where, x.dtype)
     if x.ndim < 1:
         raise ValueError(f"{where}: x must have a batch axis (N, d1, ..., dk). Received: x.shape={x.shape}")
-    x2 = x.reshape(x.shape[0], int(np.prod(x.shape[1:])))  # (N, D)
+    x2 = x.reshape(x.shape[0], math.prod(x.shape[1:]))  # (N, D)
     check_ndim(w, (2,), "w", where, "(D, M)")
     if w.shape[0] != x2.shape[1]:
         raise ValueError(
@@ -119,7 +121,7 @@ def _cache(cache, where: str) -> AffineCache:
     array_field(x2, "x2", where, ndim=2)
     array_field(w, "w", where, dtype=x2.dtype, ndim=2)
     x_shape = shape_field(x_shape, "x_shape", where)
-    if w.shape[0] != x2.shape[1] or not x_shape or (x_shape[0], int(np.prod(x_shape[1:]))) != x2.shape:
+    if w.shape[0] != x2.shape[1] or not x_shape or (x_shape[0], math.prod(x_shape[1:])) != x2.shape:
         raise ValueError(
             f"{where}: cache does not hold one affine_forward's arrays. "
             f"Received: cache.x2.shape={x2.shape}, cache.w.shape={w.shape}, cache.x_shape={x_shape}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _kernels
@@ -69,7 +71,7 @@ def batchnorm_forward(
         running_mean = _running_stat(running_mean, "running_mean", C, where)
         running_var = _running_stat(running_var, "running_var", C, where)
 
-    x3 = contiguous(x.reshape(x.shape[0], C, int(np.prod(x.shape[2:]))))  # (N, C, L), L = H*W or 1
+    x3 = contiguous(x.reshape(x.shape[0], C, math.prod(x.shape[2:])))  # (N, C, L), L = H*W or 1
     count = x3.shape[0] * x3.shape[2]
     n_threads = get_num_threads()
     batch_stats = training or not tracking
@@ -131,7 +133,7 @@ def _cache(cache, where: str) -> BatchNormCache:
     inv_std = contiguous(array_field(inv_std, "inv_std", where, dtype=np.float64, shape=(C,)))
     gamma = contiguous(array_field(gamma, "gamma", where, dtype=x3.dtype, shape=(C,)))
     x_shape = shape_field(x_shape, "x_shape", where)
-    if len(x_shape) not in (2, 4) or (x_shape[0], x_shape[1], int(np.prod(x_shape[2:]))) != x3.shape:
+    if len(x_shape) not in (2, 4) or (x_shape[0], x_shape[1], math.prod(x_shape[2:])) != x3.shape:
         raise ValueError(
             f"{where}: cache.x_shape must be x3's shape {x3.shape} unflattened. "
             f"Received: cache.x_shape={x_shape}"

@@ -74,7 +74,8 @@ def maxpool2d_forward(x, pool_size=2, stride=None) -> tuple[np.ndarray, tuple]:
 
 
 def _maxpool_cache(cache, where: str) -> MaxPoolCache:
-    """``cache`` checked: a ``MaxPoolCache`` whose argmax (N, C, OH, OW) only points inside x_shape."""
+    """``cache`` checked: a ``MaxPoolCache`` whose argmax (N, C, OH, OW) fits x_shape (and, for the general
+    kernel, only points inside it)."""
     argmax, x_shape, dtype = of_kind(cache, MaxPoolCache, "maxpool2d_forward", where)
     x_shape, dtype = shape_field(x_shape, "x_shape", where, ndim=4), dtype_field(dtype, where)
     N, C, H, W = x_shape
@@ -86,9 +87,10 @@ def _maxpool_cache(cache, where: str) -> MaxPoolCache:
             f"{where}: cache.argmax's shape does not fit cache.x_shape={x_shape}. "
             f"Received: cache.argmax.shape={argmax.shape}"
         )
-    limit = 4 if two_by_two else H * W
-    if argmax.size and (argmax.max() >= limit or (not two_by_two and argmax.min() < 0)):
-        raise ValueError(f"{where}: cache.argmax points outside the window or the input {x_shape}")
+    # the 2x2 kernel routes by comparing with 0-3 (a larger value routes nothing): only the general
+    # kernel's flat indices h*W + w need a bounds check before they address dx
+    if not two_by_two and argmax.size and (argmax.max() >= H * W or argmax.min() < 0):
+        raise ValueError(f"{where}: cache.argmax points outside the input {x_shape}")
     return MaxPoolCache(contiguous(argmax), x_shape, dtype)
 
 
