@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 import torch_models
+from convkit import plot as ck_plot
 from torch_models.train import confusion_matrix, fit, seed_everything
 
 from . import plots
@@ -116,7 +117,7 @@ def run(ctx: StudyContext) -> Report:
     cm = confusion_matrix(torch.as_tensor(predicted), torch.as_tensor(true), data.num_classes).numpy()
     report.figure(
         "confusion_matrix.png",
-        plots.confusion_matrix_figure(cm, f"{best}: test confusion matrix"),
+        plots.titled(ck_plot.confusion_matrix(cm), f"{best}: test confusion matrix"),
         f"Confusion matrix of the best model ({best}) on the test set",
     )
     report.figure(

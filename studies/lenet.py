@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from convkit import models, optimizers
+from convkit import plot as ck_plot
 from convkit.schedules import cosine_schedule
 
 from . import plots
@@ -119,7 +120,7 @@ def run(ctx: StudyContext) -> Report:
     )
     report.figure(
         "confusion_matrix.png",
-        plots.confusion_matrix_figure(cm, f"Confusion matrix ({best.split(' (')[0]})"),
+        plots.titled(ck_plot.confusion_matrix(cm), f"Confusion matrix ({best.split(' (')[0]})"),
         "Test confusion matrix of the better variant (rows: true digit, columns: predicted).",
     )
     return report

@@ -66,28 +66,9 @@ def image_grid(images: np.ndarray, title: str, ncols: int = 8) -> Figure:
     return fig
 
 
-def confusion_matrix_figure(cm: np.ndarray, title: str) -> Figure:
-    """A confusion matrix (rows: true class, columns: predicted) as a heat map with the counts written in."""
-    cm = np.asarray(cm)
-    n = cm.shape[0]
-    fig, ax = plt.subplots(figsize=(0.5 * n + 2, 0.5 * n + 1.5))
-    ax.imshow(cm, cmap="Blues")
-    threshold = cm.max() / 2 if cm.size else 0
-    for i in range(n):
-        for j in range(n):
-            ax.text(
-                j,
-                i,
-                str(cm[i, j]),
-                ha="center",
-                va="center",
-                color="white" if cm[i, j] > threshold else "black",
-            )
-    ax.set_xticks(range(n))
-    ax.set_yticks(range(n))
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title)
+def titled(fig: Figure, title: str) -> Figure:
+    """``fig`` (one of ``convkit.plot``'s figures) with ``title`` above it."""
+    fig.suptitle(title)
     return fig
 
 

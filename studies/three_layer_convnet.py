@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from convkit import models, optimizers
+from convkit import plot as ck_plot
 
 from . import plots
 from .context import StudyContext
@@ -112,12 +113,10 @@ def run(ctx: StudyContext) -> Report:
         ),
         "Training and validation accuracy per epoch on the whole training set.",
     )
-    filters = model.layers[0].params["weight"]  # (F, C, KH, KW)
+    first = model.layers[0]
     report.figure(
         "filters.png",
-        plots.image_grid(
-            filters[:, :1] if filters.shape[1] not in (1, 3) else filters, "First-layer filters", 8
-        ),
-        f"The {len(filters)} first-layer {FILTER_SIZE}x{FILTER_SIZE} filters after full training.",
+        plots.titled(ck_plot.filters(first), "First-layer filters"),
+        f"The {first.filters} first-layer {FILTER_SIZE}x{FILTER_SIZE} filters after full training.",
     )
     return report
