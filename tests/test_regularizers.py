@@ -8,10 +8,8 @@ import pytest
 from convkit import layers
 from convkit.regularizers import L2
 
-torch = pytest.importorskip("torch", reason="torch is the reference of the parity tests in this file")
 
-
-def test_penalty_and_gradient_match_torch_autograd(rng):
+def test_penalty_and_gradient_match_torch_autograd(rng, torch):
     weight = rng.standard_normal((4, 3))
     regularizer = L2(0.3)
     weight_t = torch.tensor(weight, requires_grad=True)
@@ -27,7 +25,7 @@ def test_gradient_keeps_the_dtype():
     assert isinstance(L2(0.1)(weight), float)
 
 
-def test_layer_penalty_and_gradient_against_torch(rng):
+def test_layer_penalty_and_gradient_against_torch(rng, torch):
     """loss = sum(out * dout) + penalty through torch autograd vs the layer's grads."""
     layer = layers.Conv2D(3, 2, kernel_regularizer=L2(0.05), dtype="float64", seed=0)
     x = rng.standard_normal((2, 2, 4, 4))

@@ -5,8 +5,6 @@ import pytest
 
 from convkit.datasets import load_digits, resize_images
 
-torch = pytest.importorskip("torch", reason="torch is the reference of the parity tests in this file")
-
 
 def test_load_digits_shapes_dtypes_and_range():
     (x_train, y_train), (x_test, y_test) = load_digits()
@@ -34,7 +32,7 @@ def test_native_size_keeps_the_original_pixel_counts():
 
 
 @pytest.mark.parametrize("size", [5, 8, 28, 32])
-def test_resize_matches_torch_bilinear(rng, size):
+def test_resize_matches_torch_bilinear(rng, size, torch):
     images = rng.random((3, 8, 8))
     expected = torch.nn.functional.interpolate(
         torch.from_numpy(images)[:, None], size=(size, size), mode="bilinear", align_corners=False

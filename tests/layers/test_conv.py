@@ -8,8 +8,6 @@ import pytest
 
 from convkit import layers
 
-torch = pytest.importorskip("torch", reason="torch is the reference of the parity tests in this file")
-
 
 @pytest.mark.parametrize(
     ("kernel_size", "stride", "padding", "torch_padding"),
@@ -22,7 +20,7 @@ torch = pytest.importorskip("torch", reason="torch is the reference of the parit
         (1, 1, "valid", 0),
     ],
 )
-def test_matches_torch_conv2d(dtype, rng, layer_parity, kernel_size, stride, padding, torch_padding):
+def test_matches_torch_conv2d(dtype, rng, layer_parity, kernel_size, stride, padding, torch_padding, torch):
     layer = layers.Conv2D(4, kernel_size, stride=stride, padding=padding, dtype=dtype, seed=0)
     layer.build((3, 7, 6))
     layer.params["bias"] += rng.standard_normal(4).astype(dtype)
@@ -31,7 +29,7 @@ def test_matches_torch_conv2d(dtype, rng, layer_parity, kernel_size, stride, pad
     assert out.shape[1:] == layer.compute_output_shape((3, 7, 6))
 
 
-def test_without_bias_matches_torch(dtype, rng, layer_parity):
+def test_without_bias_matches_torch(dtype, rng, layer_parity, torch):
     layer = layers.Conv2D(2, 3, padding=1, use_bias=False, dtype=dtype)
     layer.build((3, 5, 5))
     assert set(layer.params) == {"weight"}

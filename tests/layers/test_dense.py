@@ -9,11 +9,9 @@ import pytest
 from convkit import layers
 from convkit.regularizers import L2
 
-torch = pytest.importorskip("torch", reason="torch is the reference of the parity tests in this file")
-
 
 @pytest.mark.parametrize("use_bias", [True, False])
-def test_matches_torch_linear(dtype, rng, layer_parity, use_bias):
+def test_matches_torch_linear(dtype, rng, layer_parity, use_bias, torch):
     layer = layers.Dense(7, use_bias=use_bias, dtype=dtype, seed=0)
     layer.build((5,))
     layer.params["weight"] += rng.standard_normal((5, 7)).astype(dtype)

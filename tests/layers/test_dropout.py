@@ -8,10 +8,8 @@ import pytest
 
 from convkit import layers
 
-torch = pytest.importorskip("torch", reason="torch is the reference of the parity tests in this file")
 
-
-def test_eval_is_the_identity_like_torch(dtype, rng, layer_parity):
+def test_eval_is_the_identity_like_torch(dtype, rng, layer_parity, torch):
     out, dx = layer_parity(
         layers.Dropout(0.5, dtype=dtype), torch.nn.Dropout(0.5), rng.standard_normal((4, 3, 2))
     )

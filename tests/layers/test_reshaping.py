@@ -8,11 +8,9 @@ import pytest
 
 from convkit import layers
 
-torch = pytest.importorskip("torch", reason="torch is the reference of the parity tests in this file")
-
 
 @pytest.mark.parametrize("shape", [(3, 2, 4, 5), (3, 7), (2, 3, 4)])
-def test_matches_torch_flatten(dtype, rng, layer_parity, shape):
+def test_matches_torch_flatten(dtype, rng, layer_parity, shape, torch):
     layer = layers.Flatten(dtype=dtype)
     out, dx = layer_parity(layer, torch.nn.Flatten(), rng.standard_normal(shape))
     assert out.shape == (shape[0], int(np.prod(shape[1:])))

@@ -12,8 +12,6 @@ from convkit import optimizers
 from convkit.optimizers import SGD, Adam, Adamax, AdamW, RMSprop, registry
 from convkit.optimizers.registry import OPTIMIZER_CLASSES
 
-torch = pytest.importorskip("torch", reason="torch is the reference of the parity tests in this file")
-
 # dtype -> (rtol, atol) between convkit and torch trajectories (the issue asks 1e-5 and ~1e-12 relative)
 TRAJECTORY_TOLERANCES = {
     np.float32: (1e-5, 1e-6),
@@ -84,7 +82,7 @@ def copy_params(params) -> dict[str, np.ndarray]:
 
 # -- parity with torch.optim -----------------------------------------------------------------------------
 @pytest.mark.parametrize(("name", "kwargs"), CASES, ids=CASE_IDS)
-def test_matches_torch_step_for_step(name, kwargs, dtype, rng):
+def test_matches_torch_step_for_step(name, kwargs, dtype, rng, torch):
     rtol, atol = TRAJECTORY_TOLERANCES[dtype]
     params = make_params(rng, dtype)
     sequence = gradient_sequence(rng, params, STEPS)
@@ -113,7 +111,7 @@ def test_matches_torch_step_for_step(name, kwargs, dtype, rng):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_least_squares_training_matches_torch(name):
+def test_least_squares_training_matches_torch(name, torch):
     """Each side computes its own gradients of 0.5 * mean ||X w + b - y||^2 from its own weights."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((32, 5))
@@ -144,7 +142,7 @@ def test_least_squares_training_matches_torch(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_defaults_are_torch_defaults(name):
+def test_defaults_are_torch_defaults(name, torch):
     config = getattr(optimizers, name)().get_config()
     torch_defaults = getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)]).defaults
     assert {key: torch_defaults[key] for key in config} == config
