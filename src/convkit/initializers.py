@@ -14,7 +14,21 @@ from typing import Callable
 
 import numpy as np
 
+from ._registry import add
+
 Initializer = Callable[[tuple, np.random.Generator, np.dtype], np.ndarray]
+
+BY_NAME: dict[str, Initializer] = {}  # name -> initializer, filled by ``register``
+
+
+def register(name: str) -> Callable[[Initializer], Initializer]:
+    """Function decorator: make the initializer known to ``get`` (and the layers) as ``name``."""
+
+    def decorator(initializer: Initializer) -> Initializer:
+        add(BY_NAME, name, initializer, "initializer")
+        return initializer
+
+    return decorator
 
 
 def compute_fans(shape: Sequence[int]) -> tuple[int, int]:
@@ -31,6 +45,7 @@ def compute_fans(shape: Sequence[int]) -> tuple[int, int]:
     )
 
 
+@register("he_normal")
 def he_normal(shape: Sequence[int], rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
     """Kaiming normal for ReLU networks: N(0, std^2) with std = sqrt(2 / fan_in).
 
@@ -41,6 +56,7 @@ def he_normal(shape: Sequence[int], rng: np.random.Generator, dtype=np.float32) 
     return (std * rng.standard_normal(tuple(shape))).astype(dtype)
 
 
+@register("glorot_uniform")
 def glorot_uniform(shape: Sequence[int], rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
     """Xavier/Glorot uniform: U(-limit, limit) with limit = sqrt(6 / (fan_in + fan_out)).
 
@@ -51,16 +67,10 @@ def glorot_uniform(shape: Sequence[int], rng: np.random.Generator, dtype=np.floa
     return rng.uniform(-limit, limit, size=tuple(shape)).astype(dtype)
 
 
+@register("zeros")
 def zeros(shape: Sequence[int], rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
     """All zeros (``rng`` is unused; it is taken for the common signature)."""
     return np.zeros(tuple(shape), dtype=dtype)
-
-
-BY_NAME: dict[str, Initializer] = {
-    "he_normal": he_normal,
-    "glorot_uniform": glorot_uniform,
-    "zeros": zeros,
-}
 
 
 def get(identifier: str | Initializer) -> Initializer:

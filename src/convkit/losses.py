@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from ._registry import add
 from ._validation import flag, real
 from .functional.losses import (
     LOSS_KINDS,
@@ -82,10 +83,7 @@ def register_class(cls: type[Loss]) -> type[Loss]:
     """Class decorator: make ``cls`` known to ``deserialize`` under its class name."""
     if not (isinstance(cls, type) and issubclass(cls, Loss)):
         raise TypeError(f"register_class: expected a subclass of Loss. Received: {cls!r}")
-    known = LOSS_CLASSES.get(cls.__name__)
-    if known is not None and known is not cls:
-        raise ValueError(f"register_class: another loss class is already registered as {cls.__name__!r}")
-    LOSS_CLASSES[cls.__name__] = cls
+    add(LOSS_CLASSES, cls.__name__, cls, "loss class", "register_class")
     return cls
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._registry import add
 from ._validation import labels, positive_int
 
 MetricFn = Callable[[np.ndarray, np.ndarray], float]
@@ -29,10 +30,7 @@ def register(name: str) -> Callable[[MetricFn], MetricFn]:
     ``compile``) as ``name``."""
 
     def decorator(metric: MetricFn) -> MetricFn:
-        known = METRICS.get(name)
-        if known is not None and known is not metric:
-            raise ValueError(f"register: another metric is already registered as {name!r}: {known!r}")
-        METRICS[name] = metric
+        add(METRICS, name, metric, "metric")
         return metric
 
     return decorator

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._registry import add
 from .._validation import check_ndim, check_shape, float_array, labels, real, sample_weight_array
 
 LossFn = Callable[..., "tuple[float, np.ndarray]"]  # (prediction, target, sample_weight=None)
@@ -41,10 +42,7 @@ def register(name: str, *, labels: bool = False, logits: bool = False) -> Callab
     ``labels``: its targets are integer class labels, ``logits``: its predictions are unnormalized."""
 
     def decorator(loss: LossFn) -> LossFn:
-        known = LOSSES.get(name)
-        if known is not None and known is not loss:
-            raise ValueError(f"register: another loss is already registered as {name!r}: {known!r}")
-        LOSSES[name] = loss
+        add(LOSSES, name, loss, "loss")
         LOSS_KINDS[name] = LossKind(labels, logits)
         return loss
 

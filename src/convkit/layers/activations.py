@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _torch_converters as interop
+from .._registry import add
 from .._validation import non_negative_float
 from ..functional import (
     leaky_relu_backward,
@@ -32,7 +33,7 @@ def activation(name: str):
     """Class decorator: the layer is what ``activation=name`` runs after a Dense or Conv2D kernel."""
 
     def decorator(cls: type[Layer]) -> type[Layer]:
-        ACTIVATIONS[name] = cls
+        add(ACTIVATIONS, name, cls, "activation", "activation")
         return cls
 
     return decorator

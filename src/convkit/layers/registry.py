@@ -6,6 +6,7 @@ loaded by name.
 
 from __future__ import annotations
 
+from .._registry import add
 from .base import Layer
 
 _LAYER_CLASSES: dict[str, type[Layer]] = {}
@@ -15,12 +16,7 @@ def register(cls: type[Layer]) -> type[Layer]:
     """Class decorator: make ``cls`` known to ``get``/``deserialize`` under its class name."""
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         raise TypeError(f"register: expected a subclass of Layer. Received: {cls!r}")
-    known = _LAYER_CLASSES.get(cls.__name__)
-    if known is not None and known is not cls:
-        raise ValueError(
-            f"register: another layer class is already registered as {cls.__name__!r}: {known!r}"
-        )
-    _LAYER_CLASSES[cls.__name__] = cls
+    add(_LAYER_CLASSES, cls.__name__, cls, "layer class")
     return cls
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+from .._registry import add
 from .base import Optimizer
 
 OPTIMIZER_CLASSES: dict[str, type[Optimizer]] = {}  # lower-case class name -> class
@@ -19,21 +20,14 @@ def register(cls: type[Optimizer]) -> type[Optimizer]:
     """Class decorator: make ``cls`` known to ``get`` and ``deserialize`` under ``cls.__name__.lower()``."""
     if not (isinstance(cls, type) and issubclass(cls, Optimizer)):
         raise TypeError(f"register: expected a subclass of Optimizer. Received: {cls!r}")
-    _add(OPTIMIZER_CLASSES, cls.__name__.lower(), cls)
-    _add(_NAMED_OPTIMIZERS, cls.__name__.lower(), cls)
+    add(OPTIMIZER_CLASSES, cls.__name__.lower(), cls, "optimizer")
+    add(_NAMED_OPTIMIZERS, cls.__name__.lower(), cls, "optimizer")
     return cls
 
 
 def register_preset(name: str, cls: type[Optimizer], **config) -> None:
     """Make ``get(name)`` return ``cls(**config)`` (``name`` in lower case, taken by no other optimizer)."""
-    _add(_NAMED_OPTIMIZERS, name.lower(), functools.partial(cls, **config))
-
-
-def _add(table: dict, name: str, entry) -> None:
-    known = table.get(name)
-    if known is not None and known != entry:
-        raise ValueError(f"register: another optimizer is already registered as {name!r}: {known!r}")
-    table[name] = entry
+    add(_NAMED_OPTIMIZERS, name.lower(), functools.partial(cls, **config), "optimizer")
 
 
 def _known(names) -> str:
