@@ -96,8 +96,8 @@ void FN(ck_pack_a)(ptrdiff_t M, ptrdiff_t K, const T *a, ptrdiff_t sm, ptrdiff_t
 
 #ifndef CK_GMR
 #if CK_VBYTES >= 64 /* 32 zmm: 8 x 3 accumulators + 3 loads of B + 1 broadcast of A */
-#define CK_GMR 8
-#define CK_GNV 3
+#define CK_GMR 12
+#define CK_GNV 2
 #elif CK_VBYTES >= 32 /* 16 ymm: 6 x 2 accumulators + 2 loads + 1 broadcast */
 #define CK_GMR 6
 #define CK_GNV 2
@@ -108,16 +108,23 @@ void FN(ck_pack_a)(ptrdiff_t M, ptrdiff_t K, const T *a, ptrdiff_t sm, ptrdiff_t
 #endif
 #define GNR (CK_GNV * VL)
 
-/* The register tile and the cache blocks at this level for this type: blk = {mr, nr, kc, mc, nc}. kc: a
- * K x nr panel of B fills about half of a 48 KB L1; mc: an mc x kc block of A about 512 KB of L2; nc:
- * a kc x nc block of B about 4 MB. */
+/* The register tile and the cache blocks at this level for this type: blk = {mr, nr, kc, mc, nc}. kc: 1.5 KB
+ * of each row of a panel (a kc x nr panel of B in L1 while the panels of A stream past it); mc: an
+ * mc x kc block of A in about CK_GL2 bytes of L2; nc: a kc x nc block of B in about 6 MB. */
+#ifndef CK_GL2
+#if CK_VBYTES >= 64
+#define CK_GL2 (384 * 1024)
+#else
+#define CK_GL2 (192 * 1024)
+#endif
+#endif
 void FN(ck_gemm_blocking)(ptrdiff_t *blk) {
-    const ptrdiff_t kc = 24576 / (GNR * (ptrdiff_t)sizeof(T)) / 8 * 8;
+    const ptrdiff_t kc = 1536 / (ptrdiff_t)sizeof(T);
     blk[0] = CK_GMR;
     blk[1] = GNR;
-    blk[2] = kc < 64 ? 64 : kc;
-    blk[3] = (524288 / (blk[2] * (ptrdiff_t)sizeof(T))) / CK_GMR * CK_GMR;
-    blk[4] = (4194304 / (blk[2] * (ptrdiff_t)sizeof(T))) / GNR * GNR;
+    blk[2] = kc;
+    blk[3] = CK_GL2 / (kc * (ptrdiff_t)sizeof(T)) / CK_GMR * CK_GMR;
+    blk[4] = 6 * 1024 * 1024 / (kc * (ptrdiff_t)sizeof(T)) / GNR * GNR;
 }
 
 /* One panel of A: rows (<= CK_GMR) x K from a (element (i, k) at a[i*sm + k*sk]) into ap[k][CK_GMR]. */
