@@ -147,6 +147,30 @@ void FN(ck_gemm_pack_a)(ptrdiff_t rows, ptrdiff_t K, const T *a, ptrdiff_t sm, p
         for (ptrdiff_t k = 0; k < K; k++) ap[k * CK_GMR + i] = 0;
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
+/* r[0 .. VL) transposed in place (r[i][l] <-> r[l][i]): log2(VL) rounds of swapping blocks of s lanes
+ * between rows i and i + s, two-register shuffles with constant masks. */
+static inline __attribute__((always_inline)) void FN(transpose_square)(V *r) {
+#pragma GCC unroll 8
+    for (int s = VL / 2; s >= 1; s /= 2) {
+        VI lo, hi;
+#pragma GCC unroll 16
+        for (int l = 0; l < VL; l++) {
+            lo[l] = (UT)((l & s) ? VL + l - s : l);
+            hi[l] = (UT)((l & s) ? VL + l : l + s);
+        }
+#pragma GCC unroll 16
+        for (int i = 0; i < VL; i++)
+            if (!(i & s)) {
+                const V x = r[i], y = r[i + s];
+                r[i] = __builtin_shuffle(x, y, lo);
+                r[i + s] = __builtin_shuffle(x, y, hi);
+            }
+    }
+}
+#define CK_GEMM_TRANSPOSE 1
+#endif
+
 /* One panel of B: K x cols (<= CK_GNR) from b (element (k, j) at b[k*sk + j*sn]) into bp[k][CK_GNR]. */
 void FN(ck_gemm_pack_b)(ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, ptrdiff_t sn, T *bp) {
     if (sn == 1 && cols == GNR) {
@@ -165,9 +189,23 @@ void FN(ck_gemm_pack_b)(ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, p
         }
         return;
     }
+    ptrdiff_t k0 = 0;
+#ifdef CK_GEMM_TRANSPOSE
+    if (sk == 1 && cols == GNR) /* B^T row-major (a weight matrix's transpose): VL x VL squares */
+        for (; k0 + VL <= K; k0 += VL)
+#pragma GCC unroll 4
+            for (int jv = 0; jv < CK_GNV; jv++) {
+                V r[VL];
+#pragma GCC unroll 16
+                for (int t = 0; t < VL; t++) r[t] = FN(vload)(b + (jv * VL + t) * sn + k0);
+                FN(transpose_square)(r);
+#pragma GCC unroll 16
+                for (int t = 0; t < VL; t++) FN(vstore)(bp + (k0 + t) * GNR + jv * VL, r[t]);
+            }
+#endif
     for (ptrdiff_t j = 0; j < cols; j++) {
         const T *src = b + j * sn;
-        for (ptrdiff_t k = 0; k < K; k++) bp[k * GNR + j] = src[k * sk];
+        for (ptrdiff_t k = k0; k < K; k++) bp[k * GNR + j] = src[k * sk];
     }
     for (ptrdiff_t j = cols; j < GNR; j++)
         for (ptrdiff_t k = 0; k < K; k++) bp[k * GNR + j] = 0;
