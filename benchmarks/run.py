@@ -57,6 +57,13 @@ def table(results: dict) -> str:
             f"| {r['torch_ms']:.2f} ms | {numpy_ms} | **{r['vs_torch']:.2f}x** | {vs_numpy} "
             f"| {target + ' ' + mark(ok) if r['dtype'] == 'float32' else 'no regression'} |"
         )
+    for r in results["gemm"]:
+        ok = r["vs_numpy"] >= r["target_vs_numpy"]
+        lines.append(
+            f"| GEMM {r['gemm']} {tuple(r['shape'])} | {r['dtype']} | {r['threads']} "
+            f"| {r['convkit_gflops']:.0f} GFLOP/s | | {r['numpy_gflops']:.0f} GFLOP/s (np.matmul) | "
+            f"| **{r['vs_numpy']:.2f}x** | >= {r['target_vs_numpy']}x numpy {mark(ok)} |"
+        )
     for r in results["ops"]:
         ok = r["vs_torch"] >= r["target_vs_torch"]
         lines.append(
@@ -111,6 +118,9 @@ def main() -> None:
     results["conv"] += suite(
         "bench_conv.py", "--threads", threads, "--repeats", repeats, "--dtype", "float64", "--no-numpy"
     )["conv"]
+    results["gemm"] = []
+    for n in sorted({1, args.threads}):
+        results["gemm"] += suite("bench_gemm.py", "--threads", str(n), "--repeats", repeats)["gemm"]
     results["ops"] = suite("bench_ops.py", "--threads", threads, "--repeats", repeats)["ops"]
     results["scaling"] = suite("bench_threads.py", "--repeats", repeats)["threads"]
     results["memory"] = suite("bench_memory.py", "--threads", threads, "--steps", steps)["memory"]

@@ -7,6 +7,12 @@
 #define CK_FUNCTIONS(X, T, UT)                                                                                         \
     /* gemm.h */                                                                                                       \
     X(void, pack_a, (ptrdiff_t M, ptrdiff_t K, const T *a, ptrdiff_t sm, ptrdiff_t sk, T *apack))                      \
+    X(void, gemm_blocking, (ptrdiff_t * blk))                                                                          \
+    X(void, gemm_pack_a, (ptrdiff_t rows, ptrdiff_t K, const T *a, ptrdiff_t sm, ptrdiff_t sk, T *ap))                 \
+    X(void, gemm_pack_b, (ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, ptrdiff_t sn, T *bp))                 \
+    X(void, gemm_block,                                                                                                \
+      (ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, const T *apack, const T *bpack, int first, int last, const T *bias,      \
+       int relu, T *c, ptrdiff_t ldc))                                                                                 \
     /* shift.h */                                                                                                      \
     X(void, shift_gemm,                                                                                                \
       (ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off, const T *bias,                   \

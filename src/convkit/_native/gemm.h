@@ -82,3 +82,247 @@ void FN(ck_pack_a)(ptrdiff_t M, ptrdiff_t K, const T *a, ptrdiff_t sm, ptrdiff_t
         m0 += mr;
     }
 }
+
+/* ---------------------------------------------------------------------------------------------------
+ * Packed GEMM (GotoBLAS/BLIS): C = A B (+ bias, ReLU), A (M x K) and B (K x N) of any strides.
+ *
+ * The caller cuts K into blocks of kc and the columns into blocks of nc; for each it packs B into panels
+ * of CK_GNR columns ([k][CK_GNR], zero-padded past N) and A into panels of CK_GMR rows ([k][CK_GMR],
+ * zero-padded past M), then runs ck_gemm_block on blocks of mc rows x some panels of columns. The
+ * micro-kernel holds a CK_GMR x CK_GNR tile of C in registers over one K block, starting from zero on the
+ * first block and from C's partial sums on the others: every element of C is one dot product over
+ * k = 0..K-1 in order, then + bias, then ReLU, whatever the blocking or the thread that computes it.
+ * --------------------------------------------------------------------------------------------------- */
+
+#ifndef CK_GMR
+#if CK_VBYTES >= 64 /* 32 zmm: 8 x 3 accumulators + 3 loads of B + 1 broadcast of A */
+#define CK_GMR 12
+#define CK_GNV 2
+#elif CK_VBYTES >= 32 /* 16 ymm: 6 x 2 accumulators + 2 loads + 1 broadcast */
+#define CK_GMR 6
+#define CK_GNV 2
+#else /* 16 xmm, no FMA: room for the product temporaries */
+#define CK_GMR 4
+#define CK_GNV 2
+#endif
+#endif
+#define GNR (CK_GNV * VL)
+
+/* The register tile and the cache blocks at this level for this type: blk = {mr, nr, kc, mc, nc}. kc: 1.5 KB
+ * of each row of a panel (a kc x nr panel of B in L1 while the panels of A stream past it); mc: an
+ * mc x kc block of A in about CK_GL2 bytes of L2; nc: a kc x nc block of B in about 6 MB. */
+#ifndef CK_GL2
+#if CK_VBYTES >= 64
+#define CK_GL2 (384 * 1024)
+#else
+#define CK_GL2 (192 * 1024)
+#endif
+#endif
+void FN(ck_gemm_blocking)(ptrdiff_t *blk) {
+    const ptrdiff_t kc = 1536 / (ptrdiff_t)sizeof(T);
+    blk[0] = CK_GMR;
+    blk[1] = GNR;
+    blk[2] = kc;
+    blk[3] = CK_GL2 / (kc * (ptrdiff_t)sizeof(T)) / CK_GMR * CK_GMR;
+    blk[4] = 6 * 1024 * 1024 / (kc * (ptrdiff_t)sizeof(T)) / GNR * GNR;
+}
+
+/* One panel of A: rows (<= CK_GMR) x K from a (element (i, k) at a[i*sm + k*sk]) into ap[k][CK_GMR]. */
+void FN(ck_gemm_pack_a)(ptrdiff_t rows, ptrdiff_t K, const T *a, ptrdiff_t sm, ptrdiff_t sk, T *ap) {
+    if (sm == 1) {
+        for (ptrdiff_t k = 0; k < K; k++) {
+            const T *src = a + k * sk;
+            T *dst = ap + k * CK_GMR;
+            int i = 0;
+            for (; i < rows; i++) dst[i] = src[i];
+            for (; i < CK_GMR; i++) dst[i] = 0;
+        }
+        return;
+    }
+    for (int i = 0; i < rows; i++) {
+        const T *src = a + i * sm;
+        for (ptrdiff_t k = 0; k < K; k++) ap[k * CK_GMR + i] = src[k * sk];
+    }
+    for (int i = (int)rows; i < CK_GMR; i++)
+        for (ptrdiff_t k = 0; k < K; k++) ap[k * CK_GMR + i] = 0;
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+/* r[0 .. VL) transposed in place (r[i][l] <-> r[l][i]): log2(VL) rounds of swapping blocks of s lanes
+ * between rows i and i + s, two-register shuffles with constant masks. */
+static inline __attribute__((always_inline)) void FN(transpose_square)(V *r) {
+#pragma GCC unroll 8
+    for (int s = VL / 2; s >= 1; s /= 2) {
+        VI lo, hi;
+#pragma GCC unroll 16
+        for (int l = 0; l < VL; l++) {
+            lo[l] = (UT)((l & s) ? VL + l - s : l);
+            hi[l] = (UT)((l & s) ? VL + l : l + s);
+        }
+#pragma GCC unroll 16
+        for (int i = 0; i < VL; i++)
+            if (!(i & s)) {
+                const V x = r[i], y = r[i + s];
+                r[i] = __builtin_shuffle(x, y, lo);
+                r[i + s] = __builtin_shuffle(x, y, hi);
+            }
+    }
+}
+#define CK_GEMM_TRANSPOSE 1
+#endif
+
+/* One panel of B: K x cols (<= CK_GNR) from b (element (k, j) at b[k*sk + j*sn]) into bp[k][CK_GNR]. */
+void FN(ck_gemm_pack_b)(ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, ptrdiff_t sn, T *bp) {
+    if (sn == 1 && cols == GNR) {
+        for (ptrdiff_t k = 0; k < K; k++)
+#pragma GCC unroll 8
+            for (int j = 0; j < CK_GNV; j++) FN(vstore)(bp + k * GNR + j * VL, FN(vload)(b + k * sk + j * VL));
+        return;
+    }
+    if (sn == 1) {
+        for (ptrdiff_t k = 0; k < K; k++) {
+            const T *src = b + k * sk;
+            T *dst = bp + k * GNR;
+            ptrdiff_t j = 0;
+            for (; j < cols; j++) dst[j] = src[j];
+            for (; j < GNR; j++) dst[j] = 0;
+        }
+        return;
+    }
+    ptrdiff_t k0 = 0;
+#ifdef CK_GEMM_TRANSPOSE
+    if (sk == 1 && cols == GNR) /* B^T row-major (a weight matrix's transpose): VL x VL squares */
+        for (; k0 + VL <= K; k0 += VL)
+#pragma GCC unroll 4
+            for (int jv = 0; jv < CK_GNV; jv++) {
+                V r[VL];
+#pragma GCC unroll 16
+                for (int t = 0; t < VL; t++) r[t] = FN(vload)(b + (jv * VL + t) * sn + k0);
+                FN(transpose_square)(r);
+#pragma GCC unroll 16
+                for (int t = 0; t < VL; t++) FN(vstore)(bp + (k0 + t) * GNR + jv * VL, r[t]);
+            }
+#endif
+    for (ptrdiff_t j = 0; j < cols; j++) {
+        const T *src = b + j * sn;
+        for (ptrdiff_t k = k0; k < K; k++) bp[k * GNR + j] = src[k * sk];
+    }
+    for (ptrdiff_t j = cols; j < GNR; j++)
+        for (ptrdiff_t k = 0; k < K; k++) bp[k * GNR + j] = 0;
+}
+
+/* c (CK_GMR x CK_GNR, row stride ldc) <- (first ? 0 : c) + ap bp over K; on the last block + bias and
+ * ReLU (x if x > 0 or NaN, else 0). */
+static inline __attribute__((always_inline)) void FN(gemm_tile)(ptrdiff_t K, const T *restrict ap,
+                                                                const T *restrict bp, T *restrict c,
+                                                                ptrdiff_t ldc, int first, const T *bias,
+                                                                int relu) {
+    V acc[CK_GMR][CK_GNV];
+    if (first) {
+#pragma GCC unroll 16
+        for (int i = 0; i < CK_GMR; i++)
+#pragma GCC unroll 8
+            for (int j = 0; j < CK_GNV; j++) acc[i][j] = (V){0};
+    } else {
+#pragma GCC unroll 16
+        for (int i = 0; i < CK_GMR; i++)
+#pragma GCC unroll 8
+            for (int j = 0; j < CK_GNV; j++) acc[i][j] = FN(vload)(c + i * ldc + j * VL);
+    }
+    for (ptrdiff_t k = 0; k < K; k++) {
+        const T *a = ap + k * CK_GMR;
+        V bv[CK_GNV];
+#pragma GCC unroll 8
+        for (int j = 0; j < CK_GNV; j++) bv[j] = FN(vload)(bp + k * GNR + j * VL);
+#pragma GCC unroll 16
+        for (int i = 0; i < CK_GMR; i++) {
+            const T ai = a[i];
+#pragma GCC unroll 8
+            for (int j = 0; j < CK_GNV; j++) acc[i][j] += ai * bv[j];
+        }
+    }
+    if (bias) {
+#pragma GCC unroll 8
+        for (int j = 0; j < CK_GNV; j++) {
+            const V bj = FN(vload)(bias + j * VL);
+#pragma GCC unroll 16
+            for (int i = 0; i < CK_GMR; i++) acc[i][j] += bj;
+        }
+    }
+    if (relu) {
+#pragma GCC unroll 16
+        for (int i = 0; i < CK_GMR; i++)
+#pragma GCC unroll 8
+            for (int j = 0; j < CK_GNV; j++)
+                acc[i][j] = (V)((VI)acc[i][j] & (VI)((acc[i][j] > 0) | (acc[i][j] != acc[i][j])));
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < CK_GMR; i++)
+#pragma GCC unroll 8
+        for (int j = 0; j < CK_GNV; j++) FN(vstore)(c + i * ldc + j * VL, acc[i][j]);
+}
+
+static __attribute__((noinline)) void FN(gemm_tile_first)(ptrdiff_t K, const T *ap, const T *bp, T *c,
+                                                          ptrdiff_t ldc) {
+    FN(gemm_tile)(K, ap, bp, c, ldc, 1, NULL, 0);
+}
+
+static __attribute__((noinline)) void FN(gemm_tile_next)(ptrdiff_t K, const T *ap, const T *bp, T *c,
+                                                         ptrdiff_t ldc) {
+    FN(gemm_tile)(K, ap, bp, c, ldc, 0, NULL, 0);
+}
+
+static __attribute__((noinline)) void FN(gemm_tile_last)(ptrdiff_t K, const T *ap, const T *bp, T *c,
+                                                         ptrdiff_t ldc, int first, const T *bias, int relu) {
+    if (first)
+        FN(gemm_tile)(K, ap, bp, c, ldc, 1, bias, relu);
+    else
+        FN(gemm_tile)(K, ap, bp, c, ldc, 0, bias, relu);
+}
+
+/* C block (M x N at c, row stride ldc) over one K block: apack holds ceil(M / CK_GMR) packed panels of A,
+ * bpack ceil(N / CK_GNR) packed panels of B, both K deep. first: the first K block (C starts from zero);
+ * last: the last one (then + bias[0 .. N), NULL for none, and ReLU with relu). Columns in the outer loop:
+ * a panel of B stays in L1 while the panels of A stream from L2. */
+void FN(ck_gemm_block)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, const T *apack, const T *bpack, int first, int last,
+                       const T *bias, int relu, T *c, ptrdiff_t ldc) {
+    T buf[CK_GMR * GNR] __attribute__((aligned(64)));
+    T bb[GNR];
+    const int plain = !last || (!bias && !relu);
+    for (ptrdiff_t j0 = 0; j0 < N; j0 += GNR) {
+        const ptrdiff_t nc = N - j0 < GNR ? N - j0 : GNR;
+        const T *bp = bpack + j0 * K;
+        const T *bj = bias ? bias + j0 : NULL;
+        if (bj && nc < GNR) { /* the bias padded to a whole tile */
+            for (ptrdiff_t j = 0; j < GNR; j++) bb[j] = j < nc ? bj[j] : 0;
+            bj = bb;
+        }
+        for (ptrdiff_t i0 = 0; i0 < M; i0 += CK_GMR) {
+            const ptrdiff_t mc = M - i0 < CK_GMR ? M - i0 : CK_GMR;
+            const T *ap = apack + i0 * K;
+            T *ct = c + i0 * ldc + j0;
+            if (mc == CK_GMR && nc == GNR) {
+                if (!plain)
+                    FN(gemm_tile_last)(K, ap, bp, ct, ldc, first, bj, relu);
+                else if (first)
+                    FN(gemm_tile_first)(K, ap, bp, ct, ldc);
+                else
+                    FN(gemm_tile_next)(K, ap, bp, ct, ldc);
+                continue;
+            }
+            /* an edge tile: through a whole-tile buffer */
+            if (!first)
+                for (ptrdiff_t i = 0; i < mc; i++)
+                    for (ptrdiff_t j = 0; j < nc; j++) buf[i * GNR + j] = ct[i * ldc + j];
+            if (!plain)
+                FN(gemm_tile_last)(K, ap, bp, buf, GNR, first, bj, relu);
+            else if (first)
+                FN(gemm_tile_first)(K, ap, bp, buf, GNR);
+            else
+                FN(gemm_tile_next)(K, ap, bp, buf, GNR);
+            for (ptrdiff_t i = 0; i < mc; i++)
+                for (ptrdiff_t j = 0; j < nc; j++) ct[i * ldc + j] = buf[i * GNR + j];
+        }
+    }
+}
+#undef GNR

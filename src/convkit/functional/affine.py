@@ -50,9 +50,10 @@ def _forward(x, w, b, relu: bool, where: str) -> tuple[np.ndarray, tuple]:
             f"{x.shape}. Received: w.shape={w.shape}"
         )
     check_shape(b, (w.shape[1],), "b", where)
-    # convkit's own GEMM: numpy's BLAS threads would ignore set_num_threads and spin against the kernels
+    # convkit's own GEMM (any strides: w and its transpose are packed, never copied): numpy's BLAS threads
+    # would ignore set_num_threads and spin against the kernels
     out = workspace.empty((x2.shape[0], w.shape[1]), x.dtype)  # (N, M)
-    _kernels.gemm(x2, np.ascontiguousarray(w), out, np.ascontiguousarray(b), relu, get_num_threads())
+    _kernels.gemm(x2, w, out, np.ascontiguousarray(b), relu, get_num_threads())
     return out, AffineCache(x2, w, x.shape)
 
 
@@ -82,7 +83,7 @@ def affine_backward_input(dout, cache) -> np.ndarray:
 def _input_gradient(dout: np.ndarray, cache: AffineCache) -> np.ndarray:
     x2, w, x_shape = cache
     dx = workspace.empty((x2.shape[0], w.shape[0]), x2.dtype)  # (N, D)
-    _kernels.gemm(dout, np.ascontiguousarray(w.T), dx, None, False, get_num_threads())
+    _kernels.gemm(dout, w.T, dx, None, False, get_num_threads())
     return dx.reshape(x_shape)  # (N, D) -> (N, d1, ..., dk)
 
 
