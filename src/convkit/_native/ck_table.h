@@ -7,7 +7,7 @@
 #define CK_FUNCTIONS(X, T, UT)                                                                                         \
     /* gemm.h */                                                                                                       \
     X(void, pack_a, (ptrdiff_t M, ptrdiff_t K, const T *a, ptrdiff_t sm, ptrdiff_t sk, T *apack))                      \
-    X(void, gemm_blocking, (ptrdiff_t * blk))                                                                          \
+    X(void, gemm_blocking, (ptrdiff_t *blk))                                                                           \
     X(void, gemm_pack_a, (ptrdiff_t rows, ptrdiff_t K, const T *a, ptrdiff_t sm, ptrdiff_t sk, T *ap))                 \
     X(void, gemm_pack_b, (ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, ptrdiff_t sn, T *bp))                 \
     X(void, gemm_block,                                                                                                \

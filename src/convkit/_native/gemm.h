@@ -213,9 +213,8 @@ void FN(ck_gemm_pack_b)(ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, p
 
 /* c (CK_GMR x CK_GNR, row stride ldc) <- (first ? 0 : c) + ap bp over K; on the last block + bias and
  * ReLU (x if x > 0 or NaN, else 0). */
-static inline __attribute__((always_inline)) void FN(gemm_tile)(ptrdiff_t K, const T *restrict ap,
-                                                                const T *restrict bp, T *restrict c,
-                                                                ptrdiff_t ldc, int first, const T *bias,
+static inline __attribute__((always_inline)) void FN(gemm_tile)(ptrdiff_t K, const T *restrict ap, const T *restrict bp,
+                                                                T *restrict c, ptrdiff_t ldc, int first, const T *bias,
                                                                 int relu) {
     V acc[CK_GMR][CK_GNV];
     if (first) {
@@ -262,18 +261,16 @@ static inline __attribute__((always_inline)) void FN(gemm_tile)(ptrdiff_t K, con
         for (int j = 0; j < CK_GNV; j++) FN(vstore)(c + i * ldc + j * VL, acc[i][j]);
 }
 
-static __attribute__((noinline)) void FN(gemm_tile_first)(ptrdiff_t K, const T *ap, const T *bp, T *c,
-                                                          ptrdiff_t ldc) {
+static __attribute__((noinline)) void FN(gemm_tile_first)(ptrdiff_t K, const T *ap, const T *bp, T *c, ptrdiff_t ldc) {
     FN(gemm_tile)(K, ap, bp, c, ldc, 1, NULL, 0);
 }
 
-static __attribute__((noinline)) void FN(gemm_tile_next)(ptrdiff_t K, const T *ap, const T *bp, T *c,
-                                                         ptrdiff_t ldc) {
+static __attribute__((noinline)) void FN(gemm_tile_next)(ptrdiff_t K, const T *ap, const T *bp, T *c, ptrdiff_t ldc) {
     FN(gemm_tile)(K, ap, bp, c, ldc, 0, NULL, 0);
 }
 
-static __attribute__((noinline)) void FN(gemm_tile_last)(ptrdiff_t K, const T *ap, const T *bp, T *c,
-                                                         ptrdiff_t ldc, int first, const T *bias, int relu) {
+static __attribute__((noinline)) void FN(gemm_tile_last)(ptrdiff_t K, const T *ap, const T *bp, T *c, ptrdiff_t ldc,
+                                                         int first, const T *bias, int relu) {
     if (first)
         FN(gemm_tile)(K, ap, bp, c, ldc, 1, bias, relu);
     else
