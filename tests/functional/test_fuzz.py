@@ -100,8 +100,11 @@ def _child(examples: int, log_path: str) -> int:
 
     ints = st.one_of(st.sampled_from(INTS), st.tuples(st.sampled_from(INTS), st.sampled_from(INTS)))
     int_args = st.one_of(ints, ints, st.sampled_from([None, 2.0, "2", (1, 2, 3), [2], True]))
+    huge_paddings = st.sampled_from([40_000, (2**30, 0), (1, 2**30)])  # a padded plane beyond any allocation
     conv_args = st.tuples(
-        st.one_of(fitting_conv(), st.tuples(value(4), value(4), value(1))), int_args, int_args
+        st.one_of(fitting_conv(), st.tuples(value(4), value(4), value(1))),
+        st.one_of(st.sampled_from([1, 2, (1, 2)]), int_args),  # strides the kernels run with, often
+        st.one_of(int_args, huge_paddings),
     )
     conv_args = conv_args.map(lambda args: (*args[0], *args[1:]))  # (x, w, b, stride, padding)
     floats = st.one_of(st.sampled_from(SPECIALS), st.sampled_from([0.5, 0.01, None, "0.1", True, 2, -1]))
