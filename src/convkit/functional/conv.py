@@ -14,6 +14,11 @@ from .._validation import check_ndim, check_shape, contiguous, float_array, int_
 from ._caches import ConvCache, ConvReluCache, array_field, float_field, of_kind
 from .activations import relu_backward
 
+# the largest zero-padded input plane (H + 2ph) * (W + 2pw): the kernels size per-thread buffers by it and
+# compute H + 2ph in C ints
+MAX_PLANE_ELEMENTS = 2**31 - 1
+_Geometry = tuple[tuple[int, int], tuple[int, int], tuple[int, int, int, int]]  # stride, padding, out shape
+
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     """Output length of a convolution or pooling window along one axis."""
@@ -44,14 +49,10 @@ def conv2d_relu_forward(x, w, b, stride=1, padding=0) -> tuple[np.ndarray, ConvR
     return out, ConvReluCache(cache, out)
 
 
-MAX_PLANE_ELEMENTS = 2**31 - 1  # of one zero-padded input plane (H + 2ph) * (W + 2pw)
-_Geometry = tuple[tuple[int, int], tuple[int, int], tuple[int, int, int, int]]  # stride, padding, out shape
-
-
 def _geometry(x_shape, w_shape, stride, padding, where: str, prefix: str = "") -> _Geometry:
     """Stride, padding and output shape of x (N, C, H, W) convolved with w (F, C, KH, KW), after checking
     that they fit: stride and padding within the kernels' C ints, the kernel inside the padded input,
-    which stays within ``MAX_PLANE_ELEMENTS`` per plane (the plans size per-thread buffers by it).
+    which stays within ``MAX_PLANE_ELEMENTS`` per plane.
     ``prefix`` is ``"cache."`` when the values come from a cache."""
     sh, sw = int_pair(stride, f"{prefix}stride", where, minimum=1)
     ph, pw = int_pair(padding, f"{prefix}padding", where, minimum=0)
