@@ -9,10 +9,12 @@ from convkit.functional import _caches
 
 
 def forward_caches(rng):
-    """``{backward name: (backward, out, cache)}`` for every op with a cache, conv excepted."""
+    """``{backward name: (backward, out, cache)}`` for every op with a cache."""
     x4 = rng.normal(size=(2, 3, 6, 6)).astype(np.float32)
     x2 = rng.normal(size=(4, 5)).astype(np.float32)
     w, b = rng.normal(size=(5, 3)).astype(np.float32), np.zeros(3, np.float32)
+    w4 = rng.normal(size=(4, 3, 3, 3)).astype(np.float32)
+    b4 = np.zeros(4, np.float32)
     gamma, beta = np.ones(3, np.float32), np.zeros(3, np.float32)
     calls = {
         "relu_backward": (F.relu_backward, F.relu_forward(x2)),
@@ -31,7 +33,20 @@ def forward_caches(rng):
         "avgpool2d_backward": (F.avgpool2d_backward, F.avgpool2d_forward(x4, 3, 1)),
         "global_avgpool2d_backward": (F.global_avgpool2d_backward, F.global_avgpool2d_forward(x4)),
         "random_shift_backward": (F.random_shift_backward, F.random_shift_forward(x4, 2, True, 0)),
+        "rescaling_backward": (F.rescaling_backward, F.rescaling_forward(x2, 0.5, 1.0)),
+        "normalization_backward": (
+            F.normalization_backward,
+            F.normalization_forward(x4, 0.5, [1.0, 2.0, 4.0]),
+        ),
+        "random_crop_backward": (F.random_crop_backward, F.random_crop_forward(x4, 4, 2, True, 0)),
+        "random_flip_backward": (F.random_flip_backward, F.random_flip_forward(x4, "vertical", True, 0)),
+        "affine_backward_input": (F.affine_backward_input, F.affine_forward(x2, w, b)),
+        "affine_relu_backward_input": (F.affine_relu_backward_input, F.affine_relu_forward(x2, w, b)),
     }
+    conv, conv_relu = F.conv2d_forward(x4, w4, b4, 2, 1), F.conv2d_relu_forward(x4, w4, b4, 1, 1)
+    for suffix in ("", "_input", "_weights"):
+        calls[f"conv2d_backward{suffix}"] = (getattr(F, f"conv2d_backward{suffix}"), conv)
+        calls[f"conv2d_relu_backward{suffix}"] = (getattr(F, f"conv2d_relu_backward{suffix}"), conv_relu)
     return {name: (backward, out, cache) for name, (backward, (out, cache)) in calls.items()}
 
 
@@ -97,6 +112,29 @@ def test_a_maxpool_cache_pointing_outside_the_input_is_a_value_error():
         ("random_shift_backward", "shifts", np.full((2, 2), 3), "cache.shifts must hold integer shifts"),
         ("random_shift_backward", "shifts", np.zeros((3, 2), np.int64), r"cache.shifts must have shape"),
         ("random_shift_backward", "max_shift", (7, 0), "cache.max_shift must be at most"),
+        ("rescaling_backward", "scale", float("nan"), "cache.scale must be a finite float"),
+        ("rescaling_backward", "x_shape", None, "cache.x_shape must be a shape"),
+        ("normalization_backward", "std", np.ones((1, 2, 1, 1), np.float32), "cache.std must have shape"),
+        ("normalization_backward", "std", np.ones((3, 1, 1), np.float32), "cache.std must be 4-D"),
+        ("normalization_backward", "std", -np.ones((1, 3, 1, 1), np.float32), "cache.std must be positive"),
+        ("random_crop_backward", "offsets", np.full((2, 2), 9), "cache.offsets must hold integer offsets"),
+        ("random_crop_backward", "offsets", np.full((2, 2), -1), "cache.offsets must hold integer offsets"),
+        ("random_crop_backward", "offsets", np.zeros((3, 2), np.int64), r"cache.offsets must have shape"),
+        ("random_crop_backward", "offsets", None, "equal to it when nothing was cropped"),
+        ("random_crop_backward", "size", (7, 7), "cache.size must be at most"),
+        ("random_crop_backward", "padding", -1, "cache.padding must be an int >= 0"),
+        ("random_flip_backward", "flip_h", np.zeros(3, bool), r"cache.flip_h must have shape \(2,\)"),
+        ("random_flip_backward", "flip_h", np.zeros(2), "cache.flip_h must be of bool"),
+        ("conv2d_backward", "w", np.zeros((4, 2, 3, 3), np.float32), "cache.w must have C=3 input channels"),
+        ("conv2d_backward_input", "w", np.zeros((4, 3, 3, 3)), "cache.w must be of float32"),
+        ("conv2d_backward_weights", "x", np.zeros((2, 3, 6)), "cache.x must be 4-D"),
+        ("conv2d_backward", "x", np.zeros((2, 3, 0, 0), np.float32), "must fit in the padded input"),
+        ("conv2d_backward_input", "stride", 0, "cache.stride must be an int >= 1"),
+        ("conv2d_backward_weights", "padding", (2**31, 0), "cache.padding must be at most"),
+        ("conv2d_backward", "padding", 2**20, "cache.padding makes the zero-padded input too large"),
+        ("conv2d_relu_backward", "out", np.zeros((2, 4, 5, 5), np.float32), "cache.out must have shape"),
+        ("conv2d_relu_backward_input", "out", np.zeros((2, 4, 6, 6)), "cache.out must be of float32"),
+        ("conv2d_relu_backward_weights", "conv", (1, 2, 3, 4), "cache must be the cache conv2d_forward"),
     ],
 )
 def test_a_cache_whose_arrays_disagree_is_a_value_or_type_error(name, field, value, message):
@@ -109,6 +147,18 @@ def test_the_caches_still_unpack_as_tuples():
     out, cache = F.maxpool2d_forward(np.zeros((1, 1, 4, 4), np.float32))
     argmax, x_shape, dtype = cache
     assert isinstance(cache, _caches.MaxPoolCache) and x_shape == (1, 1, 4, 4) and argmax.shape == out.shape
+    out, cache = F.conv2d_relu_forward(np.zeros((1, 1, 4, 4)), np.zeros((2, 1, 3, 3)), np.zeros(2), 1, 1)
+    (x, w, stride, padding), relu_out = cache
+    assert (
+        isinstance(cache, _caches.ConvReluCache) and relu_out is out and (stride, padding) == ((1, 1), (1, 1))
+    )
+
+
+@pytest.mark.parametrize("name", [name for name in NAMES if name.startswith("conv2d")])
+def test_a_conv_dout_that_disagrees_with_the_cache_is_a_value_error(name):
+    backward, out, cache = forward_caches(np.random.default_rng(0))[name]
+    with pytest.raises(ValueError, match=r"dout must have shape \(2, 4, \d, \d\)"):
+        backward(np.ones((2, 4, 7, 7), np.float32), cache)
 
 
 @pytest.mark.parametrize(
@@ -119,11 +169,37 @@ def test_the_caches_still_unpack_as_tuples():
         lambda x: F.maxpool2d_forward(x, 2**31),
         lambda x: F.random_shift_forward(x, 2**31, True, 0),
         lambda x: F.random_shift_forward(x, (5, 0), True, 0),
+        lambda x: F.conv2d_forward(x, np.ones((1, 1, 1, 1), np.float32), np.zeros(1, np.float32), 2**31),
+        lambda x: F.conv2d_relu_forward(
+            x, np.ones((1, 1, 1, 1), np.float32), np.zeros(1, np.float32), 1, 2**31
+        ),
     ],
 )
 def test_a_huge_int_argument_is_a_value_error_naming_it(call):
-    with pytest.raises(ValueError, match="(stride|pool_size|max_shift) must be at most|must fit"):
+    with pytest.raises(ValueError, match="(stride|pool_size|max_shift|padding) must be at most|must fit"):
         call(np.zeros((1, 1, 4, 4), np.float32))
+
+
+@pytest.mark.parametrize("padding", [2**31 - 1, 2**30, (0, 2**30), 40_000], ids=repr)
+@pytest.mark.parametrize("stride", [1, 2**31 - 1])
+def test_a_padding_making_the_padded_input_enormous_is_a_value_error_before_allocating(padding, stride):
+    # 2**31 - 1 and 2**30 were numpy's "array is too big", 40_000 a MemoryError for a 24 GB output (after
+    # the kernels had sized their scratch by the overflowing plane)
+    x, w, b = np.ones((1, 1, 2, 2), np.float32), np.ones((1, 1, 1, 1), np.float32), np.zeros(1, np.float32)
+    with pytest.raises(ValueError, match=r"padding makes the zero-padded input too large.*padding="):
+        F.conv2d_forward(x, w, b, stride, padding)
+
+
+def test_a_random_crop_with_huge_padding_allocates_no_padded_image():
+    # was a MemoryError or numpy's "array is too big" for the zero-padded copy
+    x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    out, cache = F.random_crop_forward(x, 4, 2**31 - 1, True, 0)
+    top, left = (int(v) - (2**31 - 1) for v in cache.offsets[0])
+    expected = np.zeros((4, 4), np.float32)
+    rows, cols = slice(max(top, 0), max(min(top + 4, 4), 0)), slice(max(left, 0), max(min(left + 4, 4), 0))
+    expected[rows.start - top : rows.stop - top, cols.start - left : cols.stop - left] = x[0, 0, rows, cols]
+    np.testing.assert_array_equal(out[0, 0], expected)
+    assert F.random_crop_backward(np.ones_like(out), cache).shape == x.shape
 
 
 @pytest.mark.parametrize(
@@ -135,6 +211,16 @@ def test_a_huge_int_argument_is_a_value_error_naming_it(call):
         (lambda x: F.dropout_forward(x, 0.5, True, -1), ValueError, "rng"),
         (lambda x: F.random_shift_forward(x, 1, "yes"), TypeError, "training"),
         (lambda x: F.random_shift_forward(x, 1, True, 2.5), TypeError, "rng"),
+        (lambda x: F.rescaling_forward(x, "0.5"), TypeError, "scale"),
+        (lambda x: F.rescaling_forward(x, float("nan")), ValueError, "scale"),
+        (lambda x: F.rescaling_forward(x, 1.0, float("inf")), ValueError, "offset"),
+        (lambda x: F.normalization_forward(x, "a", 1.0), TypeError, "mean"),
+        (lambda x: F.normalization_forward(x, 0.0, [[1.0], [2.0, 3.0]]), TypeError, "std"),
+        (lambda x: F.random_flip_forward(x, np.array(["horizontal"]), True), TypeError, "mode"),
+        (lambda x: F.random_flip_forward(x, "horizontal", 1), TypeError, "training"),
+        (lambda x: F.random_flip_forward(x, "horizontal", True, 2.5), TypeError, "rng"),
+        (lambda x: F.random_crop_forward(x, 2, 0, "yes"), TypeError, "training"),
+        (lambda x: F.random_crop_forward(x, 2, 0, True, -1), ValueError, "rng"),
         (
             lambda x: F.batchnorm_forward(x, np.ones(1), np.zeros(1), None, None, training=None),
             TypeError,

@@ -1,6 +1,7 @@
-"""Crash fuzz of the functional API (conv aside): every op, forward and backward, on degenerate inputs
-drawn by hypothesis (zero sizes, 1x1 images, 0-d, huge ints, NaN/inf, wrong dtypes, non-contiguous,
-read-only, misaligned and Fortran-ordered arrays, foreign or modified caches), in a child process.
+"""Crash fuzz of the functional API: every op, forward and backward, on degenerate inputs drawn by
+hypothesis (zero sizes, 1x1 images, 0-d, huge ints, NaN/inf, wrong dtypes, non-contiguous, read-only,
+misaligned and Fortran-ordered arrays, foreign or modified caches), in a child process. Convolutions get
+shapes that fit together as often as random ones, so that the kernels run on the degenerate cases.
 
 A signal (a segfault, an abort) or a hang in the child fails the test, naming the last input tried; so does
 any exception other than ``ValueError``/``TypeError``, or one whose message names none of the op's
@@ -53,9 +54,12 @@ def _child(examples: int, log_path: str) -> int:
     SPECIALS = [0.0, -0.0, 1.0, -1.0, np.nan, np.inf, -np.inf, 1e38, -1e308, 5e-324]
     INTS = [0, 1, 2, 3, -1, 2**31 - 1, 2**31, 2**63, -(2**31), 10**30]
 
-    def make_array(draw, ndim=None):
-        ndim = draw(st.integers(0, 5)) if ndim is None else ndim
-        shape = tuple(draw(st.lists(st.sampled_from([0, 1, 1, 2, 3, 5]), min_size=ndim, max_size=ndim)))
+    SIZES = [0, 1, 1, 2, 3, 5]
+
+    def make_array(draw, ndim=None, shape=None):
+        if shape is None:
+            ndim = draw(st.integers(0, 5)) if ndim is None else ndim
+            shape = tuple(draw(st.lists(st.sampled_from(SIZES), min_size=ndim, max_size=ndim)))
         dtype = draw(st.sampled_from(DTYPES[:2] * 4 + DTYPES[2:]))
         size = int(np.prod(shape))
         values = np.array(draw(st.lists(st.sampled_from(SPECIALS), min_size=1, max_size=4)) * (size + 1))
@@ -87,11 +91,29 @@ def _child(examples: int, log_path: str) -> int:
         junk = st.sampled_from([None, "x", [1.0, 2.0], [[1, 2], [3]], 3.5, 7, (), {}, b"x"])
         return st.one_of(arrays(ndim), arrays(ndim), arrays(ndim), junk)
 
+    @st.composite
+    def fitting_conv(draw):
+        """(x, w, b) of shapes (N, C, H, W), (F, C, KH, KW), (F,) that agree, any layout and dtype."""
+        n, c, h, w, f, kh, kw = (draw(st.sampled_from(SIZES)) for _ in range(7))
+        shapes = ((n, c, h, w), (f, c, kh, kw), (f,))
+        return tuple(make_array(draw, shape=shape) for shape in shapes)
+
     ints = st.one_of(st.sampled_from(INTS), st.tuples(st.sampled_from(INTS), st.sampled_from(INTS)))
     int_args = st.one_of(ints, ints, st.sampled_from([None, 2.0, "2", (1, 2, 3), [2], True]))
+    huge_paddings = st.sampled_from([40_000, (2**30, 0), (1, 2**30)])  # a padded plane beyond any allocation
+    conv_args = st.tuples(
+        st.one_of(fitting_conv(), st.tuples(value(4), value(4), value(1))),
+        st.one_of(st.sampled_from([1, 2, (1, 2)]), int_args),  # strides the kernels run with, often
+        st.one_of(int_args, huge_paddings),
+    )
+    conv_args = conv_args.map(lambda args: (*args[0], *args[1:]))  # (x, w, b, stride, padding)
     floats = st.one_of(st.sampled_from(SPECIALS), st.sampled_from([0.5, 0.01, None, "0.1", True, 2, -1]))
     flags = st.sampled_from([True, False, True, 1, None, "yes", np.bool_(True)])
     seeds = st.sampled_from([0, 1, None, -1, 2**70, 2.5, "s", np.random.default_rng(0)])
+    modes = st.sampled_from(
+        ["horizontal", "vertical", "horizontal_and_vertical", "x", None, 1, np.array(["a"])]
+    )
+    per_channel = st.one_of(value(1), floats, st.sampled_from([[0.5, 0.25, 2.0], [1.0] * 3, ["a"] * 3]))
 
     def genuine(rng):
         """(forward name, out, cache) of every op on a small valid input, for the backward's caches."""
@@ -99,6 +121,7 @@ def _child(examples: int, log_path: str) -> int:
         x2 = rng.normal(size=(3, 4))
         w, b = rng.normal(size=(4, 2)), np.zeros(2)
         g3, z3 = np.ones(3), np.zeros(3)
+        w4 = rng.normal(size=(2, 3, 3, 3))
         calls = {
             "relu": F.relu_forward(x2),
             "leaky_relu": F.leaky_relu_forward(x2),
@@ -114,6 +137,14 @@ def _child(examples: int, log_path: str) -> int:
             "avgpool": F.avgpool2d_forward(x4, 3, 1),
             "global_avgpool": F.global_avgpool2d_forward(x4),
             "random_shift": F.random_shift_forward(x4, 1, True, 0),
+            "rescaling": F.rescaling_forward(x2, 0.5, 1.0),
+            "normalization": F.normalization_forward(x4, [0.5, 0.25, 0.0], [1.0, 2.0, 0.5]),
+            "random_crop": F.random_crop_forward(x4, 3, 2, True, 0),
+            "random_crop[eval]": F.random_crop_forward(x4, 4, 0, False),
+            "random_flip": F.random_flip_forward(x4, "horizontal_and_vertical", True, 0),
+            "conv": F.conv2d_forward(x4, w4, b, 1, 1),
+            "conv_strided": F.conv2d_forward(x4, w4, b, 2, 0),
+            "conv_relu": F.conv2d_relu_forward(x4, w4, b, 1, 1),
         }
         return calls
 
@@ -156,6 +187,15 @@ def _child(examples: int, log_path: str) -> int:
         "avgpool2d_forward": (F.avgpool2d_forward, st.tuples(value(4), int_args, int_args)),
         "global_avgpool2d_forward": (F.global_avgpool2d_forward, st.tuples(value(4))),
         "random_shift_forward": (F.random_shift_forward, st.tuples(value(4), int_args, flags, seeds)),
+        "rescaling_forward": (F.rescaling_forward, st.tuples(value(), floats, floats)),
+        "normalization_forward": (F.normalization_forward, st.tuples(value(), per_channel, per_channel)),
+        "random_crop_forward": (
+            F.random_crop_forward,
+            st.tuples(value(4), int_args, int_args, flags, seeds),
+        ),
+        "random_flip_forward": (F.random_flip_forward, st.tuples(value(4), modes, flags, seeds)),
+        "conv2d_forward": (F.conv2d_forward, conv_args),
+        "conv2d_relu_forward": (F.conv2d_relu_forward, conv_args),
         "softmax_cross_entropy": (F.softmax_cross_entropy, st.tuples(value(2), value(1))),
         "mse_loss": (F.mse_loss, st.tuples(value(), value())),
         "relu_backward": (F.relu_backward, backward_args("relu")),
@@ -164,8 +204,10 @@ def _child(examples: int, log_path: str) -> int:
         "tanh_backward": (F.tanh_backward, backward_args("tanh")),
         "softmax_backward": (F.softmax_backward, backward_args("softmax")),
         "affine_backward": (F.affine_backward, backward_args("affine")),
+        "affine_backward_input": (F.affine_backward_input, backward_args("affine")),
         "affine_backward_weights": (F.affine_backward_weights, backward_args("affine")),
         "affine_relu_backward": (F.affine_relu_backward, backward_args("affine_relu")),
+        "affine_relu_backward_input": (F.affine_relu_backward_input, backward_args("affine_relu")),
         "affine_relu_backward_weights": (F.affine_relu_backward_weights, backward_args("affine_relu")),
         "batchnorm_backward": (F.batchnorm_backward, backward_args("batchnorm")),
         "dropout_backward": (F.dropout_backward, backward_args("dropout")),
@@ -174,12 +216,24 @@ def _child(examples: int, log_path: str) -> int:
         "avgpool2d_backward": (F.avgpool2d_backward, backward_args("avgpool")),
         "global_avgpool2d_backward": (F.global_avgpool2d_backward, backward_args("global_avgpool")),
         "random_shift_backward": (F.random_shift_backward, backward_args("random_shift")),
+        "rescaling_backward": (F.rescaling_backward, backward_args("rescaling")),
+        "normalization_backward": (F.normalization_backward, backward_args("normalization")),
+        "random_crop_backward": (F.random_crop_backward, backward_args("random_crop")),
+        "random_crop_backward[eval]": (F.random_crop_backward, backward_args("random_crop[eval]")),
+        "random_flip_backward": (F.random_flip_backward, backward_args("random_flip")),
     }
-    missing = {
-        name
-        for name in F.__all__
-        if callable(getattr(F, name)) and not name.startswith("conv") and name != "conv_output_size"
-    } - {name.split("[")[0] for name in OPS}
+    for suffix in ("", "_input", "_weights"):
+        backward, relu_backward = (
+            getattr(F, f"conv2d_backward{suffix}"),
+            getattr(F, f"conv2d_relu_backward{suffix}"),
+        )
+        OPS[f"conv2d_backward{suffix}"] = (backward, backward_args("conv"))
+        OPS[f"conv2d_backward{suffix}[strided]"] = (backward, backward_args("conv_strided"))
+        OPS[f"conv2d_relu_backward{suffix}"] = (relu_backward, backward_args("conv_relu"))
+    # conv_output_size is the output-size formula on ints, not an op
+    missing = {name for name in F.__all__ if callable(getattr(F, name)) and name != "conv_output_size"} - {
+        name.split("[")[0] for name in OPS
+    }
     assert not missing, f"ops without a fuzz entry: {missing}"
 
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)

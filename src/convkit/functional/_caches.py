@@ -71,6 +71,45 @@ class ShiftCache(NamedTuple):
     dtype: np.dtype
 
 
+class ConvCache(NamedTuple):
+    x: np.ndarray  # (N, C, H, W), C-contiguous
+    w: np.ndarray  # (F, C, KH, KW), C-contiguous
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+
+
+class ConvReluCache(NamedTuple):
+    conv: ConvCache
+    out: np.ndarray  # (N, F, OH, OW), after the ReLU
+
+
+class RescalingCache(NamedTuple):
+    scale: float
+    x_shape: tuple[int, ...]
+    dtype: np.dtype
+
+
+class NormalizationCache(NamedTuple):
+    std: np.ndarray  # (1, C, 1, ..., 1) or (1, 1, 1, ..., 1) of x's dtype, positive
+    x_shape: tuple[int, ...]
+    dtype: np.dtype
+
+
+class CropCache(NamedTuple):
+    offsets: np.ndarray | None  # (N, 2) integer (top, left) into the padded image; None when out is x
+    padding: tuple[int, int]
+    size: tuple[int, int]
+    x_shape: tuple[int, int, int, int]
+    dtype: np.dtype
+
+
+class FlipCache(NamedTuple):
+    flip_w: np.ndarray | None  # (N,) bool: the images reversed along W; None when no image is
+    flip_h: np.ndarray | None  # (N,) bool: along H
+    x_shape: tuple[int, int, int, int]
+    dtype: np.dtype
+
+
 def of_kind(cache, kind: type, forward: str, where: str):
     """``cache`` if it is a ``kind`` (what ``forward`` returns), else ``TypeError``."""
     if not isinstance(cache, kind):
