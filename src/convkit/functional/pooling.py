@@ -1,5 +1,6 @@
 """Max and average pooling over (N, C, H, W), no padding; windows that do not fit are dropped (floor).
-Global average pooling averages each channel over all of H and W."""
+Global average (max) pooling averages (takes the max of) each channel over all of H and W; adaptive average
+pooling averages windows that tile H and W into a given output size."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from ._caches import (
     of_kind,
     shape_field,
 )
+from ._caches_extra import AdaptiveAvgPoolCache, GlobalMaxPoolCache
 from .conv import conv_output_size
 
 
@@ -179,3 +181,96 @@ def global_avgpool2d_backward(dout, cache) -> np.ndarray:
     check_shape(dout, (N, C), "dout", "global_avgpool2d_backward")
     share = dout / (H * W)  # (N, C): every input pixel's share of its channel mean
     return np.ascontiguousarray(np.broadcast_to(share[:, :, None, None], x_shape))  # (N, C, H, W)
+
+
+def _images(x, where: str) -> np.ndarray:
+    """x checked: a float (N, C, H, W) array with H, W >= 1."""
+    x = float_array(x, "x", where)
+    check_ndim(x, (4,), "x", where, "(N, C, H, W)")
+    if x.shape[2] == 0 or x.shape[3] == 0:
+        raise ValueError(f"{where}: x must have H, W >= 1. Received: x.shape={x.shape}")
+    return x
+
+
+def global_maxpool2d_forward(x) -> tuple[np.ndarray, GlobalMaxPoolCache]:
+    """Global max pooling forward pass: the max of each channel over H and W
+    (torch.nn.AdaptiveMaxPool2d(1) followed by Flatten).
+
+    Inputs: x (N, C, H, W). Returns (out, cache) with out (N, C); the gradient goes to the first maximum.
+    """
+    x = _images(x, "global_maxpool2d_forward")
+    N, C, H, W = x.shape
+    flat = x.reshape(N, C, H * W)
+    argmax = flat.argmax(axis=2)  # (N, C), the first maximum (a NaN if any)
+    out = np.take_along_axis(flat, argmax[:, :, None], axis=2)[:, :, 0]  # (N, C)
+    return out, GlobalMaxPoolCache(argmax.astype(np.int64), x.shape, x.dtype)
+
+
+def global_maxpool2d_backward(dout, cache) -> np.ndarray:
+    """Global max pooling backward pass: dout (N, C) -> dx (N, C, H, W), dout at each channel's max."""
+    where = "global_maxpool2d_backward"
+    argmax, x_shape, dtype = of_kind(cache, GlobalMaxPoolCache, "global_maxpool2d_forward", where)
+    x_shape, dtype = shape_field(x_shape, "x_shape", where, ndim=4), dtype_field(dtype, where)
+    N, C, H, W = x_shape
+    argmax = array_field(argmax, "argmax", where, dtype=np.int64, shape=(N, C))
+    if argmax.size and (argmax.min() < 0 or argmax.max() >= H * W):
+        raise ValueError(f"{where}: cache.argmax points outside the input {x_shape}")
+    dout = float_array(dout, "dout", where, dtype)
+    check_shape(dout, (N, C), "dout", where)
+    dx = np.zeros((N, C, H * W), dtype)
+    np.put_along_axis(dx, argmax[:, :, None], dout[:, :, None], axis=2)
+    return dx.reshape(x_shape)
+
+
+def _adaptive_windows(size: int, out_size: int) -> list[tuple[int, int]]:
+    """torch's adaptive pooling windows: (floor(i * size / out_size), ceil((i + 1) * size / out_size))."""
+    return [((i * size) // out_size, -((-(i + 1) * size) // out_size)) for i in range(out_size)]
+
+
+def _window_sums(x: np.ndarray, windows: list[tuple[int, int]], axis: int) -> np.ndarray:
+    """The sum of x over each window along ``axis`` (the windows stacked along that axis)."""
+    return np.stack(
+        [x.take(range(start, end), axis=axis).sum(axis=axis) for start, end in windows], axis=axis
+    )
+
+
+def _window_sizes(windows: list[tuple[int, int]]) -> np.ndarray:
+    return np.array([end - start for start, end in windows])
+
+
+def adaptive_avgpool2d_forward(x, output_size) -> tuple[np.ndarray, AdaptiveAvgPoolCache]:
+    """Adaptive average pooling forward pass (torch.nn.AdaptiveAvgPool2d(output_size)).
+
+    Inputs: x (N, C, H, W); output_size: int or (OH, OW). Returns (out, cache) with out (N, C, OH, OW), the
+    mean of rows floor(i * H / OH) to ceil((i + 1) * H / OH) and likewise for the columns.
+    """
+    where = "adaptive_avgpool2d_forward"
+    x = _images(x, where)
+    OH, OW = int_pair(output_size, "output_size", where, minimum=1, maximum=2**20)
+    rows, cols = _adaptive_windows(x.shape[2], OH), _adaptive_windows(x.shape[3], OW)
+    sums = _window_sums(_window_sums(x, rows, axis=2), cols, axis=3)  # (N, C, OH, OW)
+    counts = np.outer(_window_sizes(rows), _window_sizes(cols))  # (OH, OW)
+    out = (sums / counts).astype(x.dtype, copy=False)
+    return out, AdaptiveAvgPoolCache((OH, OW), x.shape, x.dtype)
+
+
+def adaptive_avgpool2d_backward(dout, cache) -> np.ndarray:
+    """Adaptive average pooling backward pass: dout (N, C, OH, OW) -> dx (N, C, H, W)."""
+    where = "adaptive_avgpool2d_backward"
+    output_size, x_shape, dtype = of_kind(cache, AdaptiveAvgPoolCache, "adaptive_avgpool2d_forward", where)
+    x_shape, dtype = shape_field(x_shape, "x_shape", where, ndim=4), dtype_field(dtype, where)
+    OH, OW = int_pair(output_size, "cache.output_size", where, minimum=1, maximum=2**20)
+    N, C, H, W = x_shape
+    if H == 0 or W == 0:
+        raise ValueError(f"{where}: cache.x_shape must have H, W >= 1. Received: cache.x_shape={x_shape}")
+    dout = float_array(dout, "dout", where, dtype)
+    check_shape(dout, (N, C, OH, OW), "dout", where)
+    rows, cols = _adaptive_windows(H, OH), _adaptive_windows(W, OW)
+    share = (dout / np.outer(_window_sizes(rows), _window_sizes(cols))).astype(dtype, copy=False)
+    by_rows = np.zeros((N, C, OH, W), dtype)  # each output row's share spread over its columns
+    for j, (start, end) in enumerate(cols):
+        by_rows[:, :, :, start:end] += share[:, :, :, j : j + 1]
+    dx = np.zeros(x_shape, dtype)  # (N, C, H, W)
+    for i, (start, end) in enumerate(rows):
+        dx[:, :, start:end, :] += by_rows[:, :, i : i + 1, :]
+    return dx

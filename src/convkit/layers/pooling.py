@@ -1,4 +1,5 @@
-"""Pooling over (C, H, W) inputs: MaxPool2D, AvgPool2D (windows, no padding) and GlobalAvgPool2D."""
+"""Pooling over (C, H, W) inputs: MaxPool2D, AvgPool2D (windows, no padding), GlobalAvgPool2D,
+GlobalMaxPool2D and AdaptiveAvgPool2D."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ import numpy as np
 from .. import _torch_converters as interop
 from .._validation import input_ndim, int_pair, keras_alias
 from ..functional import (
+    adaptive_avgpool2d_backward,
+    adaptive_avgpool2d_forward,
     avgpool2d_backward,
     avgpool2d_forward,
     conv_output_size,
     global_avgpool2d_backward,
     global_avgpool2d_forward,
+    global_maxpool2d_backward,
+    global_maxpool2d_forward,
     maxpool2d_backward,
     maxpool2d_forward,
 )
@@ -107,6 +112,54 @@ class GlobalAvgPool2D(Layer):
         return global_avgpool2d_backward(dout, self._cache)
 
 
+@register
+class GlobalMaxPool2D(Layer):
+    """Max over H and W: (N, C, H, W) -> (N, C), as torch.nn.AdaptiveMaxPool2d(1) followed by Flatten."""
+
+    def build(self, input_shape: Sequence[int]) -> None:
+        self.compute_output_shape(tuple(input_shape))
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        input_ndim(input_shape, (3,), "C, H, W", "GlobalMaxPool2D")
+        return (input_shape[0],)
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        out, self._cache = global_maxpool2d_forward(x)  # (N, C)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return global_maxpool2d_backward(dout, self._cache)
+
+
+@register
+class AdaptiveAvgPool2D(Layer):
+    """Average pooling to a fixed ``output_size`` (int or (OH, OW)) whatever the input's H and W, as
+    torch.nn.AdaptiveAvgPool2d: output row i averages rows floor(i * H / OH) to ceil((i + 1) * H / OH)."""
+
+    def __init__(self, output_size: IntOrPair, **kwargs):
+        super().__init__(**kwargs)
+        self.output_size = int_pair(output_size, "output_size", "AdaptiveAvgPool2D", minimum=1, maximum=2**20)
+
+    def build(self, input_shape: Sequence[int]) -> None:
+        self.compute_output_shape(tuple(input_shape))
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        input_ndim(input_shape, (3,), "C, H, W", "AdaptiveAvgPool2D")
+        return (input_shape[0], *self.output_size)
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        out, self._cache = adaptive_avgpool2d_forward(x, self.output_size)  # (N, C, OH, OW)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return adaptive_avgpool2d_backward(dout, self._cache)
+
+    def get_config(self) -> dict:
+        return {"output_size": list(self.output_size), **super().get_config()}
+
+
 # -- torch interop ---------------------------------------------------------------------------------------
 @interop.to_torch_converter(MaxPool2D)
 def _max_pool_to_torch(layer: MaxPool2D, torch):
@@ -136,14 +189,41 @@ def _pool_from_torch(module, following, dtype: str, torch):
     return (MaxPool2D if is_max else AvgPool2D)(module.kernel_size, stride=stride, dtype=dtype), {}, {}
 
 
+@interop.to_torch_converter(GlobalMaxPool2D)
+def _global_max_pool_to_torch(layer: GlobalMaxPool2D, torch):
+    return torch.nn.Sequential(torch.nn.AdaptiveMaxPool2d(1), torch.nn.Flatten())
+
+
+@interop.to_torch_converter(AdaptiveAvgPool2D)
+def _adaptive_avg_pool_to_torch(layer: AdaptiveAvgPool2D, torch):
+    return torch.nn.AdaptiveAvgPool2d(layer.output_size)
+
+
+def _output_size(module) -> tuple[int, int]:
+    size = module.output_size
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    if None in size:
+        raise TypeError(f"from_torch: adaptive pooling with a None output size is not supported: {module}")
+    return size
+
+
 @interop.from_torch_converter("AdaptiveAvgPool2d")
-def _global_avg_pool_from_torch(module, following, dtype: str, torch):
-    if interop.pair(module.output_size) != (1, 1):
+def _adaptive_avg_pool_from_torch(module, following, dtype: str, torch):
+    size = _output_size(module)
+    if size == (1, 1) and following and isinstance(following[0], torch.nn.Flatten):
+        following.popleft()  # folded into GlobalAvgPool2D, which outputs (N, C)
+        return GlobalAvgPool2D(dtype=dtype), {}, {}
+    return AdaptiveAvgPool2D(size, dtype=dtype), {}, {}
+
+
+@interop.from_torch_converter("AdaptiveMaxPool2d")
+def _global_max_pool_from_torch(module, following, dtype: str, torch):
+    if _output_size(module) != (1, 1) or module.return_indices:
         raise TypeError(f"from_torch: unsupported module {type(module).__name__}: {module}")
     if not (following and isinstance(following[0], torch.nn.Flatten)):
         raise TypeError(
-            "from_torch: AdaptiveAvgPool2d(1) is supported when followed by Flatten "
-            "(convkit's GlobalAvgPool2D outputs (N, C))."
+            "from_torch: AdaptiveMaxPool2d(1) is supported when followed by Flatten "
+            "(convkit's GlobalMaxPool2D outputs (N, C))."
         )
-    following.popleft()  # folded into GlobalAvgPool2D
-    return GlobalAvgPool2D(dtype=dtype), {}, {}
+    following.popleft()  # folded into GlobalMaxPool2D
+    return GlobalMaxPool2D(dtype=dtype), {}, {}

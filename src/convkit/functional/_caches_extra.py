@@ -1,0 +1,68 @@
+"""The caches of the normalization, resampling, extra activation and adaptive pooling ops, one small
+``NamedTuple`` per op (as in ``_caches``, whose field checks their backward functions use)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class EluCache(NamedTuple):
+    x: np.ndarray
+    alpha: float
+
+
+class GeluCache(NamedTuple):
+    x: np.ndarray
+    approximate: str  # "none" or "tanh"
+
+
+class SoftplusCache(NamedTuple):
+    x: np.ndarray
+    beta: float
+    threshold: float
+
+
+class PReluCache(NamedTuple):
+    x: np.ndarray  # (N, C, ...) or (N,) ... any shape with the channel on axis 1
+    weight: np.ndarray  # (1,) or (C,)
+
+
+class LayerNormCache(NamedTuple):
+    x_hat: np.ndarray  # (N, D), the normalized input flattened
+    inv_std: np.ndarray  # (N, 1)
+    weight: np.ndarray  # (D,), flattened
+    x_shape: tuple[int, ...]
+
+
+class GroupNormCache(NamedTuple):
+    x_hat: np.ndarray  # (N, G, C // G * L), the normalized input by group
+    inv_std: np.ndarray  # (N, G, 1)
+    weight: np.ndarray  # (C,)
+    x_shape: tuple[int, ...]
+
+
+class GlobalMaxPoolCache(NamedTuple):
+    argmax: np.ndarray  # (N, C) int64, the flat index h*W + w of each channel's maximum
+    x_shape: tuple[int, int, int, int]
+    dtype: np.dtype
+
+
+class AdaptiveAvgPoolCache(NamedTuple):
+    output_size: tuple[int, int]
+    x_shape: tuple[int, int, int, int]
+    dtype: np.dtype
+
+
+class UpSamplingCache(NamedTuple):
+    size: tuple[int, int]
+    interpolation: str  # "nearest" or "bilinear"
+    x_shape: tuple[int, int, int, int]
+    dtype: np.dtype
+
+
+class ZeroPaddingCache(NamedTuple):
+    padding: tuple[tuple[int, int], tuple[int, int]]  # ((top, bottom), (left, right))
+    x_shape: tuple[int, int, int, int]
+    dtype: np.dtype
