@@ -203,7 +203,7 @@ def bce_with_logits(logits, target, sample_weight=None) -> tuple[float, np.ndarr
     z, y = _elementwise_pair(logits, target, where, "logits")
     outside = ~((y >= 0) & (y <= 1))
     if outside.any():
-        i = np.unravel_index(int(np.flatnonzero(outside)[0]), y.shape)
+        i = tuple(int(k) for k in np.unravel_index(int(np.flatnonzero(outside)[0]), y.shape))
         raise ValueError(f"{where}: target must hold values in [0, 1]. Received: target[{i}]={y[i]}")
     loss = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
     e = np.exp(-np.abs(z))  # in (0, 1]: the sigmoid without overflow
