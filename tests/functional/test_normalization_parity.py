@@ -1,6 +1,5 @@
 """layernorm_* and groupnorm_* against torch's layer_norm and group_norm + autograd, on odd shapes."""
 
-import numpy as np
 import pytest
 
 from convkit.functional import groupnorm_backward, groupnorm_forward, layernorm_backward, layernorm_forward

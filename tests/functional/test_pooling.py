@@ -4,7 +4,17 @@ non-tiling windows included."""
 import numpy as np
 import pytest
 
-from convkit.functional import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
+from convkit import functional as F
+from convkit.functional import (
+    adaptive_avgpool2d_backward,
+    adaptive_avgpool2d_forward,
+    avgpool2d_backward,
+    avgpool2d_forward,
+    global_maxpool2d_backward,
+    global_maxpool2d_forward,
+    maxpool2d_backward,
+    maxpool2d_forward,
+)
 
 # (x shape, pool_size, stride)
 CASES = [
@@ -54,3 +64,42 @@ def test_defaults_are_2x2_windows_with_stride_2(rng):
     for forward in (maxpool2d_forward, avgpool2d_forward):
         np.testing.assert_array_equal(forward(x)[0], forward(x, (2, 2), (2, 2))[0])
         assert forward(x)[0].shape == (2, 3, 3, 2)
+
+
+# -- global max and adaptive average pooling ---------------------------------------------------------------
+def test_global_maxpool_takes_the_first_maximum(rng):
+    x = rng.standard_normal((2, 3, 4, 5))
+    x[0, 0, 1, 1] = x[0, 0, 2, 3] = 10.0  # a tie: the first one wins
+    out, cache = global_maxpool2d_forward(x)
+    np.testing.assert_array_equal(out, x.max(axis=(2, 3)))
+    dx = global_maxpool2d_backward(np.ones((2, 3)), cache)
+    assert dx[0, 0, 1, 1] == 1 and dx[0, 0, 2, 3] == 0
+    np.testing.assert_array_equal(dx.sum(axis=(2, 3)), np.ones((2, 3)))
+
+
+def test_adaptive_avgpool_uses_torchs_windows(rng):
+    x = rng.standard_normal((1, 2, 5, 3))
+    out, cache = adaptive_avgpool2d_forward(x, (3, 2))
+    rows, cols = [(0, 2), (1, 4), (3, 5)], [(0, 2), (1, 3)]  # floor(i*H/O), ceil((i+1)*H/O)
+    expected = np.array(
+        [[[x[0, c, r0:r1, c0:c1].mean() for c0, c1 in cols] for r0, r1 in rows] for c in range(2)]
+    )
+    np.testing.assert_allclose(out[0], expected, rtol=1e-12)
+    dx = adaptive_avgpool2d_backward(np.ones_like(out), cache)
+    np.testing.assert_allclose(dx.sum(), out.size, rtol=1e-12)  # each output spreads a total of 1
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (
+            lambda: F.adaptive_avgpool2d_forward(np.zeros((1, 1, 3, 3)), 0),
+            "output_size must be an int >= 1",
+        ),
+        (lambda: F.adaptive_avgpool2d_forward(np.zeros((1, 1, 0, 3)), 2), "x must have H, W >= 1"),
+        (lambda: F.global_maxpool2d_forward(np.zeros((1, 1, 3))), "x must be 4-D"),
+    ],
+)
+def test_adaptive_and_global_max_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -114,3 +114,34 @@ def test_strides_is_keras_name_of_stride(layer_class):
     message = f"{name}: pass stride or its alias strides, not both. Received: stride=1, strides=1"
     with pytest.raises(ValueError, match=re.escape(message)):
         layer_class(2, stride=1, strides=1)
+
+
+def test_global_max_pool_matches_torch(dtype, rng, layer_parity):
+    module = torch.nn.Sequential(torch.nn.AdaptiveMaxPool2d(1), torch.nn.Flatten())
+    out, dx = layer_parity(layers.GlobalMaxPool2D(dtype=dtype), module, rng.standard_normal((2, 4, 5, 3)))
+    assert out.shape == (2, 4) and dx.shape == (2, 4, 5, 3)
+
+
+@pytest.mark.parametrize("output_size", [1, (2, 3), (7, 4)])
+def test_adaptive_avg_pool_matches_torch(dtype, rng, layer_parity, output_size):
+    layer = layers.AdaptiveAvgPool2D(output_size, dtype=dtype)
+    out, _ = layer_parity(layer, torch.nn.AdaptiveAvgPool2d(output_size), rng.standard_normal((2, 3, 7, 5)))
+    assert out.shape[1:] == layer.compute_output_shape((3, 7, 5))
+
+
+@pytest.mark.parametrize("layer", [layers.GlobalMaxPool2D(), layers.AdaptiveAvgPool2D((2, 3))], ids=repr)
+def test_new_pools_pass_a_gradient_check(rng, layer_gradient_errors, layer):
+    layer.dtype = np.dtype("float64")
+    errors = layer_gradient_errors(layer, rng.standard_normal((2, 2, 5, 4)))
+    assert errors["x"] < 1e-8, errors
+
+
+def test_adaptive_avg_pool_from_torch_without_flatten_is_adaptive(rng):
+    from convkit.interop import from_torch
+
+    module = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d((2, 3)))
+    model = from_torch(module, (2, 6, 7))
+    assert isinstance(model.layers[0], layers.AdaptiveAvgPool2D)
+    x = rng.standard_normal((2, 2, 6, 7)).astype(np.float32)
+    expected = module(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-6)
