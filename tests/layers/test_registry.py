@@ -69,7 +69,8 @@ def test_every_registered_layer_has_a_round_trip_example():
 
 def test_unknown_class_name():
     with pytest.raises(
-        ValueError, match=re.escape("layers.get: unknown layer class 'Dens'. Known: AdaptiveAvgPool2D, AvgPool2D")
+        ValueError,
+        match=re.escape("layers.get: unknown layer class 'Dens'. Known: AdaptiveAvgPool2D, AvgPool2D"),
     ):
         layers.get("Dens")
 

@@ -8,6 +8,13 @@ from typing import NamedTuple
 import numpy as np
 
 
+def choice_field(value, choices: tuple[str, ...], name: str, where: str) -> str:
+    """A string field of a cache, one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{where}: cache.{name} must be one of {choices}. Received: cache.{name}={value!r}")
+    return value
+
+
 class EluCache(NamedTuple):
     x: np.ndarray
     alpha: float

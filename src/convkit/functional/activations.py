@@ -14,7 +14,7 @@ from .. import _workspace as workspace
 from .._threads import get_num_threads
 from .._validation import FLOAT_DTYPES, check_ndim, check_shape, float_array, one_of, positive_float, real
 from ._caches import LeakyReluCache, array_field, float_field, of_kind
-from ._caches_extra import EluCache, GeluCache, PReluCache, SoftplusCache
+from ._caches_extra import EluCache, GeluCache, PReluCache, SoftplusCache, choice_field
 
 
 def _array_cache(cache, forward: str, where: str) -> np.ndarray:
@@ -180,8 +180,7 @@ def gelu_backward(dout, cache) -> np.ndarray:
     where = "gelu_backward"
     x, approximate = of_kind(cache, GeluCache, "gelu_forward", where)
     x = float_field(x, "x", where)
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"{where}: cache.approximate must be 'none' or 'tanh'. Received: {approximate!r}")
+    approximate = choice_field(approximate, ("none", "tanh"), "approximate", where)
     dout = _upstream(dout, x, where)
     if approximate == "tanh":
         t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_KAPPA * x * x * x))

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._validation import _is_int, check_ndim, check_shape, float_array, int_pair, one_of
 from ._caches import dtype_field, of_kind, shape_field
-from ._caches_extra import UpSamplingCache, ZeroPaddingCache
+from ._caches_extra import UpSamplingCache, ZeroPaddingCache, choice_field
 
 INTERPOLATIONS = ("nearest", "bilinear")
 MAX_FACTOR = 2**16  # an upsampling factor beyond it is a mistake, not an image
@@ -81,10 +81,7 @@ def upsampling2d_backward(dout, cache) -> np.ndarray:
     size, interpolation, x_shape, dtype = of_kind(cache, UpSamplingCache, "upsampling2d_forward", where)
     x_shape, dtype = shape_field(x_shape, "x_shape", where, ndim=4), dtype_field(dtype, where)
     sh, sw = int_pair(size, "cache.size", where, minimum=1, maximum=MAX_FACTOR)
-    if interpolation not in INTERPOLATIONS:
-        raise ValueError(
-            f"{where}: cache.interpolation must be one of {INTERPOLATIONS}. Received: {interpolation!r}"
-        )
+    interpolation = choice_field(interpolation, INTERPOLATIONS, "interpolation", where)
     N, C, H, W = x_shape
     dout = float_array(dout, "dout", where, dtype)
     check_shape(dout, (N, C, H * sh, W * sw), "dout", where)
@@ -96,19 +93,16 @@ def upsampling2d_backward(dout, cache) -> np.ndarray:
     return np.ascontiguousarray(_interpolate_backward(drows, _bilinear_taps(H, sh), axis=2, size=H))
 
 
-def zero_padding(value, where: str) -> tuple[tuple[int, int], tuple[int, int]]:
+def zero_padding(value, where: str, name: str = "padding") -> tuple[tuple[int, int], tuple[int, int]]:
     """Keras's ZeroPadding2D ``padding``: an int (all sides), (ph, pw) (symmetric) or ((top, bottom),
-    (left, right)), each >= 0; returned as ((top, bottom), (left, right))."""
+    (left, right)), each in [0, 2**16]; returned as ((top, bottom), (left, right))."""
     wanted = "an int >= 0, a pair (ph, pw) or ((top, bottom), (left, right))"
-    if (
-        isinstance(value, (tuple, list))
-        and len(value) == 2
-        and all(isinstance(v, (tuple, list)) for v in value)
-    ):
-        return int_pair(tuple(value[0]), "padding", where, 0), int_pair(tuple(value[1]), "padding", where, 0)
+    nested = isinstance(value, (tuple, list)) and len(value) == 2
+    if nested and all(isinstance(v, (tuple, list)) for v in value):
+        return tuple(int_pair(tuple(v), name, where, 0, MAX_FACTOR) for v in value)
     if not (_is_int(value) or isinstance(value, (tuple, list))):
-        raise TypeError(f"{where}: padding must be {wanted}. Received: padding={value!r}")
-    ph, pw = int_pair(value, "padding", where, minimum=0)
+        raise TypeError(f"{where}: {name} must be {wanted}. Received: {name}={value!r}")
+    ph, pw = int_pair(value, name, where, 0, MAX_FACTOR)
     return (ph, ph), (pw, pw)
 
 
@@ -130,11 +124,7 @@ def zero_padding2d_backward(dout, cache) -> np.ndarray:
     where = "zero_padding2d_backward"
     padding, x_shape, dtype = of_kind(cache, ZeroPaddingCache, "zero_padding2d_forward", where)
     x_shape, dtype = shape_field(x_shape, "x_shape", where, ndim=4), dtype_field(dtype, where)
-    if not isinstance(padding, tuple):
-        raise TypeError(
-            f"{where}: cache.padding must be ((top, bottom), (left, right)). Received: {padding!r}"
-        )
-    (top, bottom), (left, right) = zero_padding(padding, where)
+    (top, bottom), (left, right) = zero_padding(padding, where, "cache.padding")
     N, C, H, W = x_shape
     dout = float_array(dout, "dout", where, dtype)
     check_shape(dout, (N, C, top + H + bottom, left + W + right), "dout", where)
