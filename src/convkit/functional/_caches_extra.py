@@ -73,3 +73,11 @@ class ZeroPaddingCache(NamedTuple):
     padding: tuple[tuple[int, int], tuple[int, int]]  # ((top, bottom), (left, right))
     x_shape: tuple[int, int, int, int]
     dtype: np.dtype
+
+
+class PaddedPoolCache(NamedTuple):
+    inner: tuple  # the MaxPoolCache / AvgPoolCache of the pool over the padded copy
+    padding: tuple[int, int]  # (top = bottom, left = right) zeros or -inf around x
+    scale: np.ndarray | None  # (OH, OW): average pooling's ph * pw / divisor of each window; None for max
+    x_shape: tuple[int, int, int, int]
+    dtype: np.dtype
