@@ -127,6 +127,8 @@ def _child(examples: int, log_path: str) -> int:
             "upsampling_nearest": F.upsampling2d_forward(x4, 2),
             "upsampling_bilinear": F.upsampling2d_forward(x4, (2, 3), "bilinear"),
             "zero_padding": F.zero_padding2d_forward(x4, ((1, 0), (2, 1))),
+            "maxpool_padded": F.maxpool2d_forward(x4, 3, 2, 1, True),
+            "avgpool_padded": F.avgpool2d_forward(x4, 3, 2, 1, True, False),
         }
         return calls
 
@@ -220,6 +222,16 @@ def _child(examples: int, log_path: str) -> int:
         "upsampling2d_backward[nearest]": (F.upsampling2d_backward, backward_args("upsampling_nearest")),
         "upsampling2d_backward[bilinear]": (F.upsampling2d_backward, backward_args("upsampling_bilinear")),
         "zero_padding2d_backward": (F.zero_padding2d_backward, backward_args("zero_padding")),
+        "maxpool2d_forward[padded]": (
+            F.maxpool2d_forward,
+            st.tuples(value(4), int_args, int_args, int_args, flags),
+        ),
+        "avgpool2d_forward[padded]": (
+            F.avgpool2d_forward,
+            st.tuples(value(4), int_args, int_args, int_args, flags, flags),
+        ),
+        "maxpool2d_backward[padded]": (F.maxpool2d_backward, backward_args("maxpool_padded")),
+        "avgpool2d_backward[padded]": (F.avgpool2d_backward, backward_args("avgpool_padded")),
     }
     missing = {
         name

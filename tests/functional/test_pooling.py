@@ -103,3 +103,65 @@ def test_adaptive_avgpool_uses_torchs_windows(rng):
 def test_adaptive_and_global_max_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# -- padding and ceil_mode -----------------------------------------------------------------------------------
+def test_padded_avgpool_by_hand():
+    x = np.ones((1, 1, 2, 2))
+    out, _ = avgpool2d_forward(x, 2, 2, padding=1)  # every window holds one pixel of x and three zeros
+    np.testing.assert_allclose(out, np.full((1, 1, 2, 2), 0.25))
+    out, _ = avgpool2d_forward(x, 2, 2, padding=1, count_include_pad=False)
+    np.testing.assert_allclose(out, np.ones((1, 1, 2, 2)))
+
+
+def test_ceil_mode_keeps_the_last_partial_window(rng):
+    x = rng.standard_normal((1, 1, 5, 5))
+    out, cache = maxpool2d_forward(x, 2, 2, ceil_mode=True)
+    assert out.shape == (1, 1, 3, 3)
+    assert out[0, 0, 2, 2] == x[0, 0, 4, 4]  # the 1x1 window at the corner
+    dx = maxpool2d_backward(np.ones_like(out), cache)
+    assert dx.shape == x.shape and dx.sum() == 9
+
+
+def test_without_padding_the_unpadded_kernels_run_unchanged(rng):
+    x = rng.standard_normal((2, 3, 7, 6)).astype(np.float32)
+    for forward in (maxpool2d_forward, avgpool2d_forward):
+        plain, _ = forward(x, 3, 2)
+        same, cache = forward(x, 3, 2, 0, False)
+        np.testing.assert_array_equal(plain, same)
+        assert type(cache).__name__ in ("MaxPoolCache", "AvgPoolCache")
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (
+            lambda: maxpool2d_forward(np.zeros((1, 1, 4, 4)), 2, 2, 2),
+            ValueError,
+            "padding must be at most half",
+        ),
+        (
+            lambda: avgpool2d_forward(np.zeros((1, 1, 4, 4)), 2, 2, -1),
+            ValueError,
+            "padding must be an int >= 0",
+        ),
+        (
+            lambda: maxpool2d_forward(np.zeros((1, 1, 4, 4)), 2, 2, 0, 1),
+            TypeError,
+            "ceil_mode must be a bool",
+        ),
+        (
+            lambda: avgpool2d_forward(np.zeros((1, 1, 4, 4)), 2, count_include_pad=None),
+            TypeError,
+            "count_include_pad must be a bool",
+        ),
+        (
+            lambda: maxpool2d_forward(np.zeros((1, 1, 1, 1)), 4, 1, 1),
+            ValueError,
+            "must fit in the padded input",
+        ),
+    ],
+)
+def test_bad_padding_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
