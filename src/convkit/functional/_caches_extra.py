@@ -37,15 +37,17 @@ class PReluCache(NamedTuple):
 
 
 class LayerNormCache(NamedTuple):
-    x_hat: np.ndarray  # (N, D), the normalized input flattened
-    inv_std: np.ndarray  # (N, 1)
+    x: np.ndarray  # (N, D), the input flattened, C-contiguous
+    mean: np.ndarray  # (N,) float64
+    inv_std: np.ndarray  # (N,) float64
     weight: np.ndarray  # (D,), flattened
     x_shape: tuple[int, ...]
 
 
 class GroupNormCache(NamedTuple):
-    x_hat: np.ndarray  # (N, G, C // G * L), the normalized input by group
-    inv_std: np.ndarray  # (N, G, 1)
+    x: np.ndarray  # (N * G, C // G * L), the input by group, C-contiguous
+    mean: np.ndarray  # (N * G,) float64
+    inv_std: np.ndarray  # (N * G,) float64
     weight: np.ndarray  # (C,)
     x_shape: tuple[int, ...]
 
