@@ -61,7 +61,7 @@
        double *s1, double *s2))                                                                                        \
     X(void, bn_affine,                                                                                                 \
       (const T *x, const T *y, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0, ptrdiff_t c1, const T *a,          \
-       const T *e, const T *b, const T *d, T *out))                                                                     \
+       const T *e, const T *b, const T *d, T *out))                                                                    \
     /* norm.h */                                                                                                       \
     X(void, rownorm_forward,                                                                                           \
       (const T *x, ptrdiff_t D, ptrdiff_t L, ptrdiff_t cg, ptrdiff_t G, const T *w, const T *b, double eps,            \
