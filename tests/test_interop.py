@@ -134,12 +134,47 @@ def test_from_torch_of_a_plain_torch_model(rng):
 
 
 def test_unsupported_modules_are_named():
-    with pytest.raises(TypeError, match="unsupported module GELU"):
-        from_torch(torch.nn.Sequential(torch.nn.GELU()), (3,))
+    with pytest.raises(TypeError, match="unsupported module Mish"):
+        from_torch(torch.nn.Sequential(torch.nn.Mish()), (3,))
     with pytest.raises(TypeError, match="groups"):
         from_torch(torch.nn.Sequential(torch.nn.Conv2d(2, 2, 3, groups=2)), (2, 5, 5))
     with pytest.raises(TypeError, match="expected a convkit Sequential"):
         to_torch(torch.nn.Linear(2, 2))
+
+
+def test_from_torch_of_a_model_with_the_newer_modules(rng):
+    """Norms other than BatchNorm, the smooth activations, padding, upsampling and adaptive pooling."""
+    torch.manual_seed(0)
+    nn = torch.nn
+    module = nn.Sequential(
+        nn.ZeroPad2d((1, 0, 2, 1)),
+        nn.Conv2d(2, 4, 3),
+        nn.GroupNorm(2, 4),
+        nn.GELU(approximate="tanh"),
+        nn.Upsample(scale_factor=2, mode="bilinear"),
+        nn.Conv2d(4, 4, 3, padding=1),
+        nn.LayerNorm((4, 12, 10)),
+        nn.PReLU(4),
+        nn.ELU(0.5),
+        nn.AdaptiveAvgPool2d((3, 2)),
+        nn.SiLU(),
+        nn.AdaptiveMaxPool2d(1),
+        nn.Flatten(),
+        nn.Linear(4, 3),
+        nn.Softplus(beta=2.0),
+    ).double()
+    with torch.no_grad():
+        module[2].weight.uniform_(0.5, 1.5)
+        module[6].bias.normal_()
+        module[7].weight.uniform_(0.0, 0.5)
+    model = from_torch(module, (2, 5, 6))
+    x = rng.normal(size=(3, 2, 5, 6))
+    with torch.no_grad():
+        expected = module(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-10, atol=1e-10)
+    back = to_torch(model)
+    with torch.no_grad():
+        np.testing.assert_allclose(back(torch.from_numpy(x)).numpy(), expected, rtol=1e-10, atol=1e-10)
 
 
 def test_random_shift_becomes_the_identity_in_torch(rng):

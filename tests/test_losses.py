@@ -8,7 +8,7 @@ import pytest
 
 import convkit as ck
 from convkit import layers, losses
-from convkit.functional import mse_loss, softmax_cross_entropy
+from convkit.functional import bce_with_logits, huber_loss, l1_loss, mse_loss, softmax_cross_entropy
 from convkit.functional.losses import sparse_categorical_crossentropy
 
 # every registered loss class: (an instance with non-default arguments, prediction, target, the function
@@ -32,6 +32,9 @@ CASES = {
         {},
     ),
     "MSE": (losses.MSE(), PROBS, LOGITS, mse_loss, {}),
+    "BCEWithLogits": (losses.BCEWithLogits(), LOGITS, PROBS, bce_with_logits, {}),
+    "L1": (losses.L1(), PROBS, LOGITS, l1_loss, {}),
+    "Huber": (losses.Huber(delta=0.5), PROBS, LOGITS, huber_loss, {"delta": 0.5}),
 }
 
 

@@ -365,3 +365,38 @@ def test_a_save_killed_at_any_moment_leaves_the_previous_file_loadable(tmp_path,
         os.utime(leftover, (stale, stale))
     ck.load_model(path).save(path)
     assert os.listdir(tmp_path) == ["model.npz"]
+
+
+def test_the_newer_layers_save_and_load_with_their_weights(tmp_path, rng):
+    model = ck.Sequential(
+        [
+            layers.ZeroPadding2D(((1, 0), (0, 1)), input_shape=(2, 5, 6)),
+            layers.Conv2D(4, 3, padding=1, activation="softplus"),
+            layers.GroupNorm(2),
+            layers.PReLU(4),
+            layers.MaxPool2D(3, stride=2, padding=1, ceil_mode=True),
+            layers.UpSampling2D(2, "bilinear"),
+            layers.AvgPool2D(2, padding=1, count_include_pad=False),
+            layers.AdaptiveAvgPool2D((2, 3)),
+            layers.LayerNorm(),
+            layers.ELU(0.5),
+            layers.GlobalMaxPool2D(),
+            layers.Dense(3, activation="gelu"),
+            layers.SiLU(),
+        ]
+    )
+    model.build(seed=0)
+    for layer in model.layers:
+        for value in layer.params.values():
+            value += rng.uniform(0.1, 0.2, value.shape).astype(value.dtype)
+    path = tmp_path / "newer.npz"
+    model.save(path)
+    loaded = ck.load_model(path)
+    x = rng.standard_normal((3, 2, 5, 6)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    assert [layer.get_config() for layer in loaded.layers] == [layer.get_config() for layer in model.layers]
+    rows = []
+    model.summary(print_fn=rows.append)
+    for kind in ("GroupNorm", "PReLU", "UpSampling2D", "AdaptiveAvgPool2D", "LayerNorm", "GlobalMaxPool2D"):
+        assert f"({kind})" in rows[0]
+    assert "(None, 4, 2, 3)" in rows[0] and "Conv2D + softplus" in rows[0]

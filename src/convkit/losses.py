@@ -3,10 +3,12 @@ gradient w.r.t. the prediction).
 
 - By name: the functional losses (``convkit.functional.losses``), each registered there beside its code with
   ``@register("name")``: ``"cross_entropy"`` (logits), ``"sparse_categorical_crossentropy"``
-  (probabilities, as Keras), ``"mse"``; a user-defined loss registers itself the same way.
+  (probabilities, as Keras), ``"mse"``, ``"bce_with_logits"`` (multi-label logits), ``"l1"``, ``"huber"``;
+  a user-defined loss registers itself the same way.
 - As objects, configured: ``CrossEntropy(label_smoothing=0.0)``, ``SparseCategoricalCrossentropy(
-  from_logits=False)``, ``MSE()``; each class registers itself with ``@register_class`` so that
-  ``serialize``/``deserialize`` (and ``save``/``load_model``) round-trip it through its ``get_config``.
+  from_logits=False)``, ``MSE()``, ``BCEWithLogits()``, ``L1()``, ``Huber(delta=1.0)``; each class
+  registers itself with ``@register_class`` so that ``serialize``/``deserialize`` (and
+  ``save``/``load_model``) round-trip it through its ``get_config``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from .functional.losses import (
     LOSSES,
     LossFn,
     LossKind,
+    bce_with_logits,
+    huber_loss,
+    l1_loss,
     mse_loss,
     register,
     softmax_cross_entropy,
@@ -31,9 +36,12 @@ from .functional.losses import (
 from .layers.activations import Softmax
 
 __all__ = [
+    "L1",
     "LOSSES",
     "MSE",
+    "BCEWithLogits",
     "CrossEntropy",
+    "Huber",
     "Loss",
     "LossFn",
     "LossKind",
@@ -134,6 +142,40 @@ class MSE(Loss):
 
     def __call__(self, pred, target, sample_weight=None) -> tuple[float, np.ndarray]:
         return mse_loss(pred, target, sample_weight)
+
+
+@register_class
+class BCEWithLogits(Loss):
+    """Sigmoid + binary cross-entropy on every element (``torch.nn.BCEWithLogitsLoss``): logits and
+    multi-label targets in {0, 1} of the same shape; the ``"bce_with_logits"`` loss as an object."""
+
+    from_logits = True
+
+    def __call__(self, pred, target, sample_weight=None) -> tuple[float, np.ndarray]:
+        return bce_with_logits(pred, target, sample_weight)
+
+
+@register_class
+class L1(Loss):
+    """Mean absolute error over every element (``torch.nn.L1Loss``); the ``"l1"`` loss as an object."""
+
+    def __call__(self, pred, target, sample_weight=None) -> tuple[float, np.ndarray]:
+        return l1_loss(pred, target, sample_weight)
+
+
+@register_class
+class Huber(Loss):
+    """Huber loss (``torch.nn.HuberLoss(delta=delta)``): quadratic where |pred - target| < delta, linear
+    beyond. With delta 1.0 it is the ``"huber"`` loss."""
+
+    def __init__(self, delta: float = 1.0):
+        self.delta = real(delta, "delta", "Huber", low=0.0, low_inclusive=False, wanted="a positive float")
+
+    def __call__(self, pred, target, sample_weight=None) -> tuple[float, np.ndarray]:
+        return huber_loss(pred, target, sample_weight, delta=self.delta)
+
+    def get_config(self) -> dict:
+        return {"delta": self.delta}
 
 
 def get(identifier: str | Loss | dict) -> LossFn:

@@ -1,4 +1,4 @@
-"""ReLU, leaky ReLU, sigmoid, tanh and softmax against torch + autograd."""
+"""ReLU, leaky ReLU, sigmoid, tanh, ELU, GELU, SiLU, softplus, PReLU and softmax against torch + autograd."""
 
 import warnings
 
@@ -21,6 +21,21 @@ ACTIVATIONS = {
     "sigmoid": (F.sigmoid_forward, F.sigmoid_backward, torch.sigmoid),
     "tanh": (F.tanh_forward, F.tanh_backward, torch.tanh),
     "softmax": (F.softmax_forward, F.softmax_backward, lambda x: torch.softmax(x, dim=-1)),
+    "elu": (F.elu_forward, F.elu_backward, tF.elu),
+    "elu_0.3": (lambda x: F.elu_forward(x, alpha=0.3), F.elu_backward, lambda x: tF.elu(x, alpha=0.3)),
+    "gelu": (F.gelu_forward, F.gelu_backward, tF.gelu),
+    "gelu_tanh": (
+        lambda x: F.gelu_forward(x, approximate="tanh"),
+        F.gelu_backward,
+        lambda x: tF.gelu(x, approximate="tanh"),
+    ),
+    "silu": (F.silu_forward, F.silu_backward, tF.silu),
+    "softplus": (F.softplus_forward, F.softplus_backward, tF.softplus),
+    "softplus_beta2": (
+        lambda x: F.softplus_forward(x, beta=2.0, threshold=3.0),
+        F.softplus_backward,
+        lambda x: tF.softplus(x, beta=2.0, threshold=3.0),
+    ),
 }
 SHAPES = [(7,), (4, 5), (2, 3, 4, 5), (1, 1)]
 
@@ -67,3 +82,12 @@ def test_non_finite_upstream_gradient_like_torch(bad, activation, torch_run, ass
     _, cache = forward(x)
     _, (expected,) = torch_run(torch_fn, [x], dout)
     assert_close(backward(dout, cache), expected, np.float64)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("shape", [(5, 3), (2, 3, 4, 5)], ids=str)
+def test_prelu_matches_torch(channels, shape, dtype, layout, rng, check_parity):
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    x.flat[::3] = 0
+    weight = rng.uniform(0.05, 0.5, channels).astype(dtype)
+    check_parity(F.prelu_forward, F.prelu_backward, tF.prelu, [x, weight], layout)

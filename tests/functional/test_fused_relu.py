@@ -137,10 +137,11 @@ def test_activation_argument(cls, args):
     name = cls.__name__
     message = (
         f"{name}: activation must be None, 'linear' or one of "
-        "['leaky_relu', 'relu', 'sigmoid', 'softmax', 'tanh']. Received: activation='gelu'"
+        "['elu', 'gelu', 'leaky_relu', 'relu', 'sigmoid', 'silu', 'softmax', 'softplus', 'tanh']. "
+        "Received: activation='mish'"
     )
     with pytest.raises(ValueError, match=re.escape(message)):
-        cls(*args, activation="gelu")
+        cls(*args, activation="mish")
     with pytest.raises(TypeError, match=re.escape("Received: activation=1")):
         cls(*args, activation=1)
 

@@ -145,6 +145,21 @@ def _child(examples: int, log_path: str) -> int:
             "conv": F.conv2d_forward(x4, w4, b, 1, 1),
             "conv_strided": F.conv2d_forward(x4, w4, b, 2, 0),
             "conv_relu": F.conv2d_relu_forward(x4, w4, b, 1, 1),
+            # normalization, resampling, the smooth activations and the other pools
+            "elu": F.elu_forward(x2),
+            "gelu": F.gelu_forward(x2),
+            "silu": F.silu_forward(x2),
+            "softplus": F.softplus_forward(x2),
+            "prelu": F.prelu_forward(x4, np.full(3, 0.25)),
+            "layernorm": F.layernorm_forward(x4, np.ones((3, 4, 4)), np.zeros((3, 4, 4))),
+            "groupnorm": F.groupnorm_forward(x4, g3, z3, 3),
+            "global_maxpool": F.global_maxpool2d_forward(x4),
+            "adaptive_avgpool": F.adaptive_avgpool2d_forward(x4, 3),
+            "upsampling_nearest": F.upsampling2d_forward(x4, 2),
+            "upsampling_bilinear": F.upsampling2d_forward(x4, (2, 3), "bilinear"),
+            "zero_padding": F.zero_padding2d_forward(x4, ((1, 0), (2, 1))),
+            "maxpool_padded": F.maxpool2d_forward(x4, 3, 2, 1, True),
+            "avgpool_padded": F.avgpool2d_forward(x4, 3, 2, 1, True, False),
         }
         return calls
 
@@ -221,6 +236,49 @@ def _child(examples: int, log_path: str) -> int:
         "random_crop_backward": (F.random_crop_backward, backward_args("random_crop")),
         "random_crop_backward[eval]": (F.random_crop_backward, backward_args("random_crop[eval]")),
         "random_flip_backward": (F.random_flip_backward, backward_args("random_flip")),
+        # normalization, resampling, the smooth activations and the other pools
+        "elu_forward": (F.elu_forward, st.tuples(value(), floats)),
+        "gelu_forward": (
+            F.gelu_forward,
+            st.tuples(value(), st.sampled_from(["none", "tanh", "erf", None, 1])),
+        ),
+        "silu_forward": (F.silu_forward, st.tuples(value())),
+        "softplus_forward": (F.softplus_forward, st.tuples(value(), floats, floats)),
+        "prelu_forward": (F.prelu_forward, st.tuples(value(), value(1))),
+        "layernorm_forward": (F.layernorm_forward, st.tuples(value(), value(), value(), floats)),
+        "groupnorm_forward": (F.groupnorm_forward, st.tuples(value(4), value(1), value(1), int_args, floats)),
+        "global_maxpool2d_forward": (F.global_maxpool2d_forward, st.tuples(value(4))),
+        "adaptive_avgpool2d_forward": (F.adaptive_avgpool2d_forward, st.tuples(value(4), int_args)),
+        "upsampling2d_forward": (
+            F.upsampling2d_forward,
+            st.tuples(value(4), int_args, st.sampled_from(["nearest", "bilinear", "cubic", None])),
+        ),
+        "zero_padding2d_forward": (F.zero_padding2d_forward, st.tuples(value(4), int_args)),
+        "bce_with_logits": (F.bce_with_logits, st.tuples(value(), value())),
+        "l1_loss": (F.l1_loss, st.tuples(value(), value())),
+        "huber_loss": (F.huber_loss, st.tuples(value(), value(), st.none(), floats)),
+        "elu_backward": (F.elu_backward, backward_args("elu")),
+        "gelu_backward": (F.gelu_backward, backward_args("gelu")),
+        "silu_backward": (F.silu_backward, backward_args("silu")),
+        "softplus_backward": (F.softplus_backward, backward_args("softplus")),
+        "prelu_backward": (F.prelu_backward, backward_args("prelu")),
+        "layernorm_backward": (F.layernorm_backward, backward_args("layernorm")),
+        "groupnorm_backward": (F.groupnorm_backward, backward_args("groupnorm")),
+        "global_maxpool2d_backward": (F.global_maxpool2d_backward, backward_args("global_maxpool")),
+        "adaptive_avgpool2d_backward": (F.adaptive_avgpool2d_backward, backward_args("adaptive_avgpool")),
+        "upsampling2d_backward[nearest]": (F.upsampling2d_backward, backward_args("upsampling_nearest")),
+        "upsampling2d_backward[bilinear]": (F.upsampling2d_backward, backward_args("upsampling_bilinear")),
+        "zero_padding2d_backward": (F.zero_padding2d_backward, backward_args("zero_padding")),
+        "maxpool2d_forward[padded]": (
+            F.maxpool2d_forward,
+            st.tuples(value(4), int_args, int_args, int_args, flags),
+        ),
+        "avgpool2d_forward[padded]": (
+            F.avgpool2d_forward,
+            st.tuples(value(4), int_args, int_args, int_args, flags, flags),
+        ),
+        "maxpool2d_backward[padded]": (F.maxpool2d_backward, backward_args("maxpool_padded")),
+        "avgpool2d_backward[padded]": (F.avgpool2d_backward, backward_args("avgpool_padded")),
     }
     for suffix in ("", "_input", "_weights"):
         backward, relu_backward = (

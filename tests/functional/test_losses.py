@@ -1,4 +1,4 @@
-"""softmax_cross_entropy and mse_loss: values against NumPy formulas, gradients, label and target dtypes."""
+"""The functional losses: values against NumPy formulas, gradients, label and target dtypes, the registry."""
 
 import re
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from convkit import losses
-from convkit.functional import mse_loss, softmax_cross_entropy
+from convkit.functional import bce_with_logits, huber_loss, l1_loss, mse_loss, softmax_cross_entropy
 
 
 def test_cross_entropy_matches_numpy(rng):
@@ -50,6 +50,66 @@ def test_mse_matches_numpy(rng):
     np.testing.assert_allclose(dpred, 2 * (pred - target) / pred.size, rtol=1e-12)
 
 
+def test_bce_with_logits_matches_numpy(rng):
+    z = rng.standard_normal((4, 3)) * 3
+    y = rng.integers(0, 2, size=(4, 3)).astype(float)
+    loss, dz = bce_with_logits(z, y)
+    p = 1 / (1 + np.exp(-z))
+    assert loss == pytest.approx(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean(), rel=1e-12)
+    np.testing.assert_allclose(dz, (p - y) / z.size, rtol=1e-12, atol=1e-16)
+
+
+def test_bce_with_logits_is_finite_for_huge_logits():
+    loss, dz = bce_with_logits(np.array([[1e4, -1e4]]), np.array([[0, 1]]))
+    assert loss == pytest.approx(1e4)
+    np.testing.assert_allclose(dz, [[0.5, -0.5]])
+
+
+def test_bce_with_logits_rejects_targets_outside_0_1():
+    with pytest.raises(
+        ValueError, match=re.escape("target must hold values in [0, 1]. Received: target[(0, 1)]=2.0")
+    ):
+        bce_with_logits(np.zeros((1, 2)), np.array([[0.0, 2.0]]))
+
+
+def test_l1_matches_numpy(rng):
+    pred, target = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    target[0, 0] = pred[0, 0]  # equal: no gradient
+    loss, dpred = l1_loss(pred, target)
+    assert loss == pytest.approx(np.abs(pred - target).mean(), rel=1e-12)
+    np.testing.assert_array_equal(dpred, np.sign(pred - target) / pred.size)
+    assert dpred[0, 0] == 0
+
+
+@pytest.mark.parametrize("delta", [1.0, 0.3])
+def test_huber_matches_numpy(delta, rng):
+    pred, target = rng.standard_normal((5, 4)) * 2, rng.standard_normal((5, 4))
+    d = pred - target
+    loss, dpred = huber_loss(pred, target, delta=delta)
+    expected = np.where(np.abs(d) < delta, 0.5 * d**2, delta * (np.abs(d) - 0.5 * delta))
+    assert loss == pytest.approx(expected.mean(), rel=1e-12)
+    np.testing.assert_allclose(dpred, np.clip(d, -delta, delta) / d.size, rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss_fn", [bce_with_logits, l1_loss, huber_loss])
+def test_elementwise_losses_keep_float32(loss_fn):
+    pred = np.array([[0.5, -1.0]], np.float32)
+    _, grad = loss_fn(pred, np.array([[1, 0]]))
+    assert grad.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: huber_loss(np.zeros(2), np.zeros(2), delta=0), ValueError, "delta must be a positive float"),
+        (lambda: l1_loss(np.zeros(2), np.zeros(3)), ValueError, r"target must have shape \(2,\)"),
+        (lambda: l1_loss(np.zeros(0), np.zeros(0)), ValueError, "pred must hold at least one sample"),
+        (lambda: bce_with_logits(np.zeros(()), np.zeros(())), ValueError, "logits must hold at least one"),
+    ],
+)
+def test_bad_elementwise_loss_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
 
 
 # -- registry ----------------------------------------------------------------------------------------------
@@ -58,6 +118,9 @@ LOSS_INPUTS = {
     "cross_entropy": (np.array([[2.0, -1.0, 0.5], [0.1, 0.2, 0.3]]), np.array([0, 2])),
     "mse": (np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5, 2.0], [3.0, 5.0]])),
     "sparse_categorical_crossentropy": (np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]]), np.array([0, 2])),
+    "bce_with_logits": (np.array([[2.0, -1.0, 0.5], [0.1, 0.2, -3.0]]), np.array([[1, 0, 1], [0, 0, 1]])),
+    "l1": (np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5, 2.0], [3.0, 5.0]])),
+    "huber": (np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5, 2.0], [0.0, 5.5]])),
 }
 
 
@@ -83,10 +146,11 @@ def test_unknown_loss_lists_the_known_ones():
     with pytest.raises(
         ValueError,
         match=re.escape(
-            "Expected one of ['cross_entropy', 'mse', 'sparse_categorical_crossentropy']. Received: loss='l1'"
+            "Expected one of ['bce_with_logits', 'cross_entropy', 'huber', 'l1', 'mse', "
+            "'sparse_categorical_crossentropy']. Received: loss='l2'"
         ),
     ):
-        losses.get("l1")
+        losses.get("l2")
 
 
 def test_register_a_custom_loss(monkeypatch):

@@ -1,10 +1,19 @@
 """The functional losses (value and gradient) against torch + autograd: cross-entropy (with label
-smoothing), Keras's sparse categorical cross-entropy on probabilities, MSE, and per-sample weights."""
+smoothing), Keras's sparse categorical cross-entropy on probabilities, MSE, BCE with logits, L1, Huber, and
+per-sample weights."""
 
 import numpy as np
 import pytest
 
-from convkit.functional import mse_loss, softmax_backward, softmax_cross_entropy, softmax_forward
+from convkit.functional import (
+    bce_with_logits,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    softmax_backward,
+    softmax_cross_entropy,
+    softmax_forward,
+)
 from convkit.functional.losses import sparse_categorical_crossentropy
 
 torch = pytest.importorskip("torch", reason="torch is the reference of these parity tests")
@@ -46,6 +55,35 @@ def test_mse_matches_torch(shape, dtype, tol, layout, rng, as_layout, assert_clo
     target = as_layout(rng.standard_normal(shape).astype(dtype), layout)
     loss, dpred = mse_loss(pred, target)
     expected_loss, expected_grad = _torch_loss(tF.mse_loss, pred, target)
+    assert isinstance(loss, float)
+    assert loss == pytest.approx(expected_loss, rel=tol["rtol"], abs=tol["atol"])
+    assert_close(dpred, expected_grad, dtype)
+
+
+ELEMENTWISE = {  # name: (convkit loss, torch loss, target maker)
+    "bce_with_logits": (
+        bce_with_logits,
+        tF.binary_cross_entropy_with_logits,
+        lambda rng, shape: rng.integers(0, 2, size=shape),
+    ),
+    "l1": (l1_loss, tF.l1_loss, lambda rng, shape: rng.standard_normal(shape)),
+    "huber": (huber_loss, tF.huber_loss, lambda rng, shape: rng.standard_normal(shape)),
+    "huber_0.4": (
+        lambda p, t: huber_loss(p, t, delta=0.4),
+        lambda p, t: tF.huber_loss(p, t, delta=0.4),
+        lambda rng, shape: rng.standard_normal(shape),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+@pytest.mark.parametrize("shape", [(5,), (7, 3), (2, 3, 4, 5)], ids=str)
+def test_elementwise_losses_match_torch(name, shape, dtype, tol, layout, rng, as_layout, assert_close):
+    loss_fn, torch_fn, make_target = ELEMENTWISE[name]
+    pred = as_layout((rng.standard_normal(shape) * 3).astype(dtype), layout)
+    target = as_layout(make_target(rng, shape).astype(dtype), layout)
+    loss, dpred = loss_fn(pred, target)
+    expected_loss, expected_grad = _torch_loss(torch_fn, pred, target)
     assert isinstance(loss, float)
     assert loss == pytest.approx(expected_loss, rel=tol["rtol"], abs=tol["atol"])
     assert_close(dpred, expected_grad, dtype)
@@ -124,6 +162,21 @@ WEIGHTED = {  # name: (convkit loss, torch per-sample loss with reduction="none"
         mse_loss,
         lambda t, target: tF.mse_loss(t, target, reduction="none").flatten(1).mean(1),
         lambda rng: (rng.standard_normal((6, 2, 3)), rng.standard_normal((6, 2, 3))),
+    ),
+    "bce_with_logits": (
+        bce_with_logits,
+        lambda t, target: tF.binary_cross_entropy_with_logits(t, target, reduction="none").flatten(1).mean(1),
+        lambda rng: (rng.standard_normal((6, 5)) * 2, rng.integers(0, 2, size=(6, 5)).astype(float)),
+    ),
+    "l1": (
+        l1_loss,
+        lambda t, target: tF.l1_loss(t, target, reduction="none").flatten(1).mean(1),
+        lambda rng: (rng.standard_normal((6, 2, 3)), rng.standard_normal((6, 2, 3))),
+    ),
+    "huber": (
+        huber_loss,
+        lambda t, target: tF.huber_loss(t, target, reduction="none").flatten(1).mean(1),
+        lambda rng: (rng.standard_normal((6, 4)) * 2, rng.standard_normal((6, 4))),
     ),
 }
 

@@ -4,10 +4,14 @@ import numpy as np
 import pytest
 
 from convkit.functional import (
+    adaptive_avgpool2d_backward,
+    adaptive_avgpool2d_forward,
     avgpool2d_backward,
     avgpool2d_forward,
     global_avgpool2d_backward,
     global_avgpool2d_forward,
+    global_maxpool2d_backward,
+    global_maxpool2d_forward,
     maxpool2d_backward,
     maxpool2d_forward,
 )
@@ -112,6 +116,91 @@ def test_global_avgpool_matches_torch(x_shape, dtype, layout, rng, check_parity)
         global_avgpool2d_forward,
         global_avgpool2d_backward,
         lambda t: tF.adaptive_avg_pool2d(t, 1).flatten(1),
+        [x],
+        layout,
+    )
+
+
+# -- global max and adaptive average pooling ---------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(2, 3, 5, 7), (1, 2, 1, 1), (3, 1, 4, 9)], ids=str)
+def test_global_maxpool_matches_torch(shape, dtype, layout, rng, check_parity):
+    x = rng.standard_normal(shape).astype(dtype)
+    check_parity(
+        global_maxpool2d_forward,
+        global_maxpool2d_backward,
+        lambda t: tF.adaptive_max_pool2d(t, 1).flatten(1),
+        [x],
+        layout,
+    )
+
+
+@pytest.mark.parametrize(
+    ("shape", "output_size"),
+    [
+        ((2, 3, 7, 5), (3, 2)),
+        ((1, 2, 10, 10), 4),
+        ((2, 2, 5, 3), (7, 4)),
+        ((1, 1, 6, 6), 1),
+        ((2, 1, 9, 8), (9, 8)),
+    ],
+    ids=str,
+)
+def test_adaptive_avgpool_matches_torch(shape, output_size, dtype, layout, rng, check_parity):
+    x = rng.standard_normal(shape).astype(dtype)
+    check_parity(
+        lambda t: adaptive_avgpool2d_forward(t, output_size),
+        adaptive_avgpool2d_backward,
+        lambda t: tF.adaptive_avg_pool2d(t, output_size),
+        [x],
+        layout,
+    )
+
+
+def test_adaptive_avgpool_keeps_a_nan_in_its_windows(assert_close):
+    x = np.zeros((1, 1, 6, 6))
+    x[0, 0, 0, 0] = np.nan
+    out, _ = adaptive_avgpool2d_forward(x, 3)
+    assert_close(out, tF.adaptive_avg_pool2d(torch.from_numpy(x), 3).numpy(), np.float64)
+    assert np.isnan(out).sum() == 1
+
+
+# -- padding, ceil_mode, count_include_pad ------------------------------------------------------------------
+# (x shape, pool_size, stride, padding, ceil_mode)
+PADDED = [
+    ((2, 3, 7, 6), 3, 2, 1, False),
+    ((2, 3, 7, 6), 3, 2, 1, True),  # a last, partial window on each axis
+    ((1, 2, 5, 5), 2, 2, 0, True),  # ceil_mode alone
+    ((2, 2, 6, 9), (3, 2), (2, 3), (1, 1), True),
+    ((1, 2, 8, 7), 2, 3, 1, True),  # the last window would start in the right padding: dropped, as torch
+    ((2, 1, 4, 4), 2, 1, 1, False),
+]
+PADDED_IDS = [f"x{x}-k{k}-s{s}-p{p}-{'ceil' if c else 'floor'}".replace(" ", "") for x, k, s, p, c in PADDED]
+
+
+@pytest.mark.parametrize(("shape", "pool_size", "stride", "padding", "ceil_mode"), PADDED, ids=PADDED_IDS)
+def test_padded_maxpool_matches_torch(
+    shape, pool_size, stride, padding, ceil_mode, dtype, layout, rng, check_parity
+):
+    x = rng.standard_normal(shape).astype(dtype) - 2  # negative: the -inf padding must never win
+    check_parity(
+        lambda t: maxpool2d_forward(t, pool_size, stride, padding, ceil_mode),
+        maxpool2d_backward,
+        lambda t: tF.max_pool2d(t, pool_size, stride, padding, ceil_mode=ceil_mode),
+        [x],
+        layout,
+    )
+
+
+@pytest.mark.parametrize("count_include_pad", [True, False], ids=["count_pad", "no_pad_count"])
+@pytest.mark.parametrize(("shape", "pool_size", "stride", "padding", "ceil_mode"), PADDED, ids=PADDED_IDS)
+def test_padded_avgpool_matches_torch(
+    shape, pool_size, stride, padding, ceil_mode, count_include_pad, dtype, layout, rng, check_parity
+):
+    x = rng.standard_normal(shape).astype(dtype)
+    check_parity(
+        lambda t: avgpool2d_forward(t, pool_size, stride, padding, ceil_mode, count_include_pad),
+        avgpool2d_backward,
+        lambda t: tF.avg_pool2d(t, pool_size, stride, padding, ceil_mode, count_include_pad),
         [x],
         layout,
     )

@@ -19,6 +19,10 @@ TORCH_ACTIVATIONS = {  # activation name -> the torch module convkit's layer (wi
     "sigmoid": nn.Sigmoid,
     "tanh": nn.Tanh,
     "softmax": lambda: nn.Softmax(dim=-1),
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "softplus": nn.Softplus,
 }
 
 

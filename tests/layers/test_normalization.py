@@ -106,3 +106,52 @@ def test_momentum_of_the_wrong_type():
     message = "BatchNorm: momentum must be a float in [0, 1]. Received: momentum=None"
     with pytest.raises(TypeError, match=re.escape(message)):
         layers.BatchNorm(momentum=None)
+
+
+# -- LayerNorm and GroupNorm ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("input_shape", [(5,), (3, 4, 5)], ids=["1d", "3d"])
+def test_layernorm_matches_torch(dtype, rng, layer_parity, input_shape):
+    layer = layers.LayerNorm(eps=1e-4, dtype=dtype)
+    layer.build(input_shape)
+    layer.params["weight"][...] = rng.uniform(0.5, 1.5, input_shape)
+    layer.params["bias"][...] = rng.standard_normal(input_shape)
+    module = torch.nn.LayerNorm(input_shape, eps=1e-4)
+    layer_parity(layer, module, 3 * rng.standard_normal((6, *input_shape)) + 1, training=True)
+    assert layer.count_params() == 2 * int(np.prod(input_shape))
+
+
+@pytest.mark.parametrize(("input_shape", "groups"), [((6,), 3), ((6, 3, 5), 2), ((6, 3, 5), 6)])
+def test_groupnorm_matches_torch(dtype, rng, layer_parity, input_shape, groups):
+    layer = layers.GroupNorm(groups, dtype=dtype)
+    layer.build(input_shape)
+    layer.params["weight"][...] = rng.uniform(0.5, 1.5, input_shape[0])
+    layer.params["bias"][...] = rng.standard_normal(input_shape[0])
+    module = torch.nn.GroupNorm(groups, input_shape[0])
+    layer_parity(layer, module, 3 * rng.standard_normal((4, *input_shape)) - 1)
+
+
+@pytest.mark.parametrize("make", [lambda: layers.LayerNorm(), lambda: layers.GroupNorm(2)], ids=["ln", "gn"])
+def test_norm_gradients_match_finite_differences(rng, layer_gradient_errors, make):
+    layer = make()
+    layer.dtype = np.dtype("float64")
+    layer.build((4, 2, 3))
+    for value in layer.params.values():
+        value[...] = rng.standard_normal(value.shape)
+    errors = layer_gradient_errors(layer, rng.standard_normal((3, 4, 2, 3)))
+    assert set(errors) == {"x", "weight", "bias"}
+    assert max(errors.values()) < 1e-7, errors
+
+
+def test_groupnorm_checks_the_channels():
+    with pytest.raises(
+        ValueError, match=re.escape("GroupNorm: num_groups must divide the input's channels 6")
+    ):
+        layers.GroupNorm(4).build((6, 2, 2))
+    with pytest.raises(TypeError, match="GroupNorm: num_groups must be a positive int"):
+        layers.GroupNorm(2.0)
+
+
+@pytest.mark.parametrize("layer", [layers.LayerNorm(eps=1e-3), layers.GroupNorm(3, eps=1e-4)], ids=repr)
+def test_norm_config_round_trip(layer):
+    clone = layers.deserialize(json.loads(json.dumps(layers.serialize(layer))))
+    assert clone.get_config() == layer.get_config()

@@ -29,6 +29,18 @@ EXAMPLES = [
     layers.Rescaling(1 / 255, offset=-0.5),
     layers.Normalization((0.5, 0.25), 0.2),
     layers.Residual([layers.Dense(2), layers.ReLU()], layers.Dense(2), seed=5),
+    layers.ELU(0.5),
+    layers.GELU("tanh"),
+    layers.SiLU(),
+    layers.Softplus(beta=2.0, threshold=10.0),
+    layers.PReLU(3, init=0.1),
+    layers.LayerNorm(eps=1e-3),
+    layers.GroupNorm(2, eps=1e-4),
+    layers.GlobalMaxPool2D(),
+    layers.AdaptiveAvgPool2D((2, 3)),
+    layers.UpSampling2D((2, 3), "bilinear"),
+    layers.ZeroPadding2D(((1, 0), (2, 1))),
+    layers.Parallel([[layers.Dense(2)], [layers.Dense(3), layers.GELU()]], merge="concat", seed=2),
 ]
 
 
@@ -57,7 +69,8 @@ def test_every_registered_layer_has_a_round_trip_example():
 
 def test_unknown_class_name():
     with pytest.raises(
-        ValueError, match=re.escape("layers.get: unknown layer class 'Dens'. Known: AvgPool2D")
+        ValueError,
+        match=re.escape("layers.get: unknown layer class 'Dens'. Known: AdaptiveAvgPool2D, AvgPool2D"),
     ):
         layers.get("Dens")
 

@@ -67,4 +67,14 @@
        double *s1, double *s2))                                                                                        \
     X(void, bn_affine,                                                                                                 \
       (const T *x, const T *y, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0, ptrdiff_t c1, const T *a,          \
-       const T *e, const T *b, const T *d, T *out))
+       const T *e, const T *b, const T *d, T *out))                                                                    \
+    /* norm.h */                                                                                                       \
+    X(void, rownorm_forward,                                                                                           \
+      (const T *x, ptrdiff_t D, ptrdiff_t L, ptrdiff_t cg, ptrdiff_t G, const T *w, const T *b, double eps,            \
+       ptrdiff_t r0, ptrdiff_t r1, T *out, double *mean, double *inv_std))                                             \
+    X(void, rownorm_backward,                                                                                          \
+      (const T *dout, const T *x, const double *mean, const double *inv_std, const T *w, ptrdiff_t D, ptrdiff_t L,     \
+       ptrdiff_t cg, ptrdiff_t G, ptrdiff_t r0, ptrdiff_t r1, T *dx))                                                  \
+    X(void, rownorm_param_grads,                                                                                       \
+      (const T *dout, const T *x, const double *mean, const double *inv_std, ptrdiff_t R, ptrdiff_t D, ptrdiff_t L,    \
+       ptrdiff_t cg, ptrdiff_t G, ptrdiff_t i0, ptrdiff_t i1, double *dw, double *db))

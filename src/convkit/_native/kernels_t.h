@@ -31,6 +31,7 @@
 #include "pool.h"
 #include "elementwise.h"
 #include "batchnorm.h"
+#include "norm.h"
 
 #undef T
 #undef FN

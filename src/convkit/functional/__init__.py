@@ -9,14 +9,24 @@ The output dtype is the input's (float32 or float64; integers become float64).
 """
 
 from .activations import (
+    elu_backward,
+    elu_forward,
+    gelu_backward,
+    gelu_forward,
     leaky_relu_backward,
     leaky_relu_forward,
+    prelu_backward,
+    prelu_forward,
     relu_backward,
     relu_forward,
     sigmoid_backward,
     sigmoid_forward,
+    silu_backward,
+    silu_forward,
     softmax_backward,
     softmax_forward,
+    softplus_backward,
+    softplus_forward,
     tanh_backward,
     tanh_forward,
 )
@@ -45,12 +55,17 @@ from .conv import (
 from .crop import random_crop_backward, random_crop_forward
 from .dropout import dropout_backward, dropout_forward
 from .flip import random_flip_backward, random_flip_forward
-from .losses import mse_loss, softmax_cross_entropy
+from .losses import bce_with_logits, huber_loss, l1_loss, mse_loss, softmax_cross_entropy
+from .normalization import groupnorm_backward, groupnorm_forward, layernorm_backward, layernorm_forward
 from .pooling import (
+    adaptive_avgpool2d_backward,
+    adaptive_avgpool2d_forward,
     avgpool2d_backward,
     avgpool2d_forward,
     global_avgpool2d_backward,
     global_avgpool2d_forward,
+    global_maxpool2d_backward,
+    global_maxpool2d_forward,
     maxpool2d_backward,
     maxpool2d_forward,
 )
@@ -60,9 +75,17 @@ from .preprocessing import (
     rescaling_backward,
     rescaling_forward,
 )
+from .resampling import (
+    upsampling2d_backward,
+    upsampling2d_forward,
+    zero_padding2d_backward,
+    zero_padding2d_forward,
+)
 from .shift import random_shift_backward, random_shift_forward
 
 __all__ = [
+    "adaptive_avgpool2d_backward",
+    "adaptive_avgpool2d_forward",
     "affine_backward",
     "affine_backward_input",
     "affine_backward_weights",
@@ -75,6 +98,7 @@ __all__ = [
     "avgpool2d_forward",
     "batchnorm_backward",
     "batchnorm_forward",
+    "bce_with_logits",
     "conv2d_backward",
     "conv2d_backward_input",
     "conv2d_backward_weights",
@@ -86,8 +110,20 @@ __all__ = [
     "conv_output_size",
     "dropout_backward",
     "dropout_forward",
+    "elu_backward",
+    "elu_forward",
+    "gelu_backward",
+    "gelu_forward",
     "global_avgpool2d_backward",
     "global_avgpool2d_forward",
+    "global_maxpool2d_backward",
+    "global_maxpool2d_forward",
+    "groupnorm_backward",
+    "groupnorm_forward",
+    "huber_loss",
+    "l1_loss",
+    "layernorm_backward",
+    "layernorm_forward",
     "leaky_relu_backward",
     "leaky_relu_forward",
     "maxpool2d_backward",
@@ -95,21 +131,31 @@ __all__ = [
     "mse_loss",
     "normalization_backward",
     "normalization_forward",
+    "prelu_backward",
+    "prelu_forward",
     "random_crop_backward",
     "random_crop_forward",
     "random_flip_backward",
     "random_flip_forward",
     "random_shift_backward",
     "random_shift_forward",
-    "rescaling_backward",
-    "rescaling_forward",
     "relu_backward",
     "relu_forward",
+    "rescaling_backward",
+    "rescaling_forward",
     "sigmoid_backward",
     "sigmoid_forward",
+    "silu_backward",
+    "silu_forward",
     "softmax_backward",
     "softmax_cross_entropy",
     "softmax_forward",
+    "softplus_backward",
+    "softplus_forward",
     "tanh_backward",
     "tanh_forward",
+    "upsampling2d_backward",
+    "upsampling2d_forward",
+    "zero_padding2d_backward",
+    "zero_padding2d_forward",
 ]

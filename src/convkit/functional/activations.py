@@ -1,16 +1,20 @@
-"""Activations: ReLU, leaky ReLU, sigmoid, tanh (elementwise) and softmax (over the last axis). Every shape
+"""Activations: ReLU, leaky ReLU, sigmoid, tanh, ELU, GELU, SiLU, softplus, PReLU (elementwise) and softmax
+(over the last axis), with torch's formulas and defaults. Every shape
 is accepted, 0-d included for the elementwise ones; out and dx are ndarrays of x's shape (``np.asarray``
 where NumPy would return a scalar for a 0-d input)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from .. import _kernels
 from .. import _workspace as workspace
 from .._threads import get_num_threads
-from .._validation import FLOAT_DTYPES, check_shape, float_array, real
-from ._caches import LeakyReluCache, float_field, of_kind
+from .._validation import FLOAT_DTYPES, check_ndim, check_shape, float_array, one_of, positive_float, real
+from ._caches import LeakyReluCache, array_field, float_field, of_kind
+from ._caches_extra import EluCache, GeluCache, PReluCache, SoftplusCache, choice_field
 
 
 def _array_cache(cache, forward: str, where: str) -> np.ndarray:
@@ -118,3 +122,157 @@ def softmax_backward(dout, cache) -> np.ndarray:
     out = _array_cache(cache, "softmax_forward", "softmax_backward")
     dout = _upstream(dout, out, "softmax_backward")
     return out * (dout - np.sum(dout * out, axis=-1, keepdims=True))  # (N, ..., K)
+
+
+def _scalar_field(value, name: str, where: str) -> float:
+    """A float hyperparameter stored in a cache."""
+    if not isinstance(value, float) or math.isnan(value):
+        raise TypeError(f"{where}: cache.{name} must be a float. Received: cache.{name}={value!r}")
+    return value
+
+
+def elu_forward(x, alpha: float = 1.0) -> tuple[np.ndarray, EluCache]:
+    """out = x where x > 0, else alpha * (exp(x) - 1) (torch.nn.ELU, default alpha 1.0)."""
+    where = "elu_forward"
+    x = float_array(x, "x", where)
+    alpha = real(alpha, "alpha", where, wanted="a finite float")
+    with np.errstate(over="ignore"):  # exp of large x is discarded by the select
+        out = np.asarray(np.where(x > 0, x, np.expm1(np.minimum(x, 0)) * x.dtype.type(alpha)))
+    return out, EluCache(x, alpha)
+
+
+def elu_backward(dout, cache) -> np.ndarray:
+    """dx = dout where x > 0, else dout * alpha * exp(x)."""
+    where = "elu_backward"
+    x, alpha = of_kind(cache, EluCache, "elu_forward", where)
+    x, alpha = float_field(x, "x", where), _scalar_field(alpha, "alpha", where)
+    dout = _upstream(dout, x, where)
+    return np.asarray(np.where(x > 0, dout, dout * (x.dtype.type(alpha) * np.exp(np.minimum(x, 0)))))
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)  # NumPy has no erf; math.erf is exact to double precision
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_GELU_KAPPA = 0.044715
+
+
+def _normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Phi(x) = (1 + erf(x / sqrt(2))) / 2, in x's dtype (computed in float64)."""
+    x64 = np.asarray(x, dtype=np.float64)
+    return (0.5 * (1.0 + np.asarray(_erf(x64 / math.sqrt(2)), dtype=np.float64))).astype(x.dtype)
+
+
+def gelu_forward(x, approximate: str = "none") -> tuple[np.ndarray, GeluCache]:
+    """out = x * Phi(x) with Phi the standard normal CDF (torch.nn.GELU); ``approximate="tanh"``:
+    out = 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))."""
+    where = "gelu_forward"
+    x = float_array(x, "x", where)
+    approximate = one_of(approximate, ("none", "tanh"), "approximate", where)
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (x + _GELU_KAPPA * x * x * x)
+        out = 0.5 * x * (1 + np.tanh(inner))
+    else:
+        out = x * _normal_cdf(x)
+    return np.asarray(out, dtype=x.dtype), GeluCache(x, approximate)
+
+
+def gelu_backward(dout, cache) -> np.ndarray:
+    """dx = dout * (Phi(x) + x * phi(x)) (phi the normal density), or the derivative of the tanh form."""
+    where = "gelu_backward"
+    x, approximate = of_kind(cache, GeluCache, "gelu_forward", where)
+    x = float_field(x, "x", where)
+    approximate = choice_field(approximate, ("none", "tanh"), "approximate", where)
+    dout = _upstream(dout, x, where)
+    if approximate == "tanh":
+        t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_KAPPA * x * x * x))
+        slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * _GELU_KAPPA * x * x)
+    else:
+        slope = _normal_cdf(x) + x * (np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi))
+    return np.asarray(dout * slope, dtype=x.dtype)
+
+
+def silu_forward(x) -> tuple[np.ndarray, np.ndarray]:
+    """out = x * sigmoid(x) (torch.nn.SiLU); the cache is x."""
+    x = float_array(x, "x", "silu_forward")
+    return np.asarray(x * sigmoid_forward(x)[0]), x
+
+
+def silu_backward(dout, cache) -> np.ndarray:
+    """dx = dout * s * (1 + x * (1 - s)), s = sigmoid(x)."""
+    x = _array_cache(cache, "silu_forward", "silu_backward")
+    dout = _upstream(dout, x, "silu_backward")
+    s = sigmoid_forward(x)[0]
+    return np.asarray(dout * (s * (1 + x * (1 - s))))
+
+
+def softplus_forward(x, beta: float = 1.0, threshold: float = 20.0) -> tuple[np.ndarray, SoftplusCache]:
+    """out = log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold (torch.nn.Softplus,
+    defaults beta 1, threshold 20)."""
+    where = "softplus_forward"
+    x = float_array(x, "x", where)
+    beta = positive_float(beta, "beta", where)
+    threshold = real(threshold, "threshold", where, wanted="a finite float")
+    scaled = x * x.dtype.type(beta)
+    soft = np.log1p(np.exp(np.minimum(scaled, threshold))) / x.dtype.type(beta)
+    return np.asarray(np.where(scaled > threshold, x, soft)), SoftplusCache(x, beta, threshold)
+
+
+def softplus_backward(dout, cache) -> np.ndarray:
+    """dx = dout * sigmoid(beta * x), and dout where beta * x > threshold."""
+    where = "softplus_backward"
+    x, beta, threshold = of_kind(cache, SoftplusCache, "softplus_forward", where)
+    x = float_field(x, "x", where)
+    beta, threshold = _scalar_field(beta, "beta", where), _scalar_field(threshold, "threshold", where)
+    dout = _upstream(dout, x, where)
+    scaled = x * x.dtype.type(beta)
+    return np.asarray(np.where(scaled > threshold, dout, dout * sigmoid_forward(scaled)[0]))
+
+
+def _channel_view(weight: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """PReLU's slopes shaped to broadcast over x: (1,) as is, (C,) along axis 1."""
+    return weight if weight.size == 1 else weight.reshape(1, -1, *(1,) * (x.ndim - 2))
+
+
+def prelu_forward(x, weight) -> tuple[np.ndarray, PReluCache]:
+    """out = x where x > 0, else weight * x (torch.nn.PReLU): one learned slope (weight (1,)) or one per
+    channel (weight (C,), x (N, C, ...)).
+
+    Returns (out, cache) with out of x's shape.
+    """
+    where = "prelu_forward"
+    x = float_array(x, "x", where)
+    weight = float_array(weight, "weight", where, x.dtype)
+    check_ndim(weight, (1,), "weight", where, "(1,) or (C,)")
+    if weight.size != 1:
+        if x.ndim < 2 or x.shape[1] != weight.size:
+            raise ValueError(
+                f"{where}: weight (C,) must have one slope per channel of x (N, C, ...). "
+                f"Received: weight.shape={weight.shape}, x.shape={x.shape}"
+            )
+    out = np.where(x > 0, x, x * _channel_view(weight, x))
+    return out, PReluCache(x, weight)
+
+
+def prelu_backward(dout, cache) -> tuple[np.ndarray, np.ndarray]:
+    """dx = dout where x > 0, else weight * dout; dweight = sum of dout * x where x <= 0 (per channel).
+
+    Returns (dx, dweight) with dweight of weight's shape.
+    """
+    where = "prelu_backward"
+    x, weight = of_kind(cache, PReluCache, "prelu_forward", where)
+    x = float_field(x, "x", where)
+    weight = array_field(weight, "weight", where, dtype=x.dtype, ndim=1)
+    if weight.size == 0 or (weight.size != 1 and (x.ndim < 2 or x.shape[1] != weight.size)):
+        raise ValueError(
+            f"{where}: cache.weight does not fit cache.x. Received: cache.weight.shape={weight.shape}, "
+            f"cache.x.shape={x.shape}"
+        )
+    dout = _upstream(dout, x, where)
+    positive = x > 0
+    dx = np.where(positive, dout, dout * _channel_view(weight, x))
+    contribution = np.where(positive, 0, dout * x)
+    if weight.size == 1:
+        dweight = np.asarray(contribution.sum(), dtype=x.dtype).reshape(1)
+    else:
+        axes = (0, *range(2, x.ndim))
+        dweight = contribution.sum(axis=axes).astype(x.dtype, copy=False)  # (C,)
+    return np.asarray(dx), dweight

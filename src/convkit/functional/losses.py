@@ -164,3 +164,72 @@ def mse_loss(pred, target, sample_weight=None) -> tuple[float, np.ndarray]:
     N = len(pred)
     per_sample = (diff * diff).reshape(N, -1).mean(axis=1)  # (N,)
     return _reduce(per_sample, diff * (pred.dtype.type(2) * N / pred.size), sample_weight, where)
+
+
+def _elementwise_pair(pred, target, where: str, pred_name: str = "pred") -> tuple[np.ndarray, np.ndarray]:
+    """The checked prediction and target of an element-wise loss: same shape, at least one element."""
+    pred = float_array(pred, pred_name, where)
+    target = float_array(target, "target", where, pred.dtype)
+    check_shape(target, pred.shape, "target", where)
+    if pred.size == 0 or pred.ndim == 0:
+        raise ValueError(
+            f"{where}: {pred_name} must hold at least one sample. Received: {pred_name}.shape={pred.shape}"
+        )
+    return pred, target
+
+
+def _reduce_elementwise(loss: np.ndarray, grad: np.ndarray, sample_weight, where: str):
+    """The mean of an element-wise loss over every element (its gradient ``grad`` divided likewise), or
+    with ``sample_weight`` (N,) the weighted sum over N of each sample's mean."""
+    if sample_weight is None:
+        return float(loss.mean()), grad / grad.dtype.type(grad.size)
+    N = len(loss)
+    per_sample = loss.reshape(N, -1).mean(axis=1)  # (N,)
+    return _reduce(per_sample, grad * grad.dtype.type(N / grad.size), sample_weight, where)
+
+
+@register("bce_with_logits", logits=True)  # logits and targets in [0, 1] of the same shape (multi-label)
+def bce_with_logits(logits, target, sample_weight=None) -> tuple[float, np.ndarray]:
+    """Sigmoid + binary cross-entropy on every element, averaged (torch.nn.BCEWithLogitsLoss): for each
+    logit z and target y in [0, 1], max(z, 0) - z * y + log(1 + exp(-|z|)), stable for any magnitude.
+
+    Inputs: logits (N, ...) and target of the same shape (multi-label targets in {0, 1}, or soft ones in
+    [0, 1]); sample_weight: None or (N,) non-negative weights (sum(weight * per-sample mean) / N).
+    Returns (loss, dlogits) with dlogits = (sigmoid(z) - y) / size.
+    """
+    where = "bce_with_logits"
+    z, y = _elementwise_pair(logits, target, where, "logits")
+    outside = ~((y >= 0) & (y <= 1))
+    if outside.any():
+        i = tuple(int(k) for k in np.unravel_index(int(np.flatnonzero(outside)[0]), y.shape))
+        raise ValueError(f"{where}: target must hold values in [0, 1]. Received: target[{i}]={y[i]}")
+    loss = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    e = np.exp(-np.abs(z))  # in (0, 1]: the sigmoid without overflow
+    sigmoid = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    return _reduce_elementwise(loss, (sigmoid - y).astype(z.dtype, copy=False), sample_weight, where)
+
+
+@register("l1")  # prediction and target of the same shape
+def l1_loss(pred, target, sample_weight=None) -> tuple[float, np.ndarray]:
+    """Mean absolute error over every element (torch.nn.L1Loss); the gradient is sign(pred - target)
+    (0 where they are equal) divided by the size. sample_weight as ``mse_loss``."""
+    where = "l1_loss"
+    pred, target = _elementwise_pair(pred, target, where)
+    diff = pred - target
+    return _reduce_elementwise(np.abs(diff), np.sign(diff), sample_weight, where)
+
+
+@register("huber")  # prediction and target of the same shape
+def huber_loss(pred, target, sample_weight=None, delta: float = 1.0) -> tuple[float, np.ndarray]:
+    """Huber loss over every element, averaged (torch.nn.HuberLoss): 0.5 * d**2 where |d| < delta, else
+    delta * (|d| - 0.5 * delta), d = pred - target; the gradient is clip(d, -delta, delta) / size.
+    sample_weight as ``mse_loss``."""
+    where = "huber_loss"
+    pred, target = _elementwise_pair(pred, target, where)
+    delta = real(delta, "delta", where, low=0.0, low_inclusive=False, wanted="a positive float")
+    d = pred - target
+    size = np.abs(d)
+    loss = np.where(size < delta, 0.5 * d * d, delta * (size - 0.5 * delta))
+    return _reduce_elementwise(
+        loss, np.clip(d, -delta, delta).astype(pred.dtype, copy=False), sample_weight, where
+    )

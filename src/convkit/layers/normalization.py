@@ -1,4 +1,5 @@
-"""BatchNorm: batch normalization over (features,) inputs (BatchNorm1d) or (C, H, W) inputs (BatchNorm2d)."""
+"""Normalization layers: BatchNorm over (features,) inputs (BatchNorm1d) or (C, H, W) inputs (BatchNorm2d),
+LayerNorm over every non-batch axis and GroupNorm over groups of channels, as torch."""
 
 from __future__ import annotations
 
@@ -7,8 +8,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import _torch_converters as interop
-from .._validation import input_ndim, positive_float, unit_interval_float
-from ..functional import batchnorm_backward, batchnorm_forward
+from .._validation import input_ndim, positive_float, positive_int, unit_interval_float
+from ..functional import (
+    batchnorm_backward,
+    batchnorm_forward,
+    groupnorm_backward,
+    groupnorm_forward,
+    layernorm_backward,
+    layernorm_forward,
+)
 from .base import Layer
 from .registry import register
 
@@ -68,6 +76,82 @@ class BatchNorm(Layer):
         return {"momentum": self.momentum, "eps": self.eps, **super().get_config()}
 
 
+@register
+class LayerNorm(Layer):
+    """Layer normalization over every non-batch axis (torch.nn.LayerNorm(input_shape)): each sample is
+    normalized by its own mean and biased variance, then scaled and shifted per element.
+
+    - any input shape (d1, ..., dk): (features,) after Dense, (C, H, W) after Conv2D
+    - ``params = {"weight": ones (d1, ..., dk), "bias": zeros (d1, ..., dk)}``, torch's shapes
+    - the same computation in training and inference (no running statistics)
+    """
+
+    def __init__(self, eps: float = 1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.eps = positive_float(eps, "eps", "LayerNorm")
+
+    def build(self, input_shape: Sequence[int]) -> None:
+        input_shape = tuple(input_shape)
+        self.params = {"weight": np.ones(input_shape, self.dtype), "bias": np.zeros(input_shape, self.dtype)}
+        super().build(input_shape)
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        out, self._cache = layernorm_forward(x, self.params["weight"], self.params["bias"], self.eps)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx, self.grads["weight"], self.grads["bias"] = layernorm_backward(dout, self._cache)
+        return dx
+
+    def get_config(self) -> dict:
+        return {"eps": self.eps, **super().get_config()}
+
+
+@register
+class GroupNorm(Layer):
+    """Group normalization (torch.nn.GroupNorm(num_groups, C)): the C channels split into ``num_groups``
+    groups, each normalized per sample over its channels and positions, then scaled and shifted per channel.
+
+    - (C,) or (C, H, W) inputs, C divisible by ``num_groups`` (1: one group, as LayerNorm over (C, H, W)
+      with per-channel parameters; C: instance normalization)
+    - ``params = {"weight": ones (C,), "bias": zeros (C,)}``
+    """
+
+    def __init__(self, num_groups: int, eps: float = 1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.num_groups = positive_int(num_groups, "num_groups", "GroupNorm")
+        self.eps = positive_float(eps, "eps", "GroupNorm")
+
+    def build(self, input_shape: Sequence[int]) -> None:
+        input_shape = tuple(input_shape)
+        self.compute_output_shape(input_shape)
+        channels = input_shape[0]
+        self.params = {"weight": np.ones(channels, self.dtype), "bias": np.zeros(channels, self.dtype)}
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        input_ndim(input_shape, (1, 2, 3), "C, ...", "GroupNorm")
+        if input_shape[0] % self.num_groups:
+            raise ValueError(
+                f"GroupNorm: num_groups must divide the input's channels {input_shape[0]}. "
+                f"Received: num_groups={self.num_groups}"
+            )
+        return tuple(input_shape)
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        out, self._cache = groupnorm_forward(
+            x, self.params["weight"], self.params["bias"], self.num_groups, self.eps
+        )
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx, self.grads["weight"], self.grads["bias"] = groupnorm_backward(dout, self._cache)
+        return dx
+
+    def get_config(self) -> dict:
+        return {"num_groups": self.num_groups, "eps": self.eps, **super().get_config()}
+
+
 # -- torch interop ---------------------------------------------------------------------------------------
 @interop.to_torch_converter(BatchNorm)
 def _batchnorm_to_torch(layer: BatchNorm, torch):
@@ -93,3 +177,37 @@ def _batchnorm_from_torch(module, following, dtype: str, torch):
         "running_var": interop.to_numpy(module.running_var),
     }
     return layer, params, state
+
+
+@interop.to_torch_converter(LayerNorm)
+def _layernorm_to_torch(layer: LayerNorm, torch):
+    module = torch.nn.LayerNorm(layer.input_shape, eps=layer.eps, dtype=interop.torch_dtype(layer, torch))
+    interop.copy_into(module.weight, layer.params["weight"], torch)
+    interop.copy_into(module.bias, layer.params["bias"], torch)
+    return module
+
+
+@interop.from_torch_converter("LayerNorm")
+def _layernorm_from_torch(module, following, dtype: str, torch):
+    if not module.elementwise_affine or module.bias is None:
+        raise TypeError(f"from_torch: only LayerNorm with a weight and a bias is supported: {module}")
+    params = {"weight": interop.to_numpy(module.weight), "bias": interop.to_numpy(module.bias)}
+    return LayerNorm(eps=module.eps, input_shape=module.normalized_shape, dtype=dtype), params, {}
+
+
+@interop.to_torch_converter(GroupNorm)
+def _groupnorm_to_torch(layer: GroupNorm, torch):
+    module = torch.nn.GroupNorm(
+        layer.num_groups, layer.input_shape[0], eps=layer.eps, dtype=interop.torch_dtype(layer, torch)
+    )
+    interop.copy_into(module.weight, layer.params["weight"], torch)
+    interop.copy_into(module.bias, layer.params["bias"], torch)
+    return module
+
+
+@interop.from_torch_converter("GroupNorm")
+def _groupnorm_from_torch(module, following, dtype: str, torch):
+    if not module.affine:
+        raise TypeError(f"from_torch: only affine GroupNorm is supported: {module}")
+    params = {"weight": interop.to_numpy(module.weight), "bias": interop.to_numpy(module.bias)}
+    return GroupNorm(module.num_groups, eps=module.eps, dtype=dtype), params, {}
