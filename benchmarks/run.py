@@ -79,6 +79,14 @@ def table(results: dict) -> str:
             f"{r['two_threads_ms']:.2f} ms | | | **{r['speedup']:.2f}x** | | "
             f"{'>= ' + str(target) + 'x, ' if target else ''}identical: {r['identical']} {mark(ok)} |"
         )
+    for r in results["load"]:
+        ok = r["kept"] >= r["target_kept"] and r["vs_one_thread"] >= 1
+        lines.append(
+            f"| {r['benchmark']} under load: quiet / one busy process ({r['wait_policy']}) | float32 "
+            f"| {r['threads']} | {r['quiet_img_s']:,.0f} / {r['loaded_img_s']:,.0f} img/s | | "
+            f"| **{r['kept']:.2f} kept** | {r['vs_one_thread']:.2f}x 1 thread under load "
+            f"| >= {r['target_kept']} kept, >= 1 thread {mark(ok)} |"
+        )
     mem = results["memory"]
     ok = mem["convkit_peak_extra_mb"] <= mem["torch_peak_extra_mb"]
     lines.append(
@@ -123,6 +131,7 @@ def main() -> None:
         results["gemm"] += suite("bench_gemm.py", "--threads", str(n), "--repeats", repeats)["gemm"]
     results["ops"] = suite("bench_ops.py", "--threads", threads, "--repeats", repeats)["ops"]
     results["scaling"] = suite("bench_threads.py", "--repeats", repeats)["threads"]
+    results["load"] = suite("bench_load.py", "--threads", threads, "--repeats", repeats)["load"]
     results["memory"] = suite("bench_memory.py", "--threads", threads, "--steps", steps)["memory"]
     results["seconds"] = time.time() - start
     text = table(results)
