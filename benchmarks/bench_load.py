@@ -74,7 +74,8 @@ def run(threads: int, repeats: int) -> list[dict]:
     }
     print(
         f"under load ({row['wait_policy']}): {threads} threads quiet {quiet:8.0f} img/s, "
-        f"with one busy process {loaded:8.0f} img/s = {row['kept']:.2f} kept; 1 thread with the busy process {loaded_1:8.0f} img/s",
+        f"with one busy process {loaded:8.0f} img/s = {row['kept']:.2f} kept; "
+        f"1 thread with the busy process {loaded_1:8.0f} img/s",
         flush=True,
     )
     return [row]
