@@ -79,6 +79,27 @@ def table(results: dict) -> str:
             f"{r['two_threads_ms']:.2f} ms | | | **{r['speedup']:.2f}x** | | "
             f"{'>= ' + str(target) + 'x, ' if target else ''}identical: {r['identical']} {mark(ok)} |"
         )
+    for r in results["models"]:
+        ok = r["train_vs_torch"] >= r["target_train"]
+        lines.append(
+            f"| {r['model']} train, batch {r['batch']}, {r['optimizer']} | float32 | {r['threads']} "
+            f"| {r['train_convkit_img_s']:,.0f} img/s | {r['train_torch_img_s']:,.0f} img/s | "
+            f"| **{r['train_vs_torch']:.2f}x** | | >= {r['target_train']}x {mark(ok)} |"
+        )
+        ok = r["inference_vs_torch"] >= r["target_inference"]
+        lines.append(
+            f"| {r['model']} inference, batch {r['batch']} | float32 | {r['threads']} "
+            f"| {r['inference_convkit_img_s']:,.0f} img/s | {r['inference_torch_img_s']:,.0f} img/s | "
+            f"| **{r['inference_vs_torch']:.2f}x** | | >= {r['target_inference']}x {mark(ok)} |"
+        )
+    for r in results["load"]:
+        ok = r["kept"] >= r["target_kept"] and r["vs_one_thread"] >= 1
+        lines.append(
+            f"| {r['benchmark']} under load: quiet / one busy process ({r['wait_policy']}) | float32 "
+            f"| {r['threads']} | {r['quiet_img_s']:,.0f} / {r['loaded_img_s']:,.0f} img/s | | "
+            f"| **{r['kept']:.2f} kept** | {r['vs_one_thread']:.2f}x 1 thread under load "
+            f"| >= {r['target_kept']} kept, >= 1 thread {mark(ok)} |"
+        )
     mem = results["memory"]
     ok = mem["convkit_peak_extra_mb"] <= mem["torch_peak_extra_mb"]
     lines.append(
@@ -100,7 +121,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--steps", type=int, default=10_000, help="training steps of the memory-growth check")
-    parser.add_argument("--quick", action="store_true", help="3 repeats, 2,000 steps: a smoke run")
+    parser.add_argument("--model-batches", type=int, default=8, help="batches per epoch of the model zoo")
+    parser.add_argument("--quick", action="store_true", help="3 repeats, 2,000 steps, 3 batches: a smoke run")
     parser.add_argument("--json", default=str(HERE / "results.json"))
     args = parser.parse_args()
     repeats = "3" if args.quick else str(args.repeats)
@@ -123,6 +145,11 @@ def main() -> None:
         results["gemm"] += suite("bench_gemm.py", "--threads", str(n), "--repeats", repeats)["gemm"]
     results["ops"] = suite("bench_ops.py", "--threads", threads, "--repeats", repeats)["ops"]
     results["scaling"] = suite("bench_threads.py", "--repeats", repeats)["threads"]
+    batches = "3" if args.quick else str(args.model_batches)
+    results["models"] = suite(
+        "bench_models.py", "--threads", threads, "--repeats", repeats, "--batches", batches
+    )["models"]
+    results["load"] = suite("bench_load.py", "--threads", threads, "--repeats", repeats)["load"]
     results["memory"] = suite("bench_memory.py", "--threads", threads, "--steps", steps)["memory"]
     results["seconds"] = time.time() - start
     text = table(results)

@@ -91,3 +91,36 @@ def test_lenet_learns_the_embedded_digits():
     _, history, results = train_lenet_on_digits(epochs=10, seed=0, verbose=0)
     assert len(history.epoch) == 10
     assert results["accuracy"] >= 0.95
+
+
+@pytest.mark.parametrize(
+    "make, input_shape, n_params, optimizer",
+    [
+        (models.keras_mnist_convnet, (1, 28, 28), 34_826, "adam"),  # the Keras example's summary
+        (models.tf_fashion_cnn, (1, 28, 28), 3_274_634, "adam"),
+        (models.resnet20, (3, 32, 32), 272_474, "sgd"),  # "0.27M" in He et al.'s table 6
+    ],
+)
+def test_zoo_models_build_and_train_a_step(make, input_shape, n_params, optimizer):
+    model = make()
+    model.compile(optimizer=optimizer, loss="cross_entropy")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, *input_shape)).astype(np.float32)
+    y = np.array([0, 3, 9, 3])
+    before = model.predict(x)
+    assert before.shape == (4, 10) and before.dtype == np.float32
+    assert sum(param.size for _, param, _ in model.named_parameters()) == n_params
+    model.train_on_batch(x, y)
+    assert not np.array_equal(model.predict(x), before)
+
+
+def test_resnet20_stages_halve_the_image_and_widen_the_channels():
+    model = models.resnet20(num_classes=4, in_channels=1, image_size=16)
+    model.build((1, 16, 16))
+    residual_shapes = [
+        layer.compute_output_shape(layer.input_shape)
+        for layer in model.layers
+        if isinstance(layer, layers.Residual)
+    ]
+    assert residual_shapes == [(16, 16, 16)] * 3 + [(32, 8, 8)] * 3 + [(64, 4, 4)] * 3
+    assert model.predict(np.zeros((2, 1, 16, 16), np.float32)).shape == (2, 4)

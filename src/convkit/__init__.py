@@ -12,7 +12,8 @@
 
 import importlib
 
-from . import (
+from . import (  # _threads first: it sets the OpenMP wait policy before the kernels load
+    _threads,  # noqa: F401
     callbacks,
     datasets,
     functional,

@@ -136,3 +136,95 @@ def lenet(
         ],
         name="lenet",
     )
+
+
+def keras_mnist_convnet(
+    num_classes: int = 10, in_channels: int = 1, image_size: int = 28, dtype="float32"
+) -> Sequential:
+    """Keras' "Simple MNIST convnet" example (keras.io/examples/vision/mnist_convnet): conv3x3(32) ReLU pool2,
+    conv3x3(64) ReLU pool2, flatten, dropout 0.5, dense(classes); Glorot-uniform kernels as in Keras. The
+    example trains it with Adam in batches of 128. Returns logits (the loss applies the softmax).
+    """
+    input_shape = (in_channels, image_size, image_size)
+    conv = {"activation": "relu", "kernel_initializer": "glorot_uniform", "dtype": dtype}
+    return Sequential(
+        [
+            layers.Conv2D(32, 3, input_shape=input_shape, **conv),
+            layers.MaxPool2D(2, dtype=dtype),
+            layers.Conv2D(64, 3, **conv),
+            layers.MaxPool2D(2, dtype=dtype),
+            layers.Flatten(dtype=dtype),
+            layers.Dropout(0.5, dtype=dtype),
+            layers.Dense(num_classes, kernel_initializer="glorot_uniform", dtype=dtype),
+        ],
+        name="keras_mnist_convnet",
+    )
+
+
+def tf_fashion_cnn(
+    num_classes: int = 10, in_channels: int = 1, image_size: int = 28, dtype="float32"
+) -> Sequential:
+    """The CNN of TensorFlow's "Build a Convolutional Neural Network using Estimators" tutorial (MNIST /
+    Fashion-MNIST): conv5x5(32, "same") ReLU pool2, conv5x5(64, "same") ReLU pool2, flatten, dense(1024)
+    ReLU, dropout 0.4, dense(classes); Glorot-uniform kernels (TensorFlow's default). The tutorial trains
+    it in batches of 100; Adam here. Returns logits.
+    """
+    input_shape = (in_channels, image_size, image_size)
+    relu = {"activation": "relu", "kernel_initializer": "glorot_uniform", "dtype": dtype}
+    return Sequential(
+        [
+            layers.Conv2D(32, 5, padding="same", input_shape=input_shape, **relu),
+            layers.MaxPool2D(2, dtype=dtype),
+            layers.Conv2D(64, 5, padding="same", **relu),
+            layers.MaxPool2D(2, dtype=dtype),
+            layers.Flatten(dtype=dtype),
+            layers.Dense(1024, **relu),
+            layers.Dropout(0.4, dtype=dtype),
+            layers.Dense(num_classes, kernel_initializer="glorot_uniform", dtype=dtype),
+        ],
+        name="tf_fashion_cnn",
+    )
+
+
+def _basic_block(filters: int, stride: int, dtype) -> list[layers.Layer]:
+    """He et al.'s basic block: [conv3x3 BN ReLU conv3x3 BN] + shortcut, then ReLU; a 1x1 stride-2
+    convolution + BN as the shortcut where the block halves the image and widens the channels."""
+    conv = {"use_bias": False, "dtype": dtype}
+    shortcut = None
+    if stride != 1:
+        shortcut = [layers.Conv2D(filters, 1, stride=stride, **conv), layers.BatchNorm(dtype=dtype)]
+    block = [
+        layers.Conv2D(filters, 3, stride=stride, padding=1, **conv),
+        layers.BatchNorm(dtype=dtype),
+        layers.ReLU(dtype=dtype),
+        layers.Conv2D(filters, 3, padding=1, **conv),
+        layers.BatchNorm(dtype=dtype),
+    ]
+    return [layers.Residual(block, shortcut, dtype=dtype), layers.ReLU(dtype=dtype)]
+
+
+def resnet20(
+    num_classes: int = 10, in_channels: int = 3, image_size: int = 32, dtype="float32"
+) -> Sequential:
+    """ResNet-20 for CIFAR-10 (He et al., "Deep Residual Learning for Image Recognition", 2016, section 4.2):
+    conv3x3(16) BN ReLU, three stages of 3 basic blocks with 16, 32 and 64 channels (the first block of the
+    second and third stage has stride 2 and a 1x1 convolution + BN shortcut), global average pooling,
+    dense(classes). He-normal kernels, no conv biases (BN follows each convolution). The paper trains it
+    with SGD, momentum 0.9, in batches of 128. Returns logits.
+    """
+    input_shape = (in_channels, image_size, image_size)
+    stages = []
+    for stage, filters in enumerate((16, 32, 64)):
+        for block in range(3):
+            stages += _basic_block(filters, 2 if stage > 0 and block == 0 else 1, dtype)
+    return Sequential(
+        [
+            layers.Conv2D(16, 3, padding=1, use_bias=False, input_shape=input_shape, dtype=dtype),
+            layers.BatchNorm(dtype=dtype),
+            layers.ReLU(dtype=dtype),
+            *stages,
+            layers.GlobalAvgPool2D(dtype=dtype),
+            layers.Dense(num_classes, dtype=dtype),
+        ],
+        name="resnet20",
+    )

@@ -1,5 +1,6 @@
 """OpenMP thread control: bit-identical results for any thread count, the default, bad values, show_config."""
 
+import ast
 import os
 import re
 import subprocess
@@ -116,3 +117,46 @@ def test_show_config_prints_version_openmp_and_threads(capsys):
     assert f"convkit:  {convkit.__version__}" in lines
     assert f"OpenMP:   {'on' if _kernels.openmp_enabled() else 'off'}" in lines
     assert "threads:  3" in lines
+    assert f"waiting:  {convkit._threads.wait_policy()}" in lines
+
+
+def _wait_settings_in_a_fresh_process(env_update: dict, preload_openmp: bool = False) -> list:
+    """[OMP_WAIT_POLICY, GOMP_SPINCOUNT, wait_policy()] in a fresh interpreter after ``import convkit``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env.update(env_update)
+    preload = "import ctypes; ctypes.CDLL('libgomp.so.1'); " if preload_openmp else ""
+    code = (
+        f"{preload}import os, convkit, convkit._threads as t; "
+        "print(repr([os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'), t.wait_policy()]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return ast.literal_eval(out.stdout)
+
+
+def test_wait_policy_defaults_to_passive_when_unset():
+    assert _wait_settings_in_a_fresh_process({}) == [
+        "passive",
+        None,
+        "OMP_WAIT_POLICY=passive (convkit)",
+    ]
+
+
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({"OMP_WAIT_POLICY": "active"}, ["active", None, "OMP_WAIT_POLICY=active (user)"]),
+        ({"OMP_WAIT_POLICY": "PASSIVE"}, ["PASSIVE", None, "OMP_WAIT_POLICY=PASSIVE (user)"]),
+        ({"GOMP_SPINCOUNT": "10000"}, [None, "10000", "GOMP_SPINCOUNT=10000 (user)"]),
+    ],
+)
+def test_wait_policy_set_by_the_user_is_left_alone(env, expected):
+    assert _wait_settings_in_a_fresh_process(env) == expected
+
+
+def test_wait_policy_is_not_set_once_openmp_is_loaded():
+    # torch loads the same libgomp when imported first; setting the variable then would only mislead
+    assert _wait_settings_in_a_fresh_process({}, preload_openmp=True) == [
+        None,
+        None,
+        "OpenMP default (loaded before convkit)",
+    ]
