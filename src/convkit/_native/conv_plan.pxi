@@ -12,7 +12,7 @@
 #   multiple of the vector width (``rows``: ``ck_shift_rows``, nothing dropped). dx is the same kernel on
 #   the zero-padded upstream gradient with the flipped, channel-swapped weights (a "full" convolution: no
 #   scatter). No im2col buffer, for few channels (LeNet) as for many.
-# - *im2col* (any stride): per job one image and a block of output pixels, im2col into a per-thread tile
+# - *im2col* (any stride, any dilation): per job one image and a block of output pixels, im2col into a per-thread tile
 #   of at most ~256 KB (never a full-batch buffer), then the same micro-kernel; dx through col2im, one job
 #   per image.
 # The weight gradient has two kernels on either path: "reduce" (``ck_dw_reduce``: vectorised along pixels,
@@ -24,7 +24,10 @@
 # (``check_finite``; 0 * inf would be NaN).
 # Every number of jobs is a function of the shapes only, never of the thread count, so results are
 # bit-identical for any number of threads. ``force_conv_plan`` lets the tests run every case through
-# every path and kernel ("direct" applies to stride 1 only).
+# every path and kernel ("direct" applies to stride 1, dilation 1 only).
+# Dilation (dh, dw) spaces the taps: a dilated convolution always takes the im2col path (its gather and
+# scatter step by the dilation); dilation 1 plans exactly as before it existed. Groups are not seen here:
+# functional/conv.py runs a grouped convolution as one plan per group on channel slices.
 
 cdef enum ConvPath:
     PATH_DIRECT = 0
@@ -118,16 +121,17 @@ cdef inline void _direct_grid(ConvPlan *plan, ptrdiff_t N, ptrdiff_t OH, ptrdiff
 
 
 cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t F, ptrdiff_t KH,
-                        ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw,
-                        ptrdiff_t itemsize) noexcept nogil:
-    """The plan of one pass of a convolution of x (N, C, H, W) with w (F, C, KH, KW)."""
+                        ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t dh,
+                        ptrdiff_t dw, ptrdiff_t itemsize) noexcept nogil:
+    """The plan of one pass of a convolution of x (N, C, H, W) with w (F, C, KH, KW), dilation (dh, dw)."""
     cdef ConvPlan plan
-    cdef ptrdiff_t OH = (H + 2 * ph - KH) // sh + 1, OW = (W + 2 * pw - KW) // sw + 1, P = OH * OW
+    cdef ptrdiff_t OH = (H + 2 * ph - (KH - 1) * dh - 1) // sh + 1, OW = (W + 2 * pw - (KW - 1) * dw - 1) // sw + 1
+    cdef ptrdiff_t P = OH * OW
     cdef ptrdiff_t K = C * KH * KW, K1 = K + 1, WP = W + 2 * pw, plane = (H + 2 * ph) * WP
     memset(&plan, 0, sizeof(plan))
     plan.VL = _lanes(itemsize)
     plan.NR = _tile_cols(itemsize)
-    plan.path = PATH_DIRECT if sh == 1 and sw == 1 and _forced_path != PATH_IM2COL else PATH_IM2COL
+    plan.path = PATH_DIRECT if sh == sw == dh == dw == 1 and _forced_path != PATH_IM2COL else PATH_IM2COL
     plan.outer = F >= DW_OUTER_MIN_FILTERS and K >= DW_OUTER_MIN_TAPS if _forced_outer < 0 else _forced_outer
     plan.blocks = 1
     if N <= 0:  # nothing to run
@@ -170,13 +174,13 @@ _PATH_NAMES = {"direct": PATH_DIRECT, "im2col": PATH_IM2COL}
 _DW_NAMES = {"reduce": 0, "outer": 1}
 
 
-def conv_plan_info(x_shape, w_shape, stride, padding, itemsize):
+def conv_plan_info(x_shape, w_shape, stride, padding, itemsize, dilation=(1, 1)):
     """The plans of the three passes of this convolution (for tests and benchmarks): {"path": "direct" or
     "im2col", "dw_kernel": "reduce" or "outer", "forward" / "input_grad" / "weight_grad": the plan fields}."""
     N, C, H, W = x_shape
     F, _, KH, KW = w_shape
-    (sh, sw), (ph, pw) = stride, padding
-    plans = {name: conv_plan(p, N, C, H, W, F, KH, KW, sh, sw, ph, pw, itemsize)
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    plans = {name: conv_plan(p, N, C, H, W, F, KH, KW, sh, sw, ph, pw, dh, dw, itemsize)
              for name, p in (("forward", PASS_FORWARD), ("input_grad", PASS_INPUT_GRAD),
                              ("weight_grad", PASS_WEIGHT_GRAD))}
     first = plans["forward"]
@@ -185,7 +189,7 @@ def conv_plan_info(x_shape, w_shape, stride, padding, itemsize):
 
 
 def force_conv_plan(path=None, dw_kernel=None):
-    """Force the convolution path ("im2col"; "direct" still needs stride 1) and the weight-gradient kernel
+    """Force the convolution path ("im2col"; "direct" still needs stride 1 and dilation 1) and the weight-gradient kernel
     ("reduce", "outer"); None restores the rule. For tests; returns the previous (path, dw_kernel)."""
     global _forced_path, _forced_outer
     if path is not None and path not in _PATH_NAMES:

@@ -72,10 +72,13 @@ class ShiftCache(NamedTuple):
 
 
 class ConvCache(NamedTuple):
-    x: np.ndarray  # (N, C, H, W), C-contiguous
-    w: np.ndarray  # (F, C, KH, KW), C-contiguous
+    x: np.ndarray  # (N, C, H + eh, W + ew), C-contiguous: the input, with ``extra`` zero rows/columns appended
+    w: np.ndarray  # (F, C // groups, KH, KW), C-contiguous
     stride: tuple[int, int]
-    padding: tuple[int, int]
+    padding: tuple[int, int]  # zeros the kernels add on both sides
+    dilation: tuple[int, int] = (1, 1)
+    groups: int = 1
+    extra: tuple[int, int] = (0, 0)  # (eh, ew) zeros appended below and right ("same"'s odd remainder)
 
 
 class ConvReluCache(NamedTuple):
