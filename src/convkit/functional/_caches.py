@@ -86,6 +86,17 @@ class ConvReluCache(NamedTuple):
     out: np.ndarray  # (N, F, OH, OW), after the ReLU
 
 
+class ConvTransposeCache(NamedTuple):
+    x: np.ndarray  # (N, C, H', W'), C-contiguous: the input, zero-extended to conv2d's size of out
+    w: np.ndarray  # (C, F // groups, KH, KW), C-contiguous
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    groups: int
+    out_size: tuple[int, int]  # (OH, OW)
+    in_size: tuple[int, int]  # (H, W), x's own size (dx is cropped to it)
+
+
 class RescalingCache(NamedTuple):
     scale: float
     x_shape: tuple[int, ...]

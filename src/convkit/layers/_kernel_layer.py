@@ -14,9 +14,6 @@ from ..regularizers import L2
 from .activations import ACTIVATIONS
 from .base import Layer
 
-FUSED_ACTIVATIONS = ("relu",)
-
-
 class KernelOps(NamedTuple):
     """The functional pair of a kernel layer for one activation (None or a fused one)."""
 
@@ -83,7 +80,7 @@ class KernelLayer(Layer):
         self.kernel_initializer = kernel_initializer
         self.kernel_regularizer = self._regularizer(kernel_regularizer)
         self.activation = activation_name(activation, cls)
-        fused = self.activation is None or self.activation in FUSED_ACTIVATIONS
+        fused = self.activation in self.ops  # None, or an activation the subclass's kernel fuses
         self._fused = self.activation if fused else None  # the key of the kernel's ops
         self._activation_after = None if fused else self._new_activation_layer()
         self.weight_scale = (
