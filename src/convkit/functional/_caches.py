@@ -72,7 +72,7 @@ class ShiftCache(NamedTuple):
 
 
 class ConvCache(NamedTuple):
-    x: np.ndarray  # (N, C, H + eh, W + ew), C-contiguous: the input, with ``extra`` zero rows/columns appended
+    x: np.ndarray  # (N, C, H + eh, W + ew), C-contiguous: the input, ``extra`` zero rows/columns appended
     w: np.ndarray  # (F, C // groups, KH, KW), C-contiguous
     stride: tuple[int, int]
     padding: tuple[int, int]  # zeros the kernels add on both sides

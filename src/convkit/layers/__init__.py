@@ -6,6 +6,7 @@ from .activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .augmentation import RandomCrop, RandomFlip, RandomShift
 from .base import Layer
 from .conv import Conv2D
+from .conv_transpose import Conv2DTranspose
 from .dense import Dense
 from .dropout import Dropout
 from .normalization import BatchNorm
@@ -19,6 +20,7 @@ __all__ = [
     "AvgPool2D",
     "BatchNorm",
     "Conv2D",
+    "Conv2DTranspose",
     "Dense",
     "Dropout",
     "Flatten",

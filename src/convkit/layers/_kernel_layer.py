@@ -14,6 +14,7 @@ from ..regularizers import L2
 from .activations import ACTIVATIONS
 from .base import Layer
 
+
 class KernelOps(NamedTuple):
     """The functional pair of a kernel layer for one activation (None or a fused one)."""
 
@@ -112,9 +113,10 @@ class KernelLayer(Layer):
                 f"Received: kernel_regularizer={value!r}"
             ) from None
 
-    def build_weights(self, kernel_shape: Sequence[int]) -> None:
-        """Create ``params["weight"]`` of ``kernel_shape`` and ``params["bias"]`` (kernel_shape[-1] for a
-        Dense kernel (in, out), kernel_shape[0] for a Conv2D kernel (out, in, KH, KW))."""
+    def build_weights(self, kernel_shape: Sequence[int], out_size: int | None = None) -> None:
+        """Create ``params["weight"]`` of ``kernel_shape`` and ``params["bias"]`` of ``out_size``: by default
+        kernel_shape[-1] for a Dense kernel (in, out), kernel_shape[0] for a Conv2D kernel (out, in, KH, KW)
+        """
         kernel_shape = tuple(kernel_shape)
         rng = np.random.default_rng(self.seed)
         if self.weight_scale is not None:
@@ -126,7 +128,8 @@ class KernelLayer(Layer):
             raise ValueError(
                 f"{self.name}: kernel_initializer returned shape {weight.shape}, expected {kernel_shape}"
             )
-        out_size = kernel_shape[-1] if len(kernel_shape) == 2 else kernel_shape[0]
+        if out_size is None:
+            out_size = kernel_shape[-1] if len(kernel_shape) == 2 else kernel_shape[0]
         self.params = {"weight": weight}
         if self.use_bias:
             self.params["bias"] = np.zeros(out_size, dtype=self.dtype)
