@@ -247,6 +247,7 @@ def labels(y, num_classes: int, n: int, where: str) -> np.ndarray:
     return arr.astype(np.intp, copy=False)
 
 
+
 def sample_weight_array(value, n: int, dtype: np.dtype, where: str) -> np.ndarray:
     """Per-sample loss weights: a (n,) array of ``dtype`` with finite, non-negative values."""
     weight = float_array(value, "sample_weight", where, dtype)

@@ -50,6 +50,8 @@ def test_mse_matches_numpy(rng):
     np.testing.assert_allclose(dpred, 2 * (pred - target) / pred.size, rtol=1e-12)
 
 
+
+
 # -- registry ----------------------------------------------------------------------------------------------
 # registered name -> (prediction, target) it takes
 LOSS_INPUTS = {
