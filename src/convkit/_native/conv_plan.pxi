@@ -26,8 +26,10 @@
 # bit-identical for any number of threads. ``force_conv_plan`` lets the tests run every case through
 # every path and kernel ("direct" applies to stride 1, dilation 1 only).
 # Dilation (dh, dw) spaces the taps: a dilated convolution always takes the im2col path (its gather and
-# scatter step by the dilation); dilation 1 plans exactly as before it existed. Groups are not seen here:
-# functional/conv.py runs a grouped convolution as one plan per group on channel slices.
+# scatter step by the dilation); dilation 1 plans exactly as before it existed.
+# Groups (``grouped_conv_path``): a depthwise convolution (groups = C > 1, one input channel per group)
+# runs the per-plane loops of depthwise.pxi (memory-bound: no im2col, no GEMM); any other grouping runs
+# one plan of the above per group, on channel slices. groups = 1 never reaches either.
 
 cdef enum ConvPath:
     PATH_DIRECT = 0
@@ -188,8 +190,17 @@ def conv_plan_info(x_shape, w_shape, stride, padding, itemsize, dilation=(1, 1))
             "dw_kernel": "outer" if first["outer"] else "reduce", **plans}
 
 
+def grouped_conv_path(C, groups):
+    """How a convolution with groups > 1 of C input channels runs: "depthwise" (one input channel per
+    group, unless ``force_conv_plan`` forced "im2col") or "groups" (one plan per group)."""
+    if C == groups and _forced_path != PATH_IM2COL:
+        return "depthwise"
+    return "groups"
+
+
 def force_conv_plan(path=None, dw_kernel=None):
-    """Force the convolution path ("im2col"; "direct" still needs stride 1 and dilation 1) and the weight-gradient kernel
+    """Force the convolution path ("im2col", which also runs a depthwise convolution group by group; "direct"
+    still needs stride 1 and dilation 1) and the weight-gradient kernel
     ("reduce", "outer"); None restores the rule. For tests; returns the previous (path, dw_kernel)."""
     global _forced_path, _forced_outer
     if path is not None and path not in _PATH_NAMES:

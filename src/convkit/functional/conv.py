@@ -142,8 +142,9 @@ def _forward(
     w, b = contiguous(w), contiguous(b)
     out = workspace.empty(out_shape, x.dtype)
     _grouped(
-        _kernels.conv2d_forward,
+        "forward",
         groups,
+        x.shape[1],
         ((x, 1, False), (w, 0, False), (b, 0, False), (out, 1, True)),
         *stride,
         *padding,
@@ -154,15 +155,25 @@ def _forward(
     return out, ConvCache(x, w, stride, padding, dilation, groups, extra)
 
 
-def _grouped(kernel, groups: int, operands, *args) -> None:
-    """``kernel(*arrays, *args)``, once per group when ``groups`` > 1. ``operands`` are (array, axis,
-    written) in the kernel's order, axis the one the groups split: 1 for the channels of (N, C, ...), 0
-    for the filters of (F, ...). A group's slice along axis 0 is already C-contiguous and is passed as is;
-    along axis 1 it is copied (the kernels take C-contiguous arrays), and copied back when written. Each
-    group runs its own plan, so results stay bit-identical for any thread count; groups=1 runs the
-    kernel on the arrays themselves, as before groups existed."""
-    if groups == 1:
-        kernel(*(a for a, _, _ in operands), *args)
+# each pass: (the convolution kernel, the depthwise kernel), with the same arguments
+_PASSES = {
+    "forward": (_kernels.conv2d_forward, _kernels.depthwise_conv2d_forward),
+    "input_grad": (_kernels.conv2d_backward_input, _kernels.depthwise_conv2d_backward_input),
+    "weight_grad": (_kernels.conv2d_backward_weight, _kernels.depthwise_conv2d_backward_weight),
+}
+
+
+def _grouped(pass_: str, groups: int, channels: int, operands, *args) -> None:
+    """Run one pass of a convolution of ``channels`` input channels: ``kernel(*arrays, *args)`` on the
+    whole arrays for groups=1 (as before groups existed) or a depthwise convolution (the plan's
+    ``grouped_conv_path``), else once per group. ``operands`` are (array, axis, written) in the kernel's
+    order, axis the one the groups split: 1 for the channels of (N, C, ...), 0 for the filters of
+    (F, ...). A group's slice along axis 0 is already C-contiguous and is passed as is; along axis 1 it is
+    copied (the kernels take C-contiguous arrays), and copied back when written. Each group runs its own
+    plan, so results stay bit-identical for any thread count."""
+    kernel, depthwise = _PASSES[pass_]
+    if groups == 1 or _kernels.grouped_conv_path(channels, groups) == "depthwise":
+        (kernel if groups == 1 else depthwise)(*(a for a, _, _ in operands), *args)
         return
     for g in range(groups):
         views = [
@@ -246,8 +257,9 @@ def _input_gradient(dout: np.ndarray, cache: ConvCache) -> np.ndarray:
     x, w, stride, padding, dilation, groups, (eh, ew) = cache
     dx = workspace.empty_like(x)  # (N, C, H + eh, W + ew)
     _grouped(
-        _kernels.conv2d_backward_input,
+        "input_grad",
         groups,
+        x.shape[1],
         ((dout, 1, False), (w, 0, False), (dx, 1, True)),
         *stride,
         *padding,
@@ -289,8 +301,9 @@ def _weight_gradients(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, n
     dw = np.empty_like(w)  # (F, C // groups, KH, KW)
     db = np.empty(w.shape[0], dtype=w.dtype)  # (F,)
     _grouped(
-        _kernels.conv2d_backward_weight,
+        "weight_grad",
         groups,
+        x.shape[1],
         ((x, 1, False), (dout, 1, False), (dw, 0, True), (db, 0, True)),
         *stride,
         *padding,

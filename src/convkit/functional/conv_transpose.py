@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _kernels
 from .. import _workspace as workspace
 from .._threads import get_num_threads
 from .._validation import check_ndim, check_shape, contiguous, float_array, int_pair, positive_int
@@ -80,8 +79,9 @@ def conv_transpose2d_forward(
     cache = ConvTransposeCache(x, contiguous(w), stride, padding, dilation, groups, out_size, (H, W))
     out = workspace.empty((N, F, *out_size), x.dtype)  # (N, F, OH, OW)
     _grouped(
-        _kernels.conv2d_backward_input,
+        "input_grad",
         groups,
+        F,
         ((cache.x, 1, False), (cache.w, 0, False), (out, 1, True)),
         *stride,
         *padding,
@@ -172,8 +172,9 @@ def _input_gradient(dout: np.ndarray, cache: ConvTransposeCache) -> np.ndarray:
     x, w, stride, padding, dilation, groups, _, (H, W) = cache
     dx = workspace.empty_like(x)  # (N, C, H', W')
     _grouped(
-        _kernels.conv2d_forward,
+        "forward",
         groups,
+        dout.shape[1],
         ((dout, 1, False), (w, 0, False), (np.zeros(w.shape[0], x.dtype), 0, False), (dx, 1, True)),
         *stride,
         *padding,
@@ -192,8 +193,9 @@ def _weight_gradients(dout: np.ndarray, cache: ConvTransposeCache) -> tuple[np.n
     dw = np.empty_like(w)  # (C, F // groups, KH, KW)
     dx_sum = np.empty(w.shape[0], dtype=w.dtype)  # (C,) conv2d's db, not a gradient here
     _grouped(
-        _kernels.conv2d_backward_weight,
+        "weight_grad",
         groups,
+        dout.shape[1],
         ((dout, 1, False), (x, 1, False), (dw, 0, True), (dx_sum, 0, True)),
         *stride,
         *padding,
