@@ -8,6 +8,7 @@ from .base import Layer
 from .conv import Conv2D
 from .conv_transpose import Conv2DTranspose
 from .dense import Dense
+from .depthwise import DepthwiseConv2D, SeparableConv2D
 from .dropout import Dropout
 from .normalization import BatchNorm
 from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
@@ -22,6 +23,7 @@ __all__ = [
     "Conv2D",
     "Conv2DTranspose",
     "Dense",
+    "DepthwiseConv2D",
     "Dropout",
     "Flatten",
     "GlobalAvgPool2D",
@@ -35,6 +37,7 @@ __all__ = [
     "ReLU",
     "Rescaling",
     "Residual",
+    "SeparableConv2D",
     "Sigmoid",
     "Softmax",
     "Tanh",

@@ -69,15 +69,21 @@ class Conv2D(KernelLayer):
     ):
         super().__init__(**kwargs)
         self.filters = positive_int(filters, "filters", "Conv2D")
-        self.kernel_size = int_pair(kernel_size, "kernel_size", "Conv2D", minimum=1)
-        stride = keras_alias(stride, strides, "stride", "strides", "Conv2D")
-        self.stride = int_pair(1 if stride is None else stride, "stride", "Conv2D", minimum=1)
-        self.dilation = int_pair(dilation, "dilation", "Conv2D", minimum=1)
+        self._set_window(
+            kernel_size, keras_alias(stride, strides, "stride", "strides", "Conv2D"), padding, dilation
+        )
         self.groups = positive_int(groups, "groups", "Conv2D")
         if self.filters % self.groups:
             raise ValueError(
                 f"Conv2D: groups must divide filters. Received: groups={groups!r}, filters={filters!r}"
             )
+
+    def _set_window(self, kernel_size, stride, padding, dilation) -> None:
+        """Check and set kernel_size, stride, padding and dilation (shared with ``DepthwiseConv2D``)."""
+        where = type(self).__name__
+        self.kernel_size = int_pair(kernel_size, "kernel_size", where, minimum=1)
+        self.stride = int_pair(1 if stride is None else stride, "stride", where, minimum=1)
+        self.dilation = int_pair(dilation, "dilation", where, minimum=1)
         if isinstance(padding, str):
             self._padding_keyword = padding.lower()
             if self._padding_keyword == "valid":
@@ -86,12 +92,16 @@ class Conv2D(KernelLayer):
                 self.padding = self._same_padding()
             else:
                 raise ValueError(
-                    "Conv2D: padding must be an int, a pair, 'valid' or 'same'. "
+                    f"{where}: padding must be an int, a pair, 'valid' or 'same'. "
                     f"Received: padding={padding!r}"
                 )
         else:
             self._padding_keyword = None
-            self.padding = int_pair(padding, "padding", "Conv2D", minimum=0)
+            self.padding = int_pair(padding, "padding", where, minimum=0)
+
+    def filters_and_groups(self, channels: int) -> tuple[int, int]:
+        """(filters, groups) for an input of ``channels`` channels."""
+        return self.filters, self.groups
 
     def _same_padding(self) -> tuple[int, int] | str:
         """``"same"`` as the symmetric pair it is for stride 1 and an even total of zeros per axis (the
@@ -106,6 +116,7 @@ class Conv2D(KernelLayer):
     def build(self, input_shape: Sequence[int]) -> None:
         input_shape = tuple(input_shape)
         self.compute_output_shape(input_shape)
+        self.filters, self.groups = self.filters_and_groups(input_shape[0])
         # (F, C // groups, KH, KW)
         self.build_weights((self.filters, input_shape[0] // self.groups, *self.kernel_size))
         super().build(input_shape)
@@ -120,11 +131,13 @@ class Conv2D(KernelLayer):
         return tuple((p, p) for p in self.padding)
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        input_ndim(input_shape, (3,), "C, H, W", "Conv2D")
+        where = type(self).__name__
+        input_ndim(input_shape, (3,), "C, H, W", where)
         C, H, W = input_shape
-        if C % self.groups:
+        filters, groups = self.filters_and_groups(C)
+        if C % groups:
             raise ValueError(
-                f"Conv2D: groups must divide the input channels. Received: groups={self.groups}, "
+                f"{where}: groups must divide the input channels. Received: groups={groups}, "
                 f"input_shape={tuple(input_shape)}"
             )
         (KH, KW), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
@@ -134,10 +147,10 @@ class Conv2D(KernelLayer):
             hint = channels_last_hint(tuple(input_shape))
             dilated = f", dilated to ({EH}, {EW})," if (dh, dw) != (1, 1) else ""
             raise ValueError(
-                f"Conv2D: the kernel ({KH}, {KW}){dilated} must fit in the padded input "
+                f"{where}: the kernel ({KH}, {KW}){dilated} must fit in the padded input "
                 f"({H + t + b}, {W + left + right}).{hint} Received: input_shape={tuple(input_shape)}"
             )
-        return (self.filters, (H + t + b - EH) // sh + 1, (W + left + right - EW) // sw + 1)
+        return (filters, (H + t + b - EH) // sh + 1, (W + left + right - EW) // sw + 1)
 
     def forward_arguments(self) -> dict:
         return {
