@@ -132,3 +132,19 @@ def test_config_round_trip():
 def test_bad_arguments(make, error, message):
     with pytest.raises(error, match=re.escape(message)):
         make()
+
+
+def test_summary_rows(capsys):
+    model = ck.Sequential(
+        [
+            layers.DepthwiseConv2D(3, 2, "same", 2, input_shape=(4, 9, 9)),
+            layers.SeparableConv2D(6, 3, padding=1),
+            layers.Conv2DTranspose(4, 4, 2, 1),
+        ]
+    )
+    model.build(seed=0)
+    model.summary()
+    text = capsys.readouterr().out
+    assert re.search(r"depthwise_conv2d_\d+ \(DepthwiseConv2D\) +\(None, 8, 5, 5\) +80", text)  # 8*9 + 8
+    assert re.search(r"separable_conv2d_\d+ \(SeparableConv2D\) +\(None, 6, 5, 5\) +126", text)  # 72 + 48 + 6
+    assert re.search(r"conv2d_transpose_\d+ \(Conv2DTranspose\) +\(None, 4, 10, 10\) +388", text)

@@ -91,8 +91,15 @@ class SeparableConv2D(Layer):
         where = "SeparableConv2D"
         self.filters = positive_int(filters, "filters", where)
         stride = keras_alias(stride, strides, "stride", "strides", where)
-        self._depthwise = DepthwiseConv2D(
-            kernel_size, stride, padding, depth_multiplier, dilation, use_bias=False, dtype=self.dtype
+        self._depthwise = DepthwiseConv2D(  # named after this layer: it takes no automatic layer number
+            kernel_size,
+            stride,
+            padding,
+            depth_multiplier,
+            dilation,
+            use_bias=False,
+            dtype=self.dtype,
+            name=f"{self.name}_depthwise",
         )
         self.use_bias = flag(use_bias, "use_bias", where)
         self.kernel_initializer = one_of(
