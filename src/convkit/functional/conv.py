@@ -88,16 +88,24 @@ def _geometry(x_shape, w_shape, stride, padding, dilation, groups, where: str, p
             f"Received: {prefix}groups={groups}, {x}.shape={x_shape}, {w}.shape={w_shape}"
         )
     if WC != C // groups:
+        wanted, grouped = (
+            (f"C={C}", "") if groups == 1 else (f"C // groups={C // groups}", f", {prefix}groups={groups}")
+        )
         raise ValueError(
-            f"{where}: {w} must have C // groups={C // groups} input channels to match {x}. "
-            f"Received: {x}.shape={x_shape}, {w}.shape={w_shape}, {prefix}groups={groups}"
+            f"{where}: {w} must have {wanted} input channels to match {x}. "
+            f"Received: {x}.shape={x_shape}, {w}.shape={w_shape}{grouped}"
         )
     EH, EW = dh * (KH - 1) + 1, dw * (KW - 1) + 1  # the dilated kernel's extent
     if EH > H + 2 * ph or EW > W + 2 * pw or min(KH, KW) < 1:
+        dilated = (
+            ("", "")
+            if (dh, dw) == (1, 1)
+            else (f", dilated to ({EH}, {EW}),", f", {prefix}dilation={dilation!r}")
+        )
         raise ValueError(
-            f"{where}: the kernel ({KH}, {KW}), dilated to ({EH}, {EW}), must fit in the padded input "
+            f"{where}: the kernel ({KH}, {KW}){dilated[0]} must fit in the padded input "
             f"({H + 2 * ph}, {W + 2 * pw}). Received: {x}.shape={x_shape}, {w}.shape={w_shape}, "
-            f"{pad}={padding!r}, {prefix}dilation={dilation!r}"
+            f"{pad}={padding!r}{dilated[1]}"
         )
     if (H + 2 * ph) * (W + 2 * pw) > MAX_PLANE_ELEMENTS:
         raise ValueError(
