@@ -58,7 +58,7 @@ def conv2d_forward(
         for c in range(C):
             for kh in range(KH):
                 for kw in range(KW):
-                    off[(c * KH + kh) * KW + kw] = c * plane + kh * WP + kw
+                    off[(c * KH + kh) * KW + kw] = c * plane + kh * dil_h * WP + kw * dil_w
     else:
         for c in range(K):
             off[c] = c * block
@@ -122,14 +122,14 @@ def conv2d_backward_input(
 ):
     """dx[n, c, oh*sh + kh*dh - ph, ow*sw + kw*dw - pw] += w[f, c, kh, kw] * dout[n, f, oh, ow].
 
-    Direct path: dx = the stride-1 convolution of dout (zero-padded by KH-1-ph, KW-1-pw) with the flipped
-    weights, channels swapped. im2col path: per image dcol = w^T dout, one pixel block at a time, then
+    Direct path: dx = the stride-1 convolution of dout (zero-padded by (KH-1)*dh - ph, (KW-1)*dw - pw) with
+    the flipped weights (same dilation), channels swapped. im2col path: per image dcol = w^T dout, one pixel block at a time, then
     col2im; a job owns a whole image of dx.
     """
     cdef ptrdiff_t N = dout.shape[0], F = dout.shape[1], OH = dout.shape[2], OW = dout.shape[3]
     cdef ptrdiff_t C = w.shape[1], KH = w.shape[2], KW = w.shape[3], H = dx.shape[2], W = dx.shape[3]
     cdef ptrdiff_t P = OH * OW, K = C * KH * KW, KK = F * KH * KW
-    cdef ptrdiff_t DH = H + KH - 1, DW = W + KW - 1, dplane = DH * DW
+    cdef ptrdiff_t DH = H + (KH - 1) * dil_h, DW = W + (KW - 1) * dil_w, dplane = DH * DW
     cdef ConvPlan plan
     cdef ptrdiff_t NR, q_end, parts, per, block, blocks, n_jobs, scratch, n_off
     cdef bint rows
@@ -163,7 +163,7 @@ def conv2d_backward_input(
                 for kh in range(KH):
                     for kw in range(KW):
                         wt[((c * F + f) * KH + kh) * KW + kw] = w[f, c, KH - 1 - kh, KW - 1 - kw]
-                        off[(f * KH + kh) * KW + kw] = f * dplane + kh * DW + kw
+                        off[(f * KH + kh) * KW + kw] = f * dplane + kh * dil_h * DW + kw * dil_w
         ck_pack_a(C, KK, wt, KK, 1, apack)
         scratch = F * dplane
         n_off = KK
@@ -189,7 +189,8 @@ def conv2d_backward_input(
             if path == PATH_DIRECT:
                 n = job // parts
                 if last[0] != n:
-                    ck_embed(&dout[n, 0, 0, 0], F, P, OH, OW, buf, dplane, DH, DW, KH - 1 - pad_h, KW - 1 - pad_w, 0, 0)
+                    ck_embed(&dout[n, 0, 0, 0], F, P, OH, OW, buf, dplane, DH, DW, (KH - 1) * dil_h - pad_h,
+                             (KW - 1) * dil_w - pad_w, 0, 0)
                     last[0] = n
                 q0 = (job % parts) * per
                 q1 = q0 + per
@@ -287,7 +288,7 @@ def conv2d_backward_weight(
     for c in range(C):
         for kh in range(KH):
             for kw in range(KW):
-                off[(c * KH + kh) * KW + kw] = c * plane + kh * WP + kw
+                off[(c * KH + kh) * KW + kw] = c * plane + kh * dil_h * WP + kw * dil_w
     off[K] = ones_at
     for e in range(K1):
         offc[e] = e * block

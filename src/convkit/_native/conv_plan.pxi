@@ -24,9 +24,10 @@
 # (``check_finite``; 0 * inf would be NaN).
 # Every number of jobs is a function of the shapes only, never of the thread count, so results are
 # bit-identical for any number of threads. ``force_conv_plan`` lets the tests run every case through
-# every path and kernel ("direct" applies to stride 1, dilation 1 only).
-# Dilation (dh, dw) spaces the taps: a dilated convolution always takes the im2col path (its gather and
-# scatter step by the dilation); dilation 1 plans exactly as before it existed.
+# every path and kernel ("direct" applies to stride 1 only).
+# Dilation (dh, dw) spaces the taps: on the direct path it only spaces the offsets, off[k] = c*plane +
+# kh*dh*WP + kw*dw (dx: dout padded by (KH-1)*dh - ph), on the im2col path the gather and scatter step
+# by it; dilation 1 plans and computes exactly as before it existed.
 # Groups (``grouped_conv_path``): a depthwise convolution (groups = C > 1, one input channel per group)
 # runs the per-plane loops of depthwise.pxi (memory-bound: no im2col, no GEMM); any other grouping runs
 # one plan of the above per group, on channel slices. groups = 1 never reaches either.
@@ -133,7 +134,7 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
     memset(&plan, 0, sizeof(plan))
     plan.VL = _lanes(itemsize)
     plan.NR = _tile_cols(itemsize)
-    plan.path = PATH_DIRECT if sh == sw == dh == dw == 1 and _forced_path != PATH_IM2COL else PATH_IM2COL
+    plan.path = PATH_DIRECT if sh == 1 and sw == 1 and _forced_path != PATH_IM2COL else PATH_IM2COL
     plan.outer = F >= DW_OUTER_MIN_FILTERS and K >= DW_OUTER_MIN_TAPS if _forced_outer < 0 else _forced_outer
     plan.blocks = 1
     if N <= 0:  # nothing to run
@@ -147,7 +148,7 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
             plan.n_jobs = N * plan.blocks
     elif pass_ == PASS_INPUT_GRAD:
         if plan.path == PATH_DIRECT:
-            _direct_grid(&plan, N, H, W, W + KW - 1)
+            _direct_grid(&plan, N, H, W, W + (KW - 1) * dw)
         else:
             plan.block = _im2col_block(K, P, itemsize, plan.NR)
             plan.blocks = _cdiv(P, plan.block)
@@ -200,7 +201,7 @@ def grouped_conv_path(C, groups):
 
 def force_conv_plan(path=None, dw_kernel=None):
     """Force the convolution path ("im2col", which also runs a depthwise convolution group by group; "direct"
-    still needs stride 1 and dilation 1) and the weight-gradient kernel
+    still needs stride 1) and the weight-gradient kernel
     ("reduce", "outer"); None restores the rule. For tests; returns the previous (path, dw_kernel)."""
     global _forced_path, _forced_outer
     if path is not None and path not in _PATH_NAMES:
