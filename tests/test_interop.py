@@ -136,8 +136,8 @@ def test_from_torch_of_a_plain_torch_model(rng):
 def test_unsupported_modules_are_named():
     with pytest.raises(TypeError, match="unsupported module Mish"):
         from_torch(torch.nn.Sequential(torch.nn.Mish()), (3,))
-    with pytest.raises(TypeError, match="groups"):
-        from_torch(torch.nn.Sequential(torch.nn.Conv2d(2, 2, 3, groups=2)), (2, 5, 5))
+    with pytest.raises(TypeError, match="padding_mode"):
+        from_torch(torch.nn.Sequential(torch.nn.Conv2d(2, 2, 3, padding_mode="reflect")), (2, 5, 5))
     with pytest.raises(TypeError, match="expected a convkit Sequential"):
         to_torch(torch.nn.Linear(2, 2))
 

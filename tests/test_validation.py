@@ -34,7 +34,7 @@ BAD_ARGUMENTS = [
     pytest.param(
         lambda: F.conv2d_forward(X4, np.zeros((4, 3, 3)), B4),
         ValueError,
-        "w must be 4-D (F, C, KH, KW). Received: w.shape=(4, 3, 3)",
+        "w must be 4-D (F, C // groups, KH, KW). Received: w.shape=(4, 3, 3)",
         id="conv-w-rank",
     ),
     pytest.param(
@@ -100,7 +100,7 @@ BAD_ARGUMENTS = [
     ),
     pytest.param(
         lambda: F.conv2d_forward(X4, W4, B4, padding="1"),
-        TypeError,
+        ValueError,
         "Received: padding='1'",
         id="conv-padding-str",
     ),

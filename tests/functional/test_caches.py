@@ -47,6 +47,10 @@ def forward_caches(rng):
     for suffix in ("", "_input", "_weights"):
         calls[f"conv2d_backward{suffix}"] = (getattr(F, f"conv2d_backward{suffix}"), conv)
         calls[f"conv2d_relu_backward{suffix}"] = (getattr(F, f"conv2d_relu_backward{suffix}"), conv_relu)
+        calls[f"conv_transpose2d_backward{suffix}"] = (
+            getattr(F, f"conv_transpose2d_backward{suffix}"),
+            F.conv_transpose2d_forward(x4, rng.normal(size=(3, 2, 3, 3)).astype(np.float32), b4[:2], 2, 1, 1),
+        )
     return {name: (backward, out, cache) for name, (backward, (out, cache)) in calls.items()}
 
 
@@ -126,6 +130,14 @@ def test_a_maxpool_cache_pointing_outside_the_input_is_a_value_error():
         ("random_flip_backward", "flip_h", np.zeros(3, bool), r"cache.flip_h must have shape \(2,\)"),
         ("random_flip_backward", "flip_h", np.zeros(2), "cache.flip_h must be of bool"),
         ("conv2d_backward", "w", np.zeros((4, 2, 3, 3), np.float32), "cache.w must have C=3 input channels"),
+        ("conv2d_backward", "groups", 2, "cache.groups must divide the input channels C=3"),
+        ("conv2d_backward_input", "dilation", 0, "cache.dilation must be an int >= 1"),
+        ("conv2d_backward_weights", "dilation", 9, "dilated to"),
+        ("conv2d_backward", "extra", (2, 0), "cache.extra must be at most 1"),
+        ("conv_transpose2d_backward", "out_size", (9, 9), "must fit together"),
+        ("conv_transpose2d_backward_input", "in_size", (7, 6), "must fit together"),
+        ("conv_transpose2d_backward_weights", "groups", 2, "cache.groups must divide"),
+        ("conv_transpose2d_backward", "w", np.zeros((2, 2, 3, 3), np.float32), "one row per channel"),
         ("conv2d_backward_input", "w", np.zeros((4, 3, 3, 3)), "cache.w must be of float32"),
         ("conv2d_backward_weights", "x", np.zeros((2, 3, 6)), "cache.x must be 4-D"),
         ("conv2d_backward", "x", np.zeros((2, 3, 0, 0), np.float32), "must fit in the padded input"),
@@ -148,10 +160,9 @@ def test_the_caches_still_unpack_as_tuples():
     argmax, x_shape, dtype = cache
     assert isinstance(cache, _caches.MaxPoolCache) and x_shape == (1, 1, 4, 4) and argmax.shape == out.shape
     out, cache = F.conv2d_relu_forward(np.zeros((1, 1, 4, 4)), np.zeros((2, 1, 3, 3)), np.zeros(2), 1, 1)
-    (x, w, stride, padding), relu_out = cache
-    assert (
-        isinstance(cache, _caches.ConvReluCache) and relu_out is out and (stride, padding) == ((1, 1), (1, 1))
-    )
+    (x, w, stride, padding, dilation, groups, extra), relu_out = cache
+    assert isinstance(cache, _caches.ConvReluCache) and relu_out is out
+    assert (stride, padding, dilation, groups, extra) == ((1, 1), (1, 1), (1, 1), 1, (0, 0))
 
 
 @pytest.mark.parametrize("name", [name for name in NAMES if name.startswith("conv2d")])

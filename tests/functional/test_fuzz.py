@@ -104,9 +104,12 @@ def _child(examples: int, log_path: str) -> int:
     conv_args = st.tuples(
         st.one_of(fitting_conv(), st.tuples(value(4), value(4), value(1))),
         st.one_of(st.sampled_from([1, 2, (1, 2)]), int_args),  # strides the kernels run with, often
-        st.one_of(int_args, huge_paddings),
+        st.one_of(int_args, huge_paddings, st.sampled_from(["same", "valid", "full", "SAME"])),
+        st.one_of(st.just(1), int_args),  # dilation
+        st.sampled_from([1, 1, 2, 3, 0, -1, 2.0, "3", None]),  # groups
     )
-    conv_args = conv_args.map(lambda args: (*args[0], *args[1:]))  # (x, w, b, stride, padding)
+    # (x, w, b, stride, padding, dilation, groups)
+    conv_args = conv_args.map(lambda args: (*args[0], *args[1:]))
     floats = st.one_of(st.sampled_from(SPECIALS), st.sampled_from([0.5, 0.01, None, "0.1", True, 2, -1]))
     flags = st.sampled_from([True, False, True, 1, None, "yes", np.bool_(True)])
     seeds = st.sampled_from([0, 1, None, -1, 2**70, 2.5, "s", np.random.default_rng(0)])
@@ -160,6 +163,9 @@ def _child(examples: int, log_path: str) -> int:
             "zero_padding": F.zero_padding2d_forward(x4, ((1, 0), (2, 1))),
             "maxpool_padded": F.maxpool2d_forward(x4, 3, 2, 1, True),
             "avgpool_padded": F.avgpool2d_forward(x4, 3, 2, 1, True, False),
+            "conv_dilated": F.conv2d_forward(x4, w4, b, 1, 2, 2),
+            "conv_transpose": F.conv_transpose2d_forward(x4, rng.normal(size=(3, 2, 3, 3)), b, 2, 1, 1),
+            "conv_grouped_same": F.conv2d_forward(x4, rng.normal(size=(3, 1, 2, 2)), z3, 1, "same", 1, 3),
         }
         return calls
 
@@ -211,6 +217,17 @@ def _child(examples: int, log_path: str) -> int:
         "random_flip_forward": (F.random_flip_forward, st.tuples(value(4), modes, flags, seeds)),
         "conv2d_forward": (F.conv2d_forward, conv_args),
         "conv2d_relu_forward": (F.conv2d_relu_forward, conv_args),
+        "conv_transpose2d_forward": (
+            F.conv_transpose2d_forward,
+            st.tuples(
+                st.one_of(fitting_conv(), st.tuples(value(4), value(4), value(1))),
+                st.one_of(st.sampled_from([1, 2, (1, 2)]), int_args),
+                st.one_of(int_args, huge_paddings),
+                st.one_of(st.just(0), int_args),  # output_padding
+                st.one_of(st.just(1), int_args),  # dilation
+                st.sampled_from([1, 1, 2, 3, 0, 2.0, None]),  # groups
+            ).map(lambda args: (*args[0], *args[1:])),
+        ),
         "softmax_cross_entropy": (F.softmax_cross_entropy, st.tuples(value(2), value(1))),
         "mse_loss": (F.mse_loss, st.tuples(value(), value())),
         "relu_backward": (F.relu_backward, backward_args("relu")),
@@ -288,6 +305,10 @@ def _child(examples: int, log_path: str) -> int:
         OPS[f"conv2d_backward{suffix}"] = (backward, backward_args("conv"))
         OPS[f"conv2d_backward{suffix}[strided]"] = (backward, backward_args("conv_strided"))
         OPS[f"conv2d_relu_backward{suffix}"] = (relu_backward, backward_args("conv_relu"))
+        OPS[f"conv2d_backward{suffix}[dilated]"] = (backward, backward_args("conv_dilated"))
+        transposed = getattr(F, f"conv_transpose2d_backward{suffix}")
+        OPS[f"conv_transpose2d_backward{suffix}"] = (transposed, backward_args("conv_transpose"))
+        OPS[f"conv2d_backward{suffix}[grouped_same]"] = (backward, backward_args("conv_grouped_same"))
     # conv_output_size is the output-size formula on ints, not an op
     missing = {name for name in F.__all__ if callable(getattr(F, name)) and name != "conv_output_size"} - {
         name.split("[")[0] for name in OPS

@@ -29,6 +29,36 @@ def test_matches_torch_conv2d(dtype, rng, layer_parity, kernel_size, stride, pad
     assert out.shape[1:] == layer.compute_output_shape((3, 7, 6))
 
 
+@pytest.mark.parametrize(
+    ("kernel_size", "stride", "padding", "dilation", "groups"),
+    [
+        (3, 1, 1, 2, 1),
+        ((3, 2), (2, 1), (2, 1), (2, 3), 3),
+        (3, 2, "same", 1, 1),  # Keras's rule: one zero before, one after on 7, two after on 6
+        ((4, 3), 1, "same", 1, 3),  # an even kernel: torch's extra zero after
+        (3, 3, "same", 2, 1),
+        (2, 1, "valid", 1, 3),
+    ],
+)
+def test_dilation_groups_and_same_match_torch(
+    dtype, rng, layer_parity, kernel_size, stride, padding, dilation, groups, torch
+):
+    layer = layers.Conv2D(6, kernel_size, stride, padding, dilation, groups, dtype=dtype, seed=0)
+    layer.build((3, 7, 6))
+    layer.params["bias"] += rng.standard_normal(6).astype(dtype)
+    assert layer.params["weight"].shape == (6, 3 // groups, *layers.Conv2D(1, kernel_size).kernel_size)
+    (top, bottom), (left, right) = layer.explicit_padding((3, 7, 6))
+    module = torch.nn.Sequential(
+        torch.nn.ZeroPad2d((left, right, top, bottom)),
+        torch.nn.Conv2d(3, 6, kernel_size, stride=stride, dilation=dilation, groups=groups),
+    )
+    names = {"weight": "1.weight", "bias": "1.bias"}
+    out, _ = layer_parity(layer, module, rng.standard_normal((2, 3, 7, 6)), names=names)
+    assert out.shape[1:] == layer.compute_output_shape((3, 7, 6))
+    if padding == "same":
+        assert out.shape[2:] == (-(-7 // layer.stride[0]), -(-6 // layer.stride[1]))
+
+
 def test_without_bias_matches_torch(dtype, rng, layer_parity, torch):
     layer = layers.Conv2D(2, 3, padding=1, use_bias=False, dtype=dtype)
     layer.build((3, 5, 5))
@@ -57,7 +87,10 @@ def test_builds_lazily_with_oihw_weights(rng):
 
 def test_same_padding_keeps_the_spatial_size():
     layer = layers.Conv2D(4, (3, 5), padding="SAME")
-    assert layer.padding == (1, 2)
+    assert layer.padding == (1, 2)  # symmetric: the kernels pad it themselves
+    assert layers.Conv2D(4, 2, padding="same").padding == "same"  # one zero after: per input size
+    assert layers.Conv2D(4, 3, 2, padding="same").compute_output_shape((2, 9, 8)) == (4, 5, 4)
+    assert layers.Conv2D(4, 3, padding="same", dilation=2).padding == (2, 2)
     assert layer.compute_output_shape((2, 9, 7)) == (4, 9, 7)
     assert layer.get_config()["padding"] == "same"
     assert layers.Conv2D(4, 3, padding="valid").padding == (0, 0)
@@ -113,10 +146,14 @@ def test_regularizer_adds_penalty_and_gradient(rng):
             {"filters": 2, "kernel_size": 3, "padding": "full"},
             "Conv2D: padding must be an int, a pair, 'valid'",
         ),
-        ({"filters": 2, "kernel_size": 3, "stride": 2, "padding": "same"}, "padding='same' needs stride 1"),
+        ({"filters": 2, "kernel_size": 3, "dilation": 0}, "Conv2D: dilation must be an int >= 1"),
         (
-            {"filters": 2, "kernel_size": (3, 2), "padding": "same"},
-            "padding='same' needs an odd kernel_size with convkit's symmetric padding",
+            {"filters": 2, "kernel_size": 3, "groups": 0},
+            "Conv2D: groups must be a positive int. Received: groups=0",
+        ),
+        (
+            {"filters": 3, "kernel_size": 3, "groups": 2},
+            "Conv2D: groups must divide filters. Received: groups=2, filters=3",
         ),
     ],
 )
@@ -140,3 +177,24 @@ def test_channels_last_input_shape_names_the_transpose():
     message = "looks channels-last (N, H, W, C); convkit wants (N, C, H, W): x.transpose(0, 3, 1, 2)"
     with pytest.raises(ValueError, match=re.escape(message)):
         layers.Conv2D(4, 3).build((28, 28, 1))
+
+
+def test_from_torch_and_to_torch_convert_dilated_grouped_and_same_convolutions(rng, torch):
+    from convkit.interop import from_torch, to_torch
+
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(
+        torch.nn.Conv2d(4, 6, 3, padding=2, dilation=2, groups=2),
+        torch.nn.Conv2d(6, 6, (2, 3), padding="same", groups=6, bias=False),
+        torch.nn.Conv2d(6, 3, 3, stride=2, padding="valid", dilation=(1, 2)),
+    ).double()
+    model = from_torch(module, (4, 9, 10))
+    assert [(c.dilation, c.groups) for c in model.layers] == [((2, 2), 2), ((1, 1), 6), ((1, 2), 1)]
+    x = rng.standard_normal((2, 4, 9, 10))
+    with torch.no_grad():
+        expected = module(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-10, atol=1e-12)
+    with torch.no_grad():  # back to torch: the odd "same" becomes ZeroPad2d + Conv2d
+        np.testing.assert_allclose(
+            to_torch(model)(torch.from_numpy(x)).numpy(), expected, rtol=1e-10, atol=1e-12
+        )

@@ -12,6 +12,10 @@ from convkit.layers import registry
 EXAMPLES = [
     layers.Dense(3, use_bias=False, kernel_regularizer=0.1),
     layers.Conv2D(4, 3, stride=2, padding=1, weight_scale=0.01, seed=3),
+    layers.Conv2D(4, 2, padding="same", dilation=(1, 2), groups=2),
+    layers.Conv2DTranspose(4, 4, stride=2, padding=1, output_padding=1, dilation=(1, 2), groups=2),
+    layers.DepthwiseConv2D(3, stride=2, padding="same", depth_multiplier=2, dilation=(2, 1), seed=1),
+    layers.SeparableConv2D(8, (3, 2), padding=1, depth_multiplier=3, use_bias=False, seed=2),
     layers.MaxPool2D(3, stride=2),
     layers.AvgPool2D((2, 1)),
     layers.GlobalAvgPool2D(),

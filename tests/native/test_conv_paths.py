@@ -193,3 +193,39 @@ def test_simd_level_control():
     assert _kernels.best_simd_level() in ("baseline", "avx2", "avx512")
     with pytest.raises(ValueError, match="set_simd_level: name must be one of"):
         _kernels.set_simd_level("sse9")
+
+
+# (x shape, w shape, stride, padding, dilation, groups): the dilated im2col gather/scatter and the groups
+DILATED_GROUPED = [
+    ((2, 3, 12, 11), (5, 3, 3, 3), 1, 2, 2, 1),
+    ((2, 3, 9, 16), (17, 3, 3, 3), 1, (1, 2), (1, 2), 1),  # 16 output columns: whole rows of vectors
+    ((1, 2, 7, 9), (3, 2, 2, 3), 1, (5, 4), (3, 2), 1),  # padding wider than the dilated kernel: dx crops
+    ((9, 4, 10, 10), (20, 4, 3, 3), 1, 0, (2, 3), 1),  # more images than dW chunks, the outer dW kernel
+    ((2, 40, 10, 10), (33, 40, 3, 3), 2, 2, (2, 3), 1),  # many channels: the outer dW kernel, column groups
+    ((9, 8, 7, 7), (16, 2, 3, 2), 1, 1, 1, 4),
+    ((2, 16, 9, 9), (16, 1, 3, 3), 1, 2, 2, 16),  # depthwise, dilated
+]
+
+
+@pytest.mark.parametrize("path", ["direct", "im2col"])
+@pytest.mark.parametrize("dw_kernel", ["reduce", "outer"])
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding, dilation, groups", DILATED_GROUPED, ids=str)
+def test_dilated_and_grouped_paths_match_torch_and_any_thread_count(
+    x_shape, w_shape, stride, padding, dilation, groups, dw_kernel, path, simd, force, restore_threads
+):
+    force(path if path == "im2col" else None, dw_kernel)
+    x, w, b = _inputs(x_shape, w_shape, np.float64)
+    results = []
+    for n_threads in (1, 2, 3):
+        convkit.set_num_threads(n_threads)
+        out, cache = conv2d_forward(x, w, b, stride, padding, dilation, groups)
+        dout = np.random.default_rng(2).standard_normal(out.shape)
+        results.append((out, *conv2d_backward(dout, cache)))
+    for other in results[1:]:
+        for a, b_ in zip(results[0], other):
+            assert np.array_equal(a, b_)
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ot = tF.conv2d(xt, wt, bt, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    ot.backward(torch.tensor(dout))
+    for ours, theirs in zip(results[0], (ot, xt.grad, wt.grad, bt.grad)):
+        np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-10, atol=1e-10)

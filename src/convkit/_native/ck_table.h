@@ -41,10 +41,22 @@
     /* im2col.h */                                                                                                     \
     X(void, im2col,                                                                                                    \
       (const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw,      \
-       ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t OW, ptrdiff_t p0, ptrdiff_t np, T *col, ptrdiff_t ldc))                   \
+       ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw, ptrdiff_t OW, ptrdiff_t p0, ptrdiff_t np, T *col,       \
+       ptrdiff_t ldc))                                                                                                 \
     X(void, col2im_add,                                                                                                \
       (const T *dcol, ptrdiff_t ldc, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh,  \
-       ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t OW, ptrdiff_t p0, ptrdiff_t np, T *dx))                     \
+       ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw, ptrdiff_t OW, ptrdiff_t p0, ptrdiff_t np, \
+       T *dx))                                                                                                         \
+    /* depthwise.h */                                                                                                  \
+    X(void, dwconv_plane,                                                                                              \
+      (const T *x, ptrdiff_t H, ptrdiff_t W, const T *w, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw,       \
+       ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw, T bias, T *out, ptrdiff_t OH, ptrdiff_t OW))            \
+    X(void, dwconv_plane_dx,                                                                                           \
+      (const T *dout, ptrdiff_t OH, ptrdiff_t OW, const T *w, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw,  \
+       ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw, T *dx, ptrdiff_t H, ptrdiff_t W))                       \
+    X(void, dwconv_plane_dw,                                                                                           \
+      (const T *x, ptrdiff_t H, ptrdiff_t W, const T *dout, ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t KH, ptrdiff_t KW,    \
+       ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw, double *acc))               \
     /* pool.h */                                                                                                       \
     X(void, maxpool2,                                                                                                  \
       (const T *x, ptrdiff_t xsize, ptrdiff_t p0, ptrdiff_t p1, ptrdiff_t H, ptrdiff_t W, T *out, UT *idx,             \

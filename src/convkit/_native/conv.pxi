@@ -23,9 +23,9 @@ def conv2d_forward(
     const floating[:, :, :, ::1] w,     # IN  (F, C, KH, KW)
     const floating[::1] b,              # IN  (F,)
     floating[:, :, :, ::1] out,         # OUT (N, F, OH, OW)
-    int stride_h, int stride_w, int pad_h, int pad_w, bint relu, int n_threads,
+    int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w, bint relu, int n_threads,
 ):
-    """out[n, f] = b[f] + sum_c sum_kh sum_kw w[f, c, kh, kw] * xpad[n, c, oh*sh + kh, ow*sw + kw], then
+    """out[n, f] = b[f] + sum_c sum_kh sum_kw w[f, c, kh, kw] * xpad[n, c, oh*sh + kh*dh, ow*sw + kw*dw], then
     max(out, 0) with ``relu`` (fused: each job clamps its own outputs while they are in cache)."""
     cdef ptrdiff_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef ptrdiff_t F = w.shape[0], KH = w.shape[2], KW = w.shape[3]
@@ -44,7 +44,8 @@ def conv2d_forward(
     cdef ptrdiff_t *last
     if N == 0 or F == 0:
         return
-    plan = conv_plan(PASS_FORWARD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, sizeof(floating))
+    plan = conv_plan(PASS_FORWARD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+                     sizeof(floating))
     path, NR, n_jobs = plan.path, plan.NR, plan.n_jobs
     rows, q_end, parts, per, block, blocks = plan.rows, plan.q_end, plan.parts, plan.per, plan.block, plan.blocks
     cdef floating *apack = <floating *>_scratch(SLOT_PACKED, F * K * sizeof(floating), False)
@@ -57,7 +58,7 @@ def conv2d_forward(
         for c in range(C):
             for kh in range(KH):
                 for kw in range(KW):
-                    off[(c * KH + kh) * KW + kw] = c * plane + kh * WP + kw
+                    off[(c * KH + kh) * KW + kw] = c * plane + kh * dil_h * WP + kw * dil_w
     else:
         for c in range(K):
             off[c] = c * block
@@ -103,8 +104,8 @@ def conv2d_forward(
                 npix = P - p0
                 if npix > block:
                     npix = block
-                ck_im2col(&x[n, 0, 0, 0], C, H, W, KH, KW, stride_h, stride_w, pad_h, pad_w, OW, p0, npix,
-                        xpad, block)
+                ck_im2col(&x[n, 0, 0, 0], C, H, W, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, OW,
+                          p0, npix, xpad, block)
                 ck_shift_gemm(F, K, apack, xpad, off, &b[0], 0, npix, npix, npix, &out[n, 0, 0, 0] + p0, P,
                             tail, toff)
                 if relu:
@@ -117,18 +118,18 @@ def conv2d_backward_input(
     const floating[:, :, :, ::1] dout,  # IN  (N, F, OH, OW)
     const floating[:, :, :, ::1] w,     # IN  (F, C, KH, KW)
     floating[:, :, :, ::1] dx,          # OUT (N, C, H, W)
-    int stride_h, int stride_w, int pad_h, int pad_w, int n_threads,
+    int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w, int n_threads,
 ):
-    """dx[n, c, oh*sh + kh - ph, ow*sw + kw - pw] += w[f, c, kh, kw] * dout[n, f, oh, ow].
+    """dx[n, c, oh*sh + kh*dh - ph, ow*sw + kw*dw - pw] += w[f, c, kh, kw] * dout[n, f, oh, ow].
 
-    Direct path: dx = the stride-1 convolution of dout (zero-padded by KH-1-ph, KW-1-pw) with the flipped
-    weights, channels swapped. im2col path: per image dcol = w^T dout, one pixel block at a time, then
+    Direct path: dx = the stride-1 convolution of dout (zero-padded by (KH-1)*dh - ph, (KW-1)*dw - pw) with
+    the flipped weights (same dilation), channels swapped. im2col path: per image dcol = w^T dout, one pixel block at a time, then
     col2im; a job owns a whole image of dx.
     """
     cdef ptrdiff_t N = dout.shape[0], F = dout.shape[1], OH = dout.shape[2], OW = dout.shape[3]
     cdef ptrdiff_t C = w.shape[1], KH = w.shape[2], KW = w.shape[3], H = dx.shape[2], W = dx.shape[3]
     cdef ptrdiff_t P = OH * OW, K = C * KH * KW, KK = F * KH * KW
-    cdef ptrdiff_t DH = H + KH - 1, DW = W + KW - 1, dplane = DH * DW
+    cdef ptrdiff_t DH = H + (KH - 1) * dil_h, DW = W + (KW - 1) * dil_w, dplane = DH * DW
     cdef ConvPlan plan
     cdef ptrdiff_t NR, q_end, parts, per, block, blocks, n_jobs, scratch, n_off
     cdef bint rows
@@ -143,7 +144,8 @@ def conv2d_backward_input(
     cdef floating *dxn
     if N == 0 or C == 0:
         return
-    plan = conv_plan(PASS_INPUT_GRAD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, sizeof(floating))
+    plan = conv_plan(PASS_INPUT_GRAD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+                     sizeof(floating))
     path, NR, n_jobs = plan.path, plan.NR, plan.n_jobs
     rows, q_end, parts, per, block, blocks = plan.rows, plan.q_end, plan.parts, plan.per, plan.block, plan.blocks
     cdef floating *apack = <floating *>_scratch(SLOT_PACKED, C * KK * sizeof(floating), False)
@@ -161,7 +163,7 @@ def conv2d_backward_input(
                 for kh in range(KH):
                     for kw in range(KW):
                         wt[((c * F + f) * KH + kh) * KW + kw] = w[f, c, KH - 1 - kh, KW - 1 - kw]
-                        off[(f * KH + kh) * KW + kw] = f * dplane + kh * DW + kw
+                        off[(f * KH + kh) * KW + kw] = f * dplane + kh * dil_h * DW + kw * dil_w
         ck_pack_a(C, KK, wt, KK, 1, apack)
         scratch = F * dplane
         n_off = KK
@@ -187,7 +189,8 @@ def conv2d_backward_input(
             if path == PATH_DIRECT:
                 n = job // parts
                 if last[0] != n:
-                    ck_embed(&dout[n, 0, 0, 0], F, P, OH, OW, buf, dplane, DH, DW, KH - 1 - pad_h, KW - 1 - pad_w, 0, 0)
+                    ck_embed(&dout[n, 0, 0, 0], F, P, OH, OW, buf, dplane, DH, DW, (KH - 1) * dil_h - pad_h,
+                             (KW - 1) * dil_w - pad_w, 0, 0)
                     last[0] = n
                 q0 = (job % parts) * per
                 q1 = q0 + per
@@ -212,7 +215,8 @@ def conv2d_backward_input(
                         npix = block
                     ck_shift_gemm(K, F, apack, &dout[job, 0, 0, 0] + p0, off, NULL, 0, npix, npix, npix, buf,
                                 block, tail, toff)
-                    ck_col2im_add(buf, block, C, H, W, KH, KW, stride_h, stride_w, pad_h, pad_w, OW, p0, npix, dxn)
+                    ck_col2im_add(buf, block, C, H, W, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, OW, p0,
+                                  npix, dxn)
     if failed:
         _alloc_error("conv2d_backward")
 
@@ -222,9 +226,10 @@ def conv2d_backward_weight(
     const floating[:, :, :, ::1] dout,  # IN  (N, F, OH, OW)
     floating[:, :, :, ::1] dw,          # OUT (F, C, KH, KW)
     floating[::1] db,                   # OUT (F,)
-    int stride_h, int stride_w, int pad_h, int pad_w, int n_threads,
+    int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w, int n_threads,
 ):
-    """dw[f, c, kh, kw] = sum_n,oh,ow dout[n, f, oh, ow] * xpad[n, c, oh*sh + kh, ow*sw + kw]; db[f] = sum dout.
+    """dw[f, c, kh, kw] = sum_n,oh,ow dout[n, f, oh, ow] * xpad[n, c, oh*sh + kh*dh, ow*sw + kw*dw];
+    db[f] = sum dout.
 
     One GEMM over K + 1 "B" rows: k = (c, kh, kw) are the shifted rows of the padded image (direct path)
     or of an im2col tile (im2col path), row K is all ones and gives db. Jobs are (chunk of images, group
@@ -262,7 +267,8 @@ def conv2d_backward_weight(
         for f in range(F):
             db[f] = 0
         return
-    plan = conv_plan(PASS_WEIGHT_GRAD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, sizeof(floating))
+    plan = conv_plan(PASS_WEIGHT_GRAD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+                     sizeof(floating))
     path, outer, rows, m_outer, check_finite = plan.path, plan.outer, plan.rows, plan.m_outer, plan.check_finite
     chunks, groups, gsize, part_size = plan.chunks, plan.groups, plan.gsize, plan.part_size
     VL, q_end, block, blocks = plan.VL, plan.q_end, plan.block, plan.blocks
@@ -282,7 +288,7 @@ def conv2d_backward_weight(
     for c in range(C):
         for kh in range(KH):
             for kw in range(KW):
-                off[(c * KH + kh) * KW + kw] = c * plane + kh * WP + kw
+                off[(c * KH + kh) * KW + kw] = c * plane + kh * dil_h * WP + kw * dil_w
     off[K] = ones_at
     for e in range(K1):
         offc[e] = e * block
@@ -338,8 +344,8 @@ def conv2d_backward_weight(
                     npix = P - p0
                     if npix > block:
                         npix = block
-                    ck_im2col(&x[n, 0, 0, 0], C, H, W, KH, KW, stride_h, stride_w, pad_h, pad_w, OW, p0, npix,
-                            col, block)
+                    ck_im2col(&x[n, 0, 0, 0], C, H, W, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+                              OW, p0, npix, col, block)
                     if outer:
                         ck_transpose(&dout[n, 0, 0, 0] + p0, F, P, npix, tile, FP)
                         ck_dw_outer(j1 - j0, FP, col, offc + j0, tile, FP, 1, npix, 0, part + j0 * FP, FP)

@@ -12,7 +12,7 @@
 #   multiple of the vector width (``rows``: ``ck_shift_rows``, nothing dropped). dx is the same kernel on
 #   the zero-padded upstream gradient with the flipped, channel-swapped weights (a "full" convolution: no
 #   scatter). No im2col buffer, for few channels (LeNet) as for many.
-# - *im2col* (any stride): per job one image and a block of output pixels, im2col into a per-thread tile
+# - *im2col* (any stride, any dilation): per job one image and a block of output pixels, im2col into a per-thread tile
 #   of at most ~256 KB (never a full-batch buffer), then the same micro-kernel; dx through col2im, one job
 #   per image.
 # The weight gradient has two kernels on either path: "reduce" (``ck_dw_reduce``: vectorised along pixels,
@@ -25,6 +25,12 @@
 # Every number of jobs is a function of the shapes only, never of the thread count, so results are
 # bit-identical for any number of threads. ``force_conv_plan`` lets the tests run every case through
 # every path and kernel ("direct" applies to stride 1 only).
+# Dilation (dh, dw) spaces the taps: on the direct path it only spaces the offsets, off[k] = c*plane +
+# kh*dh*WP + kw*dw (dx: dout padded by (KH-1)*dh - ph), on the im2col path the gather and scatter step
+# by it; dilation 1 plans and computes exactly as before it existed.
+# Groups (``grouped_conv_path``): a depthwise convolution (groups = C > 1, one input channel per group)
+# runs the per-plane loops of depthwise.pxi (memory-bound: no im2col, no GEMM); any other grouping runs
+# one plan of the above per group, on channel slices. groups = 1 never reaches either.
 
 cdef enum ConvPath:
     PATH_DIRECT = 0
@@ -118,11 +124,12 @@ cdef inline void _direct_grid(ConvPlan *plan, ptrdiff_t N, ptrdiff_t OH, ptrdiff
 
 
 cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t F, ptrdiff_t KH,
-                        ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw,
-                        ptrdiff_t itemsize) noexcept nogil:
-    """The plan of one pass of a convolution of x (N, C, H, W) with w (F, C, KH, KW)."""
+                        ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t dh,
+                        ptrdiff_t dw, ptrdiff_t itemsize) noexcept nogil:
+    """The plan of one pass of a convolution of x (N, C, H, W) with w (F, C, KH, KW), dilation (dh, dw)."""
     cdef ConvPlan plan
-    cdef ptrdiff_t OH = (H + 2 * ph - KH) // sh + 1, OW = (W + 2 * pw - KW) // sw + 1, P = OH * OW
+    cdef ptrdiff_t OH = (H + 2 * ph - (KH - 1) * dh - 1) // sh + 1, OW = (W + 2 * pw - (KW - 1) * dw - 1) // sw + 1
+    cdef ptrdiff_t P = OH * OW
     cdef ptrdiff_t K = C * KH * KW, K1 = K + 1, WP = W + 2 * pw, plane = (H + 2 * ph) * WP
     memset(&plan, 0, sizeof(plan))
     plan.VL = _lanes(itemsize)
@@ -141,7 +148,7 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
             plan.n_jobs = N * plan.blocks
     elif pass_ == PASS_INPUT_GRAD:
         if plan.path == PATH_DIRECT:
-            _direct_grid(&plan, N, H, W, W + KW - 1)
+            _direct_grid(&plan, N, H, W, W + (KW - 1) * dw)
         else:
             plan.block = _im2col_block(K, P, itemsize, plan.NR)
             plan.blocks = _cdiv(P, plan.block)
@@ -170,13 +177,13 @@ _PATH_NAMES = {"direct": PATH_DIRECT, "im2col": PATH_IM2COL}
 _DW_NAMES = {"reduce": 0, "outer": 1}
 
 
-def conv_plan_info(x_shape, w_shape, stride, padding, itemsize):
+def conv_plan_info(x_shape, w_shape, stride, padding, itemsize, dilation=(1, 1)):
     """The plans of the three passes of this convolution (for tests and benchmarks): {"path": "direct" or
     "im2col", "dw_kernel": "reduce" or "outer", "forward" / "input_grad" / "weight_grad": the plan fields}."""
     N, C, H, W = x_shape
     F, _, KH, KW = w_shape
-    (sh, sw), (ph, pw) = stride, padding
-    plans = {name: conv_plan(p, N, C, H, W, F, KH, KW, sh, sw, ph, pw, itemsize)
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    plans = {name: conv_plan(p, N, C, H, W, F, KH, KW, sh, sw, ph, pw, dh, dw, itemsize)
              for name, p in (("forward", PASS_FORWARD), ("input_grad", PASS_INPUT_GRAD),
                              ("weight_grad", PASS_WEIGHT_GRAD))}
     first = plans["forward"]
@@ -184,8 +191,17 @@ def conv_plan_info(x_shape, w_shape, stride, padding, itemsize):
             "dw_kernel": "outer" if first["outer"] else "reduce", **plans}
 
 
+def grouped_conv_path(C, groups):
+    """How a convolution with groups > 1 of C input channels runs: "depthwise" (one input channel per
+    group, unless ``force_conv_plan`` forced "im2col") or "groups" (one plan per group)."""
+    if C == groups and _forced_path != PATH_IM2COL:
+        return "depthwise"
+    return "groups"
+
+
 def force_conv_plan(path=None, dw_kernel=None):
-    """Force the convolution path ("im2col"; "direct" still needs stride 1) and the weight-gradient kernel
+    """Force the convolution path ("im2col", which also runs a depthwise convolution group by group; "direct"
+    still needs stride 1) and the weight-gradient kernel
     ("reduce", "outer"); None restores the rule. For tests; returns the previous (path, dw_kernel)."""
     global _forced_path, _forced_outer
     if path is not None and path not in _PATH_NAMES:

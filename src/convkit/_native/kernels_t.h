@@ -28,6 +28,7 @@
 #include "dw.h"
 #include "layout.h"
 #include "im2col.h"
+#include "depthwise.h"
 #include "pool.h"
 #include "elementwise.h"
 #include "batchnorm.h"

@@ -52,6 +52,12 @@ from .conv import (
     conv2d_relu_forward,
     conv_output_size,
 )
+from .conv_transpose import (
+    conv_transpose2d_backward,
+    conv_transpose2d_backward_input,
+    conv_transpose2d_backward_weights,
+    conv_transpose2d_forward,
+)
 from .crop import random_crop_backward, random_crop_forward
 from .dropout import dropout_backward, dropout_forward
 from .flip import random_flip_backward, random_flip_forward
@@ -108,6 +114,10 @@ __all__ = [
     "conv2d_relu_backward_weights",
     "conv2d_relu_forward",
     "conv_output_size",
+    "conv_transpose2d_backward",
+    "conv_transpose2d_backward_input",
+    "conv_transpose2d_backward_weights",
+    "conv_transpose2d_forward",
     "dropout_backward",
     "dropout_forward",
     "elu_backward",

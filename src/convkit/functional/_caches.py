@@ -72,15 +72,29 @@ class ShiftCache(NamedTuple):
 
 
 class ConvCache(NamedTuple):
-    x: np.ndarray  # (N, C, H, W), C-contiguous
-    w: np.ndarray  # (F, C, KH, KW), C-contiguous
+    x: np.ndarray  # (N, C, H + eh, W + ew), C-contiguous: the input, ``extra`` zero rows/columns appended
+    w: np.ndarray  # (F, C // groups, KH, KW), C-contiguous
     stride: tuple[int, int]
-    padding: tuple[int, int]
+    padding: tuple[int, int]  # zeros the kernels add on both sides
+    dilation: tuple[int, int] = (1, 1)
+    groups: int = 1
+    extra: tuple[int, int] = (0, 0)  # (eh, ew) zeros appended below and right ("same"'s odd remainder)
 
 
 class ConvReluCache(NamedTuple):
     conv: ConvCache
     out: np.ndarray  # (N, F, OH, OW), after the ReLU
+
+
+class ConvTransposeCache(NamedTuple):
+    x: np.ndarray  # (N, C, H', W'), C-contiguous: the input, zero-extended to conv2d's size of out
+    w: np.ndarray  # (C, F // groups, KH, KW), C-contiguous
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    groups: int
+    out_size: tuple[int, int]  # (OH, OW)
+    in_size: tuple[int, int]  # (H, W), x's own size (dx is cropped to it)
 
 
 class RescalingCache(NamedTuple):

@@ -10,98 +10,210 @@ import numpy as np
 from .. import _kernels
 from .. import _workspace as workspace
 from .._threads import get_num_threads
-from .._validation import check_ndim, check_shape, contiguous, float_array, int_pair
+from .._validation import check_ndim, check_shape, contiguous, float_array, int_pair, one_of, positive_int
 from ._caches import ConvCache, ConvReluCache, array_field, float_field, of_kind
 from .activations import relu_backward
 
 # the largest zero-padded input plane (H + 2ph) * (W + 2pw): the kernels size per-thread buffers by it and
 # compute H + 2ph in C ints
 MAX_PLANE_ELEMENTS = 2**31 - 1
-_Geometry = tuple[tuple[int, int], tuple[int, int], tuple[int, int, int, int]]  # stride, padding, out shape
+PADDING_KEYWORDS = ("same", "valid")
+Pair = tuple[int, int]
+_Geometry = tuple[
+    Pair, Pair, Pair, int, tuple[int, int, int, int]
+]  # stride, padding, dilation, groups, out shape
 
 
-def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
     """Output length of a convolution or pooling window along one axis."""
-    return (size + 2 * padding - kernel) // stride + 1
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def conv2d_forward(x, w, b, stride=1, padding=0) -> tuple[np.ndarray, ConvCache]:
-    """2-D convolution forward pass.
+def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """(before, after) zeros of ``padding="same"`` along one axis: output length ceil(size / stride), the
+    total ``max((out - 1)*stride + dilation*(kernel - 1) + 1 - size, 0)`` split with the odd one after.
+    Keras's/TF's rule; for stride 1 it is torch's (total dilation*(kernel - 1))."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1, groups=1) -> tuple[np.ndarray, ConvCache]:
+    """2-D convolution forward pass (torch.nn.functional.conv2d).
 
     Inputs:
     - x: (N, C, H, W)
-    - w: (F, C, KH, KW)
+    - w: (F, C // groups, KH, KW)
     - b: (F,)
     - stride: int or (sh, sw), >= 1
-    - padding: int or (ph, pw), >= 0 zeros added on both sides of each axis
+    - padding: int or (ph, pw), >= 0 zeros added on both sides of each axis; ``"valid"`` (0) or ``"same"``
+      (output ceil(H / sh) x ceil(W / sw), see ``same_padding``: an odd total puts the extra zero below or
+      right, run on a zero-padded copy of x)
+    - dilation: int or (dh, dw), >= 1, the spacing of the kernel taps
+    - groups: C and F split into this many groups, group g's filters seeing only group g's channels
 
-    Returns (out, cache) with out (N, F, OH, OW), OH = (H + 2*ph - KH) // sh + 1, OW likewise.
+    Returns (out, cache) with out (N, F, OH, OW), OH = (H + 2*ph - dh*(KH - 1) - 1) // sh + 1, OW likewise.
     """
-    return _forward(x, w, b, stride, padding, False, "conv2d_forward")
+    return _forward(x, w, b, stride, padding, dilation, groups, False, "conv2d_forward")
 
 
-def conv2d_relu_forward(x, w, b, stride=1, padding=0) -> tuple[np.ndarray, ConvReluCache]:
+def conv2d_relu_forward(
+    x, w, b, stride=1, padding=0, dilation=1, groups=1
+) -> tuple[np.ndarray, ConvReluCache]:
     """max(conv2d(x, w, b), 0) with the ReLU fused into the convolution (CS231n's conv_relu sandwich).
 
     Inputs and out as in ``conv2d_forward``; the cache also holds out, for the ReLU's mask.
     """
-    out, cache = _forward(x, w, b, stride, padding, True, "conv2d_relu_forward")
+    out, cache = _forward(x, w, b, stride, padding, dilation, groups, True, "conv2d_relu_forward")
     return out, ConvReluCache(cache, out)
 
 
-def _geometry(x_shape, w_shape, stride, padding, where: str, prefix: str = "") -> _Geometry:
-    """Stride, padding and output shape of x (N, C, H, W) convolved with w (F, C, KH, KW), after checking
-    that they fit: stride and padding within the kernels' C ints, the kernel inside the padded input,
-    which stays within ``MAX_PLANE_ELEMENTS`` per plane.
+def _geometry(x_shape, w_shape, stride, padding, dilation, groups, where: str, prefix: str = "") -> _Geometry:
+    """Stride, padding and output shape of x (N, C, H, W) convolved with w (F, C // groups, KH, KW), after
+    checking that they fit: stride, padding and dilation within the kernels' C ints, C and F divisible by
+    groups, the dilated kernel inside the padded input, which stays within ``MAX_PLANE_ELEMENTS`` per plane.
     ``prefix`` is ``"cache."`` when the values come from a cache."""
     sh, sw = int_pair(stride, f"{prefix}stride", where, minimum=1)
     ph, pw = int_pair(padding, f"{prefix}padding", where, minimum=0)
+    dh, dw = int_pair(dilation, f"{prefix}dilation", where, minimum=1)
+    groups = positive_int(groups, f"{prefix}groups", where)
     N, C, H, W = x_shape
     F, WC, KH, KW = w_shape
     x, w, pad = f"{prefix}x", f"{prefix}w", f"{prefix}padding"  # the names in the messages
     if C == 0:  # no taps: the kernels size their tiles by C*KH*KW
         raise ValueError(f"{where}: {x} must have at least one input channel. Received: {x}.shape={x_shape}")
-    if WC != C:
+    if C % groups or F % groups:
         raise ValueError(
-            f"{where}: {w} must have C={C} input channels to match {x}. "
-            f"Received: {x}.shape={x_shape}, {w}.shape={w_shape}"
+            f"{where}: {prefix}groups must divide the input channels C={C} and the filters F={F}. "
+            f"Received: {prefix}groups={groups}, {x}.shape={x_shape}, {w}.shape={w_shape}"
         )
-    if KH > H + 2 * ph or KW > W + 2 * pw or min(KH, KW) < 1:
+    if WC != C // groups:
+        wanted, grouped = (
+            (f"C={C}", "") if groups == 1 else (f"C // groups={C // groups}", f", {prefix}groups={groups}")
+        )
         raise ValueError(
-            f"{where}: the kernel ({KH}, {KW}) must fit in the padded input ({H + 2 * ph}, {W + 2 * pw}). "
-            f"Received: {x}.shape={x_shape}, {w}.shape={w_shape}, {pad}={padding!r}"
+            f"{where}: {w} must have {wanted} input channels to match {x}. "
+            f"Received: {x}.shape={x_shape}, {w}.shape={w_shape}{grouped}"
+        )
+    EH, EW = dh * (KH - 1) + 1, dw * (KW - 1) + 1  # the dilated kernel's extent
+    if EH > H + 2 * ph or EW > W + 2 * pw or min(KH, KW) < 1:
+        dilated = (
+            ("", "")
+            if (dh, dw) == (1, 1)
+            else (f", dilated to ({EH}, {EW}),", f", {prefix}dilation={dilation!r}")
+        )
+        raise ValueError(
+            f"{where}: the kernel ({KH}, {KW}){dilated[0]} must fit in the padded input "
+            f"({H + 2 * ph}, {W + 2 * pw}). Received: {x}.shape={x_shape}, {w}.shape={w_shape}, "
+            f"{pad}={padding!r}{dilated[1]}"
         )
     if (H + 2 * ph) * (W + 2 * pw) > MAX_PLANE_ELEMENTS:
         raise ValueError(
             f"{where}: {pad} makes the zero-padded input too large: (H + 2*ph) * (W + 2*pw) must be at most "
             f"{MAX_PLANE_ELEMENTS} elements. Received: {x}.shape={x_shape}, {pad}={padding!r}"
         )
-    return (sh, sw), (ph, pw), (N, F, conv_output_size(H, KH, sh, ph), conv_output_size(W, KW, sw, pw))
+    OH, OW = conv_output_size(H, KH, sh, ph, dh), conv_output_size(W, KW, sw, pw, dw)
+    return (sh, sw), (ph, pw), (dh, dw), groups, (N, F, OH, OW)
 
 
-def _forward(x, w, b, stride, padding, relu: bool, where: str) -> tuple[np.ndarray, ConvCache]:
+def _resolve_padding(padding, x_shape, w_shape, stride, dilation, where: str):
+    """``padding`` as the kernels' symmetric (ph, pw) and the (eh, ew) zeros to append below and right:
+    (0, 0) but for a ``"same"`` whose total is odd."""
+    if not isinstance(padding, str):
+        return padding, (0, 0)
+    if one_of(padding, PADDING_KEYWORDS, "padding", where) == "valid":
+        return (0, 0), (0, 0)
+    stride = int_pair(stride, "stride", where, minimum=1)
+    dilation = int_pair(dilation, "dilation", where, minimum=1)
+    (th, bh), (tw, bw) = (
+        same_padding(n, k, s, d) for n, k, s, d in zip(x_shape[2:], w_shape[2:], stride, dilation)
+    )
+    return (th, tw), (bh - th, bw - tw)
+
+
+def _forward(
+    x, w, b, stride, padding, dilation, groups, relu: bool, where: str
+) -> tuple[np.ndarray, ConvCache]:
     x = float_array(x, "x", where)
     w = float_array(w, "w", where, x.dtype)
     b = float_array(b, "b", where, x.dtype)
     check_ndim(x, (4,), "x", where, "(N, C, H, W)")
-    check_ndim(w, (4,), "w", where, "(F, C, KH, KW)")
-    (sh, sw), (ph, pw), out_shape = _geometry(x.shape, w.shape, stride, padding, where)
-    check_shape(b, (w.shape[0],), "b", where)
+    check_ndim(w, (4,), "w", where, "(F, C // groups, KH, KW)")
+    padding, extra = _resolve_padding(padding, x.shape, w.shape, stride, dilation, where)
     x = contiguous(x)
-    w = contiguous(w)
+    if extra != (0, 0):  # "same" with an odd total: the extra zero row/column in a copy
+        x = np.pad(x, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))  # (N, C, H + eh, W + ew)
+    stride, padding, dilation, groups, out_shape = _geometry(
+        x.shape, w.shape, stride, padding, dilation, groups, where
+    )
+    check_shape(b, (w.shape[0],), "b", where)
+    w, b = contiguous(w), contiguous(b)
     out = workspace.empty(out_shape, x.dtype)
-    _kernels.conv2d_forward(x, w, contiguous(b), out, sh, sw, ph, pw, relu, get_num_threads())
-    return out, ConvCache(x, w, (sh, sw), (ph, pw))
+    _grouped(
+        "forward",
+        groups,
+        x.shape[1],
+        ((x, 1, False), (w, 0, False), (b, 0, False), (out, 1, True)),
+        *stride,
+        *padding,
+        *dilation,
+        relu,
+        get_num_threads(),
+    )
+    return out, ConvCache(x, w, stride, padding, dilation, groups, extra)
+
+
+# each pass: (the convolution kernel, the depthwise kernel), with the same arguments
+_PASSES = {
+    "forward": (_kernels.conv2d_forward, _kernels.depthwise_conv2d_forward),
+    "input_grad": (_kernels.conv2d_backward_input, _kernels.depthwise_conv2d_backward_input),
+    "weight_grad": (_kernels.conv2d_backward_weight, _kernels.depthwise_conv2d_backward_weight),
+}
+
+
+def _grouped(pass_: str, groups: int, channels: int, operands, *args) -> None:
+    """Run one pass of a convolution of ``channels`` input channels: ``kernel(*arrays, *args)`` on the
+    whole arrays for groups=1 (as before groups existed) or a depthwise convolution (the plan's
+    ``grouped_conv_path``), else once per group. ``operands`` are (array, axis, written) in the kernel's
+    order, axis the one the groups split: 1 for the channels of (N, C, ...), 0 for the filters of
+    (F, ...). A group's slice along axis 0 is already C-contiguous and is passed as is; along axis 1 it is
+    copied (the kernels take C-contiguous arrays), and copied back when written. Each group runs its own
+    plan, so results stay bit-identical for any thread count."""
+    kernel, depthwise = _PASSES[pass_]
+    if groups == 1 or _kernels.grouped_conv_path(channels, groups) == "depthwise":
+        (kernel if groups == 1 else depthwise)(*(a for a, _, _ in operands), *args)
+        return
+    for g in range(groups):
+        views = [
+            a[
+                (slice(None),) * axis
+                + (slice(g * (a.shape[axis] // groups), (g + 1) * (a.shape[axis] // groups)),)
+            ]
+            for a, axis, _ in operands
+        ]
+        parts = [np.ascontiguousarray(v) for v in views]
+        kernel(*parts, *args)
+        for view, part, (_, axis, written) in zip(views, parts, operands):
+            if written and axis == 1:
+                view[...] = part
 
 
 def _cache(cache, where: str) -> tuple[ConvCache, tuple[int, int, int, int]]:
-    """``cache`` checked (a ``ConvCache`` whose x, w, stride and padding fit together, as the forward
-    checks them), with the output shape it implies."""
-    x, w, stride, padding = of_kind(cache, ConvCache, "conv2d_forward", where)
+    """``cache`` checked (a ``ConvCache`` whose x, w, stride, padding, dilation, groups and extra fit
+    together, as the forward checks them), with the output shape it implies."""
+    x, w, stride, padding, dilation, groups, extra = of_kind(cache, ConvCache, "conv2d_forward", where)
     x = array_field(float_field(x, "x", where), "x", where, ndim=4)
     w = array_field(w, "w", where, dtype=x.dtype, ndim=4)
-    stride, padding, out_shape = _geometry(x.shape, w.shape, stride, padding, where, "cache.")
-    return ConvCache(contiguous(x), contiguous(w), stride, padding), out_shape
+    extra = int_pair(extra, "cache.extra", where, minimum=0, maximum=1)
+    if min(x.shape[2] - extra[0], x.shape[3] - extra[1]) < 0:
+        raise ValueError(
+            f"{where}: cache.extra must fit in cache.x. Received: cache.extra={extra!r}, "
+            f"cache.x.shape={x.shape}"
+        )
+    stride, padding, dilation, groups, out_shape = _geometry(
+        x.shape, w.shape, stride, padding, dilation, groups, where, "cache."
+    )
+    return ConvCache(contiguous(x), contiguous(w), stride, padding, dilation, groups, extra), out_shape
 
 
 def _relu_cache(cache, where: str) -> tuple[ConvCache, np.ndarray, tuple[int, int, int, int]]:
@@ -133,7 +245,7 @@ def conv2d_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     - dout: (N, F, OH, OW) upstream gradient
     - cache: from conv2d_forward
 
-    Returns (dx, dw, db) with dx (N, C, H, W), dw (F, C, KH, KW), db (F,).
+    Returns (dx, dw, db) with dx (N, C, H, W), dw (F, C // groups, KH, KW), db (F,).
     """
     cache, out_shape = _cache(cache, "conv2d_backward")
     dout = _upstream(dout, cache.x.dtype, out_shape, "conv2d_backward")
@@ -150,16 +262,27 @@ def conv2d_backward_input(dout, cache) -> np.ndarray:
 
 
 def _input_gradient(dout: np.ndarray, cache: ConvCache) -> np.ndarray:
-    x, w, (sh, sw), (ph, pw) = cache
-    dx = workspace.empty_like(x)  # (N, C, H, W)
-    _kernels.conv2d_backward_input(dout, w, dx, sh, sw, ph, pw, get_num_threads())
+    x, w, stride, padding, dilation, groups, (eh, ew) = cache
+    dx = workspace.empty_like(x)  # (N, C, H + eh, W + ew)
+    _grouped(
+        "input_grad",
+        groups,
+        x.shape[1],
+        ((dout, 1, False), (w, 0, False), (dx, 1, True)),
+        *stride,
+        *padding,
+        *dilation,
+        get_num_threads(),
+    )
+    if eh or ew:  # the gradient of the zeros "same" appended is dropped
+        dx = np.ascontiguousarray(dx[:, :, : x.shape[2] - eh, : x.shape[3] - ew])  # (N, C, H, W)
     return dx
 
 
 def conv2d_backward_weights(dout, cache) -> tuple[np.ndarray, np.ndarray]:
     """The parameter half of ``conv2d_backward``, for when nothing needs dx (a network's first layer).
 
-    Returns (dw, db) with dw (F, C, KH, KW), db (F,), equal to conv2d_backward's.
+    Returns (dw, db) with dw (F, C // groups, KH, KW), db (F,), equal to conv2d_backward's.
     """
     cache, out_shape = _cache(cache, "conv2d_backward_weights")
     return _weight_gradients(_upstream(dout, cache.x.dtype, out_shape, "conv2d_backward_weights"), cache)
@@ -182,8 +305,17 @@ def conv2d_relu_backward_weights(dout, cache) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _weight_gradients(dout: np.ndarray, cache: ConvCache) -> tuple[np.ndarray, np.ndarray]:
-    x, w, (sh, sw), (ph, pw) = cache
-    dw = np.empty_like(w)  # (F, C, KH, KW)
+    x, w, stride, padding, dilation, groups, _ = cache
+    dw = np.empty_like(w)  # (F, C // groups, KH, KW)
     db = np.empty(w.shape[0], dtype=w.dtype)  # (F,)
-    _kernels.conv2d_backward_weight(x, dout, dw, db, sh, sw, ph, pw, get_num_threads())
+    _grouped(
+        "weight_grad",
+        groups,
+        x.shape[1],
+        ((x, 1, False), (dout, 1, False), (dw, 0, True), (db, 0, True)),
+        *stride,
+        *padding,
+        *dilation,
+        get_num_threads(),
+    )
     return dw, db

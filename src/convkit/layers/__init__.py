@@ -6,7 +6,9 @@ from .activations import ELU, GELU, LeakyReLU, PReLU, ReLU, Sigmoid, SiLU, Softm
 from .augmentation import RandomCrop, RandomFlip, RandomShift
 from .base import Layer
 from .conv import Conv2D
+from .conv_transpose import Conv2DTranspose
 from .dense import Dense
+from .depthwise import DepthwiseConv2D, SeparableConv2D
 from .dropout import Dropout
 from .normalization import BatchNorm, GroupNorm, LayerNorm
 from .parallel import Parallel
@@ -22,7 +24,9 @@ __all__ = [
     "AvgPool2D",
     "BatchNorm",
     "Conv2D",
+    "Conv2DTranspose",
     "Dense",
+    "DepthwiseConv2D",
     "Dropout",
     "ELU",
     "Flatten",
@@ -43,6 +47,7 @@ __all__ = [
     "ReLU",
     "Rescaling",
     "Residual",
+    "SeparableConv2D",
     "SiLU",
     "Sigmoid",
     "Softmax",

@@ -14,8 +14,6 @@ from ..regularizers import L2
 from .activations import ACTIVATIONS
 from .base import Layer
 
-FUSED_ACTIVATIONS = ("relu",)
-
 
 class KernelOps(NamedTuple):
     """The functional pair of a kernel layer for one activation (None or a fused one)."""
@@ -83,7 +81,7 @@ class KernelLayer(Layer):
         self.kernel_initializer = kernel_initializer
         self.kernel_regularizer = self._regularizer(kernel_regularizer)
         self.activation = activation_name(activation, cls)
-        fused = self.activation is None or self.activation in FUSED_ACTIVATIONS
+        fused = self.activation in self.ops  # None, or an activation the subclass's kernel fuses
         self._fused = self.activation if fused else None  # the key of the kernel's ops
         self._activation_after = None if fused else self._new_activation_layer()
         self.weight_scale = (
@@ -115,9 +113,10 @@ class KernelLayer(Layer):
                 f"Received: kernel_regularizer={value!r}"
             ) from None
 
-    def build_weights(self, kernel_shape: Sequence[int]) -> None:
-        """Create ``params["weight"]`` of ``kernel_shape`` and ``params["bias"]`` (kernel_shape[-1] for a
-        Dense kernel (in, out), kernel_shape[0] for a Conv2D kernel (out, in, KH, KW))."""
+    def build_weights(self, kernel_shape: Sequence[int], out_size: int | None = None) -> None:
+        """Create ``params["weight"]`` of ``kernel_shape`` and ``params["bias"]`` of ``out_size``: by default
+        kernel_shape[-1] for a Dense kernel (in, out), kernel_shape[0] for a Conv2D kernel (out, in, KH, KW)
+        """
         kernel_shape = tuple(kernel_shape)
         rng = np.random.default_rng(self.seed)
         if self.weight_scale is not None:
@@ -129,7 +128,8 @@ class KernelLayer(Layer):
             raise ValueError(
                 f"{self.name}: kernel_initializer returned shape {weight.shape}, expected {kernel_shape}"
             )
-        out_size = kernel_shape[-1] if len(kernel_shape) == 2 else kernel_shape[0]
+        if out_size is None:
+            out_size = kernel_shape[-1] if len(kernel_shape) == 2 else kernel_shape[0]
         self.params = {"weight": weight}
         if self.use_bias:
             self.params["bias"] = np.zeros(out_size, dtype=self.dtype)
