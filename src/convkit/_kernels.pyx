@@ -32,8 +32,6 @@ from libc.stdint cimport uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
-cimport openmp
-
 ctypedef fused floating:
     float
     double

@@ -65,7 +65,9 @@ def set_num_threads(n: int) -> None:
 
 def get_num_threads() -> int:
     """The thread count the kernels use: the last ``set_num_threads`` value, else OpenMP's default
-    (which honours ``OMP_NUM_THREADS``)."""
+    (which honours ``OMP_NUM_THREADS``); always 1 in a build without OpenMP, whose kernels run serially."""
+    if not _kernels.openmp_enabled():
+        return 1
     if _num_threads is None:
         return int(_kernels.openmp_max_threads())
     return _num_threads

@@ -15,6 +15,13 @@ from convkit import functional as F
 
 pytestmark = pytest.mark.usefixtures("restore_threads")
 
+OPENMP = _kernels.openmp_enabled()
+
+
+def _effective(n):
+    """What get_num_threads reports after set_num_threads(n): n, or 1 in a build without OpenMP."""
+    return n if OPENMP else 1
+
 
 def _conv(x, rng):
     w = rng.standard_normal((5, x.shape[1], 3, 2)).astype(x.dtype)
@@ -64,7 +71,7 @@ def test_results_are_bit_identical_for_any_thread_count(kernel, dtype):
 
 def test_set_then_get():
     convkit.set_num_threads(3)
-    assert convkit.get_num_threads() == 3
+    assert convkit.get_num_threads() == _effective(3)
     convkit.set_num_threads(np.int64(1))
     assert convkit.get_num_threads() == 1
     assert type(convkit.get_num_threads()) is int
@@ -80,13 +87,13 @@ def _default_in_a_fresh_process(omp_num_threads):
     return int(result.stdout)
 
 
-@pytest.mark.skipif(not _kernels.openmp_enabled(), reason="built without OpenMP")
+@pytest.mark.skipif(not OPENMP, reason="built without OpenMP")
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="no CPU affinity to compare with")
 def test_default_is_one_thread_per_available_cpu():
     assert _default_in_a_fresh_process(None) == len(os.sched_getaffinity(0))
 
 
-@pytest.mark.skipif(not _kernels.openmp_enabled(), reason="built without OpenMP")
+@pytest.mark.skipif(not OPENMP, reason="built without OpenMP")
 @pytest.mark.parametrize("omp_num_threads", ["1", "3"])
 def test_default_honours_omp_num_threads(omp_num_threads):
     assert _default_in_a_fresh_process(omp_num_threads) == int(omp_num_threads)
@@ -107,17 +114,19 @@ def test_bad_values_raise_and_keep_the_setting(value, error, message):
     convkit.set_num_threads(2)
     with pytest.raises(error, match=re.escape(f"set_num_threads: {message}")):
         convkit.set_num_threads(value)
-    assert convkit.get_num_threads() == 2
+    assert convkit.get_num_threads() == _effective(2)
 
 
+@pytest.mark.filterwarnings("ignore:convkit was built without OpenMP")
 def test_show_config_prints_version_openmp_and_threads(capsys):
     convkit.set_num_threads(3)
     convkit.show_config()
     lines = capsys.readouterr().out.splitlines()
     assert f"convkit:  {convkit.__version__}" in lines
-    assert f"OpenMP:   {'on' if _kernels.openmp_enabled() else 'off'}" in lines
-    assert "threads:  3" in lines
+    assert f"OpenMP:   {'on' if OPENMP else 'off'}" in lines
+    assert f"threads:  {_effective(3)}" in lines
     assert f"waiting:  {convkit._threads.wait_policy()}" in lines
+    assert f"SIMD:     {_kernels.simd_level()}" in lines
 
 
 def _wait_settings_in_a_fresh_process(env_update: dict, preload_openmp: bool = False) -> list:
@@ -160,3 +169,33 @@ def test_wait_policy_is_not_set_once_openmp_is_loaded():
         None,
         "OpenMP default (loaded before convkit)",
     ]
+
+
+def _show_config_twice_in_a_fresh_process():
+    """The warnings and the output of two show_config() calls in a new interpreter."""
+    code = (
+        "import warnings, convkit\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    convkit.show_config(); convkit.show_config()\n"
+        "print([str(w.message) for w in caught])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+@pytest.mark.skipif(OPENMP, reason="a build without OpenMP (CONVKIT_OPENMP=OFF) says so and warns")
+def test_a_build_without_openmp_says_off_runs_one_thread_and_warns_once():
+    out = _show_config_twice_in_a_fresh_process()
+    assert out.count("OpenMP:   off") == 2
+    assert out.count("threads:  1") == 2
+    warnings = out.splitlines()[-1]
+    assert warnings.count("convkit was built without OpenMP") == 1
+    assert _kernels.openmp_max_threads() == 1
+
+
+@pytest.mark.skipif(not OPENMP, reason="built without OpenMP")
+def test_a_build_with_openmp_does_not_warn():
+    out = _show_config_twice_in_a_fresh_process()
+    assert out.count("OpenMP:   on") == 2
+    assert out.splitlines()[-1] == "[]"

@@ -5,12 +5,16 @@
 cdef extern from *:
     """
     #ifdef _OPENMP
+    #include <omp.h>
     #define CONVKIT_HAS_OPENMP 1
+    static int ck_omp_max_threads(void) { return omp_get_max_threads(); }
     #else
     #define CONVKIT_HAS_OPENMP 0
+    static int ck_omp_max_threads(void) { return 1; }
     #endif
     """
     int CONVKIT_HAS_OPENMP
+    int ck_omp_max_threads() noexcept nogil
 
 
 ck_select(ck_best_level())
@@ -24,8 +28,8 @@ def openmp_enabled():
 
 
 def openmp_max_threads():
-    """What OpenMP would use by default (honours OMP_NUM_THREADS)."""
-    return openmp.omp_get_max_threads()
+    """What OpenMP would use by default (honours OMP_NUM_THREADS); 1 in a build without OpenMP."""
+    return ck_omp_max_threads()
 
 
 def simd_level():
