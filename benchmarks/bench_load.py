@@ -3,7 +3,7 @@ process (``python -c "while True: pass"``) running beside it, and 1-thread throu
 
 Epochs alternate quiet / loaded / loaded with 1 thread, so that other load on the machine hits all three
 alike; the figures are medians over the repeats. The busy process is killed after each loaded epoch (and
-on any error). torch is not imported: convkit loads the OpenMP runtime itself, so its wait-policy default
+on any error). torch is not imported: convkit loads the OpenMP runtime itself, so OpenMP's wait policy
 (or the OMP_WAIT_POLICY / GOMP_SPINCOUNT given in the environment) is what is measured.
 
     python benchmarks/bench_load.py [--threads 2] [--repeats 7] [--json out.json]

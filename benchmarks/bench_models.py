@@ -38,7 +38,7 @@ TARGET_INFERENCE = 2.0
 
 
 def run(threads: int, repeats: int, batches: int) -> list[dict]:
-    configure_threads(threads, convkit_first=True)
+    configure_threads(threads)
     return [_time_model(*entry, threads, repeats, batches) for entry in ZOO]
 
 

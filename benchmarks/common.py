@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 
-def configure_threads(n: int, idle_blas: bool = False, convkit_first: bool = False) -> None:
+def configure_threads(n: int, idle_blas: bool = False) -> None:
     """Use n threads in convkit (OpenMP), numpy's BLAS and torch. Call before importing numpy.
 
     idle_blas: let OpenBLAS's worker threads sleep as soon as a product is done. By default they spin for
@@ -28,16 +28,11 @@ def configure_threads(n: int, idle_blas: bool = False, convkit_first: bool = Fal
     *next contestant* (convkit or torch right after the NumPy reference), which then runs on one core.
     Set where the NumPy reference is a contestant; not in the LeNet benchmark, where a library that calls
     BLAS between its own parallel kernels must live with the spinning, as a user's process would.
-
-    convkit_first: import convkit before torch, so that the OpenMP runtime both share starts with convkit's
-    wait policy (``OMP_WAIT_POLICY=passive`` unless set) rather than libgomp's spinning default.
     """
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(n)
     if idle_blas:
         os.environ["OPENBLAS_THREAD_TIMEOUT"] = "4"  # 2**4 cycles of spinning: sleep right away
-    if convkit_first:
-        import convkit  # noqa: F401
     import torch
 
     import convkit

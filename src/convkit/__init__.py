@@ -12,8 +12,7 @@
 
 import importlib
 
-from . import (  # _threads first: it sets the OpenMP wait policy before the kernels load
-    _threads,  # noqa: F401
+from . import (
     callbacks,
     datasets,
     functional,

@@ -1,52 +1,28 @@
-"""How many OpenMP threads the kernels use: one setting shared by every call, and how idle threads wait.
+"""How many OpenMP threads the kernels use: one setting shared by every call; and how idle threads wait.
 
-OpenMP's threads spin for a few milliseconds after each parallel region by default (libgomp: about 3 ms).
-On a machine with one other busy process that collapses a 2-thread training step (a thread preempted inside
-a region holds the other at the barrier, spinning), so convkit asks for ``OMP_WAIT_POLICY=passive`` (idle
-threads sleep at once) unless the user chose a policy: the OpenMP runtime reads its environment once, when
-it loads, which is why this module sets it before importing the kernels and is imported first by convkit.
+convkit leaves the wait policy to the OpenMP runtime and the user (``OMP_WAIT_POLICY``, ``GOMP_SPINCOUNT``,
+read once when the runtime loads). On 2 cores with one other busy process, libgomp's default spinning
+costs a 2-thread step most of its speed, ``OMP_WAIT_POLICY=passive`` keeps it, but halves LeNet's speed on
+an idle machine; ``benchmarks/bench_load.py`` measures both, and the README says which to choose when.
 """
 
 from __future__ import annotations
 
-import ctypes
 import operator
 import os
 
+from . import _kernels
+
 WAIT_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
-DEFAULT_WAIT_POLICY = "passive"
-
-
-def _openmp_loaded() -> bool:
-    """Whether an OpenMP runtime (libgomp) is already in the process, e.g. loaded by torch."""
-    try:
-        ctypes.CDLL("libgomp.so.1", mode=os.RTLD_NOLOAD)
-    except (OSError, AttributeError):  # not loaded, or no RTLD_NOLOAD on this platform
-        return False
-    return True
-
-
-def _default_wait_policy() -> str:
-    """Set ``OMP_WAIT_POLICY=passive`` when neither it nor ``GOMP_SPINCOUNT`` is set; say who chose."""
-    if any(name in os.environ for name in WAIT_VARIABLES):
-        return "user"
-    if _openmp_loaded():
-        return "loaded before convkit"
-    os.environ["OMP_WAIT_POLICY"] = DEFAULT_WAIT_POLICY
-    return "convkit"
-
-
-wait_policy_source = _default_wait_policy()
-
-from . import _kernels  # noqa: E402 -- after the wait policy: libgomp reads it when it loads
 
 _num_threads: int | None = None
 
 
 def wait_policy() -> str:
-    """The OpenMP wait settings in force and who chose them, e.g. ``"OMP_WAIT_POLICY=passive (convkit)"``."""
+    """The OpenMP wait settings in the environment, e.g. ``"OMP_WAIT_POLICY=passive"``, or
+    ``"OpenMP default"``."""
     chosen = [f"{name}={os.environ[name]}" for name in WAIT_VARIABLES if name in os.environ]
-    return f"{', '.join(chosen) or 'OpenMP default'} ({wait_policy_source})"
+    return ", ".join(chosen) or "OpenMP default"
 
 
 def set_num_threads(n: int) -> None:
