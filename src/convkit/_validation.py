@@ -23,10 +23,14 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _is_int(value) -> bool:
+    if type(value) is int:  # the common case, without the slower ABC check below
+        return True
     return not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Integral)
 
 
 def is_real(value) -> bool:
+    if type(value) in (int, float):  # the common case, without the slower ABC check below
+        return True
     return not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real)
 
 
