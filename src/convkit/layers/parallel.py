@@ -3,63 +3,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Union
+from collections.abc import Sequence
 
 import numpy as np
 
 from .. import _torch_converters as interop
 from .._validation import one_of, optional_seed
+from ._container import Container, LayerSpec, layer_list
 from .base import Layer
-from .registry import deserialize, register, serialize
+from .registry import register, serialize
 
-LayerSpec = Union[Layer, dict]
 MERGES = ("concat", "add")
 
 
 def _branch(value, b: int) -> list[Layer]:
     """One branch's layers from a Layer, a ``serialize`` dict or a list of them."""
-    items = list(value) if isinstance(value, (list, tuple)) else [value]
-    layers = []
-    for item in items:
-        if isinstance(item, dict):
-            item = deserialize(item)
-        if not isinstance(item, Layer):
-            raise TypeError(
-                f"Parallel: branches[{b}] must hold Layers or their serialize() dicts. "
-                f"Received: an item of type {type(item).__name__}"
-            )
-        layers.append(item)
+    layers = layer_list(value, f"branches[{b}]", "Parallel")
     if not layers:
         raise ValueError(f"Parallel: every branch needs at least one layer. Received: branches[{b}]=[]")
     return layers
 
 
-def _merged(attr: str) -> property:
-    """The sublayers' ``params``/``grads``/``state`` as one dict keyed ``"{branch}.{i}.{key}"`` holding the
-    sublayers' own arrays; assigning a dict sets the named entries."""
-
-    def get_merged(self) -> dict[str, np.ndarray]:
-        return {
-            f"{b}.{i}.{key}": array
-            for b, i, layer in self._indexed_layers()
-            for key, array in getattr(layer, attr).items()
-        }
-
-    def set_entries(self, value: dict[str, np.ndarray]) -> None:
-        for full_key, array in value.items():
-            parts = full_key.split(".", 2)
-            if len(parts) != 3 or not (parts[0].isdigit() and parts[1].isdigit()):
-                raise KeyError(f"{self.name}: {attr} keys look like '0.1.weight'. Received: {full_key!r}")
-            b, i, key = parts
-            getattr(self.branches[int(b)][int(i)], attr)[key] = array
-
-    doc = f"The sublayers' {attr} keyed '{{branch}}.{{i}}.{{key}}' (the same arrays)."
-    return property(get_merged, set_entries, doc=doc)
-
-
 @register
-class Parallel(Layer):
+class Parallel(Container):
     """out = merge(branch_0(x), branch_1(x), ...): each branch's layers applied in sequence to the same
     input, then the outputs concatenated along axis 1, the channels or features (``merge="concat"``, an
     Inception block) or summed (``merge="add"``)::
@@ -75,11 +41,6 @@ class Parallel(Layer):
     ``state`` merge the sublayers' dicts with keys ``"{branch}.{i}.{key}"`` (the same arrays).
     """
 
-    # Layer.__init__ assigns {} to each: that sets no entry, so the sublayers may be set after it
-    params = _merged("params")
-    grads = _merged("grads")
-    state = _merged("state")
-
     def __init__(
         self,
         branches: Sequence[Sequence[LayerSpec] | LayerSpec],
@@ -93,31 +54,15 @@ class Parallel(Layer):
         if not branches:
             raise ValueError("Parallel: branches must hold at least one branch. Received: branches=[]")
         self.branches: list[list[Layer]] = [_branch(branch, b) for b, branch in enumerate(branches)]
-        sublayers = [layer for _, _, layer in self._indexed_layers()]
-        if len({id(layer) for layer in sublayers}) != len(sublayers):
-            raise ValueError("Parallel: a layer object can appear only once in branches.")
+        self._check_distinct("branches")
         self.merge = one_of(merge, MERGES, "merge", "Parallel")
         self.seed = optional_seed(seed, "seed", "Parallel")
 
-    def _indexed_layers(self) -> Iterator[tuple[int, int, Layer]]:
-        for b, branch in enumerate(self.branches):
-            for i, layer in enumerate(branch):
-                yield b, i, layer
-
-    def _branch_shape(self, branch: list[Layer], shape: tuple[int, ...], build: bool) -> tuple[int, ...]:
-        for layer in branch:
-            if layer.input_shape is not None and layer.input_shape != shape:
-                raise ValueError(
-                    f"Parallel: {layer.name} expects input_shape {layer.input_shape} but receives {shape} "
-                    f"in {self.name}"
-                )
-            if build and not layer.built:
-                layer.build(shape)
-            shape = tuple(layer.compute_output_shape(shape))
-        return shape
+    def _groups(self) -> dict[str, list[Layer]]:
+        return {str(b): branch for b, branch in enumerate(self.branches)}
 
     def _output_shape(self, input_shape: tuple[int, ...], build: bool) -> tuple[int, ...]:
-        shapes = [self._branch_shape(branch, input_shape, build) for branch in self.branches]
+        shapes = [self._chain_shape(branch, input_shape, build) for branch in self.branches]
         if self.merge == "add":
             if len(set(shapes)) != 1:
                 raise ValueError(
@@ -131,27 +76,6 @@ class Parallel(Layer):
                 f"Received: {shapes} (input_shape={input_shape})"
             )
         return (sum(s[0] for s in shapes), *shapes[0][1:])
-
-    def build(self, input_shape: Sequence[int]) -> None:
-        input_shape = tuple(input_shape)
-        sublayers = [layer for _, _, layer in self._indexed_layers()]
-        seeds = None
-        if self.seed is not None:
-            seeds = np.random.SeedSequence(self.seed).generate_state(len(sublayers))
-        for i, layer in enumerate(sublayers):
-            if layer.built and layer.dtype != self.dtype:
-                raise ValueError(
-                    f"Parallel: {layer.name} is already built with dtype {layer.dtype}, "
-                    f"not {self.name}'s {self.dtype}"
-                )
-            layer.dtype = self.dtype
-            if seeds is not None and hasattr(layer, "seed") and layer.seed is None:
-                layer.seed = int(seeds[i])
-        self._output_shape(input_shape, build=True)
-        super().build(input_shape)
-
-    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        return self._output_shape(tuple(input_shape), build=False)
 
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
         outs = []
@@ -178,9 +102,6 @@ class Parallel(Layer):
                 grad = layer.backward(grad)
             dx = grad if dx is None else dx + grad
         return dx
-
-    def regularization_loss(self) -> float:
-        return float(sum(layer.regularization_loss() for _, _, layer in self._indexed_layers()))
 
     def get_config(self) -> dict:
         return {

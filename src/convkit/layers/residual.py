@@ -2,60 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Union
+from collections.abc import Sequence
 
 import numpy as np
 
 from .. import _torch_converters as interop
 from .._validation import optional_seed
+from ._container import Container, LayerSpec, layer_list
 from .base import Layer
-from .registry import deserialize, register, serialize
-
-LayerSpec = Union[Layer, dict]
-
-
-def _layer_list(value, name: str) -> list[Layer]:
-    """Layers from a Layer, a ``serialize`` dict, or a list of them."""
-    items = list(value) if isinstance(value, (list, tuple)) else [value]
-    layers = []
-    for item in items:
-        if isinstance(item, dict):
-            item = deserialize(item)
-        if not isinstance(item, Layer):
-            raise TypeError(
-                f"Residual: {name} must hold Layers or their serialize() dicts. "
-                f"Received: an item of type {type(item).__name__}"
-            )
-        layers.append(item)
-    return layers
-
-
-def _merged(attr: str) -> property:
-    """The sublayers' ``params``/``grads``/``state`` as one dict with keys ``"block.{i}.{key}"`` and
-    ``"shortcut.{i}.{key}"`` holding the sublayers' own arrays; assigning a dict sets the named entries."""
-
-    def get_merged(self) -> dict[str, np.ndarray]:
-        return {
-            f"{group}.{i}.{key}": array
-            for group, i, layer in self._indexed_layers()
-            for key, array in getattr(layer, attr).items()
-        }
-
-    def set_entries(self, value: dict[str, np.ndarray]) -> None:
-        for full_key, array in value.items():
-            parts = full_key.split(".", 2)
-            if len(parts) != 3 or not parts[1].isdigit():
-                raise KeyError(f"{self.name}: {attr} keys look like 'block.0.weight'. Received: {full_key!r}")
-            group, index, key = parts
-            getattr(self._group(group)[int(index)], attr)[key] = array
-
-    doc = f"The sublayers' {attr} keyed 'block.{{i}}.{{key}}' and 'shortcut.{{i}}.{{key}}' (the same arrays)."
-    return property(get_merged, set_entries, doc=doc)
+from .registry import register, serialize
 
 
 @register
-class Residual(Layer):
+class Residual(Container):
     """out = block(x) + shortcut(x): the block's layers applied in sequence, plus the input carried by the
     shortcut (the identity by default, or e.g. ``[Conv2D(filters, 1, stride=2), BatchNorm()]`` when the
     block changes the shape). No activation follows the sum: add a ``ReLU()`` after the Residual, as in a
@@ -76,11 +35,6 @@ class Residual(Layer):
     ``"shortcut.{i}.{key}"`` (the same arrays, so in-place optimizer updates reach the sublayers).
     """
 
-    # Layer.__init__ assigns {} to each: that sets no entry, so the sublayers may be set after it
-    params = _merged("params")
-    grads = _merged("grads")
-    state = _merged("state")
-
     def __init__(
         self,
         block_layers: Sequence[LayerSpec],
@@ -89,39 +43,17 @@ class Residual(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.block_layers: list[Layer] = _layer_list(block_layers, "block_layers")
+        self.block_layers: list[Layer] = layer_list(block_layers, "block_layers", "Residual")
         if not self.block_layers:
             raise ValueError("Residual: block_layers must hold at least one layer. Received: block_layers=[]")
-        self.shortcut_layers: list[Layer] = [] if shortcut is None else _layer_list(shortcut, "shortcut")
-        sublayers = self.block_layers + self.shortcut_layers
-        if len({id(layer) for layer in sublayers}) != len(sublayers):
-            raise ValueError("Residual: a layer object can appear only once in block_layers and shortcut.")
+        self.shortcut_layers: list[Layer] = (
+            [] if shortcut is None else layer_list(shortcut, "shortcut", "Residual")
+        )
+        self._check_distinct("block_layers and shortcut")
         self.seed = optional_seed(seed, "seed", "Residual")
 
-    def _group(self, group: str) -> list[Layer]:
-        if group == "block":
-            return self.block_layers
-        if group == "shortcut":
-            return self.shortcut_layers
-        raise KeyError(f"{self.name}: keys start with 'block.' or 'shortcut.'. Received: {group!r}")
-
-    def _indexed_layers(self) -> Iterator[tuple[str, int, Layer]]:
-        for group in ("block", "shortcut"):
-            for i, layer in enumerate(self._group(group)):
-                yield group, i, layer
-
-    def _chain_shape(self, layers: list[Layer], shape: tuple[int, ...], build: bool) -> tuple[int, ...]:
-        """The output shape of ``layers`` applied in sequence to ``shape``; builds them if ``build``."""
-        for layer in layers:
-            if layer.input_shape is not None and layer.input_shape != shape:
-                raise ValueError(
-                    f"Residual: {layer.name} expects input_shape {layer.input_shape} but receives {shape} "
-                    f"in {self.name}"
-                )
-            if build and not layer.built:
-                layer.build(shape)
-            shape = tuple(layer.compute_output_shape(shape))
-        return shape
+    def _groups(self) -> dict[str, list[Layer]]:
+        return {"block": self.block_layers, "shortcut": self.shortcut_layers}
 
     def _output_shape(self, input_shape: tuple[int, ...], build: bool) -> tuple[int, ...]:
         block_shape = self._chain_shape(self.block_layers, input_shape, build)
@@ -134,29 +66,6 @@ class Residual(Layer):
                 "e.g. shortcut=[Conv2D(filters, 1, stride=stride), BatchNorm()]."
             )
         return block_shape
-
-    def build(self, input_shape: Sequence[int]) -> None:
-        input_shape = tuple(input_shape)
-        sublayers = [layer for _, _, layer in self._indexed_layers()]
-        seeds = (
-            np.random.SeedSequence(self.seed).generate_state(len(sublayers))
-            if self.seed is not None
-            else None
-        )
-        for i, layer in enumerate(sublayers):
-            if layer.built and layer.dtype != self.dtype:
-                raise ValueError(
-                    f"Residual: {layer.name} is already built with dtype {layer.dtype}, "
-                    f"not {self.name}'s {self.dtype}"
-                )
-            layer.dtype = self.dtype
-            if seeds is not None and hasattr(layer, "seed") and layer.seed is None:
-                layer.seed = int(seeds[i])
-        self._output_shape(input_shape, build=True)
-        super().build(input_shape)
-
-    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        return self._output_shape(tuple(input_shape), build=False)
 
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
         block_out = x
@@ -176,9 +85,6 @@ class Residual(Layer):
         for layer in reversed(self.shortcut_layers):
             dshortcut = layer.backward(dshortcut)
         return dblock + dshortcut
-
-    def regularization_loss(self) -> float:
-        return float(sum(layer.regularization_loss() for _, _, layer in self._indexed_layers()))
 
     def get_config(self) -> dict:
         return {
