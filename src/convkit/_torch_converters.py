@@ -106,6 +106,14 @@ def to_numpy(tensor) -> np.ndarray:
     return tensor.detach().cpu().numpy().copy()
 
 
+def weight_and_bias(module) -> dict[str, np.ndarray]:
+    """``{"weight": ..., "bias": ...}`` copied from a torch module (no "bias" when it has none)."""
+    params = {"weight": to_numpy(module.weight)}
+    if module.bias is not None:
+        params["bias"] = to_numpy(module.bias)
+    return params
+
+
 def pair(value) -> tuple[int, int]:
     """torch's int-or-pair arguments as a pair."""
     return (value, value) if isinstance(value, int) else tuple(value)

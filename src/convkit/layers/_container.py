@@ -9,6 +9,7 @@ seed derived for each sublayer whose ``seed`` is None.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import Union
 
@@ -71,13 +72,13 @@ class Container(Layer):
     grads = _merged("grads")
     state = _merged("state")
 
+    @abstractmethod
     def _groups(self) -> dict[str, list[Layer]]:
         """The sublayer chains by group name, in order."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _output_shape(self, input_shape: tuple[int, ...], build: bool) -> tuple[int, ...]:
         """The container's output shape for ``input_shape``; builds the sublayers if ``build``."""
-        raise NotImplementedError
 
     def _indexed_layers(self) -> Iterator[tuple[str, int, Layer]]:
         for group, layers in self._groups().items():

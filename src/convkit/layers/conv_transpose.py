@@ -166,7 +166,4 @@ def _conv2d_transpose_from_torch(module, following, dtype: str, torch):
         use_bias=module.bias is not None,
         dtype=dtype,
     )
-    params = {"weight": interop.to_numpy(module.weight)}
-    if module.bias is not None:
-        params["bias"] = interop.to_numpy(module.bias)
-    return layer, params, {}
+    return layer, interop.weight_and_bias(module), {}

@@ -3,7 +3,7 @@ GlobalAvgPool2D, GlobalMaxPool2D and AdaptiveAvgPool2D."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Union
 
 import numpy as np
@@ -129,44 +129,42 @@ class AvgPool2D(_Pool2D):
         return {**super().get_config(), "count_include_pad": self.count_include_pad}
 
 
+class _GlobalPool2D(Layer):
+    """A reduction over H and W: (N, C, H, W) -> (N, C), by the subclass's functional pair."""
+
+    forward_op: Callable
+    backward_op: Callable
+
+    def build(self, input_shape: Sequence[int]) -> None:
+        self.compute_output_shape(tuple(input_shape))
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        input_ndim(input_shape, (3,), "C, H, W", type(self).__name__)
+        return (input_shape[0],)
+
+    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
+        out, self._cache = self.forward_op(x)  # (N, C)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return self.backward_op(dout, self._cache)
+
+
 @register
-class GlobalAvgPool2D(Layer):
+class GlobalAvgPool2D(_GlobalPool2D):
     """Mean over H and W: (N, C, H, W) -> (N, C), as torch.nn.AdaptiveAvgPool2d(1) followed by Flatten."""
 
-    def build(self, input_shape: Sequence[int]) -> None:
-        self.compute_output_shape(tuple(input_shape))
-        super().build(input_shape)
-
-    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        input_ndim(input_shape, (3,), "C, H, W", "GlobalAvgPool2D")
-        return (input_shape[0],)
-
-    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = global_avgpool2d_forward(x)  # (N, C)
-        return out
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return global_avgpool2d_backward(dout, self._cache)
+    forward_op = staticmethod(global_avgpool2d_forward)
+    backward_op = staticmethod(global_avgpool2d_backward)
 
 
 @register
-class GlobalMaxPool2D(Layer):
+class GlobalMaxPool2D(_GlobalPool2D):
     """Max over H and W: (N, C, H, W) -> (N, C), as torch.nn.AdaptiveMaxPool2d(1) followed by Flatten."""
 
-    def build(self, input_shape: Sequence[int]) -> None:
-        self.compute_output_shape(tuple(input_shape))
-        super().build(input_shape)
-
-    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        input_ndim(input_shape, (3,), "C, H, W", "GlobalMaxPool2D")
-        return (input_shape[0],)
-
-    def call(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = global_maxpool2d_forward(x)  # (N, C)
-        return out
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return global_maxpool2d_backward(dout, self._cache)
+    forward_op = staticmethod(global_maxpool2d_forward)
+    backward_op = staticmethod(global_maxpool2d_backward)
 
 
 @register
