@@ -4,13 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: help test fuzz demo studies bench dev lint wheel sdist wheels-test clean
+.PHONY: help test fuzz demo data studies bench dev lint wheel sdist wheels-test clean
 
 help:
 	@echo "make demo   - build, install and train LeNet on the embedded digits"
 	@echo "make test   - build, install with the test extras, run pytest"
 	@echo "make fuzz   - the functional crash fuzz with 3000 examples per op (about 5 min)"
-	@echo "make studies - rerun every lab study in quick mode, reports into reports/"
+	@echo "make data   - install the real Fashion-MNIST (Debian's dataset-fashion-mnist; needs root and apt-get)"
+	@echo "make studies - rerun every lab study at full size (the committed reports) into reports/ (hours)"
 	@echo "make dev    - build the extension in place (src/convkit) for PYTHONPATH=src development"
 	@echo "make lint   - ruff, and clang-format on the C sources (style: .clang-format)"
 	@echo "make wheel  - build the wheel, repaired by auditwheel (OpenMP runtime inside, manylinux tag), into dist/"
@@ -34,9 +35,22 @@ demo: $(PY)
 	$(PIP) install --quiet .
 	$(PY) -m convkit.demo
 
+FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+
+data:
+	@if [ -f $(FASHION_MNIST) ]; then \
+		echo "make data: Fashion-MNIST is installed in $(dir $(FASHION_MNIST))"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; \
+	else \
+		echo "make data: installing needs root and apt-get. Run 'sudo apt-get install dataset-fashion-mnist'," \
+			"or put the four IDX .gz files in DATA_ROOT/FashionMNIST/raw/ and pass --data-root DATA_ROOT."; \
+		exit 1; \
+	fi
+
 studies: $(PY)
 	$(PIP) install --quiet ".[torch,plot]"
-	$(PY) -m studies run all --quick --out reports
+	$(PY) -m studies run all --out reports
 
 dev: $(PY)
 	$(PIP) install --quiet ".[test]" cython cmake ninja ruff

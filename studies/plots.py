@@ -14,33 +14,76 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+SPLIT_STYLES = {"train": "-", "val": "--", "validation": "--", "test": ":"}  # one line style per split
+
+
+def _model_and_split(label: str) -> tuple[str, str | None]:
+    """``"LeNet train"`` -> ``("LeNet", "train")``; a label without a split word is its own model."""
+    model, _, last = label.rpartition(" ")
+    if last in SPLIT_STYLES:
+        return model, last
+    if label in SPLIT_STYLES:
+        return "", label
+    return label, None
+
+
+def _legend_outside(ax) -> None:
+    """The legend right of the axes, where it cannot hide a curve (saved with bbox_inches="tight")."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize="small")
+
+
+def _format_value(value: float) -> str:
+    """A bar label: thousands with separators (226,021), smaller values with 3 significant digits."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
 def curves(series: Mapping[str, Sequence[float]], title: str, ylabel: str, xlabel: str = "epoch") -> Figure:
-    """One line per named series against 1, 2, ... (epochs by default), with markers and a legend."""
-    fig, ax = plt.subplots(figsize=(6, 4))
+    """One line per named series against 1, 2, ... (epochs by default), integer ticks, the legend outside.
+
+    A label ending in a split word ("LeNet train", "LeNet val", "LeNet test") gets its model's colour and
+    its split's line style (``SPLIT_STYLES``), so the train and validation curves of one model pair up.
+    """
+    fig, ax = plt.subplots(figsize=(7, 4))
+    colours: dict[str, str] = {}
     for label, values in series.items():
         values = list(values)
-        ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3, label=label)
+        model, split = _model_and_split(label)
+        colour = colours.setdefault(model, f"C{len(colours) % 10}")
+        ax.plot(
+            range(1, len(values) + 1),
+            values,
+            color=colour,
+            linestyle=SPLIT_STYLES.get(split, "-"),
+            marker="o" if len(values) <= 40 else None,
+            markersize=3,
+            label=label,
+        )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     if series:
-        ax.legend()
+        _legend_outside(ax)
     return fig
 
 
 def bar(labels: Sequence[str], values: Sequence[float], title: str, ylabel: str) -> Figure:
-    """A bar per label, each annotated with its value."""
-    fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(labels)), 4))
-    bars = ax.bar([str(label) for label in labels], list(values), color="tab:blue")
-    ax.bar_label(bars, fmt="%.3g")
+    """A bar per label, each annotated with its formatted value; long or many labels are slanted."""
+    labels = [str(label) for label in labels]
+    fig, ax = plt.subplots(figsize=(max(4, 1.3 * len(labels)), 4))
+    bars = ax.bar(labels, list(values), color=[f"C{i % 10}" for i in range(len(labels))])
+    ax.bar_label(bars, labels=[_format_value(v) for v in values], padding=2, fontsize="small")
+    ax.margins(y=0.15)  # room for the labels above the tallest bar
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
-    if len(labels) > 4:
+    if len(labels) > 4 or max(map(len, labels), default=0) > 12:
         ax.tick_params(axis="x", rotation=30)
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
     return fig
 
 
@@ -79,12 +122,13 @@ def layer_profile(series: Mapping[str, Sequence[float]], title: str, ylabel: str
         values = list(values)
         ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3, label=label)
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
     ax.set_xlabel("layer (input side first)")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, which="both")
     if series:
-        ax.legend(fontsize="small")
+        _legend_outside(ax)
     return fig
 
 
@@ -92,8 +136,11 @@ def bar_with_errors(
     labels: Sequence[str], means: Sequence[float], stds: Sequence[float], title: str, ylabel: str
 ) -> Figure:
     """A bar per label at its mean, with a +-1 standard deviation error bar, annotated "mean +- std"."""
+    labels = [str(label) for label in labels]
     fig, ax = plt.subplots(figsize=(max(4, 1.4 * len(labels)), 4))
-    bars = ax.bar([str(label) for label in labels], list(means), yerr=list(stds), capsize=6, color="tab:blue")
+    bars = ax.bar(
+        labels, list(means), yerr=list(stds), capsize=6, color=[f"C{i % 10}" for i in range(len(labels))]
+    )
     ax.bar_label(
         bars,
         labels=[f"{m:.3g} ± {s:.2g}" for m, s in zip(means, stds)],
@@ -103,4 +150,8 @@ def bar_with_errors(
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
+    if len(labels) > 4 or max(map(len, labels), default=0) > 12:
+        ax.tick_params(axis="x", rotation=30)
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
     return fig

@@ -64,7 +64,15 @@ class Report:
         self.headline = ""
         self.sections: list[str] = []
         self.figures: list[tuple[str, object]] = []
+        self.data_descriptions: list[str] = []
         self.started = time.perf_counter()
+
+    def uses(self, data) -> None:
+        """Name the data (a ``StudyData``) the study trained on: the settings' ``data`` line and the
+        README's Data section (name, source, sizes, class names)."""
+        self.settings.setdefault("data", data.name)
+        if data.description() not in self.data_descriptions:
+            self.data_descriptions.append(data.description())
 
     def text(self, paragraph: str) -> None:
         self.sections.append(paragraph.strip())
@@ -89,8 +97,11 @@ class Report:
         seconds = time.perf_counter() - self.started
         settings = "\n".join(f"- {key}: {value}" for key, value in self.settings.items())
         body = "\n\n".join(self.sections)
+        data = "".join(f"\n\n## Data\n\n{d}" for d in self.data_descriptions[:1]) + "".join(
+            f"\n\n{d}" for d in self.data_descriptions[1:]
+        )
         readme = (
-            f"# {self.title}\n\n**Headline:** {self.headline}\n\n{body}\n\n## Setup\n\n{settings}\n"
+            f"# {self.title}\n\n**Headline:** {self.headline}\n\n{body}{data}\n\n## Setup\n\n{settings}\n"
             f"- machine: {machine_description()}\n- run time: {seconds:.1f} s\n\n"
             f"Reproduce: `python -m studies run {self.name}"
             f"{'' if self.ctx.mode == 'full' else ' --' + self.ctx.mode}`\n"

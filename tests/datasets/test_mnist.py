@@ -83,6 +83,26 @@ def test_fashion_mnist_reads_its_own_folder(tmp_path, arrays):
     assert_loaded(load_fashion_mnist(tmp_path, download=False), arrays)
 
 
+def test_fashion_mnist_without_root_reads_the_debian_package_folder(tmp_path, arrays, monkeypatch):
+    monkeypatch.setattr(mnist_module, "DEBIAN_FASHION_MNIST", tmp_path / "debian")
+    monkeypatch.setattr(mnist_module, "DEFAULT_ROOT", tmp_path / "home")
+    with pytest.raises(DatasetNotFoundError, match="home"):  # no package: the default root is named
+        load_fashion_mnist(download=False)
+    write(tmp_path / "debian", arrays)
+    assert_loaded(load_fashion_mnist(download=False), arrays)
+
+
+@pytest.mark.skipif(
+    not mnist_module.has_idx_files(mnist_module.DEBIAN_FASHION_MNIST),
+    reason="the real Fashion-MNIST files are absent: `make data` installs Debian's dataset-fashion-mnist",
+)
+def test_the_real_fashion_mnist_files():
+    (x_train, y_train), (x_test, y_test) = load_fashion_mnist(download=False)
+    assert x_train.shape == (60000, 1, 28, 28) and x_test.shape == (10000, 1, 28, 28)
+    assert x_train.dtype == np.float32 and 0.0 <= x_train.min() and x_train.max() == 1.0
+    assert np.bincount(y_train).tolist() == [6000] * 10 and np.bincount(y_test).tolist() == [1000] * 10
+
+
 def test_offline_error_names_files_folder_and_urls(tmp_path, arrays):
     folder = tmp_path / "MNIST" / "raw"
     write(folder, {FILES[0]: arrays[FILES[0]]})

@@ -34,9 +34,11 @@ def write_fake_mnist(root, n_train: int = 120, n_test: int = 60) -> None:
         (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, n) + labels.tobytes())
 
 
-def test_study_uses_mnist_when_the_data_root_has_it(tmp_path):
+def test_study_uses_mnist_when_asked_and_the_data_root_has_it(tmp_path):
     write_fake_mnist(tmp_path / "data")
-    ctx = StudyContext(mode="tiny", seed=0, data_root=tmp_path / "data", out_dir=tmp_path / "out")
+    ctx = StudyContext(
+        mode="tiny", seed=0, data_root=tmp_path / "data", out_dir=tmp_path / "out", dataset="mnist"
+    )
     readme = (get_study("two_layer_net").run(ctx).save() / "README.md").read_text()
     assert "- data: MNIST, 120 train / 60 test" in readme and "UCI digits" not in readme
 

@@ -11,6 +11,7 @@ import types
 import pytest
 
 from studies import StudyContext, all_studies, get_study, registry, study
+from studies.data import fashion_mnist_roots
 
 STUDIES = all_studies()  # without torch installed, the torch studies are not in it
 
@@ -25,8 +26,8 @@ def test_study_writes_a_readme_with_plots(name, tmp_path, check_report):
     assert "- data: " in readme  # the report names the data it used
     if name == "custom_layers":  # random tensors; the hand-written backwards agree with autograd
         assert "passes for every layer" in readme
-    else:
-        assert "UCI digits" in readme  # the default data without --data-root
+    else:  # the default data: Fashion-MNIST where it is installed, else the embedded digits
+        assert ("Fashion-MNIST" if fashion_mnist_roots(None) else "UCI digits") in readme
 
 
 def test_studies_come_in_the_lab_order():

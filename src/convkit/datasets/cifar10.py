@@ -48,6 +48,18 @@ BATCH_MD5 = {  # the published batches' checksums, as torchvision lists them
 
 IMAGE_SHAPE = (3, 32, 32)
 NUM_CLASSES = 10
+CIFAR10_CLASSES = (  # label -> name, as batches.meta lists them
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
 
 Split = tuple[np.ndarray, np.ndarray]
 

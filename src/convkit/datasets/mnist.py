@@ -2,7 +2,9 @@
 
 On-disk layout (torchvision's): ``root/MNIST/raw/`` and ``root/FashionMNIST/raw/`` hold the four files
 ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte`` and
-``t10k-labels-idx1-ubyte``, each gzipped (``.gz``, as published) or already extracted.
+``t10k-labels-idx1-ubyte``, each gzipped (``.gz``, as published) or already extracted. Debian's
+``dataset-fashion-mnist`` package installs the four ``.gz`` files in ``DEBIAN_FASHION_MNIST``, where
+``load_fashion_mnist()`` finds them when no root is given.
 """
 
 from __future__ import annotations
@@ -51,8 +53,25 @@ FASHION_MNIST_SIZES = {
     "t10k-labels-idx1-ubyte.gz": 5148,
 }
 
+# where `apt-get install dataset-fashion-mnist` puts the four published .gz files
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+# where load_fashion_mnist() downloads to when no root is given and the Debian package is absent
+DEFAULT_ROOT = Path("~/.convkit/datasets")
+
 IMAGE_SIZE = 28
 NUM_CLASSES = 10
+FASHION_MNIST_CLASSES = (  # label -> name, as the dataset's README lists them
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 Split = tuple[np.ndarray, np.ndarray]
 
@@ -99,19 +118,22 @@ def _split(folder: Path, prefix: str) -> Split:
     return x, y
 
 
+def has_idx_files(folder: Path) -> bool:
+    """Whether ``folder`` holds all four files of an MNIST-style data set (gzipped or extracted)."""
+    return all(_on_disk(folder, name) is not None for name in MNIST_FILES)
+
+
 def _load_idx_dataset(
     where: str,
     dataset: str,
-    root: str | os.PathLike,
+    folder: Path,
     download: bool,
     progress: bool,
     mirrors: Sequence[str],
     files: Mapping[str, str],
     sizes: Mapping[str, int],
 ) -> tuple[Split, Split]:
-    root = path_like(root, "root", where).expanduser().absolute()
     download, progress = flag(download, "download", where), flag(progress, "progress", where)
-    folder = root / dataset / "raw"
     fetch_missing(
         dataset,
         folder,
@@ -139,23 +161,36 @@ def load_mnist(root: str | os.PathLike, download: bool = True, progress: bool = 
     Raises ``DatasetNotFoundError`` when files are missing and cannot be downloaded (the message says
     which, where to put them and where to get them), ``ValueError`` naming a corrupt file.
     """
+    folder = path_like(root, "root", "load_mnist").expanduser().absolute() / "MNIST" / "raw"
     return _load_idx_dataset(
-        "load_mnist", "MNIST", root, download, progress, MNIST_MIRRORS, MNIST_FILES, MNIST_SIZES
+        "load_mnist", "MNIST", folder, download, progress, MNIST_MIRRORS, MNIST_FILES, MNIST_SIZES
     )
 
 
+def fashion_mnist_folder(root: str | os.PathLike | None = None) -> Path:
+    """Where ``load_fashion_mnist(root)`` reads: ``root/FashionMNIST/raw/``; with no root, the Debian
+    package's folder when it holds the files, else ``DEFAULT_ROOT/FashionMNIST/raw/``."""
+    if root is None:
+        if has_idx_files(DEBIAN_FASHION_MNIST):
+            return DEBIAN_FASHION_MNIST
+        root = DEFAULT_ROOT
+    return path_like(root, "root", "load_fashion_mnist").expanduser().absolute() / "FashionMNIST" / "raw"
+
+
 def load_fashion_mnist(
-    root: str | os.PathLike, download: bool = True, progress: bool = True
+    root: str | os.PathLike | None = None, download: bool = True, progress: bool = True
 ) -> tuple[Split, Split]:
     """Zalando's Fashion-MNIST (10 classes of clothing) as ``((x_train, y_train), (x_test, y_test))``.
 
     Same shapes, dtypes, sizes and behaviour as ``load_mnist``; files in ``root/FashionMNIST/raw/``,
-    downloaded from ``FASHION_MNIST_MIRRORS`` and checked against ``FASHION_MNIST_FILES``.
+    downloaded from ``FASHION_MNIST_MIRRORS`` and checked against ``FASHION_MNIST_FILES``. With no
+    ``root``, the files of Debian's ``dataset-fashion-mnist`` package (``DEBIAN_FASHION_MNIST``) are read
+    when installed, else ``DEFAULT_ROOT`` is the root. The class names are ``FASHION_MNIST_CLASSES``.
     """
     return _load_idx_dataset(
         "load_fashion_mnist",
         "FashionMNIST",
-        root,
+        fashion_mnist_folder(root),
         download,
         progress,
         FASHION_MNIST_MIRRORS,
