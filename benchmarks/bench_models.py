@@ -1,11 +1,12 @@
 """Whole models, convkit vs PyTorch in one process: training images/s and inference images/s.
 
 The zoo: Keras' "simple MNIST convnet" (batch 128, Adam), the TensorFlow tutorial's Fashion-MNIST CNN
-(batch 100, Adam) and He et al.'s CIFAR ResNet-20 (batch 128, SGD with momentum 0.9, weight decay 1e-4), on
-random data of the real shapes. The torch net is ``convkit.interop.to_torch`` of the convkit one: the same
-layers and starting weights. A training epoch is ``--batches`` batches: ``Sequential.fit`` (shuffling and
-batching included) vs the usual torch loop (permutation, index, zero_grad, forward, cross-entropy,
-backward, step); inference is ``predict`` vs ``eval()`` + ``no_grad`` over the same images. convkit and
+(batch 100, Adam), He et al.'s CIFAR ResNet-20 (batch 128, SGD with momentum 0.9, weight decay 1e-4), a
+VGG-style CIFAR net with batch norm (batch 128, SGD with momentum) and a depthwise-separable MobileNet-style
+CIFAR net (batch 128, Adam), on random data of the real shapes. The torch net is
+``convkit.interop.to_torch`` of the convkit one: the same layers and starting weights. A training epoch is
+``--batches`` batches: ``Sequential.fit`` (shuffling and batching included) vs the usual torch loop
+(permutation, index, zero_grad, forward, cross-entropy, backward, step); inference is ``predict`` vs ``eval()`` + ``no_grad`` over the same images. convkit and
 torch alternate epoch by epoch; the figures are medians over the repeats. convkit is imported first, so
 the OpenMP runtime the two share runs with convkit's wait policy.
 
@@ -32,6 +33,14 @@ ZOO = [
         128,
         ("SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 1e-4}),
     ),
+    (
+        "VGG-style CIFAR net (BN)",
+        "vgg_cifar",
+        (3, 32, 32),
+        128,
+        ("SGD", {"lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4}),
+    ),
+    ("MobileNet-style CIFAR net", "mobilenet_cifar", (3, 32, 32), 128, ("Adam", {})),
 ]
 TARGET_TRAIN = 1.5
 TARGET_INFERENCE = 2.0

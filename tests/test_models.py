@@ -99,6 +99,8 @@ def test_lenet_learns_the_embedded_digits():
         (models.keras_mnist_convnet, (1, 28, 28), 34_826, "adam"),  # the Keras example's summary
         (models.tf_fashion_cnn, (1, 28, 28), 3_274_634, "adam"),
         (models.resnet20, (3, 32, 32), 272_474, "sgd"),  # "0.27M" in He et al.'s table 6
+        (models.vgg_cifar, (3, 32, 32), 596_938, "sgd"),
+        (models.mobilenet_cifar, (3, 32, 32), 136_778, "adam"),
     ],
 )
 def test_zoo_models_build_and_train_a_step(make, input_shape, n_params, optimizer):

@@ -228,3 +228,68 @@ def resnet20(
         ],
         name="resnet20",
     )
+
+
+def _conv_bn_relu(filters: int, dtype, **first) -> list[layers.Layer]:
+    """conv3x3 ("same", no bias) BN ReLU: the unit of the VGG-style net."""
+    return [
+        layers.Conv2D(filters, 3, padding=1, use_bias=False, dtype=dtype, **first),
+        layers.BatchNorm(dtype=dtype),
+        layers.ReLU(dtype=dtype),
+    ]
+
+
+def vgg_cifar(
+    num_classes: int = 10, in_channels: int = 3, image_size: int = 32, dtype="float32"
+) -> Sequential:
+    """A VGG-style CIFAR net with batch norm: [conv3x3 BN ReLU] x 64, 64, pool2, 128, 128, pool2, 256, pool2,
+    flatten, dense(classes); He-normal kernels, no conv biases. Returns logits."""
+    input_shape = (in_channels, image_size, image_size)
+    return Sequential(
+        [
+            *_conv_bn_relu(64, dtype, input_shape=input_shape),
+            *_conv_bn_relu(64, dtype),
+            layers.MaxPool2D(2, dtype=dtype),
+            *_conv_bn_relu(128, dtype),
+            *_conv_bn_relu(128, dtype),
+            layers.MaxPool2D(2, dtype=dtype),
+            *_conv_bn_relu(256, dtype),
+            layers.MaxPool2D(2, dtype=dtype),
+            layers.Flatten(dtype=dtype),
+            layers.Dense(num_classes, dtype=dtype),
+        ],
+        name="vgg_cifar",
+    )
+
+
+def _depthwise_separable(filters: int, stride: int, dtype) -> list[layers.Layer]:
+    """MobileNet's block: depthwise conv3x3 BN ReLU, then pointwise conv1x1 BN ReLU (no conv biases)."""
+    return [
+        layers.DepthwiseConv2D(3, stride=stride, padding=1, use_bias=False, dtype=dtype),
+        layers.BatchNorm(dtype=dtype),
+        layers.ReLU(dtype=dtype),
+        layers.Conv2D(filters, 1, use_bias=False, dtype=dtype),
+        layers.BatchNorm(dtype=dtype),
+        layers.ReLU(dtype=dtype),
+    ]
+
+
+def mobilenet_cifar(
+    num_classes: int = 10, in_channels: int = 3, image_size: int = 32, dtype="float32"
+) -> Sequential:
+    """A CPU-sized MobileNet (Howard et al., 2017) for 32x32 images: conv3x3(32) BN ReLU, depthwise-separable
+    blocks to 64, 128 (stride 2), 128, 256 (stride 2), 256 channels, global average pooling,
+    dense(classes). Returns logits."""
+    input_shape = (in_channels, image_size, image_size)
+    blocks = []
+    for filters, stride in ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1)):
+        blocks += _depthwise_separable(filters, stride, dtype)
+    return Sequential(
+        [
+            *_conv_bn_relu(32, dtype, input_shape=input_shape),
+            *blocks,
+            layers.GlobalAvgPool2D(dtype=dtype),
+            layers.Dense(num_classes, dtype=dtype),
+        ],
+        name="mobilenet_cifar",
+    )
