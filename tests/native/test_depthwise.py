@@ -19,7 +19,10 @@ CASES = [
     ((1, 5, 8, 8), 3, 3, 1, 2, 2),
     ((3, 2, 7, 13), 1, (5, 3), 1, (4, 3), (1, 2)),  # padding wider than the dilated kernel's half
     ((2, 6, 4, 4), 1, 1, 2, 0, 1),
-    ((2, 3, 20, 21), 1, 3, 1, 1, 1),  # rows longer than the 8 partial sums of dW
+    ((2, 3, 20, 21), 1, 3, 1, 1, 1),  # planes longer than a chunk of the stride-1 dW sums
+    ((2, 4, 5, 6), 1, 3, 1, 3, 1),  # padding beyond the kernel's reach: dx crops the padded dout
+    ((2, 3, 8, 8), 2, (2, 4), 1, (0, 2), (2, 1)),  # even kernels, uneven dilation
+    ((3, 16, 8, 8), 1, 3, 1, 1, 1),  # MobileNet's late small planes
 ]
 
 
@@ -73,7 +76,7 @@ def test_bit_identical_for_any_thread_count(restore_threads):
     results = []
     for n_threads in (1, 2, 3):
         convkit.set_num_threads(n_threads)
-        results.append(_run(x, w, b, (1, 2), 1, 2)[0])
+        results.append(_run(x, w, b, (1, 2), 1, 2)[0] + _run(x, w, b, 1, 1, 1)[0])
     for other in results[1:]:
         for a, b_ in zip(results[0], other):
             assert np.array_equal(a, b_)
