@@ -57,7 +57,8 @@
     X(void, dwconv_plane_dw,                                                                                           \
       (const T *x, ptrdiff_t H, ptrdiff_t W, const T *dout, ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t KH, ptrdiff_t KW,    \
        ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw, double *acc))               \
-    X(ptrdiff_t, dwconv_s1_scratch, (ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t dh, ptrdiff_t dw)) \
+    X(ptrdiff_t, dwconv_s1_scratch,                                                                                    \
+      (ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t dh, ptrdiff_t dw))                            \
     X(void, dwconv_plane_s1,                                                                                           \
       (const T *x, ptrdiff_t H, ptrdiff_t W, const T *w, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t pt, ptrdiff_t pl,       \
        ptrdiff_t dh, ptrdiff_t dw, int flip, T bias, int accumulate, T *out, ptrdiff_t OH, ptrdiff_t OW, T *scratch))  \
