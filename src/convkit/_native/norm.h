@@ -15,17 +15,30 @@
  * caller splits the rows or the parameters between threads.
  * --------------------------------------------------------------------------------------------------- */
 
-/* sum of (p[l] - m) * (q ? q[l] * qs : p[l] - m) over l < n (q == NULL, m = 0: sum of p): vector partial
- * sums, lanes in order */
+#define CK_RN_BLOCK 512 /* parameters whose double sums a LayerNorm weight gradient keeps in L1 */
+
+/* one term of rn_dot */
+static inline __attribute__((always_inline)) V FN(rn_term)(const T *p, T m, const T *q, T qs, int square) {
+    const V d = FN(vload)(p) - m;
+    return square ? d * d : (q ? d * (FN(vload)(q) * qs) : d);
+}
+
+/* sum of (p[l] - m) * (q ? q[l] * qs : p[l] - m) over l < n (q == NULL, m = 0: sum of p): four vector
+ * partial sums (independent chains) over blocks of 4 vectors, then one over the remaining vectors, added in a
+ * fixed order, lanes in order, then the scalar tail */
 static inline double FN(rn_dot)(const T *p, T m, const T *q, T qs, ptrdiff_t n, int square) {
-    V a = (V){0};
-    const ptrdiff_t nv = n - n % VL;
-    for (ptrdiff_t l = 0; l < nv; l += VL) {
-        const V d = FN(vload)(p + l) - m;
-        a += square ? d * d : (q ? d * (FN(vload)(q + l) * qs) : d);
+    V a0 = (V){0}, a1 = (V){0}, a2 = (V){0}, a3 = (V){0};
+    const ptrdiff_t n4 = n - n % (4 * VL), nv = n - n % VL;
+    ptrdiff_t l = 0;
+    for (; l < n4; l += 4 * VL) {
+        a0 += FN(rn_term)(p + l, m, q ? q + l : NULL, qs, square);
+        a1 += FN(rn_term)(p + l + VL, m, q ? q + l + VL : NULL, qs, square);
+        a2 += FN(rn_term)(p + l + 2 * VL, m, q ? q + l + 2 * VL : NULL, qs, square);
+        a3 += FN(rn_term)(p + l + 3 * VL, m, q ? q + l + 3 * VL : NULL, qs, square);
     }
-    T r = FN(hsum)(a);
-    for (ptrdiff_t l = nv; l < n; l++) {
+    for (; l < nv; l += VL) a0 += FN(rn_term)(p + l, m, q ? q + l : NULL, qs, square);
+    T r = FN(hsum)((a0 + a1) + (a2 + a3));
+    for (; l < n; l++) {
         const T d = p[l] - m;
         r += square ? d * d : (q ? d * (q[l] * qs) : d);
     }
@@ -108,21 +121,26 @@ void FN(ck_rownorm_param_grads)(const T *dout, const T *x, const double *mean, c
     for (ptrdiff_t i = i0; i < i1; i++) dw[i] = db[i] = 0;
     for (ptrdiff_t g = 0; g < G; g++) { /* the parameters of group g in [i0, i1) */
         const ptrdiff_t lo = i0 > g * cg ? i0 : g * cg, hi = i1 < (g + 1) * cg ? i1 : (g + 1) * cg;
-        for (ptrdiff_t r = g; r < R && lo < hi; r += G) {
+        /* L == 1: blocks of CK_RN_BLOCK parameters (their sums stay in L1) over every sample in order */
+        for (ptrdiff_t b0 = lo; L == 1 && b0 < hi; b0 += CK_RN_BLOCK) {
+            const ptrdiff_t b1 = b0 + CK_RN_BLOCK < hi ? b0 + CK_RN_BLOCK : hi;
+            for (ptrdiff_t r = g; r < R; r += G) {
+                const T *restrict gj = dout + r * D - g * cg, *restrict xj = x + r * D - g * cg;
+                const double m = mean[r], inv = inv_std[r];
+                double *restrict dwi = dw, *restrict dbi = db;
+                for (ptrdiff_t i = b0; i < b1; i++) {
+                    dwi[i] += (double)gj[i] * (((double)xj[i] - m) * inv);
+                    dbi[i] += (double)gj[i];
+                }
+            }
+        }
+        for (ptrdiff_t r = g; r < R && L > 1 && lo < hi; r += G) {
             const T *xr = x + r * D, *gr = dout + r * D;
             const double m = mean[r], inv = inv_std[r];
-            if (L == 1) {
-                for (ptrdiff_t i = lo; i < hi; i++) {
-                    const ptrdiff_t j = i - g * cg;
-                    dw[i] += (double)gr[j] * ((xr[j] - m) * inv);
-                    db[i] += gr[j];
-                }
-            } else {
-                for (ptrdiff_t i = lo; i < hi; i++) {
-                    const ptrdiff_t j = (i - g * cg) * L;
-                    dw[i] += FN(rn_dot)(xr + j, (T)m, gr + j, 1, L, 0) * inv;
-                    db[i] += FN(rn_dot)(gr + j, 0, NULL, 0, L, 0);
-                }
+            for (ptrdiff_t i = lo; i < hi; i++) {
+                const ptrdiff_t j = (i - g * cg) * L;
+                dw[i] += FN(rn_dot)(xr + j, (T)m, gr + j, 1, L, 0) * inv;
+                db[i] += FN(rn_dot)(gr + j, 0, NULL, 0, L, 0);
             }
         }
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _kernels
+from .. import _workspace as workspace
 from .._threads import get_num_threads
 from .._validation import check_shape, contiguous, float_array, positive_float, positive_int
 from ._caches import array_field, float_field, of_kind, shape_field
@@ -34,7 +35,7 @@ def _affine(
 
 def _normalize(rows: np.ndarray, weight, bias, groups: int, positions: int, eps: float):
     """(out, mean, inv_std) of the rows (R, D) through the compiled kernel."""
-    out = np.empty_like(rows)
+    out = workspace.empty_like(rows)
     mean, inv_std = np.empty(len(rows)), np.empty(len(rows))
     _kernels.rownorm_forward(
         rows, weight, bias, groups, positions, eps, out, mean, inv_std, get_num_threads()
@@ -67,7 +68,7 @@ def _rows_cache(cache, kind: type, forward: str, where: str, groups_of) -> tuple
 def _rows_backward(dout, rows, mean, inv_std, weight, x_shape, groups: int, positions: int, where: str):
     dout = float_array(dout, "dout", where, rows.dtype)
     check_shape(dout, x_shape, "dout", where)
-    dx = np.empty_like(rows)
+    dx = workspace.empty_like(rows)
     dweight, dbias = np.empty(len(weight)), np.empty(len(weight))
     _kernels.rownorm_backward(
         contiguous(dout).reshape(rows.shape),
