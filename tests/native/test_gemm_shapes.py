@@ -1,6 +1,7 @@
 """The packed GEMM at the edges of its blocking: M, N, K not multiples of the register tile or of the
 cache blocks, K = 1, long K over several K blocks, N over several column blocks, strided operands (the
-transposed views the dense layers pass), bias or none, fused ReLU; at every SIMD level, against
+transposed views the dense layers pass), few columns (the product computed transposed), bias or none,
+fused ReLU; at every SIMD level, against
 np.matmul in float64, bit-identical for 1, 2 and 3 threads."""
 
 import numpy as np
@@ -16,6 +17,9 @@ SHAPES = [(m, k, n) for m in ODD for k in ODD for n in ODD if (m, k, n) != (1, 1
     (300, 401, 65),  # M over several row blocks
     (3, 200, 4133),  # N over several column blocks
     (33, 257, 257),
+    (128, 64, 10),  # few columns: computed transposed (C^T = B^T A^T)
+    (64, 128, 10),
+    (300, 1537, 3),  # transposed, over several K and row blocks
 ]
 
 

@@ -2,6 +2,49 @@
 # Matrix product for the dense layers: convkit's packed GEMM (gemm.h; no BLAS threads involved)
 # ---------------------------------------------------------------------------------------------------------
 
+cdef void _gemm_blocked(
+    ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
+    const floating *a, ptrdiff_t sm, ptrdiff_t sk,         # IN  (M, K): element (i, k) at a[i*sm + k*sk]
+    const floating *b, ptrdiff_t sbk, ptrdiff_t sbn,       # IN  (K, N): element (k, j) at b[k*sbk + j*sbn]
+    const floating *bias, bint relu,                       # IN  (N,) or NULL
+    floating *out, ptrdiff_t ldo,                          # OUT (M, N), row stride ldo
+    floating *apack, floating *bpack, const ptrdiff_t *blk, int threads,
+) noexcept nogil:
+    """The BLIS loops: for each block of nc columns and kc of K the threads pack the panels of B and A, then
+    compute blocks of mc rows x one panel of columns (ck_gemm_block)."""
+    cdef ptrdiff_t MR = blk[0], NR = blk[1], KC = blk[2], MC = blk[3], NC = blk[4]
+    cdef ptrdiff_t apanels = _cdiv(M, MR), mblocks = _cdiv(M, MC)
+    cdef ptrdiff_t jb, kb, j0, jn, nbp, p0, pk, p, i, job, m0, c0
+    with parallel(num_threads=threads):
+        for jb in range(_cdiv(N, NC)):
+            j0 = jb * NC
+            jn = N - j0 if N - j0 < NC else NC
+            nbp = _cdiv(jn, NR)
+            for kb in range(_cdiv(K, KC)):
+                p0 = kb * KC
+                pk = K - p0 if K - p0 < KC else KC
+                for p in prange(nbp + apanels, schedule="static"):  # pack this block's panels of B and A
+                    if p < nbp:
+                        c0 = p * NR
+                        ck_gemm_pack_b(pk, jn - c0 if jn - c0 < NR else NR, b + p0 * sbk + (j0 + c0) * sbn, sbk,
+                                       sbn, bpack + c0 * pk)
+                    else:
+                        i = (p - nbp) * MR
+                        ck_gemm_pack_a(M - i if M - i < MR else MR, pk, a + i * sm + p0 * sk, sm, sk,
+                                       apack + i * pk)
+                for job in prange(mblocks * nbp, schedule="static"):  # mc rows x one panel of columns
+                    m0 = (job // nbp) * MC
+                    c0 = (job % nbp) * NR
+                    ck_gemm_block(M - m0 if M - m0 < MC else MC, jn - c0 if jn - c0 < NR else NR, pk,
+                                  apack + m0 * pk, bpack + c0 * pk, p0 == 0, p0 + pk == K,
+                                  bias + j0 + c0 if bias != NULL else NULL, relu, out + m0 * ldo + j0 + c0, ldo)
+
+
+cdef inline ptrdiff_t _padded_work(ptrdiff_t M, ptrdiff_t N, ptrdiff_t MR, ptrdiff_t NR) noexcept nogil:
+    """The multiply-adds per k that whole MR x NR tiles spend on an M x N product."""
+    return _cdiv(M, MR) * MR * _cdiv(N, NR) * NR
+
+
 def gemm(
     const floating[:, :] a,             # IN  (M, K), any strides
     const floating[:, :] b,             # IN  (K, N), any strides
@@ -10,19 +53,23 @@ def gemm(
     bint relu,
     int n_threads,
 ):
-    """out = a @ b (+ bias), then max(out, 0) with ``relu``, BLIS-style: for each block of nc columns and
-    kc of K (sizes from the shapes and the SIMD level only), the threads pack the panels of B and A, then
-    compute blocks of mc rows x one panel of columns. Every element is one dot product over k in order,
-    then + bias: bit-identical for any thread count."""
+    """out = a @ b (+ bias), then max(out, 0) with ``relu``, BLIS-style (_gemm_blocked). A product whose
+    few columns would leave most of each register tile empty (the tiles are wide: 2 vectors) is computed
+    transposed, C^T = B^T A^T, into scratch and copied back with the bias and ReLU. Either way every element
+    is one dot product over k in order, then + bias, the choice and blocking depending on the shapes and the
+    SIMD level only: bit-identical for any thread count."""
     cdef ptrdiff_t M = a.shape[0], K = a.shape[1], N = b.shape[1]
     cdef ptrdiff_t it = sizeof(floating)
     cdef ptrdiff_t sm = a.strides[0] // it, sk = a.strides[1] // it
     cdef ptrdiff_t sbk = b.strides[0] // it, sbn = b.strides[1] // it
     cdef ptrdiff_t blk[5]
-    cdef ptrdiff_t MR, NR, KC, MC, NC, apanels, bpanels, mblocks, m, q
-    cdef ptrdiff_t jb, kb, j0, jn, nbp, p0, pk, p, i, job, m0, c0
+    cdef ptrdiff_t MR, NR, rows, cols, m, q
+    cdef bint transposed
+    cdef int threads
     cdef const floating[::1] bv
     cdef const floating *bp = NULL
+    cdef floating *ct
+    cdef floating v
     if M == 0 or N == 0:
         return
     if bias is not None:
@@ -36,35 +83,27 @@ def gemm(
             _relu_span(&out[0, 0], 0, M * N)
         return
     ck_gemm_blocking(&out[0, 0], blk)
-    MR, NR, KC, MC, NC = blk[0], blk[1], blk[2], blk[3], blk[4]
-    if KC > K:
-        KC = K
-    apanels = _cdiv(M, MR)
-    bpanels = _cdiv(NC if NC < N else N, NR)
-    mblocks = _cdiv(M, MC)
-    cdef floating *apack = <floating *>_scratch(SLOT_PACKED, apanels * MR * KC * it, False)
-    cdef floating *bpack = <floating *>_scratch(SLOT_WEIGHTS, bpanels * NR * KC * it, False)
-    if apack == NULL or bpack == NULL:
+    MR, NR = blk[0], blk[1]
+    transposed = 4 * _padded_work(N, M, MR, NR) <= 3 * _padded_work(M, N, MR, NR)
+    rows, cols = (N, M) if transposed else (M, N)
+    if blk[2] > K:
+        blk[2] = K
+    cdef floating *apack = <floating *>_scratch(SLOT_PACKED, _cdiv(rows, MR) * MR * blk[2] * it, False)
+    cdef floating *bpack = <floating *>_scratch(
+        SLOT_WEIGHTS, _cdiv(blk[4] if blk[4] < cols else cols, NR) * NR * blk[2] * it, False
+    )
+    ct = <floating *>_scratch(SLOT_IMAGE, M * N * it, False) if transposed else NULL
+    if apack == NULL or bpack == NULL or (transposed and ct == NULL):
         _alloc_error("gemm")
-    with nogil, parallel(num_threads=_threads_for(M * N * K // 16, n_threads)):
-        for jb in range(_cdiv(N, NC)):
-            j0 = jb * NC
-            jn = N - j0 if N - j0 < NC else NC
-            nbp = _cdiv(jn, NR)
-            for kb in range(_cdiv(K, KC)):
-                p0 = kb * KC
-                pk = K - p0 if K - p0 < KC else KC
-                for p in prange(nbp + apanels, schedule="static"):  # pack this block's panels of B and A
-                    if p < nbp:
-                        c0 = p * NR
-                        ck_gemm_pack_b(pk, jn - c0 if jn - c0 < NR else NR, &b[p0, j0 + c0], sbk, sbn,
-                                       bpack + c0 * pk)
-                    else:
-                        i = (p - nbp) * MR
-                        ck_gemm_pack_a(M - i if M - i < MR else MR, pk, &a[i, p0], sm, sk, apack + i * pk)
-                for job in prange(mblocks * nbp, schedule="static"):  # mc rows x one panel of columns
-                    m0 = (job // nbp) * MC
-                    c0 = (job % nbp) * NR
-                    ck_gemm_block(M - m0 if M - m0 < MC else MC, jn - c0 if jn - c0 < NR else NR, pk,
-                                  apack + m0 * pk, bpack + c0 * pk, p0 == 0, p0 + pk == K,
-                                  bp + j0 + c0 if bp != NULL else NULL, relu, &out[m0, j0 + c0], N)
+    threads = _threads_for(M * N * K // 16, n_threads)
+    with nogil:
+        if not transposed:
+            _gemm_blocked(M, N, K, &a[0, 0], sm, sk, &b[0, 0], sbk, sbn, bp, relu, &out[0, 0], N, apack, bpack,
+                          blk, threads)
+        else:
+            _gemm_blocked(N, M, K, &b[0, 0], sbn, sbk, &a[0, 0], sk, sm, NULL, False, ct, M, apack, bpack, blk,
+                          threads)
+            for m in range(M):  # out = ct^T + bias, then ReLU (x if x > 0 or NaN, else 0)
+                for q in range(N):
+                    v = ct[q * M + m] + bp[q] if bp != NULL else ct[q * M + m]
+                    out[m, q] = v if (v > 0 or v != v or not relu) else 0
