@@ -146,7 +146,11 @@ def run(ctx: StudyContext) -> Report:
     timed_images = sum(len(i) for i in timed)
 
     def stepping(step) -> Callable[[], None]:
-        return lambda: [step(x, y) for x, y in zip(timed_x, timed_y)]
+        def steps() -> None:
+            for x, y in zip(timed_x, timed_y):
+                step(x, y)
+
+        return steps
 
     training = time_interleaved(
         {"convkit": stepping(ck_step), "PyTorch": stepping(th_step)}, window_s, repeats
