@@ -103,8 +103,8 @@ def run(ctx: StudyContext) -> Report:
         f"epoch {history['accuracy'][-1]:.1%})."
     )
     report.text(
-        "The model has a single convolution, so none of the published Fashion-MNIST rows (all with two or "
-        "more convolutions) matches it; no published figure is shown. The first-layer filters after the "
+        "The model has a single convolution, so none of the published Fashion-MNIST CNN rows (all with two"
+        " or more convolutions) matches it; no published figure is shown. The first-layer filters after the "
         "full training are shown below (each rescaled to its own range)."
     )
     report.table(
