@@ -19,6 +19,7 @@ TITLE = "LeNet: accuracy curves"
 LAB_ITEM = "Lab B, item 2: LeNet accuracy curves"
 LR, BATCH_SIZE, MAX_SHIFT = 1e-2, 64, 2
 PLAIN, RECIPE = "LeNet (plain)", "LeNet (demo recipe)"
+LATE_EPOCHS = 10  # the last epochs whose test accuracies show how much one run moves
 PUBLISHED_CLASSIFIER = "2 Conv+pooling"  # the Fashion-MNIST benchmark row LeNet matches
 
 
@@ -86,6 +87,21 @@ def run(ctx: StudyContext) -> Report:
         f"({runs[RECIPE]['accuracy'][-1]:.1%} running train accuracy, measured on shifted images). The "
         f"plain LeNet's most frequent confusion is a true {names[true_class]} predicted as "
         f"{names[predicted_class]} ({off_diagonal.max()} of {cm[true_class].sum()} test images)."
+    )
+    late = runs[PLAIN]["val_accuracy"][-LATE_EPOCHS:]
+    late_train = runs[PLAIN]["accuracy"][-len(late) :]
+    best_epoch = int(np.argmax(runs[PLAIN]["val_accuracy"])) + 1
+    overfits = best_epoch <= epochs - len(late) and late_train[-1] > late_train[0]
+    lead, spread = recipe_accuracy - plain_accuracy, float(np.std(late))
+    side = "above" if lead >= 0 else "below"
+    compared = "more" if abs(lead) > 2 * spread else "less"
+    report.text(
+        f"The plain LeNet's test accuracy peaks at epoch {best_epoch}; over its last {len(late)} epochs it "
+        f"moves within {min(late):.1%}-{max(late):.1%} (std {spread:.1%}) while its running train accuracy "
+        f"goes from {late_train[0]:.1%} to {late_train[-1]:.1%}"
+        f"{': it has converged and overfits' if overfits else ''}. The demo recipe ends "
+        f"{abs(lead) * 100:.1f} points {side} it, {compared} than twice that epoch-to-epoch spread "
+        "(one seed)."
     )
     report.table(
         ["model", "final running train accuracy", "final test accuracy", "best test accuracy (epoch)"],
