@@ -1,8 +1,10 @@
-"""Study 9: one LeNet trained by convkit and by PyTorch (CPU) from the same weights on the same batches."""
+"""Study 9: one LeNet trained by convkit and by PyTorch (CPU) from the same weights on the same batches,
+then both timed window by window (``studies.timing``)."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -15,9 +17,12 @@ from .context import StudyContext
 from .data import StudyData, load_study_data
 from .registry import study
 from .report import Report
+from .timing import MIN_REPEATS, MIN_WINDOW_S, Timing, time_interleaved
 
 TITLE = "convkit vs PyTorch: the same LeNet, weights and batches"
+LAB_ITEM = "Lab B, item 3: convkit vs a framework (PyTorch)"
 LR, BATCH_SIZE, INFERENCE_BATCH = 1e-2, 64, 256
+TIMED_BATCHES = 50  # training batches per timed call
 
 
 def epoch_orders(n: int, epochs: int, seed: int) -> list[np.ndarray]:
@@ -26,19 +31,13 @@ def epoch_orders(n: int, epochs: int, seed: int) -> list[np.ndarray]:
     return [rng.permutation(n) for _ in range(epochs)]
 
 
-def train_convkit(model, data: StudyData, orders: list[np.ndarray]) -> tuple[list[float], list[float]]:
-    """Adamax steps on the given batches; returns (test accuracy after each epoch, seconds of each epoch)."""
-    model.compile(optimizers.Adamax(lr=LR), loss="cross_entropy", metrics=["accuracy"])
-    accuracies, seconds = [], []
-    for order in orders:
-        start = time.perf_counter()
-        for begin in range(0, len(order), BATCH_SIZE):
-            index = order[begin : begin + BATCH_SIZE]
-            model.train_on_batch(data.x_train[index], data.y_train[index])
-        seconds.append(time.perf_counter() - start)
-        predictions = model.predict(data.x_test, batch_size=INFERENCE_BATCH).argmax(axis=1)
-        accuracies.append(float((predictions == data.y_test).mean()))
-    return accuracies, seconds
+def batches(order: np.ndarray) -> list[np.ndarray]:
+    """``order`` cut into index batches of ``BATCH_SIZE`` (the last one may be shorter)."""
+    return [order[begin : begin + BATCH_SIZE] for begin in range(0, len(order), BATCH_SIZE)]
+
+
+def convkit_predict(model, x: np.ndarray) -> np.ndarray:
+    return model.predict(x, batch_size=INFERENCE_BATCH)
 
 
 def torch_predict(torch, module, x: np.ndarray) -> np.ndarray:
@@ -53,37 +52,48 @@ def torch_predict(torch, module, x: np.ndarray) -> np.ndarray:
         )
 
 
-def train_torch(torch, module, data: StudyData, orders: list[np.ndarray]) -> tuple[list[float], list[float]]:
-    """The same loop in PyTorch (``torch.optim.Adamax``); returns (test accuracy, seconds) per epoch."""
+def accuracy(logits: np.ndarray, y: np.ndarray) -> float:
+    return float((logits.argmax(axis=1) == y).mean())
+
+
+def convkit_step(model) -> Callable[[np.ndarray, np.ndarray], float]:
+    """One Adamax step on a batch; returns the batch's accuracy (before the step)."""
+    model.compile(optimizers.Adamax(lr=LR), loss="cross_entropy", metrics=["accuracy"])
+    return lambda x, y: model.train_on_batch(x, y)[1]
+
+
+def torch_step(torch, module) -> Callable[[np.ndarray, np.ndarray], float]:
+    """The same step in PyTorch (``torch.optim.Adamax``, cross-entropy on logits)."""
     optimizer = torch.optim.Adamax(module.parameters(), lr=LR)
-    x_train, y_train = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train.astype(np.int64))
-    accuracies, seconds = [], []
-    for order in orders:
+
+    def step(x: np.ndarray, y: np.ndarray) -> float:
         module.train()
-        start = time.perf_counter()
-        for begin in range(0, len(order), BATCH_SIZE):
-            index = torch.from_numpy(order[begin : begin + BATCH_SIZE])
-            optimizer.zero_grad()
-            loss = torch.nn.functional.cross_entropy(module(x_train[index]), y_train[index])
-            loss.backward()
-            optimizer.step()
-        seconds.append(time.perf_counter() - start)
-        predictions = torch_predict(torch, module, data.x_test).argmax(axis=1)
-        accuracies.append(float((predictions == data.y_test).mean()))
-    return accuracies, seconds
+        optimizer.zero_grad()
+        logits = module(torch.from_numpy(x))
+        torch.nn.functional.cross_entropy(logits, torch.from_numpy(y)).backward()
+        optimizer.step()
+        return float((logits.argmax(1).numpy() == y).mean())
+
+    return step
 
 
-def images_per_second(predict, x: np.ndarray, repeats: int) -> float:
-    """Inference throughput: the best of ``repeats`` timed passes over ``x`` (after one warm-up pass)."""
-    predict(x)
-    best = min(_timed(predict, x) for _ in range(repeats))
-    return len(x) / max(best, 1e-9)
+def train(step, predict, data: StudyData, orders: list[np.ndarray]) -> dict[str, list[float]]:
+    """``step`` over each epoch's batches; per epoch the running train accuracy (weighted by batch size)
+    and the test accuracy after the epoch."""
+    curves = {"train": [], "test": []}
+    for order in orders:
+        correct = sum(step(data.x_train[i], data.y_train[i]) * len(i) for i in batches(order))
+        curves["train"].append(correct / len(order))
+        curves["test"].append(accuracy(predict(data.x_test), data.y_test))
+    return curves
 
 
-def _timed(predict, x: np.ndarray) -> float:
-    start = time.perf_counter()
-    predict(x)
-    return time.perf_counter() - start
+def timing_rows(task: str, timings: dict[str, Timing], items: int, unit: str) -> list[list]:
+    """Table rows: framework, task, images/s, seconds per ``unit``, the timing's conditions."""
+    return [
+        [name, task, f"{t.per_second(items):,.0f}", f"{t.seconds * 1e3:,.1f} ms per {unit}", t.conditions()]
+        for name, t in timings.items()
+    ]
 
 
 @study(9)
@@ -92,9 +102,10 @@ def run(ctx: StudyContext) -> Report:
 
     report = Report("convkit_vs_torch", TITLE, ctx)
     data = load_study_data(ctx).subset(
-        ctx.pick(full=None, quick=3000, tiny=200), ctx.pick(full=None, quick=1000, tiny=100), ctx.seed
+        ctx.pick(full=None, quick=10000, tiny=200), ctx.pick(full=None, quick=2000, tiny=100), ctx.seed
     )
-    epochs, repeats = ctx.pick(10, 4, 1), ctx.pick(5, 3, 1)
+    epochs = ctx.pick(20, 5, 2)
+    window_s, repeats = ctx.pick(MIN_WINDOW_S, MIN_WINDOW_S, 0.05), ctx.pick(5, MIN_REPEATS, 1)
     threads = convkit.get_num_threads()
     torch.set_num_threads(threads)
 
@@ -103,8 +114,13 @@ def run(ctx: StudyContext) -> Report:
     )
     model.build(seed=ctx.seed)
     module = to_torch(model)  # the same initial weights
-    initial_logits = model.predict(data.x_test[:64])
+    initial_gap = float(
+        np.abs(
+            convkit_predict(model, data.x_test[:64]) - torch_predict(torch, module, data.x_test[:64])
+        ).max()
+    )
     orders = epoch_orders(len(data.x_train), epochs, ctx.seed)
+    report.uses(data)
     report.settings.update(
         data=f"{data.name} (the test split is evaluated after every epoch)",
         model="LeNet (models.lenet, copied to torch with convkit.interop.to_torch)",
@@ -113,66 +129,110 @@ def run(ctx: StudyContext) -> Report:
         batch_size=BATCH_SIZE,
         inference_batch=INFERENCE_BATCH,
         threads=f"{threads} (convkit.get_num_threads(); torch.set_num_threads({threads})), torch on CPU",
+        timing=f"interleaved windows of >= {window_s} s, median of {repeats}; training calls of "
+        f"{TIMED_BATCHES} batches of {BATCH_SIZE}, inference calls over the test split",
     )
 
-    # convkit is trained and timed before torch computes anything: torch's idle OpenMP threads keep
-    # spinning for a while after each call and would steal the (few) cores from convkit's.
-    ck_curve, ck_seconds = train_convkit(model, data, orders)
-    ck_infer = images_per_second(lambda x: model.predict(x, batch_size=INFERENCE_BATCH), data.x_test, repeats)
-    initial_gap = float(np.abs(initial_logits - torch_predict(torch, module, data.x_test[:64])).max())
-    torch_curve, torch_seconds = train_torch(torch, module, data, orders)
-    torch_infer = images_per_second(lambda x: torch_predict(torch, module, x), data.x_test, repeats)
-    # throughput of the fastest epoch: the machine is shared, and slow epochs are other processes' doing
-    ck_train, torch_train = len(data.x_train) / min(ck_seconds), len(data.x_train) / min(torch_seconds)
-    final_gap = float(np.abs(model.predict(data.x_test) - torch_predict(torch, module, data.x_test)).max())
+    ck_step, th_step = convkit_step(model), torch_step(torch, module)
+    ck_predict, th_predict = partial(convkit_predict, model), partial(torch_predict, torch, module)
+    ck_curves = train(ck_step, ck_predict, data, orders)
+    th_curves = train(th_step, th_predict, data, orders)
+    final_gap = float(np.abs(ck_predict(data.x_test) - th_predict(data.x_test)).max())
+
+    # Timed after the curves are recorded (the timed steps train both models further, alike).
+    timed = batches(orders[0])[:TIMED_BATCHES]
+    timed_x = [np.ascontiguousarray(data.x_train[i]) for i in timed]
+    timed_y = [data.y_train[i] for i in timed]
+    timed_images = sum(len(i) for i in timed)
+
+    def stepping(step) -> Callable[[], None]:
+        def steps() -> None:
+            for x, y in zip(timed_x, timed_y):
+                step(x, y)
+
+        return steps
+
+    training = time_interleaved(
+        {"convkit": stepping(ck_step), "PyTorch": stepping(th_step)}, window_s, repeats
+    )
+    inference = time_interleaved(
+        {"convkit": lambda: ck_predict(data.x_test), "PyTorch": lambda: th_predict(data.x_test)},
+        window_s,
+        repeats,
+    )
+    epoch_s = {name: len(data.x_train) / t.per_second(timed_images) for name, t in training.items()}
     ck_params = model.count_params()
     torch_params = sum(p.numel() for p in module.parameters())
+    ck_test, th_test = ck_curves["test"][-1], th_curves["test"][-1]
+    epoch_gap = float(np.abs(np.subtract(ck_curves["test"], th_curves["test"])).max())
 
     report.headline = (
-        f"test accuracy convkit {ck_curve[-1]:.1%} vs torch {torch_curve[-1]:.1%}; "
-        f"training {ck_train / torch_train:.2f}x torch's speed"
+        f"test accuracy convkit {ck_test:.1%} vs PyTorch {th_test:.1%} after {epochs} epochs; one training "
+        f"epoch of {len(data.x_train):,} images {epoch_s['convkit']:.2f} s vs {epoch_s['PyTorch']:.2f} s "
+        "(conditions in the report)"
     )
     report.text(
         f"LeNet is built once in convkit and copied into PyTorch with `convkit.interop.to_torch` (their "
         f"initial outputs differ by at most {initial_gap:.1e}); both are then trained with Adamax "
         f"(lr {LR}) on exactly the same batches in the same order, on the CPU with {threads} threads each. "
-        f"On {data.name}, after {epochs} epochs convkit reaches {ck_curve[-1]:.1%} test accuracy and "
-        f"PyTorch {torch_curve[-1]:.1%}; after training their logits differ by at most {final_gap:.2g} "
-        "(float32 rounding grows over the steps). convkit trains at "
-        f"{ck_train:,.0f} images/s against {torch_train:,.0f} for PyTorch "
-        f"({ck_train / torch_train:.2f}x) and infers at {ck_infer:,.0f} against {torch_infer:,.0f} images/s "
-        f"({ck_infer / torch_infer:.2f}x). Both have {ck_params:,} / {torch_params:,} parameters. The "
-        "timings come from a shared 2-core machine and vary a lot from run to run (each figure is the "
-        "fastest epoch or pass, to filter out other processes); treat them as rough."
+        f"On {data.name}, after {epochs} epochs convkit classifies {ck_test:.1%} of the test images "
+        f"correctly and PyTorch {th_test:.1%}; after training their logits differ by at most "
+        f"{final_gap:.2g} (float32 rounding differs, and the differences grow over the steps), and their "
+        f"test accuracies differ by up to {epoch_gap:.1%} from epoch to epoch: a gap of that size is the "
+        f"two runs drifting apart, not one framework learning better. Both have {ck_params:,} / "
+        f"{torch_params:,} parameters."
+    )
+    report.text(
+        f"Speed: each framework runs windows of at least {window_s} s of the same work (training: "
+        f"{len(timed)} Adamax steps on the same {timed_images:,} images; inference: a pass over the "
+        f"{len(data.x_test):,} test images in batches of {INFERENCE_BATCH}), the two alternating window by "
+        f"window so that a load spike hits both; each figure is the median of {repeats} windows, with the "
+        f"range, threads and machine load beside it. At that speed one training epoch of "
+        f"{len(data.x_train):,} images takes {epoch_s['convkit']:.2f} s in convkit and "
+        f"{epoch_s['PyTorch']:.2f} s in PyTorch {torch.__version__}."
     )
     report.table(
-        ["", "test accuracy", "train images/s", "inference images/s", "parameters"],
+        ["framework", "task", "images/s", "median time", "conditions"],
+        timing_rows("training", training, timed_images, f"{len(timed)} steps")
+        + timing_rows("inference", inference, len(data.x_test), "test pass"),
+        caption="Throughput (studies.timing: median of interleaved windows)",
+    )
+    report.table(
+        ["framework", "final running train accuracy", "final test accuracy", "parameters"],
         [
-            ["convkit", ck_curve[-1], f"{ck_train:,.0f}", f"{ck_infer:,.0f}", f"{ck_params:,}"],
-            [
-                f"PyTorch {torch.__version__} (CPU)",
-                torch_curve[-1],
-                f"{torch_train:,.0f}",
-                f"{torch_infer:,.0f}",
-                f"{torch_params:,}",
-            ],
+            ["convkit", ck_curves["train"][-1], ck_test, f"{ck_params:,}"],
+            [f"PyTorch {torch.__version__} (CPU)", th_curves["train"][-1], th_test, f"{torch_params:,}"],
         ],
-        caption=f"After {epochs} epochs; training: the fastest epoch; inference: the fastest of {repeats} "
-        "passes over the test split",
+        caption=f"After {epochs} epochs on the same batches",
     )
     report.figure(
         "accuracy.png",
-        plots.curves({"convkit": ck_curve, "PyTorch": torch_curve}, "Test accuracy", "accuracy"),
-        "Test accuracy after each epoch, same initial weights and batches.",
+        plots.curves(
+            {
+                **{f"convkit {split}": values for split, values in ck_curves.items()},
+                **{f"PyTorch {split}": values for split, values in th_curves.items()},
+            },
+            "LeNet accuracy, same weights and batches",
+            "accuracy",
+        ),
+        "Running train accuracy and test accuracy after each epoch, convkit and PyTorch (where the two "
+        "agree, PyTorch's curves hide convkit's).",
     )
     report.figure(
         "throughput.png",
         plots.bar(
             ["convkit train", "PyTorch train", "convkit inference", "PyTorch inference"],
-            [ck_train, torch_train, ck_infer, torch_infer],
-            "Throughput (CPU)",
+            [
+                training["convkit"].per_second(timed_images),
+                training["PyTorch"].per_second(timed_images),
+                inference["convkit"].per_second(len(data.x_test)),
+                inference["PyTorch"].per_second(len(data.x_test)),
+            ],
+            f"Throughput (CPU; {training['convkit'].threads}; load <= "
+            f"{max(t.load for t in (*training.values(), *inference.values())):.2f})",
             "images/s",
         ),
-        "Training and inference throughput, images per second.",
+        "Training and inference throughput, images per second (median windows; conditions in the "
+        "throughput table).",
     )
     return report

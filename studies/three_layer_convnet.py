@@ -12,8 +12,14 @@ from .registry import study
 from .report import Report
 
 TITLE = "ThreeLayerConvNet: overfit 100 images, full training, first-layer filters"
+LAB_ITEM = "Lab A, item 7: ThreeLayerConvNet"
 NUM_FILTERS, FILTER_SIZE, HIDDEN_DIM = 32, 7, 100
 WEIGHT_SCALE = 1e-2
+BATCH_SIZE = 50  # the lab's, for both runs
+LR = 1e-3  # the lab's, for the full training
+# The small set is memorised faster at a higher rate: at 1e-3 it stalls near 90% train accuracy.
+OVERFIT_LR = 1e-2
+OVERFIT_PASS = 0.99  # the check passes at this train accuracy or more ("~100%")
 
 
 def build(input_shape: tuple[int, ...], num_classes: int, lr: float):
@@ -30,30 +36,35 @@ def build(input_shape: tuple[int, ...], num_classes: int, lr: float):
     return model
 
 
+def overfit_verdict(train_accuracy: float) -> str:
+    """ "overfit check passed: 100.0% train" or "overfit check FAILED: 90.0% train"."""
+    verdict = "passed" if train_accuracy >= OVERFIT_PASS else "FAILED"
+    return f"overfit check {verdict}: {train_accuracy:.1%} train"
+
+
 @study(7)
 def run(ctx: StudyContext) -> Report:
     report = Report("three_layer_convnet", TITLE, ctx)
     data = load_study_data(ctx)
-    full = data.subset(ctx.pick(full=None, quick=3000, tiny=100), ctx.pick(None, 1000, 50), ctx.seed)
+    full = data.subset(ctx.pick(full=None, quick=20000, tiny=200), ctx.pick(None, 2000, 100), ctx.seed)
     small = full.subset(ctx.pick(100, 100, 20), None, ctx.seed)
-    lr, batch_size = 1e-3, 50
-    overfit_epochs, full_epochs = ctx.pick(30, 30, 1), ctx.pick(5, 3, 1)
-    overfit_batch_size = 25
+    overfit_epochs, full_epochs = ctx.pick(50, 50, 2), ctx.pick(10, 5, 2)
+    report.uses(full)
     report.settings.update(
-        data=f"{full.name} (the test split serves as validation)",
+        data=f"{full.name} (the test split is shown per epoch; nothing is tuned on it)",
         model=f"three_layer_convnet(num_filters={NUM_FILTERS}, filter_size={FILTER_SIZE}, "
         f"hidden_dim={HIDDEN_DIM}, weight_scale={WEIGHT_SCALE})",
-        optimizer=f"Adam(lr={lr})",
-        full_training_batch_size=batch_size,
-        overfit=f"{len(small.x_train)} images, {overfit_epochs} epochs, batch {overfit_batch_size}",
-        full_training=f"{len(full.x_train)} images, {full_epochs} epochs",
+        batch_size=BATCH_SIZE,
+        overfit=f"{len(small.x_train)} training images, {overfit_epochs} epochs, Adam(lr={OVERFIT_LR}); "
+        f"passes at >= {OVERFIT_PASS:.0%} train accuracy",
+        full_training=f"{len(full.x_train)} images, {full_epochs} epochs, Adam(lr={LR})",
     )
 
-    overfit_model = build(full.input_shape, full.num_classes, lr)
+    overfit_model = build(full.input_shape, full.num_classes, OVERFIT_LR)
     overfit = overfit_model.fit(
         small.x_train,
         small.y_train,
-        batch_size=overfit_batch_size,
+        batch_size=BATCH_SIZE,
         epochs=overfit_epochs,
         validation_data=(full.x_test, full.y_test),
         seed=ctx.seed,
@@ -62,56 +73,73 @@ def run(ctx: StudyContext) -> Report:
     overfit_train = overfit_model.evaluate(small.x_train, small.y_train, batch_size=256, verbose=0)[
         "accuracy"
     ]
+    verdict = overfit_verdict(overfit_train)
 
-    model = build(full.input_shape, full.num_classes, lr)
+    model = build(full.input_shape, full.num_classes, LR)
     history = model.fit(
         full.x_train,
         full.y_train,
-        batch_size=batch_size,
+        batch_size=BATCH_SIZE,
         epochs=full_epochs,
         validation_data=(full.x_test, full.y_test),
         seed=ctx.seed,
         verbose=0,
     ).history
-    val_accuracy = history["val_accuracy"][-1]
+    test_accuracy = history["val_accuracy"][-1]
 
     report.headline = (
-        f"overfit train accuracy {overfit_train:.1%}; full training val accuracy {val_accuracy:.1%}"
+        f"{verdict} ({len(small.x_train)} images); full training test accuracy {test_accuracy:.1%}"
     )
     report.text(
         "The lab first checks that ThreeLayerConvNet (conv 7x7 - ReLU - 2x2 max pool - affine - ReLU - "
-        "affine) can overfit a small set, reaching 100% training accuracy with a much lower validation "
-        f"accuracy, then trains it on the whole training set. On {full.name}: after {overfit_epochs} epochs "
-        f"on {len(small.x_train)} images it classifies {overfit_train:.1%} of them correctly (evaluation "
-        f"mode) against {overfit['val_accuracy'][-1]:.1%} on validation; trained for {full_epochs} epochs on "
-        f"{len(full.x_train)} images it reaches {val_accuracy:.1%} validation accuracy. The first-layer "
-        "filters after full training are shown below (each rescaled to its own range)."
+        "affine) can overfit a small set, reaching ~100% training accuracy with a much lower test "
+        f"accuracy, then trains it on the whole training set. The small set is trained with Adam at lr "
+        f"{OVERFIT_LR}, higher than the full training's {LR}, so that it is memorised within the epochs. "
+        f"**The {verdict}** (evaluated after "
+        f"{overfit_epochs} epochs on {len(small.x_train)} {full.dataset} images, against "
+        f"{overfit['val_accuracy'][-1]:.1%} on the {len(full.x_test):,} test images; the check passes at "
+        f">= {OVERFIT_PASS:.0%}). Trained for {full_epochs} epochs on {len(full.x_train):,} images it "
+        f"classifies {test_accuracy:.1%} of the test images correctly (running train accuracy of the last "
+        f"epoch {history['accuracy'][-1]:.1%})."
+    )
+    report.text(
+        "The model has a single convolution, so none of the published Fashion-MNIST CNN rows (all with two"
+        " or more convolutions) matches it; no published figure is shown. The first-layer filters after the "
+        "full training are shown below (each rescaled to its own range)."
     )
     report.table(
-        ["run", "images", "epochs", "final train accuracy", "final val accuracy"],
+        ["run", "images", "epochs", "Adam lr", "train accuracy", "test accuracy"],
         [
-            ["overfit", len(small.x_train), overfit_epochs, overfit_train, overfit["val_accuracy"][-1]],
-            ["full", len(full.x_train), full_epochs, history["accuracy"][-1], val_accuracy],
+            [
+                "overfit",
+                len(small.x_train),
+                overfit_epochs,
+                OVERFIT_LR,
+                overfit_train,
+                overfit["val_accuracy"][-1],
+            ],
+            ["full", len(full.x_train), full_epochs, LR, history["accuracy"][-1], test_accuracy],
         ],
-        caption="Overfitting a small set, then training on the whole set",
+        caption="Overfitting a small set, then training on the whole set (train accuracy: overfit run "
+        "evaluated after training, full run the running accuracy of the last epoch)",
     )
     report.figure(
         "overfit.png",
         plots.curves(
-            {"train": overfit["accuracy"], "validation": overfit["val_accuracy"]},
+            {"overfit train": overfit["accuracy"], "overfit test": overfit["val_accuracy"]},
             f"Overfitting {len(small.x_train)} images",
             "accuracy",
         ),
-        "Training and validation accuracy per epoch while overfitting the small set.",
+        "Running train accuracy and test accuracy per epoch while overfitting the small set.",
     )
     report.figure(
         "full_training.png",
         plots.curves(
-            {"train": history["accuracy"], "validation": history["val_accuracy"]},
-            "Training on the whole set",
+            {"full train": history["accuracy"], "full test": history["val_accuracy"]},
+            f"Training on {len(full.x_train):,} images",
             "accuracy",
         ),
-        "Training and validation accuracy per epoch on the whole training set.",
+        "Running train accuracy and test accuracy per epoch on the whole training set.",
     )
     first = model.layers[0]
     report.figure(
