@@ -29,10 +29,21 @@ def thread_counts() -> str:
     """e.g. "convkit 2 threads, torch 2 threads" (torch only when it is imported)."""
     import convkit
 
-    parts = [f"convkit {convkit.get_num_threads()} threads"]
+    def threads(n: int) -> str:
+        return f"{n} thread" + ("" if n == 1 else "s")
+
+    parts = [f"convkit {threads(convkit.get_num_threads())}"]
     if "torch" in sys.modules:
-        parts.append(f"torch {sys.modules['torch'].get_num_threads()} threads")
+        parts.append(f"torch {threads(sys.modules['torch'].get_num_threads())}")
     return ", ".join(parts)
+
+
+def format_ms(seconds: float) -> str:
+    """A time in milliseconds with 3 significant digits and no exponent: 0.0123, 939, 1,230."""
+    ms = seconds * 1e3
+    if ms >= 100:
+        return f"{ms:,.0f}"
+    return f"{ms:.3g}" if ms >= 0.001 else f"{ms:.2e}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +51,7 @@ class Timing:
     seconds: float  # median time of one call
     low: float  # fastest window's time per call
     high: float  # slowest window's time per call
-    calls: int  # calls per window
+    calls: int  # calls per window at least (a window runs on until it lasts the minimum)
     windows: int
     window_s: float  # the shortest window, seconds
     threads: str
@@ -53,8 +64,8 @@ class Timing:
     def conditions(self) -> str:
         """The conditions a reader needs beside the figure."""
         return (
-            f"median of {self.windows} windows of {self.calls} calls (>= {self.window_s:.1f} s each), "
-            f"range {self.low * 1e3:.3g}-{self.high * 1e3:.3g} ms per call; {self.threads}; "
+            f"median of {self.windows} windows of >= {self.calls} calls (>= {self.window_s:.1f} s each), "
+            f"range {format_ms(self.low)}-{format_ms(self.high)} ms per call; {self.threads}; "
             f"load average {self.load:.2f}"
         )
 
@@ -65,7 +76,8 @@ def time_interleaved(
     repeats: int = MIN_REPEATS,
 ) -> dict[str, Timing]:
     """Time each zero-argument callable: one warm-up call, then ``repeats`` rounds in which each candidate
-    runs one window of enough calls to last ``min_window_s``; the figure is the median window."""
+    runs one window of the calls the warm-up suggests, continued until it lasts ``min_window_s``; the figure
+    is the median window's time per call."""
     calls = {}
     for name, fn in candidates.items():
         start = time.perf_counter()
@@ -78,10 +90,12 @@ def time_interleaved(
     for _ in range(repeats):
         for name, fn in candidates.items():
             start = time.perf_counter()
-            for _ in range(calls[name]):
+            count = 0
+            while count < calls[name] or time.perf_counter() - start < min_window_s:
                 fn()
+                count += 1
             window = time.perf_counter() - start
-            per_call[name].append(window / calls[name])
+            per_call[name].append(window / count)
             shortest[name] = min(shortest[name], window)
         load = max(load, machine_load())
     threads = thread_counts()
