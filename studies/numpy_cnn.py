@@ -249,7 +249,7 @@ def _train(data, weights: dict, epochs: int, batch_size: int, lr: float, seed: i
 @study(16)
 def run(ctx: StudyContext) -> Report:
     report = Report("numpy_cnn", TITLE, ctx)
-    n_train, n_test = ctx.pick(full=(10000, 2000), quick=(2000, 1000), tiny=(128, 64))
+    n_train, n_test = ctx.pick(full=(15000, 5000), quick=(2000, 1000), tiny=(128, 64))
     epochs = ctx.pick(full=100, quick=20, tiny=2)
     batch_size, lr, timed_batch = 32, 0.1, 64
     data = load_study_data(ctx).subset(n_train, n_test, ctx.seed)
@@ -280,10 +280,11 @@ def run(ctx: StudyContext) -> Report:
     timings = time_interleaved(candidates, min_window_s=window)
     omp_threads = os.environ.get("OMP_NUM_THREADS", "unset")
 
+    speeds = ", ".join(f"{name} {1e3 * t.seconds:.3g} ms" for name, t in timings.items())
     report.headline = (
         f"test accuracy {test_accuracy[-1]:.1%} after {epochs} epochs (train loss {losses[0]:.3f} -> "
-        f"{losses[-1]:.3f}); forward+backward of {timed_batch} images timed as NumPy, convkit, PyTorch "
-        "(table)"
+        f"{losses[-1]:.3f}); one forward+backward of {timed_batch} images: {speeds} (median of "
+        f"{timings['convkit'].windows} windows, {timings['convkit'].threads})"
     )
     report.text(
         f"Lab B's CNN written as a list of layers, each a forward/backward pair of `convkit.functional`: "
