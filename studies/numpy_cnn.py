@@ -27,6 +27,7 @@ from .timing import MIN_WINDOW_S, time_interleaved
 TITLE = "A NumPy CNN trained 100 epochs; NumPy vs convkit vs PyTorch"
 LAB_ITEM = "Lab B, item 1: a NumPy CNN and NumPy vs frameworks"
 FILTERS, KERNEL, HIDDEN = 8, 3, 100
+OVERFIT_GAP = 0.05  # train minus test accuracy above which the report names the overfitting
 AGREEMENT = 1e-4  # float32: largest relative difference of loss and gradients the three may show
 
 
@@ -297,6 +298,14 @@ def run(ctx: StudyContext) -> Report:
         f"{train_accuracy:.1%} accuracy on its training images and {test_accuracy[-1]:.1%} on the "
         f"{len(data.x_test)} test images (best epoch: {max(test_accuracy):.1%})."
     )
+    gap = train_accuracy - test_accuracy[-1]
+    if gap > OVERFIT_GAP:
+        weights_count = sum(w.size for w in weights.values())
+        report.text(
+            f"The {gap:.1%} gap between training and test accuracy is overfitting: the lab trains its "
+            f"{weights_count:,} weights (most of them in the first linear layer) without any regularization "
+            f"or early stopping, and {epochs} epochs let them fit the {len(data.x_train):,} training images."
+        )
     report.figure(
         "loss.png",
         plots.curves({"NumPy CNN train": losses}, "NumPy CNN: training loss", "cross-entropy"),
