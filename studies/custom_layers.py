@@ -5,7 +5,6 @@ same formula written with differentiable torch ops): outputs, gradients and forw
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import torch
 import torch.nn.functional as F
@@ -19,8 +18,11 @@ from . import plots
 from .context import StudyContext
 from .registry import study
 from .report import Report
+from .timing import MIN_WINDOW_S, time_interleaved
 
 TITLE = "Custom autograd layers vs torch.nn: outputs, gradients, speed"
+LAB_ITEM = "Lab D, item 1: custom autograd layers"
+DATA = "random normal tensors (no data set)"
 
 
 class StandardizedConv2d(nn.Conv2d):
@@ -134,20 +136,16 @@ def _gradcheck(pair: Pair) -> bool:
     return bool(torch.autograd.gradcheck(layer, (x, *weights)))
 
 
-def _step_ms(module: nn.Module, x: torch.Tensor, repeats: int) -> float:
-    """Fastest of ``repeats`` timings, in milliseconds, of one forward + backward of ``module`` on ``x``
-    (after one warm-up); the minimum is the least disturbed by other processes on a shared machine.
-    """
+def _forward_backward(module: nn.Module, x: torch.Tensor):
+    """One forward + backward of ``module`` on a copy of ``x`` (gradients reset first), for timing."""
     x = x.clone().requires_grad_(True)
-    times = []
-    for i in range(repeats + 1):
+
+    def step() -> None:
         module.zero_grad(set_to_none=True)
         x.grad = None
-        start = time.perf_counter()
         module(x).sum().backward()
-        if i > 0:
-            times.append(1000 * (time.perf_counter() - start))
-    return min(times)
+
+    return step
 
 
 @study(14)
@@ -156,7 +154,7 @@ def run(ctx: StudyContext) -> Report:
     channels = 32
     side = ctx.pick(full=32, quick=32, tiny=8)
     batch = ctx.pick(full=64, quick=32, tiny=4)
-    repeats = ctx.pick(full=50, quick=20, tiny=5)
+    window = ctx.pick(full=MIN_WINDOW_S, quick=MIN_WINDOW_S, tiny=0.01)
     seed_everything(ctx.seed)
     pairs = _pairs(channels, side, batch)
 
@@ -167,34 +165,52 @@ def run(ctx: StudyContext) -> Report:
         seed_everything(ctx.seed)
         diffs = {dtype: _max_differences(pair, dtype) for dtype in (torch.float32, torch.float64)}
         worst[pair.name] = max(diffs[torch.float64])
-        passed = _gradcheck(small)
-        rows.append([pair.name, pair.reference_name, *diffs[torch.float32], *diffs[torch.float64], passed])
+        rows.append(
+            [pair.name, pair.reference_name, *diffs[torch.float32], *diffs[torch.float64], _gradcheck(small)]
+        )
         pair.custom.float()
         pair.reference.float()
         pair.tie()
         x = torch.randn(pair.input_shape)
-        custom_ms = _step_ms(pair.custom, x, repeats)
-        reference_ms = _step_ms(pair.reference, x, repeats)
-        ratios[pair.name] = custom_ms / reference_ms
-        speed_rows.append([pair.name, custom_ms, reference_ms, ratios[pair.name]])
+        timing = time_interleaved(
+            {"custom": _forward_backward(pair.custom, x), "reference": _forward_backward(pair.reference, x)},
+            min_window_s=window,
+        )
+        custom, reference = timing["custom"], timing["reference"]
+        ratios[pair.name] = custom.seconds / reference.seconds
+        speed_rows.append(
+            [
+                pair.name,
+                1e3 * custom.seconds,
+                1e3 * reference.seconds,
+                ratios[pair.name],
+                f"custom: {custom.conditions()}; reference: {reference.conditions()}",
+            ]
+        )
+        windows = custom.windows
 
     largest = max(worst, key=worst.get)
     slowest = max(ratios, key=ratios.get)
     fastest = min(ratios, key=ratios.get)
+    passed = all(row[-1] for row in rows)
     report.headline = (
-        f"largest float64 difference {worst[largest]:.1e} ({largest}); custom/torch time "
-        f"{ratios[fastest]:.2g}x-{ratios[slowest]:.2g}x"
+        f"largest float64 difference from the reference {worst[largest]:.1e} ({largest}); gradcheck "
+        f"{'passes for all' if passed else 'FAILS for some'} of {len(pairs)} layers; forward+backward "
+        "times in the table, with their conditions"
     )
     report.text(
+        f"Data: {DATA}; the layers are checked and timed, not trained. "
         f"Each of the {len(pairs)} layers of torch_models.layers is a torch.autograd.Function with a "
         "hand-written backward. Each runs beside a reference with the same parameters: torch's own module "
         "where there is one, otherwise the same formula in differentiable torch ops (autograd then derives "
         f"the backward). On one random input of shape {pairs[0].input_shape} and one random upstream "
         f"gradient the largest difference in float64 (outputs, input gradients or parameter gradients) is "
         f"{worst[largest]:.1e}, for {largest}; gradcheck (finite differences, float64) "
-        f"{'passes for every layer' if all(r[-1] for r in rows) else 'fails for some layer'}. "
-        f"Forward + backward on the CPU takes {ratios[fastest]:.2g}x ({fastest}) to {ratios[slowest]:.2g}x "
-        f"({slowest}) the reference's time (fastest of {repeats} runs, float32, on a shared machine). "
+        f"{'passes for every layer' if passed else 'fails for some layer'}. "
+        f"Forward + backward on the CPU (float32, median of {windows} windows of at least {window:g} s, "
+        f"custom and reference interleaved) takes {ratios[fastest]:.2g} "
+        f"times the reference's time for {fastest} and {ratios[slowest]:.2g} times for {slowest}; the "
+        "table gives every time with the threads and machine load it was measured under. "
         "Operations this small take well under a millisecond to a few milliseconds, and their time depends "
         "on which CPU kernel torch dispatches each op to on this machine: a ratio far from 1 says more about "
         "those kernels (a slow elementwise op or a small-convolution path) than about the backward formula."
@@ -215,7 +231,13 @@ def run(ctx: StudyContext) -> Report:
         caption="Max absolute difference from the reference",
     )
     report.table(
-        ["layer", "custom (ms)", "reference (ms)", "custom / reference"],
+        [
+            "layer",
+            "custom (ms)",
+            "reference (ms)",
+            "custom / reference",
+            "conditions",
+        ],
         speed_rows,
         caption=f"Forward + backward time, float32, input {pairs[0].input_shape}",
     )
@@ -226,8 +248,8 @@ def run(ctx: StudyContext) -> Report:
     )
     report.settings.update(
         {
-            "data": f"random normal inputs of shape {pairs[0].input_shape} (no data set)",
-            "timing repeats": repeats,
+            "data": f"{DATA}, inputs of shape {pairs[0].input_shape}",
+            "timing": f"studies.timing.time_interleaved, windows >= {window:g} s, median of 3",
             "dtypes": "float32 and float64 (differences), float32 (time)",
             "device": "cpu",
         }
