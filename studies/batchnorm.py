@@ -107,8 +107,7 @@ def run(ctx: StudyContext) -> Report:
     seeds = [ctx.seed + i for i in range(ctx.pick(3, 2, 2))]
     report.settings.update(
         split=f"{len(x_train)} train / {len(x_val)} validation images, both from the training split; the "
-        "test "
-        "split is not used",
+        "test split is not used",
         model=f"fully_connected_net(hidden_dims={HIDDEN_DIMS}, weight_scale={WEIGHT_SCALE}, "
         "normalization=None or 'batchnorm')",
         optimizer=f"Adam(lr={LR})",
@@ -170,12 +169,10 @@ def run(ctx: StudyContext) -> Report:
         f"{WEIGHT_SCALE}) on 1,000 images with and without batch normalization, then repeats the comparison "
         "at several batch sizes, expecting batch norm to speed training up and to suffer at small batches. "
         f"Here the images are {len(x_train):,} {data.dataset} training images, {len(x_val):,} more held out "
-        "for "
-        f"validation, and every net gets the same budget of {epochs} epochs; {len(seeds)} seeds (mean ± "
-        "std). "
-        f"At the lab's batch of {main_size}, batch norm reaches {val[bn].percent()} validation accuracy "
-        f"({train_acc[bn].percent()} on the training images, measured in inference mode; final training loss "
-        f"{loss[bn].plain()}) against {val[base].percent()} ({train_acc[base].percent()}; loss "
+        f"for validation, and every net gets the same budget of {epochs} epochs; {len(seeds)} seeds (mean ± "
+        f"std). At the lab's batch of {main_size}, batch norm reaches {val[bn].percent()} validation "
+        f"accuracy ({train_acc[bn].percent()} on the training images, measured in inference mode; final "
+        f"training loss {loss[bn].plain()}) against {val[base].percent()} ({train_acc[base].percent()}; loss "
         f"{loss[base].plain()}) without. What batch norm adds to validation accuracy, per batch size: "
         + "; ".join(effect_of_bn(size) for size in sizes)
         + " (a difference within the spread, the two standard deviations added, is a tie)."
@@ -255,7 +252,7 @@ def run(ctx: StudyContext) -> Report:
     report.figure(
         "batch_size_sweep.png",
         plots.curves(
-            {f"{name}, batch {size} val": mean((name, size), "val_accuracy") for (name, size) in runs},
+            {f"{name}, batch {size}": mean((name, size), "val_accuracy") for (name, size) in runs},
             f"Validation accuracy across batch sizes (mean of {len(seeds)} seeds)",
             "accuracy",
         ),

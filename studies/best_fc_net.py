@@ -71,7 +71,7 @@ def run(ctx: StudyContext) -> Report:
     data = data.flattened()
     report.uses(data)
     split = data.split_validation(0.2, ctx.seed)
-    trials, search_epochs, final_epochs = ctx.pick(16, 6, 2), ctx.pick(5, 3, 1), ctx.pick(25, 10, 1)
+    trials, search_epochs, final_epochs = ctx.pick(12, 6, 2), ctx.pick(4, 3, 1), ctx.pick(20, 10, 1)
     report.settings.update(
         split=f"{len(split[0]):,} train / {len(split[2]):,} validation (held out of the training split) / "
         f"{len(data.x_test):,} test (used once, for the final model only)",
@@ -103,9 +103,9 @@ def run(ctx: StudyContext) -> Report:
         f"{best_trial + 1}: {describe(best_config)}, {search_val:.1%} validation accuracy after "
         f"{search_epochs} epochs; the worst reached {results[-1][0]:.1%}) is then retrained from scratch for "
         f"{final_epochs} epochs: {best_val:.1%} validation accuracy, and {test_accuracy:.1%} on the test "
-        "split, "
-        "which is used once, for that model only. Short search runs favour fast learners: a configuration "
-        "with much dropout or a small learning rate may need more epochs than the search gives it."
+        "split, which is used once, for that model only. Short search runs favour fast learners: a "
+        "configuration with much dropout or a small learning rate may need more epochs than the search gives "
+        "it."
     )
     ours = [(f"best FC net ({describe(best_config)})", test_accuracy, PUBLISHED_MLP)]
     compare_with_published(report, data, ours)
@@ -121,8 +121,7 @@ def run(ctx: StudyContext) -> Report:
             for rank, (val, trial, config, history) in enumerate(results)
         ],
         caption=f"The search, best validation accuracy after {search_epochs} epochs first (train: the "
-        "running "
-        "mean over the last epoch's batches)",
+        "running mean over the last epoch's batches)",
     )
     search_figure = plots.bar(
         [f"#{trial + 1}" for _, trial, *_ in results],

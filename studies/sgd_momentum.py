@@ -65,8 +65,7 @@ def run(ctx: StudyContext) -> Report:
         "The lab trains a six-layer net (five hidden layers of 100) on a small training set, once with plain "
         "SGD and once with SGD + momentum at the same learning rate, and expects momentum to converge "
         f"faster. Here the set is {len(split[0]):,} {data.dataset} images with {len(split[2]):,} more held "
-        "out "
-        f"of the training split for validation, and each rule is trained from {len(seeds)} seeds (seed s "
+        f"out of the training split for validation, and each rule is trained from {len(seeds)} seeds (seed s "
         f"gives both rules the same initial weights and the same batches). After {epochs} epochs the final "
         f"training loss is {loss[momentum].plain()} with momentum against {loss[plain].plain()} without "
         f"(mean ± std over seeds): {verdict}. Validation accuracy: {ranking(val, lambda s: s.percent())} "
@@ -75,8 +74,7 @@ def run(ctx: StudyContext) -> Report:
     report.text(
         f"The weight scale is {WEIGHT_SCALE}, not the lab's 5e-2: that value is sized for CIFAR-10 as "
         "CS231n feeds it (mean-subtracted 0-255 pixels); on pixels in [0, 1] the signal vanishes through "
-        "five "
-        "layers drawn with it and neither rule leaves the initial loss of ln 10 within 10 epochs."
+        "five layers drawn with it and neither rule leaves the initial loss of ln 10 within 10 epochs."
     )
     report.table(
         ["update rule", "final train loss", "final train accuracy", "final val accuracy"],

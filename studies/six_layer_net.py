@@ -21,6 +21,7 @@ HIDDEN_DIMS = [100] * 5  # five hidden layers + the output layer: six affine lay
 # The lab's 5e-2 suits CIFAR-10 as CS231n feeds it (mean-subtracted 0-255 pixels); on pixels in [0, 1]
 # the signal vanishes through five layers of it and plain SGD does not move in 10 epochs.
 WEIGHT_SCALE = 1e-1
+SMOOTHING = 50  # batches, at most, in the running mean of the per-iteration loss curves
 
 
 class BatchLosses(Callback):
@@ -109,8 +110,8 @@ def mean_curve(runs: list[Run], key: str) -> list[float]:
 
 def add_loss_figure(report: Report, results: Mapping[str, list[Run]], epochs: int) -> None:
     """``loss.png``: each rule's per-iteration training loss, averaged over the seeds and smoothed over
-    one epoch of batches."""
-    steps = len(next(iter(results.values()))[0].batch_losses) // epochs
+    one epoch of batches or ``SMOOTHING`` batches, whichever is fewer."""
+    steps = min(SMOOTHING, len(next(iter(results.values()))[0].batch_losses) // epochs)
     series = {
         f"{name} train": smooth(list(np.mean([run.batch_losses for run in runs], axis=0)), steps)
         for name, runs in results.items()
@@ -124,7 +125,7 @@ def add_loss_figure(report: Report, results: Mapping[str, list[Run]], epochs: in
             f"cross-entropy (running mean over {steps} batches)",
             xlabel="iteration",
         ),
-        f"Training loss per iteration, mean over {seeds} seeds, running mean over one epoch of batches.",
+        f"Training loss per iteration, mean over {seeds} seeds, running mean over {steps} batches.",
     )
 
 
