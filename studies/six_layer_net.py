@@ -117,14 +117,16 @@ def add_loss_figure(report: Report, results: Mapping[str, list[Run]], epochs: in
         for name, runs in results.items()
     }
     seeds = len(next(iter(results.values())))
+    figure = plots.curves(
+        series,
+        f"Training loss (mean of {seeds} seeds)",
+        f"cross-entropy, log scale (running mean over {steps} batches)",
+        xlabel="iteration",
+    )
+    figure.axes[0].set_yscale("log")
     report.figure(
         "loss.png",
-        plots.curves(
-            series,
-            f"Training loss (mean of {seeds} seeds)",
-            f"cross-entropy (running mean over {steps} batches)",
-            xlabel="iteration",
-        ),
+        figure,
         f"Training loss per iteration, mean over {seeds} seeds, running mean over {steps} batches.",
     )
 

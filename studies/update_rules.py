@@ -76,7 +76,7 @@ def run(ctx: StudyContext) -> Report:
         f"images, with {len(split[2]):,} held out of the training split for validation, {epochs} epochs per "
         f"run and {len(seeds)} seeds per rule (seed s gives every rule the same initial weights and "
         f"batches). Validation accuracy after {epochs} epochs, mean ± std over seeds, best first: "
-        f"{ranking(val, lambda s: s.percent())}; final training loss, lowest first: "
+        f"{ranking(val, lambda s: s.percent())}. Final training loss, lowest first: "
         f"{ranking(loss, lambda s: s.plain(), higher_is_better=False)} (a difference within the spread, "
         "the two standard deviations added, is a tie). On the test split, evaluated once per trained net, "
         f"{best} scores {test[best].percent()}. The ranking is that of these learning rates: each rule would "
