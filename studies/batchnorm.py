@@ -97,8 +97,9 @@ def small_batch_verdict(small: Spread, large: Spread, small_size: int, large_siz
 def run(ctx: StudyContext) -> Report:
     report = Report("batchnorm", TITLE, ctx)
     # the lab's sizes in every mode but tiny: 1,000 training images, 1,000 for validation
-    data = load_study_data(ctx).subset(ctx.pick(2000, 2000, 200), None, ctx.seed).flattened()
-    report.uses(data)
+    data = load_study_data(ctx).subset(ctx.pick(2000, 2000, 200), None, ctx.seed)
+    report.uses(data)  # the images as loaded (1x28x28); the nets see them flattened
+    data = data.flattened()
     split = data.split_validation(0.5, ctx.seed)
     x_train, _, x_val, y_val = split
     epochs = ctx.pick(10, 10, 1)

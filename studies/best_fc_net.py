@@ -69,8 +69,8 @@ def run(ctx: StudyContext) -> Report:
     data = load_study_data(ctx).subset(
         ctx.pick(full=None, quick=10000, tiny=200), ctx.pick(full=None, quick=2000, tiny=100), ctx.seed
     )
+    report.uses(data)  # the images as loaded (1x28x28); the nets see them flattened
     data = data.flattened()
-    report.uses(data)
     split = data.split_validation(0.2, ctx.seed)
     trials, search_epochs, final_epochs = ctx.pick(12, 6, 2), ctx.pick(4, 3, 1), ctx.pick(20, 10, 1)
     report.settings.update(

@@ -64,8 +64,9 @@ def where_the_gap_goes(name: str, val: Spread, val_without: Spread, epochs: int)
 def run(ctx: StudyContext) -> Report:
     report = Report("dropout", TITLE, ctx)
     # the lab's sizes in every mode but tiny: 500 training images (to overfit), 1,000 for validation
-    data = load_study_data(ctx).subset(ctx.pick(1500, 1500, 150), None, ctx.seed).flattened()
-    report.uses(data)
+    data = load_study_data(ctx).subset(ctx.pick(1500, 1500, 150), None, ctx.seed)
+    report.uses(data)  # the images as loaded (1x28x28); the nets see them flattened
+    data = data.flattened()
     split = data.split_validation(2 / 3, ctx.seed)
     epochs = ctx.pick(EPOCHS, EPOCHS, 2)
     seeds = [ctx.seed + i for i in range(ctx.pick(5, 3, 2))]

@@ -27,8 +27,9 @@ LR = 1e-2
 def run(ctx: StudyContext) -> Report:
     report = Report("sgd_momentum", TITLE, ctx)
     # the lab's small training set: 4,000 training and 1,000 validation images, in every mode but tiny
-    data = load_study_data(ctx).subset(ctx.pick(5000, 5000, 200), None, ctx.seed).flattened()
-    report.uses(data)
+    data = load_study_data(ctx).subset(ctx.pick(5000, 5000, 200), None, ctx.seed)
+    report.uses(data)  # the images as loaded (1x28x28); the nets see them flattened
+    data = data.flattened()
     split = data.split_validation(0.2, ctx.seed)
     epochs, batch_size = ctx.pick(10, 10, 1), 100
     seeds = [ctx.seed + i for i in range(ctx.pick(5, 3, 2))]

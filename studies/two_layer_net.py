@@ -22,8 +22,8 @@ def run(ctx: StudyContext) -> Report:
     data = load_study_data(ctx).subset(
         ctx.pick(full=None, quick=10000, tiny=200), ctx.pick(full=None, quick=2000, tiny=100), ctx.seed
     )
+    report.uses(data)  # the images as loaded (1x28x28); the nets see them flattened
     data = data.flattened()
-    report.uses(data)
     x_train, y_train, x_val, y_val = data.split_validation(0.2, ctx.seed)
     hidden_dim, lr, momentum, epochs, batch_size = 100, 0.05, 0.9, ctx.pick(20, 10, 1), 64
     report.settings.update(

@@ -39,8 +39,8 @@ def keywords(kwargs: dict) -> str:
 def run(ctx: StudyContext) -> Report:
     report = Report("update_rules", TITLE, ctx)
     data = load_study_data(ctx).subset(ctx.pick(None, 10000, 300), ctx.pick(None, 2000, 100), ctx.seed)
+    report.uses(data)  # the images as loaded (1x28x28); the nets see them flattened
     data = data.flattened()
-    report.uses(data)
     split = data.split_validation(0.2, ctx.seed)
     epochs, batch_size = ctx.pick(10, 6, 1), 100
     seeds = [ctx.seed + i for i in range(ctx.pick(3, 3, 2))]
