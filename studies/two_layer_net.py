@@ -7,11 +7,13 @@ from convkit import models, optimizers
 from . import plots
 from .context import StudyContext
 from .data import load_study_data
+from .published import compare_with_published
 from .registry import study
 from .report import Report
 
 TITLE = "Two-layer net trained with fit"
-LAB_BAR = 0.50  # the lab's validation accuracy bar (on CIFAR-10)
+LAB_ITEM = "Lab A, item 1: two-layer net"
+PUBLISHED_MLP = "MLP 256-128-100"  # the Fashion-MNIST benchmark's only fully connected net
 
 
 @study(1)
@@ -20,12 +22,13 @@ def run(ctx: StudyContext) -> Report:
     data = load_study_data(ctx).subset(
         ctx.pick(full=None, quick=10000, tiny=200), ctx.pick(full=None, quick=2000, tiny=100), ctx.seed
     )
+    report.uses(data)  # the images as loaded (1x28x28); the nets see them flattened
     data = data.flattened()
     x_train, y_train, x_val, y_val = data.split_validation(0.2, ctx.seed)
     hidden_dim, lr, momentum, epochs, batch_size = 100, 0.05, 0.9, ctx.pick(20, 10, 1), 64
     report.settings.update(
-        data=data.name,
-        split=f"{len(x_train)} train / {len(x_val)} validation (held out of train) / {len(data.x_test)} test",
+        split=f"{len(x_train):,} train / {len(x_val):,} validation (held out of the training split) / "
+        f"{len(data.x_test):,} test (used once, after training)",
         model=f"two_layer_net(hidden_dim={hidden_dim}, weight_scale=1e-3)",
         optimizer=f"SGD(lr={lr}, momentum={momentum})",
         epochs=epochs,
@@ -46,17 +49,25 @@ def run(ctx: StudyContext) -> Report:
         verbose=0,
     ).history
     val_accuracy = history["val_accuracy"][-1]
-    test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)["accuracy"]
+    best_epoch = max(range(epochs), key=lambda e: history["val_accuracy"][e])
+    test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=500, verbose=0)["accuracy"]
 
-    verdict = "clears" if val_accuracy >= LAB_BAR else "misses"
-    report.headline = f"val accuracy {val_accuracy:.1%} (lab bar: {LAB_BAR:.0%})"
+    report.headline = f"test accuracy {test_accuracy:.1%} (val {val_accuracy:.1%})"
     report.text(
-        f"The lab trains CS231n's TwoLayerNet with a solver and asks for at least {LAB_BAR:.0%} validation "
-        f"accuracy (on CIFAR-10). Here the same net is trained with `Sequential.fit` on {data.name}: after "
-        f"{epochs} epochs it reaches {val_accuracy:.1%} validation accuracy ({history['accuracy'][-1]:.1%} "
-        f"on its training images) and {test_accuracy:.1%} on the test split, so it {verdict} the lab's bar. "
-        "Handwritten digits are far easier than CIFAR-10, so the bar is a sanity check here, not a challenge."
+        "The lab trains CS231n's TwoLayerNet (affine - ReLU - affine, 100 hidden units, weights drawn with "
+        f"scale 1e-3) with a solver. Here the same net is trained with `Sequential.fit` on {len(x_train):,} "
+        f"{data.dataset} training images, {len(x_val):,} more held out of the training split for "
+        f"validation: after {epochs} epochs it classifies {val_accuracy:.1%} of the validation images as the "
+        f"right {data.item} ({history['accuracy'][-1]:.1%} on its training images, the running mean over the "
+        f"last epoch's batches; best validation {history['val_accuracy'][best_epoch]:.1%} at epoch "
+        f"{best_epoch + 1}). The test split, evaluated once at the end, gives {test_accuracy:.1%}."
     )
+    compare_with_published(report, data, [("two-layer net (100 hidden)", test_accuracy, PUBLISHED_MLP)])
+    if data.is_fashion_mnist:
+        report.text(
+            f"The benchmark's only fully connected net, {PUBLISHED_MLP}, has three hidden layers (256, 128 "
+            "and 100 units); it is the nearest published row, not the same model."
+        )
     report.table(
         ["epoch", "train loss", "train accuracy", "val loss", "val accuracy"],
         [
@@ -65,17 +76,23 @@ def run(ctx: StudyContext) -> Report:
                 zip(history["loss"], history["accuracy"], history["val_loss"], history["val_accuracy"])
             )
         ],
-        caption="Per epoch",
+        caption="Per epoch (train: the running mean over the epoch's batches)",
     )
     report.figure(
         "loss.png",
-        plots.curves({"train": history["loss"], "validation": history["val_loss"]}, "Loss", "cross-entropy"),
+        plots.curves(
+            {"two-layer net train": history["loss"], "two-layer net val": history["val_loss"]},
+            "Loss",
+            "cross-entropy",
+        ),
         "Training and validation loss per epoch.",
     )
     report.figure(
         "accuracy.png",
         plots.curves(
-            {"train": history["accuracy"], "validation": history["val_accuracy"]}, "Accuracy", "accuracy"
+            {"two-layer net train": history["accuracy"], "two-layer net val": history["val_accuracy"]},
+            "Accuracy",
+            "accuracy",
         ),
         "Training and validation accuracy per epoch.",
     )
