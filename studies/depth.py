@@ -48,10 +48,10 @@ def _ratio(runs: list[Run]) -> list[float]:
 def run(ctx: StudyContext) -> Report:
     report = Report("depth", TITLE, ctx)
     device = torch_device()
-    # 8,000 + 2,000 training images keep the 35 trainings of the full run (2 learning rates for the
+    # 6,000 + 2,000 training images keep the 35 trainings of the full run (2 learning rates for the
     # first seed, 2 more seeds, 8 models, and the clipped runs) within 10 minutes on 2 cores
     n_train, n_val, n_test = ctx.pick(
-        full=(8_000, 2_000, None), quick=(2_000, 500, 2_000), tiny=(384, 128, None)
+        full=(6_000, 2_000, None), quick=(2_000, 500, 2_000), tiny=(384, 128, None)
     )
     depths = ctx.pick(full=(2, 4, 8, 16), quick=(2, 4, 8), tiny=(2, 4))
     epochs = ctx.pick(full=8, quick=4, tiny=1)
@@ -59,7 +59,8 @@ def run(ctx: StudyContext) -> Report:
     seeds = [ctx.seed + i for i in range(ctx.pick(full=3, quick=3, tiny=2))]
     batch_size = 64
 
-    data = load_study_data(ctx, size=28).subset(n_train + n_val, n_test, seed=ctx.seed)
+    full = load_study_data(ctx, size=28)
+    data = full.subset(n_train + n_val, n_test, seed=ctx.seed)
     report.uses(data)
     split = make_split(standardized(data), n_val, batch_size, seed=ctx.seed)
     side = split.side
@@ -96,7 +97,9 @@ def run(ctx: StudyContext) -> Report:
         f"{HEAD_GRID} before a linear classifier, He-initialized, no BatchNorm so that depth alone acts on "
         f"the gradients), each plain and with skip connections, trained with {OPTIMIZER.capitalize()} for "
         f"{epochs} epochs (batch {batch_size}) on {len(split.train):,} {data.dataset} training images "
-        f"({side}x{side}, standardized) from {len(seeds)} seeds each. The learning rate is chosen per model "
+        f"({side}x{side}, standardized; a random subset of the {len(full.x_train):,}, so that the "
+        f"{len(builders) * (len(lrs) + len(seeds) - 1) + len(seeds)} trainings fit a CPU budget of minutes) "
+        f"from {len(seeds)} seeds each. The learning rate is chosen per model "
         f"from {', '.join(f'{lr:g}' for lr in lrs)} by the first seed's accuracy on {len(split.val):,} "
         f"held-out training images; the {len(split.test):,} test images are measured once per run. "
         f"Test accuracy, mean ± std over seeds: {'; '.join(comparisons)}. A difference counts only where "
