@@ -201,11 +201,12 @@ def run(ctx: StudyContext) -> Report:
     report.figure(
         "grad_norms.png",
         plots.layer_profile(
-            {name: list(rs[0].history.grad_norms[0].values()) for name, rs in runs.items()},
+            {name: rs[0].layer_norms() for name, rs in runs.items()},
             "Gradient norm per layer (first epoch, mean over steps)",
             "L2 norm of the layer's gradient",
         ),
-        f"Gradient norm of each layer with weights (input side first), seed {seeds[0]}, first epoch",
+        f"Gradient norm of each conv and linear layer (input side first; BatchNorm and 1x1 shortcut "
+        f"projections left out), seed {seeds[0]}, first epoch",
     )
     report.settings.update(
         {

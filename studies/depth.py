@@ -33,15 +33,9 @@ WIDTH = 16
 OPTIMIZER = "adam"
 
 
-def _conv_norms(run: Run, epoch: int = 0) -> list[float]:
-    """Mean gradient norm of each 3x3 conv and the classifier in ``epoch`` (input side first); the 1x1
-    projection of a residual net is left out, so that plain and residual profiles line up layer by layer."""
-    return [norm for layer, norm in run.history.grad_norms[epoch].items() if "shortcut" not in layer]
-
-
 def _ratio(runs: list[Run]) -> list[float]:
     """Per run: first conv layer's gradient norm over the classifier's, first epoch."""
-    return [_conv_norms(r)[0] / _conv_norms(r)[-1] for r in runs]
+    return [r.layer_norms()[0] / r.layer_norms()[-1] for r in runs]
 
 
 @study(13)
@@ -156,8 +150,8 @@ def run(ctx: StudyContext) -> Report:
                 pm(test[name]),
                 pm([r.history.loss[-1] for r in rs], percent=False),
                 f"{gains[name]:+.1%}",
-                pm([_conv_norms(r)[0] for r in rs], percent=False),
-                pm([_conv_norms(r)[-1] for r in rs], percent=False),
+                pm([r.layer_norms()[0] for r in rs], percent=False),
+                pm([r.layer_norms()[-1] for r in rs], percent=False),
                 pm(ratio[name], percent=False),
             ]
             for name, rs in runs.items()
@@ -197,7 +191,7 @@ def run(ctx: StudyContext) -> Report:
     report.figure(
         "grad_norms.png",
         plots.layer_profile(
-            {name: _conv_norms(rs[0]) for name, rs in runs.items()},
+            {name: rs[0].layer_norms() for name, rs in runs.items()},
             f"Gradient norm per layer (first epoch, seed {seeds[0]})",
             "L2 norm of the layer's gradient",
         ),

@@ -75,6 +75,15 @@ class Run:
     train_accuracy: float  # eval mode, over the training images
     test_accuracy: float
 
+    def layer_norms(self, epoch: int = 0) -> list[float]:
+        """Mean gradient norm of each conv and linear layer in ``epoch``, input side first; BatchNorm and
+        the 1x1 shortcut projections are left out, so that plain and residual profiles line up."""
+        return [
+            norm
+            for layer, norm in self.history.grad_norms[epoch].items()
+            if isinstance(self.model.get_submodule(layer), (nn.Conv2d, nn.Linear)) and "shortcut" not in layer
+        ]
+
     @property
     def gap(self) -> float:
         """Train minus test accuracy: how much the model overfits."""
