@@ -100,16 +100,16 @@ def run(ctx: StudyContext) -> Report:
         "the means differ by more than the sum of the standard deviations."
     )
     shallow, deep = mean_std(ratio[f"plain_{bottom}"])[0], mean_std(ratio[plain])[0]
-    trend = (
-        "shrinks"
-        if clearly_apart(ratio[f"plain_{bottom}"], ratio[plain]) and deep < shallow
-        else ("grows" if clearly_apart(ratio[f"plain_{bottom}"], ratio[plain]) else "stays within the spread")
-    )
+    if not clearly_apart(ratio[f"plain_{bottom}"], ratio[plain]):
+        trend = f"is the same, within the spread, at {top} layers as at {bottom}"
+    else:
+        trend = f"is {'smaller' if deep < shallow else 'larger'} at {top} layers than at {bottom}"
     report.text(
         "Gradient norms per layer (mean over the first epoch's steps): in the plain nets the gradient "
-        f"reaching the first conv layer, relative to the classifier's, {trend} with depth (ratio "
+        f"reaching the first conv layer, relative to the classifier's, {trend} (ratio "
         f"{pm(ratio[f'plain_{bottom}'], percent=False)} at {bottom} layers, {pm(ratio[plain], percent=False)}"
-        f" at {top}); with skips it is {pm(ratio[residual], percent=False)} at {top} layers. "
+        f" at {top}; the table lists every depth); with skips it is {pm(ratio[residual], percent=False)} "
+        f"at {top} layers. "
         f"{OPTIMIZER.capitalize()} divides every step by a running average of the gradient's size per "
         "weight, so a small gradient in the early layers slows them much less than it would under plain "
         "SGD."
