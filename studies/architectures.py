@@ -2,141 +2,237 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from pathlib import Path
 
+import numpy as np
 import torch
-from torch import nn
 
 import torch_models
 from convkit import plot as ck_plot
-from torch_models.train import confusion_matrix, fit, seed_everything
+from convkit.datasets.cifar10 import BATCHES_FOLDER, CIFAR10_ARCHIVE
+from torch_models.train import confusion_matrix
 
 from . import plots
+from .architecture_models import ARCHITECTURES, DROPOUT, RESIDUAL_WIDTHS, WEIGHT_DECAY
 from .context import StudyContext
+from .data import load_study_data
+from .published import compare_with_published
 from .registry import study
 from .report import Report
-from .torch_data import digit_loaders, torch_device
-from .torch_measure import accuracy_on, inference_ms_per_image, predictions
+from .seeded_runs import (
+    Run,
+    clearly_apart,
+    convergence_note,
+    late_gain,
+    make_split,
+    mean_std,
+    pm,
+    standardized,
+    train_seeds,
+)
+from .torch_data import torch_device
+from .torch_measure import predictions
 
 TITLE = "FC vs CNN vs residual CNN (+ regularization)"
-WEIGHT_DECAY = 5e-4  # the regularized model's third regularizer, with BatchNorm and dropout 0.3
+LAB_ITEM = "Lab C, items 1-3: FC vs CNN vs residual CNN (+ regularization), confusion matrix, gradient norms"
+OPTIMIZER = "adam"
 
 
-def _models(
-    num_classes: int, in_channels: int, size: int
-) -> dict[str, tuple[Callable[[], nn.Module], float]]:
-    """name -> (model factory, weight decay)."""
-    return {
-        "FC (MLP 256-128)": (lambda: torch_models.mlp(num_classes, in_channels, size), 0.0),
-        "CNN (2 conv)": (lambda: torch_models.simple_cnn(num_classes, in_channels), 0.0),
-        "residual CNN": (lambda: torch_models.residual_cnn(num_classes, in_channels), 0.0),
-        "residual + BN, dropout, WD": (
-            lambda: torch_models.regularized_residual_cnn(num_classes, in_channels),
-            WEIGHT_DECAY,
-        ),
-    }
+def _has_cifar10(root: Path | None) -> bool:
+    return root is not None and ((root / BATCHES_FOLDER).is_dir() or (root / CIFAR10_ARCHIVE).is_file())
+
+
+def _lab_data(ctx: StudyContext):
+    """CIFAR-10 (the lab's data) when asked for or found under ``--data-root``, else the default data."""
+    if ctx.dataset is None and _has_cifar10(ctx.data_root):
+        ctx = dataclasses.replace(ctx, dataset="cifar10")
+    return load_study_data(ctx, size=28)
+
+
+def _fit_note(residual: list[Run], regularized: list[Run]) -> str:
+    """Where BatchNorm makes the regularized net fit its training images better, a wider gap is no sign
+    of more overfitting: the sentence that says so (empty otherwise)."""
+    train = [r.train_accuracy for r in residual], [r.train_accuracy for r in regularized]
+    if not (clearly_apart(*train) and mean_std(train[1])[0] > mean_std(train[0])[0]):
+        return ""
+    return (
+        f" The regularized net also fits its training images better ({pm(train[1])} vs {pm(train[0])} "
+        "train accuracy): BatchNorm speeds up training more than dropout and weight decay hold it back, so "
+        "its wider gap comes with a higher test accuracy, and the residual CNN without them is the one "
+        "still short of fitting its training images."
+    )
 
 
 @study(11)
 def run(ctx: StudyContext) -> Report:
     report = Report("architectures", TITLE, ctx)
     device = torch_device()
-    size = ctx.pick(full=28, quick=16, tiny=8)
-    epochs = ctx.pick(full=15, quick=6, tiny=1)
-    batch_size = 32
-    lr = 2e-3
-    n_train, n_test = ctx.pick(full=(None, None), quick=(600, None), tiny=(64, 32))
-    data, arrays = digit_loaders(ctx, size=size, n_train=n_train, n_test=n_test, batch_size=batch_size)
-    side = arrays.input_shape[-1]
+    # 8,000 + 2,000 training images keep the 16 trainings of the full run (2 learning rates for the
+    # first seed, 2 more seeds, 4 models) within 10 minutes on 2 cores; the test set stays whole
+    n_train, n_val, n_test = ctx.pick(
+        full=(8_000, 2_000, None), quick=(2_000, 500, 2_000), tiny=(384, 128, None)
+    )
+    epochs = ctx.pick(full=8, quick=5, tiny=1)
+    lrs = ctx.pick(full=(1e-3, 3e-3), quick=(1e-3,), tiny=(1e-3,))
+    seeds = [ctx.seed + i for i in range(ctx.pick(full=3, quick=3, tiny=2))]
+    batch_size = 64
 
-    rows = []
-    results = {}
-    for name, (build, weight_decay) in _models(data.num_classes, data.in_channels, side).items():
-        seed_everything(ctx.seed)
-        model = build()
-        history = fit(
-            model,
-            data.train,
-            data.test,
-            optimizer="adamax",
-            lr=lr,
+    full = _lab_data(ctx)
+    data = full.subset(n_train + n_val, n_test, seed=ctx.seed)
+    report.uses(data)
+    split = make_split(standardized(data), n_val, batch_size, seed=ctx.seed)
+    side = split.side
+
+    runs, lr_choice = {}, {}
+    for arch in ARCHITECTURES:
+
+        def build(arch=arch):
+            return arch.build(split.num_classes, split.in_channels, side)
+
+        runs[arch.name], lr_choice[arch.name] = train_seeds(
+            build,
+            split,
+            seeds,
+            lrs,
             epochs=epochs,
-            weight_decay=weight_decay,
-            seed=ctx.seed,
+            optimizer=OPTIMIZER,
+            weight_decay=arch.weight_decay,
             device=device,
-            track_grad_norms=True,
-            progress=False,
         )
-        train_acc = accuracy_on(model, data.train, device)
-        test_acc = accuracy_on(model, data.test, device)
-        results[name] = {"model": model, "history": history, "train": train_acc, "test": test_acc}
-        rows.append(
+    test = {name: [r.test_accuracy for r in rs] for name, rs in runs.items()}
+    gap = {name: [r.gap for r in rs] for name, rs in runs.items()}
+    gain = {name: late_gain(rs) for name, rs in runs.items()}
+    means = {name: mean_std(values)[0] for name, values in test.items()}
+    ranked = sorted(means, key=means.get, reverse=True)
+    best = ranked[0]
+
+    report.headline = f"best: {best}, test accuracy {pm(test[best])} over {len(seeds)} seeds"
+    if data.dataset != "CIFAR-10":
+        report.text(
+            f"Lab C runs this comparison on CIFAR-10. CIFAR-10 is not available here; run with `--dataset "
+            f"cifar10 --data-root DIR`. This run uses {data.dataset} instead."
+        )
+    fc, cnn, residual, regularized = (a.name for a in ARCHITECTURES)
+    order = []
+    for higher, lower in zip(ranked, ranked[1:]):
+        sign = ">" if clearly_apart(test[higher], test[lower]) else "≈"
+        order.append(f"{higher} {sign} {lower}" if not order else f"{sign} {lower}")
+    report.text(
+        f"Four models trained with one budget: {OPTIMIZER.capitalize()} for {epochs} epochs, batch "
+        f"{batch_size}, on {len(split.train):,} {data.dataset} training images ({side}x{side}, standardized "
+        f"per channel; a random subset of the {len(full.x_train):,}, so that the "
+        f"{len(ARCHITECTURES) * (len(lrs) + len(seeds) - 1)} trainings fit a CPU budget of minutes), "
+        f"each from {len(seeds)} seeds (weights and batch order). The learning rate is chosen "
+        f"per model from {', '.join(f'{lr:g}' for lr in lrs)} by the first seed's accuracy on "
+        f"{len(split.val):,} held-out training images; the {len(split.test):,} test images are measured "
+        "once per run. The models: a fully connected net on the flattened pixels (256-128-100 hidden "
+        "units), a CNN of two conv3x3 + ReLU + max-pool stages (32, 64 channels) with a linear classifier, "
+        f"a residual CNN of three two-conv blocks ({'-'.join(map(str, RESIDUAL_WIDTHS))} channels, global "
+        f"average pooling), and that residual CNN with BatchNorm, dropout {DROPOUT:g} and weight decay "
+        f"{WEIGHT_DECAY:g}. Ranking by mean test accuracy ('>' where the means differ by more than the sum "
+        f"of their standard deviations, '≈' where they do not): {' '.join(order)}."
+    )
+    if clearly_apart(gap[residual], gap[regularized]):
+        narrower = mean_std(gap[regularized])[0] < mean_std(gap[residual])[0]
+        verdict = "narrow" if narrower else "widen"
+    else:
+        verdict = "do not change, beyond the spread over seeds,"
+    report.text(
+        f"Overfitting, as the gap between eval-mode train accuracy and test accuracy: {fc} {pm(gap[fc])}, "
+        f"{cnn} {pm(gap[cnn])}, {residual} {pm(gap[residual])}, {regularized} {pm(gap[regularized])}. "
+        f"BatchNorm, dropout and weight decay together {verdict} the residual CNN's gap; its test accuracy "
+        f"goes from {pm(test[residual])} to {pm(test[regularized])}."
+        + _fit_note(runs[residual], runs[regularized])
+    )
+    report.text(convergence_note(gain))
+    report.table(
+        [
+            "model",
+            "parameters",
+            "learning rate",
+            "test acc",
+            "train acc",
+            "train - test gap",
+            "val gain, last 2 epochs",
+            "test acc per seed",
+        ],
+        [
             [
                 name,
-                f"{torch_models.count_parameters(model):,}",
-                train_acc,
-                test_acc,
-                train_acc - test_acc,
-                sum(history.epoch_time),
-                inference_ms_per_image(model, data.test, device),
+                f"{torch_models.count_parameters(rs[0].model):,}",
+                f"{rs[0].lr:g}",
+                pm(test[name]),
+                pm([r.train_accuracy for r in rs]),
+                pm(gap[name]),
+                f"{gain[name]:+.1%}",
+                ", ".join(f"{a:.3f}" for a in test[name]),
             ]
-        )
-
-    best = max(results, key=lambda n: results[n]["test"])
-    gaps = {name: r["train"] - r["test"] for name, r in results.items()}
-    widest = max(gaps, key=gaps.get)
-    report.headline = f"best test accuracy {results[best]['test']:.1%} ({best})"
-    regularized, plain = "residual + BN, dropout, WD", "residual CNN"
-    effect = "narrows" if gaps[regularized] < gaps[plain] else "does not narrow"
-    report.text(
-        f"Four models trained the same way (Adamax, lr {lr:g}, {epochs} epochs, batch {batch_size}) on "
-        f"{data.name}: a fully connected net on the flattened pixels, a two-layer CNN, a residual CNN of "
-        "three two-conv blocks, and the same residual CNN with BatchNorm, dropout 0.3 and weight decay "
-        f"{WEIGHT_DECAY:g}. The best test accuracy is {results[best]['test']:.1%} ({best}); the widest gap "
-        f"between train and test accuracy (overfitting) is {gaps[widest]:+.1%} ({widest}). Regularization "
-        f"{effect} the residual CNN's gap ({gaps[plain]:+.1%} without, {gaps[regularized]:+.1%} with)."
+            for name, rs in runs.items()
+        ],
+        caption=f"Mean ± standard deviation over seeds {seeds}; accuracies in eval mode after training",
     )
-    report.table(
-        ["model", "parameters", "train acc", "test acc", "gap", "train time (s)", "inference (ms/img)"],
-        rows,
-        caption="Accuracies in eval mode after training; times on a shared 2-core machine: indicative only",
+    if len(lrs) > 1:
+        report.table(
+            ["model", *(f"lr {lr:g}" for lr in lrs)],
+            [[name, *(f"{val[lr]:.1%}" for lr in lrs)] for name, val in lr_choice.items()],
+            caption=f"Validation accuracy after {epochs} epochs, seed {seeds[0]}: the learning-rate choice",
+        )
+    compare_with_published(
+        report,
+        data,
+        [(a.name, means[a.name], a.published) for a in ARCHITECTURES if a.published is not None],
     )
     report.figure(
         "test_accuracy.png",
-        plots.curves(
-            {n: r["history"].val_accuracy for n, r in results.items()}, "Test accuracy per epoch", "accuracy"
+        plots.bar_with_errors(
+            list(test),
+            [mean_std(v)[0] for v in test.values()],
+            [mean_std(v)[1] for v in test.values()],
+            f"Test accuracy, mean ± std over {len(seeds)} seeds",
+            "test accuracy",
         ),
-        "Learning curves: test accuracy",
+        f"Test accuracy of each model, mean ± std over {len(seeds)} seeds",
     )
+    curves = {}
+    for name, rs in runs.items():
+        curves[f"{name} train"] = np.mean([r.history.accuracy for r in rs], axis=0).tolist()
+        curves[f"{name} val"] = np.mean([r.history.val_accuracy for r in rs], axis=0).tolist()
     report.figure(
-        "train_loss.png",
-        plots.curves({n: r["history"].loss for n, r in results.items()}, "Training loss per epoch", "loss"),
-        "Learning curves: training loss",
+        "accuracy_curves.png",
+        plots.curves(curves, "Accuracy per epoch (mean over seeds)", "accuracy"),
+        "Training accuracy (measured while training, dropout on) and validation accuracy per epoch",
     )
-    predicted, true = predictions(results[best]["model"], data.test, device)
-    cm = confusion_matrix(torch.as_tensor(predicted), torch.as_tensor(true), data.num_classes).numpy()
+    predicted, true = predictions(runs[best][0].model, split.loader("test"), device)
+    cm = confusion_matrix(torch.as_tensor(predicted), torch.as_tensor(true), split.num_classes).numpy()
     report.figure(
         "confusion_matrix.png",
-        plots.titled(ck_plot.confusion_matrix(cm), f"{best}: test confusion matrix"),
-        f"Confusion matrix of the best model ({best}) on the test set",
+        plots.titled(
+            ck_plot.confusion_matrix(cm, class_names=list(data.class_names)),
+            f"{best} (seed {seeds[0]}): test confusion matrix",
+        ),
+        f"Confusion matrix of the best model ({best}, seed {seeds[0]}) on the test set: rows are the true "
+        f"{data.item}, columns the predicted one",
     )
     report.figure(
         "grad_norms.png",
         plots.layer_profile(
-            {n: list(r["history"].grad_norms[-1].values()) for n, r in results.items()},
-            "Gradient norm per layer (last epoch, mean over steps)",
+            {name: rs[0].layer_norms() for name, rs in runs.items()},
+            "Gradient norm per layer (first epoch, mean over steps)",
             "L2 norm of the layer's gradient",
         ),
-        "Gradient norms per layer, input side first",
+        f"Gradient norm of each conv and linear layer (input side first; BatchNorm and 1x1 shortcut "
+        f"projections left out), seed {seeds[0]}, first epoch",
     )
     report.settings.update(
         {
-            "data": data.name,
             "input size": f"{side}x{side}",
-            "optimizer": "adamax",
-            "learning rate": lr,
+            "train / validation / test images": f"{len(split.train)} / {len(split.val)} / {len(split.test)}",
+            "optimizer": OPTIMIZER,
+            "learning rates tried": lrs,
             "epochs": epochs,
             "batch size": batch_size,
+            "seeds": seeds,
             "weight decay (regularized model)": WEIGHT_DECAY,
             "device": device,
         }

@@ -2,180 +2,238 @@
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 
 import torch_models
-from torch_models import ConvBlock
-from torch_models.train import fit, seed_everything
 
 from . import plots
 from .context import StudyContext
-from .depth_cnns import depth_study
+from .data import load_study_data
+from .depth_cnns import HEAD_GRID, MAX_POOLS, depth_study
 from .registry import study
 from .report import Report
-from .torch_data import digit_loaders, torch_device
-from .torch_measure import outputs_of
+from .seeded_runs import (
+    Run,
+    clearly_apart,
+    convergence_note,
+    late_gain,
+    make_split,
+    mean_std,
+    pm,
+    standardized,
+    train_run,
+    train_seeds,
+)
+from .torch_data import torch_device
 
-TITLE = "Depth: plain vs residual CNNs of 2 / 4 / 6+ layers, gradient norms and clipping"
+TITLE = "Depth: plain vs residual CNNs of 2 to 16 conv layers, gradient norms and clipping"
+LAB_ITEM = "Lab C, item 5: depth, gradient norms and clipping"
 CLIP_NORM = 1.0
-MAPS_SHOWN = 8  # channels of the last block drawn per model
+WIDTH = 16
+OPTIMIZER = "adam"
+
+
+def _ratio(runs: list[Run]) -> list[float]:
+    """Per run: first conv layer's gradient norm over the classifier's, first epoch."""
+    return [r.layer_norms()[0] / r.layer_norms()[-1] for r in runs]
 
 
 @study(13)
 def run(ctx: StudyContext) -> Report:
     report = Report("depth", TITLE, ctx)
     device = torch_device()
-    size = ctx.pick(full=28, quick=16, tiny=8)
-    depths = ctx.pick(full=(2, 4, 6, 8, 12), quick=(2, 4, 8), tiny=(2, 6))
-    epochs = ctx.pick(full=20, quick=8, tiny=1)
-    width = 16
-    batch_size = 32
-    optimizer, lr = "adamax", 2e-3
-    n_train, n_test = ctx.pick(full=(None, None), quick=(None, None), tiny=(64, 32))
-    data, arrays = digit_loaders(ctx, size=size, n_train=n_train, n_test=n_test, batch_size=batch_size)
-    side = arrays.input_shape[-1]
+    # 6,000 + 2,000 training images keep the 35 trainings of the full run (2 learning rates for the
+    # first seed, 2 more seeds, 8 models, and the clipped runs) within 10 minutes on 2 cores
+    n_train, n_val, n_test = ctx.pick(
+        full=(6_000, 2_000, None), quick=(2_000, 500, 2_000), tiny=(384, 128, None)
+    )
+    depths = ctx.pick(full=(2, 4, 8, 16), quick=(2, 4, 8), tiny=(2, 4))
+    epochs = ctx.pick(full=8, quick=4, tiny=1)
+    lrs = ctx.pick(full=(1e-3, 3e-3), quick=(1e-3,), tiny=(1e-3,))
+    seeds = [ctx.seed + i for i in range(ctx.pick(full=3, quick=3, tiny=2))]
+    batch_size = 64
 
-    def train(model, clip: float | None):
-        return fit(
-            model,
-            data.train,
-            data.test,
-            optimizer=optimizer,
-            lr=lr,
-            epochs=epochs,
-            clip_grad_norm=clip,
-            seed=ctx.seed,
-            device=device,
-            track_grad_norms=True,
-            progress=False,
-        )
+    full = load_study_data(ctx, size=28)
+    data = full.subset(n_train + n_val, n_test, seed=ctx.seed)
+    report.uses(data)
+    split = make_split(standardized(data), n_val, batch_size, seed=ctx.seed)
+    side = split.side
+    builders = depth_study(split.num_classes, split.in_channels, depths=depths, width=WIDTH)
+    options = {"epochs": epochs, "optimizer": OPTIMIZER, "device": device}
 
-    seed_everything(ctx.seed)
-    models = depth_study(data.num_classes, data.in_channels, depths=depths, width=width, batch_norm=False)
-    deepest = f"plain_{max(depths)}"
-    clipped_model = copy.deepcopy(models[deepest])  # the same initial weights, trained with clipping
-    histories = {name: train(model, None) for name, model in models.items()}
-    clipped = train(clipped_model, CLIP_NORM)
-
-    rows, test_acc, ratios = [], {}, {}
-    for name, history in histories.items():
-        kind, depth = name.split("_")
-        norms = list(history.grad_norms[0].values())  # first epoch: layers from input to classifier
-        test_acc[name] = history.val_accuracy[-1]
-        ratios[name] = norms[0] / norms[-1]
-        rows.append(
-            [
-                depth,
-                kind,
-                f"{torch_models.count_parameters(models[name]):,}",
-                history.loss[-1],
-                test_acc[name],
-                sum(history.epoch_time),
-                norms[0],
-                norms[-1],
-                ratios[name],
-            ]
-        )
-    top = max(depths)
+    runs, lr_choice = {}, {}
+    for name, build in builders.items():
+        runs[name], lr_choice[name] = train_seeds(build, split, seeds, lrs, **options)
+    top, bottom = max(depths), min(depths)
     plain, residual = f"plain_{top}", f"residual_{top}"
+    clipped = [
+        train_run(builders[plain], split, seed=r.seed, lr=r.lr, clip_grad_norm=CLIP_NORM, **options)
+        for r in runs[plain]
+    ]
+    test = {name: [r.test_accuracy for r in rs] for name, rs in runs.items()}
+    ratio = {name: _ratio(rs) for name, rs in runs.items()}
+
     report.headline = (
-        f"{top} conv layers: residual {test_acc[residual]:.1%} vs plain {test_acc[plain]:.1%} test accuracy"
+        f"{top} conv layers: residual {pm(test[residual])} vs plain {pm(test[plain])} test accuracy "
+        f"({len(seeds)} seeds)"
     )
-    shallow, deep = f"plain_{min(depths)}", plain
-    trend = "shrinks" if ratios[deep] < ratios[shallow] else "does not shrink"
-    clip_effect = clipped.val_accuracy[-1] - test_acc[plain]
+    comparisons = []
+    for depth in depths:
+        p, r = test[f"plain_{depth}"], test[f"residual_{depth}"]
+        if not clearly_apart(p, r):
+            verdict = "no difference beyond the spread"
+        else:
+            verdict = "residual ahead" if mean_std(r)[0] > mean_std(p)[0] else "plain ahead"
+        comparisons.append(f"{depth} layers: plain {pm(p)}, residual {pm(r)} ({verdict})")
     report.text(
-        f"CNNs of {', '.join(map(str, depths))} 3x3 conv layers ({width} channels, two convs per block, "
-        "max-pools after the first two blocks, no BatchNorm so that depth alone acts on the gradients), "
-        f"each plain and with skip connections, trained with Adamax (lr {lr:g}) for {epochs} epochs on "
-        f"{data.name} at {side}x{side}. "
-        f"At {top} layers the residual net reaches {test_acc[residual]:.1%} test accuracy and the plain "
-        f"net {test_acc[plain]:.1%}. In the plain nets the gradient reaching the first conv layer, relative "
-        f"to the classifier's, {trend} with depth (ratio {ratios[shallow]:.3g} at {min(depths)} layers, "
-        f"{ratios[deep]:.3g} at {top}); with skips it is {ratios[residual]:.3g} at {top}. "
-        f"Clipping the global gradient norm to {CLIP_NORM:g} (torch.nn.utils.clip_grad_norm_) changes the "
-        f"deepest plain net's test accuracy by {clip_effect:+.1%} "
-        f"({test_acc[plain]:.1%} -> {clipped.val_accuracy[-1]:.1%}). Adamax divides each step by a running "
-        "maximum of the gradient's size, so a global rescaling of the gradient changes its steps only where "
-        "the norm rises above the clip value relative to earlier steps."
+        f"CNNs of {', '.join(map(str, depths))} 3x3 conv layers ({WIDTH} channels, two convs per block, "
+        f"2x2 max-pools after the first {MAX_POOLS} blocks, the last map average-pooled to {HEAD_GRID}x"
+        f"{HEAD_GRID} before a linear classifier, He-initialized, no BatchNorm so that depth alone acts on "
+        f"the gradients), each plain and with skip connections, trained with {OPTIMIZER.capitalize()} for "
+        f"{epochs} epochs (batch {batch_size}) on {len(split.train):,} {data.dataset} training images "
+        f"({side}x{side}, standardized; a random subset of the {len(full.x_train):,}, so that the "
+        f"{len(builders) * (len(lrs) + len(seeds) - 1) + len(seeds)} trainings fit a CPU budget of minutes) "
+        f"from {len(seeds)} seeds each. The learning rate is chosen per model "
+        f"from {', '.join(f'{lr:g}' for lr in lrs)} by the first seed's accuracy on {len(split.val):,} "
+        f"held-out training images; the {len(split.test):,} test images are measured once per run. "
+        f"Test accuracy, mean ± std over seeds: {'; '.join(comparisons)}. A difference counts only where "
+        "the means differ by more than the sum of the standard deviations."
     )
+    shallow, deep = mean_std(ratio[f"plain_{bottom}"])[0], mean_std(ratio[plain])[0]
+    if not clearly_apart(ratio[f"plain_{bottom}"], ratio[plain]):
+        trend = f"is the same, within the spread, at {top} layers as at {bottom}"
+    else:
+        trend = f"is {'smaller' if deep < shallow else 'larger'} at {top} layers than at {bottom}"
+    report.text(
+        "Gradient norms per layer (mean over the first epoch's steps): in the plain nets the gradient "
+        f"reaching the first conv layer, relative to the classifier's, {trend} (ratio "
+        f"{pm(ratio[f'plain_{bottom}'], percent=False)} at {bottom} layers, {pm(ratio[plain], percent=False)}"
+        f" at {top}; the table lists every depth); with skips it is {pm(ratio[residual], percent=False)} "
+        f"at {top} layers. "
+        f"{OPTIMIZER.capitalize()} divides every step by a running average of the gradient's size per "
+        "weight, so a small gradient in the early layers slows them much less than it would under plain "
+        "SGD."
+    )
+    clipped_test = [r.test_accuracy for r in clipped]
+    if clearly_apart(test[plain], clipped_test):
+        clip_verdict = "changes it beyond the spread over seeds"
+    else:
+        clip_verdict = "leaves it within the spread over seeds"
+    report.text(
+        f"Clipping the global gradient norm to {CLIP_NORM:g} (`torch.nn.utils.clip_grad_norm_`, same "
+        f"initial weights, batches and learning rate) on the deepest plain net {clip_verdict}: test "
+        f"accuracy {pm(test[plain])} without, {pm(clipped_test)} with. Rescaling the whole gradient "
+        f"shortens {OPTIMIZER.capitalize()}'s steps only through its running averages, so clipping matters "
+        "mainly for optimizers whose step is proportional to the gradient, and for rare gradient spikes."
+    )
+    gains = {name: late_gain(rs) for name, rs in runs.items()}
+    report.text(convergence_note(gains))
     report.table(
         [
             "conv layers",
             "kind",
             "parameters",
-            "train loss",
+            "learning rate",
             "test acc",
-            "train time (s)",
-            "grad norm, first layer",
+            "final train loss",
+            "val gain, last 2 epochs",
+            "grad norm, first conv",
             "grad norm, classifier",
             "ratio",
         ],
-        rows,
-        caption="Gradient norms: mean over the first epoch's steps; times on a shared 2-core machine",
+        [
+            [
+                name.split("_")[1],
+                name.split("_")[0],
+                f"{torch_models.count_parameters(rs[0].model):,}",
+                f"{rs[0].lr:g}",
+                pm(test[name]),
+                pm([r.history.loss[-1] for r in rs], percent=False),
+                f"{gains[name]:+.1%}",
+                pm([r.layer_norms()[0] for r in rs], percent=False),
+                pm([r.layer_norms()[-1] for r in rs], percent=False),
+                pm(ratio[name], percent=False),
+            ]
+            for name, rs in runs.items()
+        ],
+        caption=f"Mean ± standard deviation over seeds {seeds}; gradient norms: mean over the first epoch",
+    )
+    if len(lrs) > 1:
+        report.table(
+            ["model", *(f"lr {lr:g}" for lr in lrs)],
+            [[name, *(f"{val[lr]:.1%}" for lr in lrs)] for name, val in lr_choice.items()],
+            caption=f"Validation accuracy after {epochs} epochs, seed {seeds[0]}: the learning-rate choice",
+        )
+    report.table(
+        ["model", "test acc", "final train loss", "largest layer grad norm (any epoch, seed mean)"],
+        [
+            [
+                label,
+                pm([r.test_accuracy for r in rs]),
+                pm([r.history.loss[-1] for r in rs], percent=False),
+                pm([max(max(e.values()) for e in r.history.grad_norms) for r in rs], percent=False),
+            ]
+            for label, rs in ((plain, runs[plain]), (f"{plain}, clipped at {CLIP_NORM:g}", clipped))
+        ],
+        caption=f"Gradient clipping on the deepest plain net, seeds {seeds} (norms measured before clipping)",
+    )
+    report.figure(
+        "test_accuracy.png",
+        plots.bar_with_errors(
+            list(test),
+            [mean_std(v)[0] for v in test.values()],
+            [mean_std(v)[1] for v in test.values()],
+            f"Test accuracy, mean ± std over {len(seeds)} seeds",
+            "test accuracy",
+        ),
+        f"Test accuracy of each depth and kind, mean ± std over {len(seeds)} seeds",
     )
     report.figure(
         "grad_norms.png",
         plots.layer_profile(
-            {n: list(h.grad_norms[0].values()) for n, h in histories.items()},
-            "Gradient norm per layer (first epoch)",
+            {name: rs[0].layer_norms() for name, rs in runs.items()},
+            f"Gradient norm per layer (first epoch, seed {seeds[0]})",
             "L2 norm of the layer's gradient",
         ),
-        "Gradient norms per layer, input side first: vanishing shows as a line falling towards the input",
+        "Gradient norm of each 3x3 conv and the classifier, input side first: vanishing shows as a line "
+        "falling towards the input",
     )
     report.figure(
-        "test_accuracy.png",
+        "val_accuracy.png",
         plots.curves(
-            {n: h.val_accuracy for n, h in histories.items()}, "Test accuracy per epoch", "accuracy"
+            {
+                f"{n} val": np.mean([r.history.val_accuracy for r in rs], axis=0).tolist()
+                for n, rs in runs.items()
+            },
+            "Validation accuracy per epoch (mean over seeds)",
+            "accuracy",
         ),
-        "Test accuracy per epoch",
-    )
-    report.table(
-        ["model", "final train loss", "test acc", "largest layer grad norm"],
-        [
-            [
-                f"{plain}{label}",
-                h.loss[-1],
-                h.val_accuracy[-1],
-                max(max(epoch.values()) for epoch in h.grad_norms),
-            ]
-            for label, h in (("", histories[plain]), (f", clipped at {CLIP_NORM:g}", clipped))
-        ],
-        caption="Gradient clipping on the deepest plain net (same initial weights and batches)",
+        "Validation accuracy per epoch, averaged over seeds",
     )
     report.figure(
         "clipping.png",
         plots.curves(
-            {plain: histories[plain].loss, f"{plain} clipped": clipped.loss},
-            "Training loss with and without clipping",
+            {
+                f"{plain} train": np.mean([r.history.loss for r in runs[plain]], axis=0).tolist(),
+                f"{plain} clipped train": np.mean([r.history.loss for r in clipped], axis=0).tolist(),
+            },
+            "Training loss with and without clipping (mean over seeds)",
             "loss",
         ),
         f"Training loss of {plain} with and without clip_grad_norm_({CLIP_NORM:g})",
     )
-    sample = next(iter(data.test))[0][:1]  # (1, C, H, W)
-    maps = []
-    for name in (plain, residual):
-        last_block = [m for m in models[name].modules() if isinstance(m, ConvBlock)][-1]
-        (fmap,) = outputs_of(models[name], [last_block], sample)
-        maps.append(fmap[0, :MAPS_SHOWN, None].numpy())  # (MAPS_SHOWN, 1, h, w)
-    report.figure(
-        "feature_maps.png",
-        plots.image_grid(np.concatenate(maps), f"Last block's maps; rows: {plain}, {residual}", MAPS_SHOWN),
-        f"Feature maps of the last block (first {MAPS_SHOWN} channels) for one test image",
-    )
     report.settings.update(
         {
-            "data": data.name,
             "input size": f"{side}x{side}",
+            "train / validation / test images": f"{len(split.train)} / {len(split.val)} / {len(split.test)}",
             "depths": depths,
-            "width": width,
+            "width": WIDTH,
             "batch norm": False,
-            "optimizer": optimizer,
-            "learning rate": lr,
+            "optimizer": OPTIMIZER,
+            "learning rates tried": lrs,
             "epochs": epochs,
             "batch size": batch_size,
+            "seeds": seeds,
             "clip norm": CLIP_NORM,
             "device": device,
         }

@@ -36,7 +36,8 @@ def test_kernel_size_study_rejects_budgets_too_small_to_match():
 def test_depth_study():
     models = depth_study(10, 1, depths=(2, 4, 6), width=8)
     assert sorted(models) == sorted(f"{k}_{d}" for k in ("plain", "residual") for d in (2, 4, 6))
-    for name, model in models.items():
+    for name, build in models.items():
+        model = build()
         depth = int(name.split("_")[1])
         convs3x3 = [m for m in model.modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)]
         assert len(convs3x3) == depth
@@ -49,4 +50,16 @@ def test_depth_study():
 
 def test_skips_add_no_receptive_field():
     depth = depth_study(depths=(4,), width=4)
-    assert receptive_field(depth["residual_4"], 28) == receptive_field(depth["plain_4"], 28) == (14, 14)
+    assert receptive_field(depth["residual_4"](), 28) == receptive_field(depth["plain_4"](), 28) == (14, 14)
+
+
+def test_depth_nets_start_from_he_weights():
+    torch.manual_seed(0)
+    x = torch.randn(64, 1, 28, 28)
+    models = depth_study(depths=(16,))
+    plain = models["plain_16"]()
+    assert all(bool((m.bias == 0).all()) for m in plain.modules() if isinstance(m, nn.Conv2d))
+    with torch.no_grad():
+        # PyTorch's default init shrinks a 16-conv plain stack's output to ~0.03 of the input's scale
+        assert plain.features(x).std() > 0.1
+        assert models["residual_16"]().eval()(x).shape == (64, 10)
