@@ -143,8 +143,9 @@ def bar_with_errors(
     )
     ax.bar_label(
         bars,
-        labels=[f"{m:.3g} ± {s:.2g}" for m, s in zip(means, stds)],
+        labels=[f"{m:.3g}\n± {s:.2g}" for m, s in zip(means, stds)],  # two lines: narrow enough for a bar
         label_type="center",
+        fontsize="small" if len(labels) > 5 else None,
         bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
     )
     ax.set_title(title)

@@ -35,7 +35,8 @@ def _loader(dataset: Dataset, batch_size: int, shuffle: bool, seed: int) -> Data
 
 def tensor_dataset(x: np.ndarray, y: np.ndarray) -> TensorDataset:
     """float32 images (N, C, H, W) and int64 labels (N,) as a ``TensorDataset``."""
-    return TensorDataset(torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.int64))
+    # copies: the cached arrays of studies.data are read-only, which torch.as_tensor would warn about
+    return TensorDataset(torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.int64))
 
 
 def study_loaders(data: StudyData, batch_size: int, seed: int, num_classes: int | None = None) -> TorchData:
