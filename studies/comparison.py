@@ -25,8 +25,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from torch_models import count_parameters
-from torch_models.train import fit, seed_everything
-from torch_models.train.history import History
+from torch_models.train import History, fit, seed_everything
 
 from . import plots
 from .data import StudyData, load_study_data

@@ -38,7 +38,7 @@ def run(ctx: StudyContext) -> Report:
         full=(10_000, 2_000, None), quick=(2_000, 500, 2_000), tiny=(192, 64, None)
     )
     schedule = Schedule(
-        epochs=ctx.pick(full=12, quick=6, tiny=2), decay_epochs=ctx.pick(full=3, quick=2, tiny=1), lr=2e-3
+        epochs=ctx.pick(full=10, quick=6, tiny=2), decay_epochs=ctx.pick(full=3, quick=2, tiny=1), lr=2e-3
     )
     data = comparison_data(ctx, n_train, n_val, n_test, schedule.batch_size)
     report.uses(data.data)

@@ -8,7 +8,7 @@ from torch import nn  # noqa: E402
 
 from studies import StudyContext, comparison  # noqa: E402
 from studies.comparison import Schedule, SeedRun, VariantResult  # noqa: E402
-from torch_models.train.history import History  # noqa: E402
+from torch_models.train import History  # noqa: E402
 
 SCHEDULE = Schedule(epochs=4, decay_epochs=1, lr=1e-2)
 
