@@ -1,21 +1,18 @@
-"""The kernel-size study's models: CNNs with 3x3, 5x5, 7x7 or 1x1+3x3 convolutions at one parameter budget.
-
-Each model gets the width that brings its parameter count closest to the budget, so that a difference in
-accuracy comes from the kernel shape rather than from capacity.
-"""
+"""The kernel-size study's models: CNNs with 3x3, 5x5, 7x7 or 1x1+3x3 convolutions at one parameter budget
+(``studies.param_budget`` picks each width)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
 
 import torch
 from torch import nn
 
 from convkit._validation import int_at_least, one_of, positive_int
-from torch_models import count_parameters
+
+from .param_budget import models_at_budget
 
 KERNEL_SIZES = ("3x3", "5x5", "7x7", "1x1+3x3")
-COUNT_TOLERANCE = 0.05  # largest parameter count at most 5% above the smallest
 
 
 def _conv_unit(kernel: str, in_channels: int, out_channels: int) -> list[nn.Module]:
@@ -68,31 +65,6 @@ class KernelCNN(nn.Module):
         return self.classifier(torch.flatten(self.pool(x), 1))  # (N, num_classes)
 
 
-def _width_for_budget(build: Callable[[int], nn.Module], budget: int) -> int:
-    """The width whose model has the parameter count nearest to ``budget`` (counts grow with width).
-
-    Candidate models are built on the meta device: shapes only, no memory and no initialization.
-    """
-
-    def params(width: int) -> int:
-        with torch.device("meta"):
-            return count_parameters(build(width))
-
-    high = 1
-    while params(high) < budget:
-        high *= 2
-    low = high // 2 + 1 if high > 1 else 1
-    while low < high:  # smallest width with params(width) >= budget
-        mid = (low + high) // 2
-        if params(mid) >= budget:
-            high = mid
-        else:
-            low = mid + 1
-    if high > 1 and budget - params(high - 1) < params(high) - budget:
-        return high - 1
-    return high
-
-
 def kernel_size_study(
     num_classes: int = 10, in_channels: int = 1, *, param_budget: int = 100_000, num_layers: int = 3
 ) -> dict[str, KernelCNN]:
@@ -105,17 +77,8 @@ def kernel_size_study(
     in_channels = positive_int(in_channels, "in_channels", "kernel_size_study")
     param_budget = int_at_least(param_budget, 1000, "param_budget", "kernel_size_study")
     num_layers = positive_int(num_layers, "num_layers", "kernel_size_study")
-    models = {}
-    for kernel in KERNEL_SIZES:
-
-        def build(width: int, kernel: str = kernel) -> KernelCNN:
-            return KernelCNN(num_classes, in_channels, kernel, width, num_layers)
-
-        models[kernel] = build(_width_for_budget(build, param_budget))
-    counts = {kernel: count_parameters(model) for kernel, model in models.items()}
-    if max(counts.values()) > (1 + COUNT_TOLERANCE) * min(counts.values()):
-        raise ValueError(
-            f"kernel_size_study: param_budget is too small to match the parameter counts within "
-            f"{COUNT_TOLERANCE:.0%} (nearest widths give {counts}). Received: param_budget={param_budget}"
-        )
-    return models
+    builders = {
+        kernel: functools.partial(KernelCNN, num_classes, in_channels, kernel, num_layers=num_layers)
+        for kernel in KERNEL_SIZES
+    }
+    return models_at_budget(builders, param_budget, "kernel_size_study")

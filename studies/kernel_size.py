@@ -1,4 +1,5 @@
-"""Study 12: 3x3, 5x5, 7x7 and 1x1+3x3 convolutions in CNNs of (nearly) equal parameter count."""
+"""Study 12: 3x3, 5x5, 7x7 and 1x1+3x3 convolutions in CNNs of (nearly) equal parameter count, at 28x28,
+each trained from 3 seeds on one equal budget."""
 
 from __future__ import annotations
 
@@ -6,17 +7,32 @@ import numpy as np
 from torch import nn
 
 import torch_models
-from torch_models.train import fit, seed_everything
 
 from . import plots
+from .comparison import (
+    Schedule,
+    VariantResult,
+    add_comparison,
+    comparison_data,
+    field_method,
+    headline,
+    protocol,
+    train_variant,
+)
 from .context import StudyContext
-from .kernel_cnns import KernelCNN, kernel_size_study
+from .kernel_cnns import KERNEL_SIZES, KernelCNN, kernel_size_study
+from .published import compare_with_published
 from .registry import study
 from .report import Report
-from .torch_data import digit_loaders, torch_device
-from .torch_measure import inference_ms_per_image, outputs_of
+from .torch_data import torch_device
+from .torch_measure import outputs_of
 
 TITLE = "Kernel size at equal parameter count: 3x3 / 5x5 / 7x7 / 1x1+3x3"
+LAB_ITEM = "Lab C, item 4: kernel size at equal parameter count"
+SEEDS = 3
+NUM_LAYERS = 3
+PARAM_BUDGET = 30_000
+UNCLIPPED_SIDE = 160  # an input larger than any field here: the field before clipping to 28x28
 MAPS_SHOWN = 8  # first-layer channels drawn per model
 
 
@@ -27,95 +43,112 @@ def _first_activation(model: KernelCNN) -> nn.Module:
     return layers[first_bn + 1]
 
 
+def _field(model: nn.Module, side: int) -> str:
+    height, width = torch_models.receptive_field(model, side)
+    return f"{height}x{width}"
+
+
+def field_note(results: list[VariantResult], side: int) -> str:
+    """How the receptive fields are measured and which of them the image clips."""
+    fields = {r.name: torch_models.receptive_field(r.runs[0].model, UNCLIPPED_SIDE)[0] for r in results}
+    inside = [f"{name} ({field} px)" for name, field in fields.items() if field <= side]
+    beyond = [f"{name} ({field} px)" for name, field in fields.items() if field > side]
+    note = field_method(side, UNCLIPPED_SIDE)
+    if inside:
+        note += f" Inside the {side}-pixel image: {', '.join(inside)}."
+    if beyond:
+        note += f" Beyond it, so clipped to the whole image: {', '.join(beyond)}."
+    return note
+
+
 @study(12)
 def run(ctx: StudyContext) -> Report:
     report = Report("kernel_size", TITLE, ctx)
     device = torch_device()
-    size = ctx.pick(full=28, quick=16, tiny=8)
-    epochs = ctx.pick(full=15, quick=5, tiny=1)
-    budget = ctx.pick(full=100_000, quick=30_000, tiny=20_000)  # smaller budgets miss the 5% match
-    num_layers = 3
-    batch_size = 32
-    lr = 2e-3
-    n_train, n_test = ctx.pick(full=(None, None), quick=(600, None), tiny=(64, 32))
-    data, arrays = digit_loaders(ctx, size=size, n_train=n_train, n_test=n_test, batch_size=batch_size)
-    side = arrays.input_shape[-1]
-
-    seed_everything(ctx.seed)
-    models = kernel_size_study(data.num_classes, data.in_channels, param_budget=budget, num_layers=num_layers)
-    sample = next(iter(data.test))[0][:1]  # (1, C, H, W)
-    rows, histories, maps = [], {}, []
-    test_acc = {}
-    for kernel, model in models.items():
-        history = fit(
-            model,
-            data.train,
-            data.test,
-            optimizer="adamax",
-            lr=lr,
-            epochs=epochs,
-            seed=ctx.seed,
-            device=device,
-            progress=False,
-        )
-        histories[kernel] = history
-        test_acc[kernel] = history.val_accuracy[-1]
-        field = torch_models.receptive_field(model, side)
-        width = model.classifier.in_features
-        rows.append(
-            [
-                kernel,
-                width,
-                f"{torch_models.count_parameters(model):,}",
-                f"{field[0]}x{field[1]}",
-                test_acc[kernel],
-                sum(history.epoch_time),
-                inference_ms_per_image(model, data.test, device),
-            ]
-        )
-        (activation,) = outputs_of(model, [_first_activation(model)], sample)
-        maps.append(activation[0, :MAPS_SHOWN, None].numpy())  # (MAPS_SHOWN, 1, H, W)
-
-    best = max(test_acc, key=test_acc.get)
-    worst = min(test_acc, key=test_acc.get)
-    counts = [torch_models.count_parameters(m) for m in models.values()]
-    report.headline = (
-        f"best {best}: test accuracy {test_acc[best]:.1%} (worst {worst}: {test_acc[worst]:.1%})"
+    n_train, n_val, n_test = ctx.pick(
+        full=(10_000, 2_000, None), quick=(2_000, 500, 2_000), tiny=(192, 64, None)
     )
+    schedule = Schedule(
+        epochs=ctx.pick(full=10, quick=6, tiny=2), decay_epochs=ctx.pick(full=3, quick=2, tiny=1), lr=2e-3
+    )
+    data = comparison_data(ctx, n_train, n_val, n_test, schedule.batch_size)
+    report.uses(data.data)
+    side = data.data.input_shape[-1]
+    seeds = [ctx.seed + i for i in range(SEEDS)]
+
+    shapes = kernel_size_study(
+        data.num_classes, data.in_channels, param_budget=PARAM_BUDGET, num_layers=NUM_LAYERS
+    )
+    widths = {kernel: model.classifier.in_features for kernel, model in shapes.items()}
+    results = [
+        train_variant(
+            kernel,
+            lambda kernel=kernel: KernelCNN(
+                data.num_classes, data.in_channels, kernel, widths[kernel], NUM_LAYERS
+            ),
+            data,
+            schedule,
+            seeds,
+            device,
+        )
+        for kernel in KERNEL_SIZES
+    ]
+
+    report.headline = headline(results)
+    counts = [r.parameters for r in results]
     report.text(
-        f"Four CNNs of {num_layers} layers (conv -> BN -> ReLU, 2x2 max-pool between layers, global average "
-        f"pool, linear head) whose width is chosen so that each has about {budget:,} parameters "
+        f"Four CNNs of {NUM_LAYERS} layers (conv -> BN -> ReLU, 2x2 max-pool between layers, global average "
+        f"pool, linear head) whose width is chosen so that each has about {PARAM_BUDGET:,} parameters "
         f"({min(counts):,} to {max(counts):,}): wider layers for small kernels, narrower for large ones. "
-        f"Trained on {data.name} at {side}x{side} with Adamax (lr {lr:g}) for {epochs} epochs. "
-        f"At this budget {best} reaches the best test accuracy ({test_acc[best]:.1%}) and {worst} the worst "
-        f"({test_acc[worst]:.1%}); the spread is {test_acc[best] - test_acc[worst]:.1%}. The receptive "
-        "field is measured from gradients (clipped to the image), not derived from a formula."
+        + protocol(data, schedule, seeds, SEEDS * len(results))
     )
     report.table(
         [
             "kernel",
             "width",
             "parameters",
-            "receptive field",
-            "test acc",
-            "train time (s)",
-            "inference (ms/img)",
+            f"receptive field at {side}x{side}",
+            "unclipped field",
+            "test acc (mean ± std)",
+            "test acc per seed",
+            "train acc",
         ],
-        rows,
-        caption="After training; times on a shared 2-core machine are indicative only",
+        [
+            [
+                r.name,
+                widths[r.name],
+                f"{r.parameters:,}",
+                _field(r.runs[0].model, side),
+                _field(r.runs[0].model, UNCLIPPED_SIDE),
+                f"{r.mean:.4f} ± {r.std:.4f}",
+                ", ".join(f"{a:.4f}" for a in r.test_accuracies),
+                f"{np.mean([run.history.accuracy[-1] for run in r.runs]):.4f}",
+            ]
+            for r in results
+        ],
+        caption=f"After {schedule.epochs} epochs; train accuracy of the last epoch, measured while training",
     )
-    report.figure(
-        "test_accuracy.png",
-        plots.curves(
-            {k: h.val_accuracy for k, h in histories.items()}, "Test accuracy per epoch", "accuracy"
-        ),
-        "Test accuracy per epoch for each kernel shape",
+    report.text(field_note(results, side))
+    add_comparison(report, results, schedule, data.num_classes)
+    compare_with_published(
+        report,
+        data.data,
+        [
+            (
+                f"{r.name} ({r.parameters:,} parameters, {len(data.data.x_train):,} training images)",
+                r.mean,
+                "3 Conv+BN+pooling",
+            )
+            for r in results
+            if r.name != "1x1+3x3"  # six convolutions: no published row matches
+        ],
     )
-    report.figure(
-        "accuracy_bar.png",
-        plots.bar(list(test_acc), list(test_acc.values()), "Final test accuracy", "accuracy"),
-        "Final test accuracy",
-    )
+
+    sample = next(iter(data.test))[0][:1]  # (1, C, H, W)
+    maps = []
+    for r in results:
+        (activation,) = outputs_of(r.runs[0].model, [_first_activation(r.runs[0].model)], sample)
+        maps.append(activation[0, :MAPS_SHOWN, None].numpy())  # (MAPS_SHOWN, 1, H, W)
     report.figure(
         "input.png",
         plots.image_grid(sample.numpy(), "Input image"),
@@ -124,20 +157,18 @@ def run(ctx: StudyContext) -> Report:
     report.figure(
         "first_layer_maps.png",
         plots.image_grid(
-            np.concatenate(maps), f"First-layer maps; rows: {', '.join(models)}", ncols=MAPS_SHOWN
+            np.concatenate(maps), f"First-layer maps; rows: {', '.join(KERNEL_SIZES)}", ncols=MAPS_SHOWN
         ),
-        f"First-layer activation maps (first {MAPS_SHOWN} channels) of each model for the image above",
+        f"First-layer activation maps (first {MAPS_SHOWN} channels) of each model (seed {seeds[0]}) for the "
+        "image above",
     )
     report.settings.update(
         {
-            "data": data.name,
             "input size": f"{side}x{side}",
-            "parameter budget": budget,
-            "layers": num_layers,
-            "optimizer": "adamax",
-            "learning rate": lr,
-            "epochs": epochs,
-            "batch size": batch_size,
+            "parameter budget": PARAM_BUDGET,
+            "layers": NUM_LAYERS,
+            "schedule": schedule.description(),
+            "seeds": seeds,
             "device": device,
         }
     )

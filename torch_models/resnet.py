@@ -136,7 +136,7 @@ ResidualBlock = Union[BasicBlock, Bottleneck, WideBasicBlock]
 
 
 class ResNet(nn.Module):
-    """Stem, four stages of residual blocks (64, 128, 256, 512 planes), global average pool, linear head.
+    """Stem, four stages of residual blocks (``widths`` planes), global average pool, linear head.
 
     Args:
     - block: the block class; it carries ``expansion`` (output channels = planes * expansion).
@@ -149,6 +149,8 @@ class ResNet(nn.Module):
       as the identity (Goyal et al., 2017).
     - block_options: extra keyword arguments for every block (``widen_factor``, ``dropout`` of
       ``WideBasicBlock``).
+    - widths: the planes of the four stages (the stem has ``widths[0]`` channels); torchvision's are
+      64, 128, 256, 512.
     """
 
     def __init__(
@@ -161,6 +163,7 @@ class ResNet(nn.Module):
         small_input: bool = False,
         zero_init_residual: bool = False,
         block_options: Mapping[str, Any] | None = None,
+        widths: Sequence[int] = (64, 128, 256, 512),
     ):
         super().__init__()
         layers = positive_ints(layers, "layers", "ResNet")
@@ -168,8 +171,11 @@ class ResNet(nn.Module):
             raise ValueError(f"ResNet: layers must hold 4 stage depths. Received: layers={layers}")
         num_classes = positive_int(num_classes, "num_classes", "ResNet")
         in_channels = positive_int(in_channels, "in_channels", "ResNet")
+        widths = positive_ints(widths, "widths", "ResNet")
+        if len(widths) != 4:
+            raise ValueError(f"ResNet: widths must hold 4 stage widths. Received: widths={widths}")
         self._block_options = dict(block_options or {})
-        self.inplanes = 64
+        self.inplanes = widths[0]
         if small_input:
             self.conv1 = conv3x3(in_channels, self.inplanes)
             self.maxpool: nn.Module = nn.Identity()
@@ -178,12 +184,12 @@ class ResNet(nn.Module):
             self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         self.bn1 = nn.BatchNorm2d(self.inplanes)
         self.relu = nn.ReLU(inplace=True)
-        self.layer1 = self._make_layer(block, 64, layers[0])
-        self.layer2 = self._make_layer(block, 128, layers[1], stride=2)
-        self.layer3 = self._make_layer(block, 256, layers[2], stride=2)
-        self.layer4 = self._make_layer(block, 512, layers[3], stride=2)
+        self.layer1 = self._make_layer(block, widths[0], layers[0])
+        self.layer2 = self._make_layer(block, widths[1], layers[1], stride=2)
+        self.layer3 = self._make_layer(block, widths[2], layers[2], stride=2)
+        self.layer4 = self._make_layer(block, widths[3], layers[3], stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(512 * block.expansion, num_classes)
+        self.fc = nn.Linear(widths[3] * block.expansion, num_classes)
 
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
@@ -212,9 +218,9 @@ class ResNet(nn.Module):
         return nn.Sequential(*stage)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))  # (N, 64, H/4, W/4); (N, 64, H, W) small input
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))  # (N, 512*expansion, H/32, W/32)
-        x = torch.flatten(self.avgpool(x), 1)  # (N, 512*expansion)
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))  # (N, w0, H/4, W/4); (N, w0, H, W) small input
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))  # (N, w3*expansion, H/32, W/32)
+        x = torch.flatten(self.avgpool(x), 1)  # (N, w3*expansion)
         return self.fc(x)
 
 

@@ -1,4 +1,5 @@
-"""The models of the kernel-size and depth studies: equal parameter counts, plain vs residual sets."""
+"""The models of the kernel-size, depth and residual-block studies: equal parameter counts, plain vs
+residual sets, one block kind per residual net."""
 
 import pytest
 
@@ -9,6 +10,7 @@ from torch import nn  # noqa: E402
 
 from studies.depth_cnns import depth_study  # noqa: E402
 from studies.kernel_cnns import KERNEL_SIZES, kernel_size_study  # noqa: E402
+from studies.residual_cnns import BLOCKS, residual_block_study, stage_widths  # noqa: E402
 from torch_models import ConvBlock, count_parameters, receptive_field  # noqa: E402
 
 
@@ -63,3 +65,19 @@ def test_depth_nets_start_from_he_weights():
         # PyTorch's default init shrinks a 16-conv plain stack's output to ~0.03 of the input's scale
         assert plain.features(x).std() > 0.1
         assert models["residual_16"]().eval()(x).shape == (64, 10)
+
+
+def test_residual_block_study_has_equal_parameter_counts_and_one_block_kind_each():
+    models = residual_block_study(num_classes=10, in_channels=1, param_budget=40_000)
+    assert list(models) == list(BLOCKS)
+    counts = [count_parameters(m) for m in models.values()]
+    assert max(counts) <= 1.05 * min(counts) and all(abs(c - 40_000) <= 2_000 for c in counts)
+    for name, model in models.items():
+        kinds = {type(m) for m in model.modules() if isinstance(m, tuple(BLOCKS.values()))}
+        assert kinds == {BLOCKS[name]}
+        assert model.eval()(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+    fields = {name: receptive_field(model, 160) for name, model in models.items()}
+    assert fields["bottleneck"] < fields["basic"] == fields["wide"]  # one 3x3 conv per block, not two
+    assert stage_widths(64) == (8, 16, 32, 64)
+    with pytest.raises(ValueError, match=r"residual_block_study: param_budget is too small"):
+        residual_block_study(param_budget=1000)

@@ -124,6 +124,19 @@ def test_wide_block_widens_inside_only():
     assert count_parameters(torch_models.wide_resnet18(10, widen_factor=2)) > 1.8 * narrow
 
 
+def test_stage_widths():
+    model = torch_models.ResNet(Bottleneck, [1, 1, 1, 1], 10, 1, small_input=True, widths=(8, 16, 24, 32))
+    assert model.conv1.out_channels == 8 and model.layer1[0].conv1.in_channels == 8
+    assert [
+        stage[0].conv2.out_channels for stage in (model.layer1, model.layer2, model.layer3, model.layer4)
+    ] == [8, 16, 24, 32]
+    assert model.fc.in_features == 32 * Bottleneck.expansion
+    with torch.no_grad():
+        assert model.eval()(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+    with pytest.raises(ValueError, match=r"ResNet: widths must hold 4 stage widths"):
+        torch_models.ResNet(BasicBlock, [1, 1, 1, 1], widths=(8, 16))
+
+
 def test_residual_block_with_zeroed_branch_is_identity():
     block = BasicBlock(8, 8).eval()
     nn.init.zeros_(block.last_bn.weight)
