@@ -1,9 +1,10 @@
 """The studies, registered by ``@study(number)`` beside each study's ``run`` and found by importing the
 package's modules.
 
-A study is a module of this package that defines ``TITLE`` (one line) and a ``run(ctx) -> Report``
-decorated with ``@study(number)``; its name is the module's name and ``number`` its place in the lab's
-order. Other modules (data, plots, report helpers) register nothing.
+A study is a module of this package that defines ``TITLE`` (one line), ``LAB_ITEM`` (the lab item it
+reproduces, e.g. "Lab A, item 3: update rules"; the reports index is ordered by it) and a
+``run(ctx) -> Report`` decorated with ``@study(number)``; its name is the module's name and ``number``
+its place in the lab's order. Other modules (data, plots, report helpers) register nothing.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ def study(number: int) -> Callable[[Run], Run]:
     def register(run: Run) -> Run:
         module = sys.modules[run.__module__]
         name = module.__name__.rpartition(".")[2]
-        if not isinstance(getattr(module, "TITLE", None), str):
-            raise TypeError(f"study: module {module.__name__} must define TITLE before run")
+        for attribute in ("TITLE", "LAB_ITEM"):
+            if not isinstance(getattr(module, attribute, None), str):
+                raise TypeError(f"study: module {module.__name__} must define {attribute} before run")
         taken = [other for other, (n, _) in _STUDIES.items() if n == number and other != name]
         if taken:
             raise ValueError(f"study: number {number} is already study {taken[0]!r}. Received: {name!r}")

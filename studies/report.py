@@ -104,7 +104,8 @@ class Report:
             f"# {self.title}\n\n**Headline:** {self.headline}\n\n{body}{data}\n\n## Setup\n\n{settings}\n"
             f"- machine: {machine_description()}\n- run time: {seconds:.1f} s\n\n"
             f"Reproduce: `python -m studies run {self.name}"
-            f"{'' if self.ctx.mode == 'full' else ' --' + self.ctx.mode}`\n"
+            f"{'' if self.ctx.mode == 'full' else ' --' + self.ctx.mode}"
+            f"{'' if self.ctx.dataset is None else ' --dataset ' + self.ctx.dataset}`\n"
         )
         (folder / "README.md").write_text(readme)
         results = {

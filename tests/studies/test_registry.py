@@ -27,6 +27,7 @@ def test_study_writes_a_readme_with_plots(name, tmp_path, check_report):
     if name == "custom_layers":  # random tensors; the hand-written backwards agree with autograd
         assert "passes for every layer" in readme
     else:  # the default data: Fashion-MNIST where it is installed, else the embedded digits
+        assert "\n## Data\n\n" in readme
         assert ("Fashion-MNIST" if fashion_mnist_roots(None) else "UCI digits") in readme
 
 
@@ -57,6 +58,9 @@ def test_study_decorator_checks_its_arguments(monkeypatch):
     with pytest.raises(TypeError, match=r"study: module studies\.fake must define TITLE"):
         study(99)(run)
     module.TITLE = "A fake study"
+    with pytest.raises(TypeError, match=r"study: module studies\.fake must define LAB_ITEM"):
+        study(99)(run)
+    module.LAB_ITEM = "Lab Z, item 1: a fake"
     with pytest.raises(
         ValueError, match=r"study: number 1 is already study 'two_layer_net'\. Received: 'fake'"
     ):
