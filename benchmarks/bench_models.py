@@ -6,9 +6,10 @@ VGG-style CIFAR net with batch norm (batch 128, SGD with momentum) and a depthwi
 CIFAR net (batch 128, Adam), on random data of the real shapes. The torch net is
 ``convkit.interop.to_torch`` of the convkit one: the same layers and starting weights. A training epoch is
 ``--batches`` batches: ``Sequential.fit`` (shuffling and batching included) vs the usual torch loop
-(permutation, index, zero_grad, forward, cross-entropy, backward, step); inference is ``predict`` vs ``eval()`` + ``no_grad`` over the same images. convkit and
-torch alternate epoch by epoch; the figures are medians over the repeats. convkit is imported first, so
-the OpenMP runtime the two share runs with convkit's wait policy.
+(permutation, index, zero_grad, forward, cross-entropy, backward, step); inference is ``predict`` vs
+``eval()`` + ``no_grad`` over the same images. convkit and torch alternate epoch by epoch; the figures are
+medians over the repeats. convkit is imported first, so the OpenMP runtime the two share runs with
+convkit's wait policy.
 
     python benchmarks/bench_models.py [--threads 2] [--repeats 5] [--batches 8] [--json out.json]
 """
