@@ -25,6 +25,7 @@ from .seeded_runs import (
     clearly_apart,
     convergence_note,
     late_gain,
+    lr_choice_table,
     make_split,
     mean_std,
     pm,
@@ -172,12 +173,7 @@ def run(ctx: StudyContext) -> Report:
         ],
         caption=f"Mean ± standard deviation over seeds {seeds}; accuracies in eval mode after training",
     )
-    if len(lrs) > 1:
-        report.table(
-            ["model", *(f"lr {lr:g}" for lr in lrs)],
-            [[name, *(f"{val[lr]:.1%}" for lr in lrs)] for name, val in lr_choice.items()],
-            caption=f"Validation accuracy after {epochs} epochs, seed {seeds[0]}: the learning-rate choice",
-        )
+    lr_choice_table(report, lr_choice, lrs, epochs, seeds[0])
     compare_with_published(
         report,
         data,

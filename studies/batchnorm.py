@@ -13,7 +13,7 @@ from convkit.sequential import Sequential
 from . import plots
 from .context import StudyContext
 from .data import load_study_data
-from .inference_accuracy import InferenceTrainAccuracy
+from .inference_accuracy import fit_measuring_train_accuracy
 from .registry import study
 from .report import Report
 from .seed_stats import Spread, tied
@@ -39,17 +39,7 @@ def train(split: tuple[np.ndarray, ...], normalization: str | None, epochs: int,
         weight_scale=WEIGHT_SCALE,
     )
     model.compile(optimizers.Adam(lr=LR), loss="cross_entropy", metrics=["accuracy"])
-    history = model.fit(
-        x_train,
-        y_train,
-        batch_size=batch_size,
-        epochs=epochs,
-        validation_data=(x_val, y_val),
-        callbacks=[InferenceTrainAccuracy(x_train, y_train)],
-        seed=seed,
-        verbose=0,
-    ).history
-    return model, history
+    return model, fit_measuring_train_accuracy(model, split, batch_size, epochs, seed)
 
 
 def batch_statistics_predictions(

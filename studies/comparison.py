@@ -92,6 +92,18 @@ def comparison_data(ctx, n_train: int, n_val: int, n_test: int | None, batch_siz
     )
 
 
+def mode_setup(ctx) -> tuple[ComparisonData, Schedule]:
+    """The data and schedule of a comparison study in ``ctx``'s mode: full 10,000 train / 2,000 validation
+    / all test images over 10 epochs (the last 3 decayed), quick 2,000 / 500 / 2,000 over 6, tiny seconds."""
+    n_train, n_val, n_test = ctx.pick(
+        full=(10_000, 2_000, None), quick=(2_000, 500, 2_000), tiny=(192, 64, None)
+    )
+    schedule = Schedule(
+        epochs=ctx.pick(full=10, quick=6, tiny=2), decay_epochs=ctx.pick(full=3, quick=2, tiny=1), lr=2e-3
+    )
+    return comparison_data(ctx, n_train, n_val, n_test, schedule.batch_size), schedule
+
+
 @dataclasses.dataclass
 class SeedRun:
     seed: int

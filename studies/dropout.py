@@ -10,7 +10,7 @@ from convkit import models, optimizers
 from . import plots
 from .context import StudyContext
 from .data import load_study_data
-from .inference_accuracy import InferenceTrainAccuracy
+from .inference_accuracy import fit_measuring_train_accuracy
 from .registry import study
 from .report import Report
 from .seed_stats import Spread, ranking, tied
@@ -27,22 +27,11 @@ LR, EPOCHS, BATCH_SIZE = 5e-4, 25, 100
 def train(rate: float, split: tuple[np.ndarray, ...], num_classes: int, epochs: int, seed: int):
     """A fresh two-layer net with dropout ``rate`` fitted on ``split``; returns (model, history), the
     history holding ``inference_accuracy``: the training set measured with dropout off, every epoch."""
-    x_train, y_train, x_val, y_val = split
     model = models.fully_connected_net(
-        [HIDDEN_DIM], num_classes=num_classes, input_dim=x_train.shape[1], dropout=rate
+        [HIDDEN_DIM], num_classes=num_classes, input_dim=split[0].shape[1], dropout=rate
     )
     model.compile(optimizers.Adam(lr=LR), loss="cross_entropy", metrics=["accuracy"])
-    history = model.fit(
-        x_train,
-        y_train,
-        batch_size=BATCH_SIZE,
-        epochs=epochs,
-        validation_data=(x_val, y_val),
-        callbacks=[InferenceTrainAccuracy(x_train, y_train)],
-        seed=seed,
-        verbose=0,
-    ).history
-    return model, history
+    return model, fit_measuring_train_accuracy(model, split, BATCH_SIZE, epochs, seed)
 
 
 def where_the_gap_goes(name: str, val: Spread, val_without: Spread, epochs: int) -> str:

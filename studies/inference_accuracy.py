@@ -21,3 +21,19 @@ class InferenceTrainAccuracy(Callback):
         if logs is not None:
             logs["inference_accuracy"] = results["accuracy"]
             logs["inference_loss"] = results["loss"]
+
+
+def fit_measuring_train_accuracy(model, split, batch_size: int, epochs: int, seed: int) -> dict:
+    """``model.fit`` on ``split = (x_train, y_train, x_val, y_val)`` with the validation split and
+    ``InferenceTrainAccuracy`` on the training images; returns the History's logs."""
+    x_train, y_train, x_val, y_val = split
+    return model.fit(
+        x_train,
+        y_train,
+        batch_size=batch_size,
+        epochs=epochs,
+        validation_data=(x_val, y_val),
+        callbacks=[InferenceTrainAccuracy(x_train, y_train)],
+        seed=seed,
+        verbose=0,
+    ).history

@@ -6,6 +6,7 @@ PyTorch (autograd, CPU), after checking that the three agree.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import os
 from collections.abc import Callable
@@ -70,17 +71,17 @@ NUMPY_OPS = Ops(
 )
 
 
-class Layer:
+class Layer(abc.ABC):
     """A forward/backward pair over ``ops``; ``params`` and ``grads`` share keys (empty without weights)."""
 
     def __init__(self, ops: Ops, **params: np.ndarray):
         self.ops, self.params, self.grads = ops, params, {}
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def forward(self, x: np.ndarray) -> np.ndarray: ...
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def backward(self, dout: np.ndarray) -> np.ndarray: ...
 
 
 class Conv(Layer):

@@ -8,11 +8,10 @@ import numpy as np
 import torch_models
 
 from .comparison import (
-    Schedule,
     add_comparison,
-    comparison_data,
     field_method,
     headline,
+    mode_setup,
     protocol,
     train_variant,
 )
@@ -34,13 +33,7 @@ UNCLIPPED_SIDE = 160  # an input larger than any field here: the field before cl
 def run(ctx: StudyContext) -> Report:
     report = Report("residual_blocks", TITLE, ctx)
     device = torch_device()
-    n_train, n_val, n_test = ctx.pick(
-        full=(10_000, 2_000, None), quick=(2_000, 500, 2_000), tiny=(192, 64, None)
-    )
-    schedule = Schedule(
-        epochs=ctx.pick(full=10, quick=6, tiny=2), decay_epochs=ctx.pick(full=3, quick=2, tiny=1), lr=2e-3
-    )
-    data = comparison_data(ctx, n_train, n_val, n_test, schedule.batch_size)
+    data, schedule = mode_setup(ctx)
     report.uses(data.data)
     side = data.data.input_shape[-1]
     seeds = [ctx.seed + i for i in range(SEEDS)]

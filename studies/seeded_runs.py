@@ -177,3 +177,16 @@ def convergence_note(gains: dict[str, float]) -> str:
         f"more than {STILL_IMPROVING:.1%} over the last two epochs, so these models would gain from a "
         "longer run, and their figures are at equal budget."
     )
+
+
+def lr_choice_table(
+    report, lr_choice: dict[str, dict[float, float]], lrs: Sequence[float], epochs: int, seed: int
+) -> None:
+    """The validation accuracy of each model at each candidate learning rate (``lr_choice[model][lr]``),
+    when there was a choice."""
+    if len(lrs) > 1:
+        report.table(
+            ["model", *(f"lr {lr:g}" for lr in lrs)],
+            [[name, *(f"{val[lr]:.1%}" for lr in lrs)] for name, val in lr_choice.items()],
+            caption=f"Validation accuracy after {epochs} epochs, seed {seed}: the learning-rate choice",
+        )
