@@ -23,6 +23,12 @@ CASES = [
     ((2, 4, 5, 6), 1, 3, 1, 3, 1),  # padding beyond the kernel's reach: dx crops the padded dout
     ((2, 3, 8, 8), 2, (2, 4), 1, (0, 2), (2, 1)),  # even kernels, uneven dilation
     ((3, 16, 8, 8), 1, 3, 1, 1, 1),  # MobileNet's late small planes
+    ((2, 3, 9, 10), 2, (5, 3), 1, 1, 1),  # the flat path (W == OW) with fewer output rows than input rows
+    ((1, 2, 65, 64), 1, 3, 1, 1, 1),  # a plane just past the flat path's largest
+    ((17, 4, 8, 8), 1, 3, 1, 1, 1),  # more images than one lane partial sum of the flat dW takes
+    ((3, 16, 16, 16), 1, 3, 2, 1, 1),  # MobileNet's stride 2: the flat path over phase planes
+    ((2, 3, 7, 9), 2, 3, 2, 1, 1),  # ... of odd sizes
+    ((2, 3, 9, 10), 1, 3, 2, 0, 1),  # stride 2 where OW != ceil(W / 2): the per-row kernels
 ]
 
 
@@ -73,10 +79,19 @@ def test_fused_relu(rng):
 def test_bit_identical_for_any_thread_count(restore_threads):
     rng = np.random.default_rng(0)
     x, w, b = rng.standard_normal((5, 8, 12, 11)), rng.standard_normal((16, 1, 3, 3)), rng.standard_normal(16)
+    # big enough for several threads: 20 channels are 3 weight-gradient blocks of the flat path, 17 images
+    # one more than the 16 of a lane partial sum of 8x8 planes
+    xs, ws = rng.standard_normal((17, 20, 8, 8)), rng.standard_normal((20, 1, 3, 3))
+    bs = rng.standard_normal(20)
     results = []
     for n_threads in (1, 2, 3):
         convkit.set_num_threads(n_threads)
-        results.append(_run(x, w, b, (1, 2), 1, 2)[0] + _run(x, w, b, 1, 1, 1)[0])
+        results.append(
+            _run(x, w, b, (1, 2), 1, 2)[0]
+            + _run(x, w, b, 1, 1, 1)[0]
+            + _run(xs, ws, bs, 1, 1, 1)[0]
+            + _run(xs, ws, bs, 2, 1, 1)[0]
+        )
     for other in results[1:]:
         for a, b_ in zip(results[0], other):
             assert np.array_equal(a, b_)

@@ -65,6 +65,18 @@
     X(void, dwconv_plane_s1_dw,                                                                                        \
       (const T *x, ptrdiff_t H, ptrdiff_t W, const T *dout, ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t KH, ptrdiff_t KW,    \
        ptrdiff_t pt, ptrdiff_t pl, ptrdiff_t dh, ptrdiff_t dw, double *acc, T *scratch))                               \
+    X(ptrdiff_t, dwconv_flat_plan_size, (ptrdiff_t P, ptrdiff_t taps))                                                 \
+    X(void, dwconv_flat_plan,                                                                                          \
+      (ptrdiff_t H, ptrdiff_t W, ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw,   \
+       ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw, void *plan))                                            \
+    X(void, dwconv_flat_dx_plan,                                                                                       \
+      (ptrdiff_t H, ptrdiff_t W, ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw,   \
+       ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw, ptrdiff_t a, ptrdiff_t b, void *plan))                  \
+    X(void, dwconv_split, (const T *x, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw, T *xq))                   \
+    X(void, dwconv_merge, (const T *xq, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw, int accumulate, T *x))   \
+    X(void, dwconv_flat, (const T *x, const T *w, const void *plan, T bias, int accumulate, T *out))                   \
+    X(void, dwconv_flat_dw, (const T *x, const T *dout, const void *plan, T *vacc))                                    \
+    X(void, dwconv_flat_dw_fold, (ptrdiff_t n, T *vacc, double *acc))                                                  \
     /* pool.h */                                                                                                       \
     X(void, maxpool2,                                                                                                  \
       (const T *x, ptrdiff_t xsize, ptrdiff_t p0, ptrdiff_t p1, ptrdiff_t H, ptrdiff_t W, T *out, UT *idx,             \

@@ -218,3 +218,201 @@ void FN(ck_dwconv_plane_s1_dw)(const T *x, ptrdiff_t H, ptrdiff_t W, const T *do
 #undef CK_DWC_SLACK
 #undef CK_DWC_BLOCK
 #undef CK_DWC_CHUNK
+
+/* ---------------------------------------------------------------------------------------------------
+ * The flat path, where the rows of the output have the width of the input's phase planes (OW ==
+ * ceil(W / sw), as "same" padding gives, at any stride). The input is split into its sh*sw phase planes
+ * xq[a][b][i][j] = x[i*sh + a][j*sw + b] (each Hq x Wq, Hq = ceil(H / sh), Wq = ceil(W / sw); at stride 1
+ * the plane itself), so that output element q = oh*OW + ow of tap (kh, kw) reads xq at q + shift, one
+ * constant per tap: the rows of both planes are Wq apart. A plan built once per call lists the taps (the
+ * index of each weight, its shift) and, for each tap and output vector, the mask of the lanes whose source
+ * is inside x; each tap is then one masked load and one FMA per output vector, with no padded copy and no
+ * per-row loop. The input gradient runs the same kernel once per phase plane of dx, over the taps of that
+ * phase, reading dout at q - shift; the phases are then put back in place. Small planes (8x8, 16x16), where
+ * the padded copy and the short rows cost more than the arithmetic, gain most.
+ * --------------------------------------------------------------------------------------------------- */
+
+#ifndef CK_DWF_PLAN_HEADER /* once for all the element types and instruction sets */
+#define CK_DWF_PLAN_HEADER
+enum { DWF_TAPS, DWF_ELEMENTS, DWF_VECTORS, DWF_HEADER }; /* the plan's header: its first ptrdiff_t */
+#endif
+
+static inline ptrdiff_t FN(dwf_vectors)(ptrdiff_t P) { return (P + VL - 1) / VL; }
+
+/* Bytes of a plan of at most `taps` taps over an output plane of P elements. */
+ptrdiff_t FN(ck_dwconv_flat_plan_size)(ptrdiff_t P, ptrdiff_t taps) {
+    return (DWF_HEADER + 2 * taps) * (ptrdiff_t)sizeof(ptrdiff_t) + taps * FN(dwf_vectors)(P) * (ptrdiff_t)sizeof(VM);
+}
+
+static inline ptrdiff_t *FN(dwf_index)(void *plan) { return (ptrdiff_t *)plan + DWF_HEADER; }
+static inline ptrdiff_t *FN(dwf_shift)(void *plan) {
+    return (ptrdiff_t *)plan + DWF_HEADER + ((ptrdiff_t *)plan)[DWF_TAPS];
+}
+static inline VM *FN(dwf_masks)(void *plan) {
+    return (VM *)(void *)((ptrdiff_t *)plan + DWF_HEADER + 2 * ((ptrdiff_t *)plan)[DWF_TAPS]);
+}
+
+/* floor(a / b) for b > 0 */
+static inline ptrdiff_t FN(dwf_floordiv)(ptrdiff_t a, ptrdiff_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+/* One phase of the taps: row offset r = kh*dh - ph of each tap, split as r = sh*roff + a (0 <= a < sh). */
+static inline void FN(dwf_phase)(ptrdiff_t r, ptrdiff_t s, ptrdiff_t *phase, ptrdiff_t *off) {
+    *off = FN(dwf_floordiv)(r, s);
+    *phase = r - *off * s;
+}
+
+/* The forward plan: the (OH x OW) output reads the phase planes of an (H x W) input, OW == ceil(W / sw);
+ * every tap in (kh, kw) order. The weight gradient uses it too (dout in the output's place). */
+void FN(ck_dwconv_flat_plan)(ptrdiff_t H, ptrdiff_t W, ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t KH, ptrdiff_t KW,
+                             ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw,
+                             void *plan) {
+    const ptrdiff_t P = OH * OW, nv = FN(dwf_vectors)(P), Hq = (H + sh - 1) / sh, Wq = (W + sw - 1) / sw;
+    ptrdiff_t *hdr = (ptrdiff_t *)plan;
+    hdr[DWF_TAPS] = KH * KW;
+    hdr[DWF_ELEMENTS] = P;
+    hdr[DWF_VECTORS] = nv;
+    ptrdiff_t *index = FN(dwf_index)(plan), *shift = FN(dwf_shift)(plan);
+    VM *masks = FN(dwf_masks)(plan);
+    for (ptrdiff_t kh = 0; kh < KH; kh++)
+        for (ptrdiff_t kw = 0; kw < KW; kw++) {
+            const ptrdiff_t t = kh * KW + kw;
+            ptrdiff_t a, b, roff, coff;
+            FN(dwf_phase)(kh * dh - ph, sh, &a, &roff);
+            FN(dwf_phase)(kw * dw - pw, sw, &b, &coff);
+            index[t] = t;
+            shift[t] = (a * sw + b) * Hq * Wq + roff * Wq + coff;
+            for (ptrdiff_t v = 0; v < nv; v++) {
+                uint32_t bits = 0;
+                for (ptrdiff_t l = 0; l < VL; l++) {
+                    const ptrdiff_t q = v * VL + l, r = (q / OW + roff) * sh + a, c = (q % OW + coff) * sw + b;
+                    if (q < P && r >= 0 && r < H && c >= 0 && c < W) bits |= (uint32_t)1 << l;
+                }
+                const VM m = FN(vmask)(bits);
+                __builtin_memcpy(masks + t * nv + v, &m, sizeof m);
+            }
+        }
+}
+
+/* The input-gradient plan of phase (a, b) of dx: the Hq x Wq phase plane reads dout (OH x OW, OW == Wq) at
+ * q - (roff*Wq + coff) for each tap of that phase, in (kh, kw) order; lanes whose dout element does not
+ * exist are masked off (those of phase-plane positions outside x are computed and never put back). */
+void FN(ck_dwconv_flat_dx_plan)(ptrdiff_t H, ptrdiff_t W, ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t KH, ptrdiff_t KW,
+                                ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw,
+                                ptrdiff_t a, ptrdiff_t b, void *plan) {
+    const ptrdiff_t Hq = (H + sh - 1) / sh, Wq = (W + sw - 1) / sw, P = Hq * Wq, nv = FN(dwf_vectors)(P);
+    ptrdiff_t *hdr = (ptrdiff_t *)plan, taps = 0;
+    for (ptrdiff_t kh = 0; kh < KH; kh++)
+        for (ptrdiff_t kw = 0; kw < KW; kw++) {
+            ptrdiff_t ta, tb, roff, coff;
+            FN(dwf_phase)(kh * dh - ph, sh, &ta, &roff);
+            FN(dwf_phase)(kw * dw - pw, sw, &tb, &coff);
+            taps += ta == a && tb == b;
+        }
+    hdr[DWF_TAPS] = taps;
+    hdr[DWF_ELEMENTS] = P;
+    hdr[DWF_VECTORS] = nv;
+    ptrdiff_t *index = FN(dwf_index)(plan), *shift = FN(dwf_shift)(plan), t = 0;
+    VM *masks = FN(dwf_masks)(plan);
+    for (ptrdiff_t kh = 0; kh < KH; kh++)
+        for (ptrdiff_t kw = 0; kw < KW; kw++) {
+            ptrdiff_t ta, tb, roff, coff;
+            FN(dwf_phase)(kh * dh - ph, sh, &ta, &roff);
+            FN(dwf_phase)(kw * dw - pw, sw, &tb, &coff);
+            if (ta != a || tb != b) continue;
+            index[t] = kh * KW + kw;
+            shift[t] = -(roff * Wq + coff);
+            for (ptrdiff_t v = 0; v < nv; v++) {
+                uint32_t bits = 0;
+                for (ptrdiff_t l = 0; l < VL; l++) {
+                    const ptrdiff_t q = v * VL + l, r = q / Wq - roff, c = q % Wq - coff;
+                    if (q < P && r >= 0 && r < OH && c >= 0 && c < OW) bits |= (uint32_t)1 << l;
+                }
+                const VM m = FN(vmask)(bits);
+                __builtin_memcpy(masks + t * nv + v, &m, sizeof m);
+            }
+            t++;
+        }
+}
+
+/* xq = the sh*sw phase planes of the (H x W) plane x, each Hq x Wq (positions outside x left as they are:
+ * the plans never read them). */
+void FN(ck_dwconv_split)(const T *x, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw, T *xq) {
+    const ptrdiff_t Hq = (H + sh - 1) / sh, Wq = (W + sw - 1) / sw;
+    for (ptrdiff_t a = 0; a < sh; a++)
+        for (ptrdiff_t b = 0; b < sw; b++)
+            for (ptrdiff_t i = 0; i * sh + a < H; i++) {
+                const T *restrict src = x + (i * sh + a) * W + b;
+                T *restrict dst = xq + ((a * sw + b) * Hq + i) * Wq;
+                for (ptrdiff_t j = 0; j * sw + b < W; j++) dst[j] = src[j * sw];
+            }
+}
+
+/* x (H x W) = (accumulate ? x : 0) + its sh*sw phase planes xq put back in place: the inverse of
+ * ck_dwconv_split. */
+void FN(ck_dwconv_merge)(const T *xq, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw, int accumulate, T *x) {
+    const ptrdiff_t Hq = (H + sh - 1) / sh, Wq = (W + sw - 1) / sw;
+    for (ptrdiff_t a = 0; a < sh; a++)
+        for (ptrdiff_t b = 0; b < sw; b++)
+            for (ptrdiff_t i = 0; i * sh + a < H; i++) {
+                const T *restrict src = xq + ((a * sw + b) * Hq + i) * Wq;
+                T *restrict dst = x + (i * sh + a) * W + b;
+                if (accumulate)
+                    for (ptrdiff_t j = 0; j * sw + b < W; j++) dst[j * sw] += src[j];
+                else
+                    for (ptrdiff_t j = 0; j * sw + b < W; j++) dst[j * sw] = src[j];
+            }
+}
+
+/* out (the plan's P elements) = (accumulate ? out : 0) + (bias + sum over the plan's taps t of
+ * w[index[t]] * x[q + shift[t]]), taps in the plan's order. */
+void FN(ck_dwconv_flat)(const T *x, const T *w, const void *plan, T bias, int accumulate, T *out) {
+    const ptrdiff_t *hdr = (const ptrdiff_t *)plan;
+    const ptrdiff_t K = hdr[DWF_TAPS], P = hdr[DWF_ELEMENTS], nv = hdr[DWF_VECTORS];
+    const ptrdiff_t *index = FN(dwf_index)((void *)plan), *shift = FN(dwf_shift)((void *)plan);
+    const VM *masks = FN(dwf_masks)((void *)plan);
+    for (ptrdiff_t v = 0; v < nv; v++) {
+        V acc = (V){0} + bias;
+        for (ptrdiff_t t = 0; t < K; t++)
+            acc += w[index[t]] * FN(vload_mask)(x + v * VL + shift[t], masks + t * nv + v);
+        T *o = out + v * VL;
+        const ptrdiff_t n = P - v * VL;
+        if (n >= VL) {
+            if (accumulate) acc = FN(vload)(o) + acc;
+            FN(vstore)(o, acc);
+        } else {
+            if (accumulate) acc = FN(vload_part)(o, n) + acc;
+            FN(vstore_part)(o, acc, n);
+        }
+    }
+}
+
+/* One image's share of one channel's weight and bias gradients (a forward plan, dout in the output's
+ * place), as lane partial sums: vacc[t*VL + l] += the lane-l terms of sum_q dout[q] * x[q + shift[t]],
+ * vacc[K*VL + l] += those of sum_q dout[q], each lane's terms in the order of the output vectors. */
+void FN(ck_dwconv_flat_dw)(const T *x, const T *dout, const void *plan, T *vacc) {
+    const ptrdiff_t *hdr = (const ptrdiff_t *)plan;
+    const ptrdiff_t K = hdr[DWF_TAPS], P = hdr[DWF_ELEMENTS], nv = hdr[DWF_VECTORS];
+    const ptrdiff_t *shift = FN(dwf_shift)((void *)plan);
+    const VM *masks = FN(dwf_masks)((void *)plan);
+    V s = FN(vload)(vacc + K * VL);
+    for (ptrdiff_t v = 0; v < nv; v++)
+        s += P - v * VL >= VL ? FN(vload)(dout + v * VL) : FN(vload_part)(dout + v * VL, P - v * VL);
+    FN(vstore)(vacc + K * VL, s);
+    for (ptrdiff_t t = 0; t < K; t++) {
+        V a = FN(vload)(vacc + t * VL);
+        for (ptrdiff_t v = 0; v < nv; v++) {
+            /* dout's last vector is loaded in part: nothing past the plane is read */
+            const V d = P - v * VL >= VL ? FN(vload)(dout + v * VL) : FN(vload_part)(dout + v * VL, P - v * VL);
+            a += d * FN(vload_mask)(x + v * VL + shift[t], masks + t * nv + v);
+        }
+        FN(vstore)(vacc + t * VL, a);
+    }
+}
+
+/* acc[e] += the lanes of vacc[e*VL ..] summed in order, for e < n; those lanes set to zero. */
+void FN(ck_dwconv_flat_dw_fold)(ptrdiff_t n, T *vacc, double *acc) {
+    for (ptrdiff_t e = 0; e < n; e++) {
+        acc[e] += (double)FN(hsum)(FN(vload)(vacc + e * VL));
+        FN(vstore)(vacc + e * VL, (V){0});
+    }
+}

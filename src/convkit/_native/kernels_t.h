@@ -18,6 +18,7 @@
 #define FN(name) CK_CAT3(name, CK_TNAME, CK_ISA)
 #define V FN(ck_vec)
 #define VI FN(ck_ivec)
+#define VM FN(ck_vmask)
 #define VL ((ptrdiff_t)(CK_VBYTES / sizeof(T)))
 #define NR (CK_NV * VL) /* width of a shift_gemm tile, in output columns */
 
@@ -38,5 +39,6 @@
 #undef FN
 #undef V
 #undef VI
+#undef VM
 #undef VL
 #undef NR

@@ -51,6 +51,44 @@ static inline __attribute__((always_inline)) V FN(vload_part)(const T *p, ptrdif
 #endif
 }
 
+/* A lane mask in the form the instruction set loads with: one bit per lane (AVX-512's mask registers) or
+ * all-ones lanes. Kept in tables built once per call, so it is loaded with memcpy (no alignment). */
+#if CK_VBYTES == 64 && defined(__AVX512F__)
+typedef uint32_t VM;
+#else
+typedef VI VM;
+#endif
+
+/* the mask of the lanes l whose bit l is set in bits */
+static inline VM FN(vmask)(uint32_t bits) {
+#if CK_VBYTES == 64 && defined(__AVX512F__)
+    return bits;
+#else
+    VM m;
+    for (int l = 0; l < VL; l++) m[l] = (bits >> l) & 1 ? ~(UT)0 : 0;
+    return m;
+#endif
+}
+
+/* p[l] in the lanes of mask m, zeros in the others; nothing is read outside the mask, so p may point
+ * anywhere so long as the masked lanes are inside an array. */
+static inline __attribute__((always_inline)) V FN(vload_mask)(const T *p, const VM *mp) {
+    VM m;
+    __builtin_memcpy(&m, mp, sizeof m);
+#if CK_VBYTES == 64 && defined(__AVX512F__)
+    if (sizeof(T) == 4) return (V)_mm512_maskz_loadu_ps((__mmask16)m, (const void *)p);
+    return (V)_mm512_maskz_loadu_pd((__mmask8)m, (const void *)p);
+#elif CK_VBYTES == 32 && defined(__AVX2__)
+    if (sizeof(T) == 4) return (V)_mm256_maskload_ps((const float *)(const void *)p, (__m256i)m);
+    return (V)_mm256_maskload_pd((const double *)(const void *)p, (__m256i)m);
+#else
+    V v = {0};
+    for (int l = 0; l < VL; l++)
+        if (m[l]) v[l] = p[l];
+    return v;
+#endif
+}
+
 /* the lanes of v summed in order */
 static inline __attribute__((always_inline)) T FN(hsum)(V v) {
     T s = v[0];
