@@ -136,7 +136,9 @@ def test_a_file_saved_by_an_earlier_convkit_loads_and_predicts_the_same(data_dir
     expected = np.load(data_dir / "sequential_v1_predictions.npz")
     assert [type(layer).__name__ for layer in model.layers][3] == "Residual"
     assert isinstance(model.optimizer, optimizers.Adam) and model.optimizer.iterations > 0
-    np.testing.assert_array_equal(model.predict(expected["x"]), expected["predictions"])
+    # the same weights give the same predictions to float32 rounding (kernels may round differently from
+    # version to version; a weight restored wrong is off by far more)
+    np.testing.assert_allclose(model.predict(expected["x"]), expected["predictions"], rtol=1e-4, atol=1e-6)
 
 
 def tiny_model():

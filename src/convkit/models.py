@@ -195,8 +195,7 @@ def _basic_block(filters: int, stride: int, dtype) -> list[layers.Layer]:
         shortcut = [layers.Conv2D(filters, 1, stride=stride, **conv), layers.BatchNorm(dtype=dtype)]
     block = [
         layers.Conv2D(filters, 3, stride=stride, padding=1, **conv),
-        layers.BatchNorm(dtype=dtype),
-        layers.ReLU(dtype=dtype),
+        layers.BatchNorm(activation="relu", dtype=dtype),
         layers.Conv2D(filters, 3, padding=1, **conv),
         layers.BatchNorm(dtype=dtype),
     ]
@@ -220,8 +219,7 @@ def resnet20(
     return Sequential(
         [
             layers.Conv2D(16, 3, padding=1, use_bias=False, input_shape=input_shape, dtype=dtype),
-            layers.BatchNorm(dtype=dtype),
-            layers.ReLU(dtype=dtype),
+            layers.BatchNorm(activation="relu", dtype=dtype),
             *stages,
             layers.GlobalAvgPool2D(dtype=dtype),
             layers.Dense(num_classes, dtype=dtype),
@@ -231,11 +229,11 @@ def resnet20(
 
 
 def _conv_bn_relu(filters: int, dtype, **first) -> list[layers.Layer]:
-    """conv3x3 ("same", no bias) BN ReLU: the unit of the VGG-style net."""
+    """conv3x3 ("same", no bias) BN ReLU: the unit of the VGG-style net (the ReLU fused into the BN, as in
+    every model below: ``to_torch`` writes it as a module of its own)."""
     return [
         layers.Conv2D(filters, 3, padding=1, use_bias=False, dtype=dtype, **first),
-        layers.BatchNorm(dtype=dtype),
-        layers.ReLU(dtype=dtype),
+        layers.BatchNorm(activation="relu", dtype=dtype),
     ]
 
 
@@ -266,11 +264,9 @@ def _depthwise_separable(filters: int, stride: int, dtype) -> list[layers.Layer]
     """MobileNet's block: depthwise conv3x3 BN ReLU, then pointwise conv1x1 BN ReLU (no conv biases)."""
     return [
         layers.DepthwiseConv2D(3, stride=stride, padding=1, use_bias=False, dtype=dtype),
-        layers.BatchNorm(dtype=dtype),
-        layers.ReLU(dtype=dtype),
+        layers.BatchNorm(activation="relu", dtype=dtype),
         layers.Conv2D(filters, 1, use_bias=False, dtype=dtype),
-        layers.BatchNorm(dtype=dtype),
-        layers.ReLU(dtype=dtype),
+        layers.BatchNorm(activation="relu", dtype=dtype),
     ]
 
 

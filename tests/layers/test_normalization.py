@@ -85,9 +85,18 @@ def test_config_round_trip():
     layer = layers.BatchNorm(momentum=0.01, eps=1e-3, name="bn")
     layer.build((8,))
     config = layer.get_config()
-    assert config == {"momentum": 0.01, "eps": 1e-3, "name": "bn", "dtype": "float32", "input_shape": [8]}
+    assert config == {
+        "momentum": 0.01,
+        "eps": 1e-3,
+        "activation": None,
+        "name": "bn",
+        "dtype": "float32",
+        "input_shape": [8],
+    }
     clone = layers.deserialize(json.loads(json.dumps(layers.serialize(layer))))
     assert type(clone) is layers.BatchNorm and clone.get_config() == config
+    fused = layers.BatchNorm(activation="relu")
+    assert layers.deserialize(json.loads(json.dumps(layers.serialize(fused)))).activation == "relu"
 
 
 @pytest.mark.parametrize(
@@ -95,6 +104,10 @@ def test_config_round_trip():
     [
         ({"momentum": 1.5}, "BatchNorm: momentum must be a float in [0, 1]. Received: momentum=1.5"),
         ({"eps": 0}, "BatchNorm: eps must be a positive float. Received: eps=0"),
+        (
+            {"activation": "tanh"},
+            "BatchNorm: activation must be None, 'linear' or 'relu' (fused). Received: activation='tanh'",
+        ),
     ],
 )
 def test_bad_arguments(kwargs, message):

@@ -1,12 +1,20 @@
 """Batch-norm kernels on both of their loops: rows of L >= 16 pixels (vector partial sums per row) and
 short rows (L < 16, e.g. BatchNorm1d's L = 1: column sums across channels, vector blocks with an
-overlapping last vector), every SIMD level, a large mean (no cancellation), thread counts."""
+overlapping last vector), every SIMD level, a large mean (no cancellation), thread counts; the fused ReLU
+(batchnorm_relu_*) on the same loops: torch's relu(batch_norm(x)), and bit for bit the unfused pair."""
 
 import numpy as np
 import pytest
 
 import convkit
-from convkit.functional import batchnorm_backward, batchnorm_forward
+from convkit.functional import (
+    batchnorm_backward,
+    batchnorm_forward,
+    batchnorm_relu_backward,
+    batchnorm_relu_forward,
+    relu_backward,
+    relu_forward,
+)
 
 SHAPES = [(256, 120), (7, 300), (5, 3), (9, 17), (4, 5, 2, 2), (3, 6, 4, 5), (2, 3, 11, 11), (3, 2, 16, 17)]
 
@@ -55,7 +63,55 @@ def test_bit_identical_for_any_thread_count(shape, dtype, restore_threads):
     for n_threads in (1, 2, 3):
         convkit.set_num_threads(n_threads)
         out, cache = batchnorm_forward(x, np.ones(C, dtype), np.zeros(C, dtype), None, None)
-        results.append((out, *batchnorm_backward(np.cos(x), cache)))
+        relu_out, relu_cache = batchnorm_relu_forward(x, np.ones(C, dtype), np.zeros(C, dtype), None, None)
+        results.append(
+            (
+                out,
+                *batchnorm_backward(np.cos(x), cache),
+                relu_out,
+                *batchnorm_relu_backward(np.cos(x), relu_cache),
+            )
+        )
     for other in results[1:]:
         for a, b in zip(results[0], other):
             assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("shape", SHAPES, ids=["x".join(map(str, s)) for s in SHAPES])
+def test_fused_relu_matches_torch(shape, training, simd, dtype, check_parity, torch):
+    rng = np.random.default_rng(3)
+    C = shape[1]
+    x = (rng.standard_normal(shape) * 3 + 100).astype(dtype)
+    gamma, beta = rng.standard_normal(C).astype(dtype), rng.standard_normal(C).astype(dtype)
+    mean, var = rng.standard_normal(C).astype(dtype) + 100, rng.uniform(5, 12, C).astype(dtype)
+    tmean, tvar = torch.tensor(mean), torch.tensor(var)
+    check_parity(
+        lambda x, g, b: batchnorm_relu_forward(x, g, b, mean, var, training),
+        batchnorm_relu_backward,
+        lambda x, g, b: torch.relu(torch.nn.functional.batch_norm(x, tmean, tvar, g, b, training)),
+        [x, gamma, beta],
+    )
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("shape", SHAPES, ids=["x".join(map(str, s)) for s in SHAPES])
+def test_fused_relu_is_the_unfused_pair_bit_for_bit(shape, training, simd, dtype):
+    """The ReLU's select inside the normalization and the batch-norm sums gives exactly what a ReLU layer
+    after the batch norm gives: the same sums in the same order."""
+    rng = np.random.default_rng(4)
+    C = shape[1]
+    x = rng.standard_normal(shape).astype(dtype)
+    dout = rng.standard_normal(shape).astype(dtype)
+    dout.reshape(-1)[::7] = np.inf  # a select, not a product: inf where the ReLU is closed gives 0, not NaN
+    gamma, beta = rng.standard_normal(C).astype(dtype), rng.standard_normal(C).astype(dtype)
+    running = (rng.standard_normal(C).astype(dtype), rng.uniform(0.5, 2, C).astype(dtype))
+    stats = [tuple(a.copy() for a in running) for _ in range(2)]
+    out, cache = batchnorm_relu_forward(x, gamma, beta, *stats[0], training)
+    fused = (out, *batchnorm_relu_backward(dout, cache))
+    bn_out, bn_cache = batchnorm_forward(x, gamma, beta, *stats[1], training)
+    relu_out, relu_cache = relu_forward(bn_out)
+    unfused = (relu_out, *batchnorm_backward(relu_backward(dout, relu_cache), bn_cache))
+    for a, b in zip(fused, unfused):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(stats[0], stats[1])  # the same running-statistic updates

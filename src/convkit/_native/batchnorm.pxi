@@ -27,10 +27,10 @@ def batchnorm_stats(
     for job in prange(jobs, nogil=True, schedule="static", num_threads=_threads_for(N * C * L, n_threads)):
         c0 = job * C // jobs
         c1 = (job + 1) * C // jobs
-        ck_bn_sums(&x[0, 0, 0], NULL, N, C, L, c0, c1, NULL, &mean[0], NULL)
+        ck_bn_sums(&x[0, 0, 0], NULL, NULL, N, C, L, c0, c1, NULL, &mean[0], NULL)
         for c in range(c0, c1):
             mean[c] = mean[c] * inv_count
-        ck_bn_sums(&x[0, 0, 0], NULL, N, C, L, c0, c1, &mean[0], NULL, &var[0])
+        ck_bn_sums(&x[0, 0, 0], NULL, NULL, N, C, L, c0, c1, &mean[0], NULL, &var[0])
         for c in range(c0, c1):
             var[c] = var[c] * inv_count
 
@@ -42,9 +42,10 @@ def batchnorm_normalize(
     const floating[::1] gamma,          # IN  (C,)
     const floating[::1] beta,           # IN  (C,)
     floating[:, :, ::1] out,            # OUT (N, C, L)
+    bint relu,                          # then max(out, 0): the fused ReLU
     int n_threads,
 ):
-    """out = (x - mean) * (inv_std * gamma) + beta, per channel."""
+    """out = (x - mean) * (inv_std * gamma) + beta, per channel (then max(out, 0) with ``relu``)."""
     cdef ptrdiff_t N = x.shape[0], C = x.shape[1], L = x.shape[2]
     cdef ptrdiff_t jobs = _channel_jobs(C, L), job, c0, c1, c
     if C == 0 or N * L == 0:
@@ -58,7 +59,7 @@ def batchnorm_normalize(
     for job in prange(jobs, nogil=True, schedule="static", num_threads=_threads_for(N * C * L, n_threads)):
         c0 = job * C // jobs
         c1 = (job + 1) * C // jobs
-        ck_bn_affine(&x[0, 0, 0], NULL, N, C, L, c0, c1, coef, coef + C, NULL, &beta[0], &out[0, 0, 0])
+        ck_bn_affine(&x[0, 0, 0], NULL, NULL, N, C, L, c0, c1, coef, coef + C, NULL, &beta[0], relu, &out[0, 0, 0])
     free(coef)
 
 
@@ -72,9 +73,12 @@ def batchnorm_backward(
     floating[::1] dgamma,               # OUT (C,)
     floating[::1] dbeta,                # OUT (C,)
     bint batch_stats,                   # True: the forward used batch statistics (training mode)
+    const floating[:, :, ::1] relu_out, # IN  (N, C, L) or None: a fused ReLU's output (batch_stats only)
     int n_threads,
 ):
-    """Gradients of out = gamma * xhat + beta with xhat = (x - mean) * inv_std.
+    """Gradients of out = gamma * xhat + beta with xhat = (x - mean) * inv_std; with ``relu_out``, of
+    max(out, 0): dout counts only where relu_out > 0 (with batch statistics; in eval mode the caller
+    gates dout itself).
 
     With batch statistics: dx = gamma*inv_std/M * (M*dout - sum(dout) - xhat*sum(dout*xhat)), M = N*L,
     written as dx = k*dout - k/M * s^2 * sum(dout*(x - mean)) * (x - mean) - k/M * sum(dout), k = gamma*s.
@@ -83,8 +87,13 @@ def batchnorm_backward(
     cdef ptrdiff_t N = x.shape[0], C = x.shape[1], L = x.shape[2]
     cdef ptrdiff_t jobs = _channel_jobs(C, L), job, c0, c1, c
     cdef double inv_count = 1.0 / (N * L) if N * L > 0 else 0.0, k, s
+    cdef const floating *gate = NULL
     if C == 0:
         return
+    if relu_out is not None and N * L > 0:
+        if not batch_stats:
+            raise ValueError("batchnorm_backward: relu_out needs batch_stats")
+        gate = &relu_out[0, 0, 0]
     # per channel: sums (s1 = sum dout, s2 = sum dout*(x - mean)) and the coefficients of dx
     cdef double *sums = <double *>malloc((2 * C + 1) * sizeof(double))
     cdef floating *coef = <floating *>malloc((5 * C + 1) * sizeof(floating))  # a | e | b | d | zero
@@ -95,7 +104,7 @@ def batchnorm_backward(
     for job in prange(jobs, nogil=True, schedule="static", num_threads=_threads_for(N * C * L, n_threads)):
         c0 = job * C // jobs
         c1 = (job + 1) * C // jobs
-        ck_bn_sums(&x[0, 0, 0], &dout[0, 0, 0], N, C, L, c0, c1, &mean[0], sums, sums + C)
+        ck_bn_sums(&x[0, 0, 0], &dout[0, 0, 0], gate, N, C, L, c0, c1, &mean[0], sums, sums + C)
         for c in range(c0, c1):
             s = inv_std[c]
             k = gamma[c] * s
@@ -113,10 +122,10 @@ def batchnorm_backward(
                 coef[3 * C + c] = 0
         if N * L > 0:
             if batch_stats:
-                ck_bn_affine(&x[0, 0, 0], &dout[0, 0, 0], N, C, L, c0, c1, coef, coef + C, coef + 2 * C,
-                           coef + 3 * C, &dx[0, 0, 0])
+                ck_bn_affine(&x[0, 0, 0], &dout[0, 0, 0], gate, N, C, L, c0, c1, coef, coef + C, coef + 2 * C,
+                             coef + 3 * C, False, &dx[0, 0, 0])
             else:
-                ck_bn_affine(&dout[0, 0, 0], NULL, N, C, L, c0, c1, coef, coef + C, NULL, coef + 4 * C,
-                           &dx[0, 0, 0])
+                ck_bn_affine(&dout[0, 0, 0], NULL, NULL, N, C, L, c0, c1, coef, coef + C, NULL, coef + 4 * C,
+                             False, &dx[0, 0, 0])
     free(sums)
     free(coef)

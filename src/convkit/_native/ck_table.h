@@ -95,11 +95,11 @@
     X(void, relu_backward, (const T *x, const T *dout, T *dx, ptrdiff_t i0, ptrdiff_t i1))                             \
     /* batchnorm.h */                                                                                                  \
     X(void, bn_sums,                                                                                                   \
-      (const T *x, const T *y, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0, ptrdiff_t c1, const double *mean,  \
-       double *s1, double *s2))                                                                                        \
+      (const T *x, const T *y, const T *g, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0, ptrdiff_t c1,          \
+       const double *mean, double *s1, double *s2))                                                                    \
     X(void, bn_affine,                                                                                                 \
-      (const T *x, const T *y, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0, ptrdiff_t c1, const T *a,          \
-       const T *e, const T *b, const T *d, T *out))                                                                    \
+      (const T *x, const T *y, const T *g, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0, ptrdiff_t c1,          \
+       const T *a, const T *e, const T *b, const T *d, int relu, T *out))                                              \
     /* norm.h */                                                                                                       \
     X(void, rownorm_forward,                                                                                           \
       (const T *x, ptrdiff_t D, ptrdiff_t L, ptrdiff_t cg, ptrdiff_t G, const T *w, const T *b, double eps,            \

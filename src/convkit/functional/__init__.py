@@ -2,7 +2,8 @@
 ``x_backward(dout, cache) -> grads`` pair; losses return ``(loss, dpred)``. The ops with parameters also
 have ``x_backward_weights(dout, cache)``: the parameter gradients alone, for a network's first layer, and
 ``x_backward_input(dout, cache)``: dx alone, for a frozen layer.
-``conv2d_relu_*`` and ``affine_relu_*`` are CS231n's sandwich layers with the ReLU fused into the kernel.
+``conv2d_relu_*``, ``affine_relu_*`` and ``batchnorm_relu_*`` are CS231n's sandwich layers with the ReLU
+fused into the kernel.
 
 Layouts are torch's: images NCHW, convolution weights OIHW, so outputs compare with torch directly.
 The output dtype is the input's (float32 or float64; integers become float64).
@@ -40,7 +41,12 @@ from .affine import (
     affine_relu_backward_weights,
     affine_relu_forward,
 )
-from .batchnorm import batchnorm_backward, batchnorm_forward
+from .batchnorm import (
+    batchnorm_backward,
+    batchnorm_forward,
+    batchnorm_relu_backward,
+    batchnorm_relu_forward,
+)
 from .conv import (
     conv2d_backward,
     conv2d_backward_input,
@@ -104,6 +110,8 @@ __all__ = [
     "avgpool2d_forward",
     "batchnorm_backward",
     "batchnorm_forward",
+    "batchnorm_relu_backward",
+    "batchnorm_relu_forward",
     "bce_with_logits",
     "conv2d_backward",
     "conv2d_backward_input",

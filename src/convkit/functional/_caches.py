@@ -40,6 +40,11 @@ class BatchNormCache(NamedTuple):
     x_shape: tuple[int, ...]
 
 
+class BatchNormReluCache(NamedTuple):
+    bn: BatchNormCache
+    out: np.ndarray  # x's shape, after the ReLU
+
+
 class DropoutCache(NamedTuple):
     mask: np.ndarray | None  # x's shape, the scaled mask; None when nothing was dropped
     x_shape: tuple[int, ...]

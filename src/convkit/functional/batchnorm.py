@@ -1,4 +1,5 @@
-"""Batch normalization over (N, C) or (N, C, H, W), with torch.nn.BatchNorm1d/2d semantics."""
+"""Batch normalization over (N, C) or (N, C, H, W), with torch.nn.BatchNorm1d/2d semantics, alone or with a
+ReLU fused into it."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from .._validation import (
     real,
     unit_interval_float,
 )
-from ._caches import BatchNormCache, array_field, float_field, of_kind, shape_field
+from ._caches import BatchNormCache, BatchNormReluCache, array_field, float_field, of_kind, shape_field
+from .activations import relu_backward
 
 
 def _running_stat(arr, name: str, channels: int, where: str) -> np.ndarray:
@@ -53,7 +55,28 @@ def batchnorm_forward(
 
     Returns (out, cache) with out of x's shape.
     """
-    where = "batchnorm_forward"
+    return _forward(
+        x, gamma, beta, running_mean, running_var, training, momentum, eps, False, "batchnorm_forward"
+    )
+
+
+def batchnorm_relu_forward(
+    x, gamma, beta, running_mean, running_var, training: bool = True, momentum: float = 0.1, eps: float = 1e-5
+) -> tuple[np.ndarray, BatchNormReluCache]:
+    """max(batchnorm(x), 0) with the ReLU fused into the normalization: one pass fewer over memory each way.
+
+    Inputs and out as in ``batchnorm_forward``; the cache also holds out, whose positive entries let dout
+    through in the backward pass.
+    """
+    out, cache = _forward(
+        x, gamma, beta, running_mean, running_var, training, momentum, eps, True, "batchnorm_relu_forward"
+    )
+    return out, BatchNormReluCache(cache, out)
+
+
+def _forward(
+    x, gamma, beta, running_mean, running_var, training, momentum, eps, relu: bool, where: str
+) -> tuple[np.ndarray, BatchNormCache]:
     x = float_array(x, "x", where)
     check_ndim(x, (2, 4), "x", where, "(N, C) or (N, C, H, W)")
     C = x.shape[1]
@@ -94,7 +117,7 @@ def batchnorm_forward(
         var = running_var.astype(np.float64)
     inv_std = 1.0 / np.sqrt(var + eps)  # (C,) float64
     out = workspace.empty_like(x3)
-    _kernels.batchnorm_normalize(x3, mean, inv_std, gamma, beta, out, n_threads)
+    _kernels.batchnorm_normalize(x3, mean, inv_std, gamma, beta, out, relu, n_threads)
     return out.reshape(x.shape), BatchNormCache(x3, mean, inv_std, gamma, batch_stats, x.shape)
 
 
@@ -109,16 +132,37 @@ def batchnorm_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     In training mode the gradient flows through the batch mean and variance; in eval mode they are constants.
     """
     where = "batchnorm_backward"
-    x3, mean, inv_std, gamma, batch_stats, x_shape = _cache(cache, where)
+    return _backward(dout, _cache(cache, where), None, where)
+
+
+def batchnorm_relu_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The backward pass of ``batchnorm_relu_forward``: (dx, dgamma, dbeta) as ``batchnorm_backward``'s of
+    dout where out > 0, else 0."""
+    where = "batchnorm_relu_backward"
+    bn_cache, out = of_kind(cache, BatchNormReluCache, "batchnorm_relu_forward", where)
+    bn_cache = _cache(bn_cache, where)
+    out = contiguous(array_field(out, "out", where, dtype=bn_cache.x3.dtype, shape=bn_cache.x_shape))
+    return _backward(dout, bn_cache, out, where)
+
+
+def _backward(dout, cache: BatchNormCache, relu_out: np.ndarray | None, where: str):
+    """batchnorm_backward of a checked cache; with ``relu_out`` (a fused ReLU's output), dout passes only
+    where relu_out > 0: inside the kernel with batch statistics, before it in eval mode."""
+    x3, mean, inv_std, gamma, batch_stats, x_shape = cache
     dout = float_array(dout, "dout", where, x3.dtype)
     check_shape(dout, x_shape, "dout", where)
     dout3 = contiguous(dout.reshape(x3.shape))  # (N, C, L)
+    gate = None if relu_out is None else relu_out.reshape(x3.shape)  # (N, C, L)
+    if gate is not None and not batch_stats:
+        dout3, gate = relu_backward(dout3, gate), None
     C = x3.shape[1]
     dx = workspace.empty_like(x3)
     dgamma = np.empty(C, dtype=x3.dtype)
     dbeta = np.empty(C, dtype=x3.dtype)
     n_threads = get_num_threads()
-    _kernels.batchnorm_backward(dout3, x3, mean, inv_std, gamma, dx, dgamma, dbeta, batch_stats, n_threads)
+    _kernels.batchnorm_backward(
+        dout3, x3, mean, inv_std, gamma, dx, dgamma, dbeta, batch_stats, gate, n_threads
+    )
     return dx.reshape(x_shape), dgamma, dbeta
 
 

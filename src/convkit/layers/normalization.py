@@ -12,11 +12,14 @@ from .._validation import input_ndim, positive_float, positive_int, unit_interva
 from ..functional import (
     batchnorm_backward,
     batchnorm_forward,
+    batchnorm_relu_backward,
+    batchnorm_relu_forward,
     groupnorm_backward,
     groupnorm_forward,
     layernorm_backward,
     layernorm_forward,
 )
+from .activations import ReLU
 from .base import Layer
 from .registry import register
 
@@ -31,12 +34,21 @@ class BatchNorm(Layer):
     - ``training=True`` normalizes with the batch statistics and updates the running ones in place:
       running = (1 - momentum) * running + momentum * batch_stat (unbiased variance), as torch;
       ``training=False`` normalizes with the running statistics.
+    - ``activation="relu"``: max(output, 0) fused into the normalization, the same values and gradients as
+      a ``ReLU()`` layer after it with one pass fewer over memory each way (the conv-BN-ReLU of ResNets
+      and MobileNets); ``to_torch`` writes it as ``BatchNorm2d``, ``ReLU``.
     """
 
-    def __init__(self, momentum: float = 0.1, eps: float = 1e-5, **kwargs):
+    def __init__(self, momentum: float = 0.1, eps: float = 1e-5, activation: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.momentum = unit_interval_float(momentum, "momentum", "BatchNorm")
         self.eps = positive_float(eps, "eps", "BatchNorm")
+        if activation not in (None, "linear", "relu"):
+            raise ValueError(
+                "BatchNorm: activation must be None, 'linear' or 'relu' (fused). "
+                f"Received: activation={activation!r}"
+            )
+        self.activation = None if activation == "linear" else activation
 
     def build(self, input_shape: Sequence[int]) -> None:
         input_shape = tuple(input_shape)
@@ -53,8 +65,16 @@ class BatchNorm(Layer):
         input_ndim(input_shape, (1, 3), "features) or (N, C, H, W", "BatchNorm")
         return tuple(input_shape)
 
+    @property
+    def activation_layer(self) -> Layer | None:
+        """The fused ReLU as a layer of its own (what ``to_torch`` writes after the batch norm), or None."""
+        if self.activation is None:
+            return None
+        return ReLU(name=f"{self.name}_relu", dtype=self.dtype)
+
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out, self._cache = batchnorm_forward(
+        forward = batchnorm_forward if self.activation is None else batchnorm_relu_forward
+        out, self._cache = forward(
             x,
             self.params["gamma"],
             self.params["beta"],
@@ -67,13 +87,19 @@ class BatchNorm(Layer):
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, dgamma, dbeta = batchnorm_backward(dout, self._cache)
+        backward = batchnorm_backward if self.activation is None else batchnorm_relu_backward
+        dx, dgamma, dbeta = backward(dout, self._cache)
         self.grads["gamma"] = dgamma
         self.grads["beta"] = dbeta
         return dx
 
     def get_config(self) -> dict:
-        return {"momentum": self.momentum, "eps": self.eps, **super().get_config()}
+        return {
+            "momentum": self.momentum,
+            "eps": self.eps,
+            "activation": self.activation,
+            **super().get_config(),
+        }
 
 
 @register
