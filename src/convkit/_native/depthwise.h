@@ -235,6 +235,7 @@ void FN(ck_dwconv_plane_s1_dw)(const T *x, ptrdiff_t H, ptrdiff_t W, const T *do
 #ifndef CK_DWF_PLAN_HEADER /* once for all the element types and instruction sets */
 #define CK_DWF_PLAN_HEADER
 enum { DWF_TAPS, DWF_ELEMENTS, DWF_VECTORS, DWF_HEADER }; /* the plan's header: its first ptrdiff_t */
+enum { DWF_GROUP = 9 }; /* taps whose weight-gradient sums stay in registers together */
 #endif
 
 static inline ptrdiff_t FN(dwf_vectors)(ptrdiff_t P) { return (P + VL - 1) / VL; }
@@ -363,15 +364,15 @@ void FN(ck_dwconv_merge)(const T *xq, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, pt
             }
 }
 
-/* out (the plan's P elements) = (accumulate ? out : 0) + (bias + sum over the plan's taps t of
- * w[index[t]] * x[q + shift[t]]), taps in the plan's order. */
-void FN(ck_dwconv_flat)(const T *x, const T *w, const void *plan, T bias, int accumulate, T *out) {
-    const ptrdiff_t *hdr = (const ptrdiff_t *)plan;
-    const ptrdiff_t K = hdr[DWF_TAPS], P = hdr[DWF_ELEMENTS], nv = hdr[DWF_VECTORS];
-    const ptrdiff_t *index = FN(dwf_index)((void *)plan), *shift = FN(dwf_shift)((void *)plan);
-    const VM *masks = FN(dwf_masks)((void *)plan);
+/* The K taps of ck_dwconv_flat over every output vector; inlined with K = 9 the taps unroll and their
+ * weights, shifts and masks' addresses stay in registers. */
+static inline __attribute__((always_inline)) void FN(dwf_apply)(const T *x, const T *w, const ptrdiff_t *index,
+                                                                const ptrdiff_t *shift, const VM *masks, ptrdiff_t K,
+                                                                ptrdiff_t P, ptrdiff_t nv, T bias, int accumulate,
+                                                                T *restrict out) {
     for (ptrdiff_t v = 0; v < nv; v++) {
         V acc = (V){0} + bias;
+#pragma GCC unroll 9
         for (ptrdiff_t t = 0; t < K; t++)
             acc += w[index[t]] * FN(vload_mask)(x + v * VL + shift[t], masks + t * nv + v);
         T *o = out + v * VL;
@@ -386,6 +387,38 @@ void FN(ck_dwconv_flat)(const T *x, const T *w, const void *plan, T bias, int ac
     }
 }
 
+/* out (the plan's P elements) = (accumulate ? out : 0) + (bias + sum over the plan's taps t of
+ * w[index[t]] * x[q + shift[t]]), taps in the plan's order. */
+void FN(ck_dwconv_flat)(const T *x, const T *w, const void *plan, T bias, int accumulate, T *out) {
+    const ptrdiff_t *hdr = (const ptrdiff_t *)plan;
+    const ptrdiff_t K = hdr[DWF_TAPS], P = hdr[DWF_ELEMENTS], nv = hdr[DWF_VECTORS];
+    const ptrdiff_t *index = FN(dwf_index)((void *)plan), *shift = FN(dwf_shift)((void *)plan);
+    const VM *masks = FN(dwf_masks)((void *)plan);
+    if (K == 9) /* 3x3 filters */
+        FN(dwf_apply)(x, w, index, shift, masks, 9, P, nv, bias, accumulate, out);
+    else
+        FN(dwf_apply)(x, w, index, shift, masks, K, P, nv, bias, accumulate, out);
+}
+
+/* vacc[t*VL ..] += the lane terms of sum_q dout[q] * x[q + shift[t]] for the nt <= DWF_GROUP taps from t0:
+ * each output vector loaded once for them all, each tap's terms in the order of the vectors. */
+static inline __attribute__((always_inline)) void FN(dwf_dw_group)(const T *x, const T *dout, const ptrdiff_t *shift,
+                                                                   const VM *masks, ptrdiff_t t0, ptrdiff_t nt,
+                                                                   ptrdiff_t P, ptrdiff_t nv, T *restrict vacc) {
+    V a[DWF_GROUP];
+#pragma GCC unroll 9
+    for (ptrdiff_t t = 0; t < nt; t++) a[t] = FN(vload)(vacc + (t0 + t) * VL);
+    for (ptrdiff_t v = 0; v < nv; v++) {
+        /* dout's last vector is loaded in part: nothing past the plane is read */
+        const V d = P - v * VL >= VL ? FN(vload)(dout + v * VL) : FN(vload_part)(dout + v * VL, P - v * VL);
+#pragma GCC unroll 9
+        for (ptrdiff_t t = 0; t < nt; t++)
+            a[t] += d * FN(vload_mask)(x + v * VL + shift[t0 + t], masks + (t0 + t) * nv + v);
+    }
+#pragma GCC unroll 9
+    for (ptrdiff_t t = 0; t < nt; t++) FN(vstore)(vacc + (t0 + t) * VL, a[t]);
+}
+
 /* One image's share of one channel's weight and bias gradients (a forward plan, dout in the output's
  * place), as lane partial sums: vacc[t*VL + l] += the lane-l terms of sum_q dout[q] * x[q + shift[t]],
  * vacc[K*VL + l] += those of sum_q dout[q], each lane's terms in the order of the output vectors. */
@@ -398,14 +431,11 @@ void FN(ck_dwconv_flat_dw)(const T *x, const T *dout, const void *plan, T *vacc)
     for (ptrdiff_t v = 0; v < nv; v++)
         s += P - v * VL >= VL ? FN(vload)(dout + v * VL) : FN(vload_part)(dout + v * VL, P - v * VL);
     FN(vstore)(vacc + K * VL, s);
-    for (ptrdiff_t t = 0; t < K; t++) {
-        V a = FN(vload)(vacc + t * VL);
-        for (ptrdiff_t v = 0; v < nv; v++) {
-            /* dout's last vector is loaded in part: nothing past the plane is read */
-            const V d = P - v * VL >= VL ? FN(vload)(dout + v * VL) : FN(vload_part)(dout + v * VL, P - v * VL);
-            a += d * FN(vload_mask)(x + v * VL + shift[t], masks + t * nv + v);
-        }
-        FN(vstore)(vacc + t * VL, a);
+    for (ptrdiff_t t0 = 0; t0 < K; t0 += DWF_GROUP) {
+        if (K - t0 >= DWF_GROUP)
+            FN(dwf_dw_group)(x, dout, shift, masks, t0, DWF_GROUP, P, nv, vacc);
+        else
+            FN(dwf_dw_group)(x, dout, shift, masks, t0, K - t0, P, nv, vacc);
     }
 }
 
