@@ -72,6 +72,14 @@ def table(results: dict) -> str:
             f"| {r['torch_ms']:.3f} ms | | **{r['vs_torch']:.2f}x** | "
             f"| >= {r['target_vs_torch']}x {mark(ok)} |"
         )
+    for r in results["optimizers"]:
+        ok = r["vs_copy"] >= r["target_vs_copy"]
+        lines.append(
+            f"| {r['optimizer']} step, {r['parameters']:,} parameters | float32 | {r['threads']} "
+            f"| {r['convkit_ms']:.2f} ms, {r['convkit_gb_s']:.0f} GB/s | {r['torch_ms']:.2f} ms "
+            f"| {r['copy_gb_s']:.0f} GB/s (np.copyto) | **{r['vs_torch']:.2f}x** "
+            f"| {r['vs_copy']:.2f}x the copy | >= {r['target_vs_copy']}x the copy's GB/s {mark(ok)} |"
+        )
     for r in results["scaling"]:
         target = r["target_speedup"]
         ok = None if target is None else (r["speedup"] >= target and r["identical"])
@@ -146,6 +154,9 @@ def main() -> None:
         results["gemm"] += suite("bench_gemm.py", "--threads", str(n), "--repeats", repeats)["gemm"]
     results["ops"] = suite("bench_ops.py", "--threads", threads, "--repeats", repeats)["ops"]
     results["ops"] += suite("bench_conv_family.py", "--threads", threads, "--repeats", repeats)["ops"]
+    results["optimizers"] = suite("bench_optimizers.py", "--threads", threads, "--repeats", repeats)[
+        "optimizers"
+    ]
     results["scaling"] = suite("bench_threads.py", "--repeats", repeats)["threads"]
     batches = "3" if args.quick else str(args.model_batches)
     results["models"] = suite(

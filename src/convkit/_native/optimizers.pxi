@@ -29,3 +29,128 @@ def adamax_update(
             bound = (g if g >= 0 else -g) + eps
             exp_inf[i] = decayed if (decayed > bound or decayed != decayed) else bound
             param[i] = param[i] - step_size * exp_avg[i] / exp_inf[i]
+
+
+# The steps below follow Adamax's pattern: one pass over the elements, each line of the numpy formula (in
+# the optimizer's update_step) rounded as numpy rounds it, so the kernel and the formula agree bit for bit.
+# Optional slots are None (then their pointer is NULL and the option is off).
+
+cdef inline floating *_slot(floating[::1] slot) noexcept nogil:
+    return &slot[0] if slot is not None and slot.shape[0] > 0 else NULL
+
+
+def sgd_update(
+    floating[::1] param,                # IN/OUT (size,)
+    const floating[::1] grad,           # IN  (size,)
+    floating[::1] momentum_buffer,      # IN/OUT (size,) or None (no momentum)
+    floating lr,
+    floating momentum,
+    floating one_minus_dampening,
+    bint first_step,                    # the buffer starts as the gradient
+    bint nesterov,
+    int n_threads,
+):
+    """One SGD step: buf = g (first step) or buf * momentum + (1 - dampening) * g; g' = g + momentum * buf
+    (nesterov) or buf; param -= lr * g' (g' = g without a buffer)."""
+    cdef ptrdiff_t size = param.shape[0], jobs = _cdiv(size, 16 * 1024), job, i, i0, i1
+    cdef floating g, b
+    cdef floating *buf = _slot(momentum_buffer)
+    if size == 0:
+        return
+    for job in prange(jobs, nogil=True, schedule="static", num_threads=_threads_for(size, n_threads)):
+        i0 = job * size // jobs
+        i1 = (job + 1) * size // jobs
+        for i in range(i0, i1):
+            g = grad[i]
+            if buf != NULL:
+                if first_step:
+                    b = g
+                else:
+                    b = buf[i] * momentum
+                    b = b + one_minus_dampening * g
+                buf[i] = b
+                g = g + momentum * b if nesterov else b
+            param[i] = param[i] - lr * g
+
+
+def adam_update(
+    floating[::1] param,                # IN/OUT (size,)
+    const floating[::1] grad,           # IN  (size,)
+    floating[::1] exp_avg,              # IN/OUT (size,), m
+    floating[::1] exp_avg_sq,           # IN/OUT (size,), v
+    floating[::1] max_exp_avg_sq,       # IN/OUT (size,), v' (amsgrad) or None
+    floating step_size,                 # lr / (1 - beta1**t)
+    floating one_minus_beta1,
+    floating beta2,
+    floating one_minus_beta2,
+    floating bias_correction2_sqrt,     # sqrt(1 - beta2**t)
+    floating eps,
+    int n_threads,
+):
+    """One Adam step: m += (1 - beta1) * (g - m); v = v * beta2 + (1 - beta2) * g * g; v' = max(v', v)
+    (amsgrad, NaN-propagating); param -= step_size * m / (sqrt(v') / sqrt(1 - beta2**t) + eps)."""
+    cdef ptrdiff_t size = param.shape[0], jobs = _cdiv(size, 16 * 1024), job, i, i0, i1
+    cdef floating g, m, v, denom
+    cdef floating *vmax = _slot(max_exp_avg_sq)
+    if size == 0:
+        return
+    for job in prange(jobs, nogil=True, schedule="static", num_threads=_threads_for(size, n_threads)):
+        i0 = job * size // jobs
+        i1 = (job + 1) * size // jobs
+        for i in range(i0, i1):
+            g = grad[i]
+            m = exp_avg[i] + one_minus_beta1 * (g - exp_avg[i])
+            exp_avg[i] = m
+            v = exp_avg_sq[i] * beta2
+            v = v + one_minus_beta2 * g * g
+            exp_avg_sq[i] = v
+            if vmax != NULL:
+                v = vmax[i] if (vmax[i] > v or vmax[i] != vmax[i]) else v
+                vmax[i] = v
+            denom = <floating>sqrt(v) / bias_correction2_sqrt
+            denom = denom + eps
+            param[i] = param[i] - step_size * m / denom
+
+
+def rmsprop_update(
+    floating[::1] param,                # IN/OUT (size,)
+    const floating[::1] grad,           # IN  (size,)
+    floating[::1] square_avg,           # IN/OUT (size,), v
+    floating[::1] grad_avg,             # IN/OUT (size,), a (centered) or None
+    floating[::1] momentum_buffer,      # IN/OUT (size,), b (momentum > 0) or None
+    floating lr,
+    floating alpha,
+    floating one_minus_alpha,
+    floating eps,
+    floating momentum,
+    int n_threads,
+):
+    """One RMSprop step: v = v * alpha + (1 - alpha) * g * g; a += (1 - alpha) * (g - a) (centered);
+    d = sqrt(v - a * a) (centered) or sqrt(v), plus eps; b = b * momentum + g / d, param -= lr * b
+    (momentum) or param -= lr * g / d."""
+    cdef ptrdiff_t size = param.shape[0], jobs = _cdiv(size, 16 * 1024), job, i, i0, i1
+    cdef floating g, v, a, d, b
+    cdef floating *avg = _slot(grad_avg)
+    cdef floating *buf = _slot(momentum_buffer)
+    if size == 0:
+        return
+    for job in prange(jobs, nogil=True, schedule="static", num_threads=_threads_for(size, n_threads)):
+        i0 = job * size // jobs
+        i1 = (job + 1) * size // jobs
+        for i in range(i0, i1):
+            g = grad[i]
+            v = square_avg[i] * alpha
+            v = v + one_minus_alpha * g * g
+            square_avg[i] = v
+            if avg != NULL:
+                a = avg[i] + one_minus_alpha * (g - avg[i])
+                avg[i] = a
+                v = v - a * a
+            d = <floating>sqrt(v) + eps
+            if buf != NULL:
+                b = buf[i] * momentum
+                b = b + g / d
+                buf[i] = b
+                param[i] = param[i] - lr * b
+            else:
+                param[i] = param[i] - lr * g / d

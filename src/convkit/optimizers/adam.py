@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _kernels
+from .._threads import get_num_threads
 from .._validation import betas_pair, flag, non_negative_float
-from .base import Optimizer
+from .base import Optimizer, flat_operands
 from .registry import register
 
 
@@ -63,6 +65,15 @@ class Adam(Optimizer):
     def update_step(self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray]) -> None:
         beta1, beta2 = self.betas
         exp_avg, exp_avg_sq = slots["exp_avg"], slots["exp_avg_sq"]
+        step_size = self.lr / (1 - beta1**self.iterations)
+        bias_correction2_sqrt = (1 - beta2**self.iterations) ** 0.5
+        flat = flat_operands(param, grad, exp_avg, exp_avg_sq, slots.get("max_exp_avg_sq"))
+        if flat is not None:  # the formula below in one compiled pass
+            _kernels.adam_update(
+                *flat, step_size, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, self.eps,
+                get_num_threads(),
+            )  # fmt: skip
+            return
         exp_avg += (1 - beta1) * (grad - exp_avg)
         exp_avg_sq *= beta2
         exp_avg_sq += (1 - beta2) * grad * grad
@@ -70,8 +81,7 @@ class Adam(Optimizer):
             second_moment = np.maximum(slots["max_exp_avg_sq"], exp_avg_sq, out=slots["max_exp_avg_sq"])
         else:
             second_moment = exp_avg_sq
-        step_size = self.lr / (1 - beta1**self.iterations)
-        denom = np.sqrt(second_moment) / (1 - beta2**self.iterations) ** 0.5
+        denom = np.sqrt(second_moment) / bias_correction2_sqrt
         denom += self.eps
         param -= step_size * exp_avg / denom
 

@@ -7,7 +7,7 @@ import numpy as np
 from .. import _kernels
 from .._threads import get_num_threads
 from .._validation import betas_pair, non_negative_float
-from .base import Optimizer
+from .base import Optimizer, flat_operands
 from .registry import register
 
 
@@ -56,13 +56,9 @@ class Adamax(Optimizer):
         beta1, beta2 = self.betas
         exp_avg, exp_inf = slots["exp_avg"], slots["exp_inf"]
         step_size = self.lr / (1 - beta1**self.iterations)
-        if param.flags.c_contiguous and exp_avg.flags.c_contiguous and exp_inf.flags.c_contiguous:
-            # the same formula in one compiled pass (one call instead of ten numpy ops per parameter)
-            flat_grad = np.ascontiguousarray(grad, dtype=param.dtype).reshape(-1)
-            _kernels.adamax_update(
-                param.reshape(-1), flat_grad, exp_avg.reshape(-1), exp_inf.reshape(-1),
-                step_size, 1 - beta1, beta2, self.eps, get_num_threads(),
-            )  # fmt: skip
+        flat = flat_operands(param, grad, exp_avg, exp_inf)
+        if flat is not None:  # the same formula in one compiled pass (one call instead of ten numpy ops)
+            _kernels.adamax_update(*flat, step_size, 1 - beta1, beta2, self.eps, get_num_threads())
             return
         exp_avg += (1 - beta1) * (grad - exp_avg)
         exp_inf *= beta2

@@ -171,3 +171,13 @@ class Optimizer(ABC):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+
+def flat_operands(param: np.ndarray, grad: np.ndarray, *slots: np.ndarray | None) -> tuple | None:
+    """``(param, grad, *slots)`` as flat views for a compiled one-pass step (a slot may be None: an option
+    that is off), or None when ``param`` or a slot is not C-contiguous: then ``update_step`` runs its numpy
+    formula, whose roundings the compiled step repeats (the same values either way)."""
+    if not all(a is None or a.flags.c_contiguous for a in (param, *slots)):
+        return None
+    flat_grad = np.ascontiguousarray(grad, dtype=param.dtype).reshape(-1)
+    return (param.reshape(-1), flat_grad, *(None if a is None else a.reshape(-1) for a in slots))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _kernels
+from .._threads import get_num_threads
 from .._validation import flag, non_negative_float, unit_interval_float
-from .base import Optimizer
+from .base import Optimizer, flat_operands
 from .registry import register
 
 
@@ -71,6 +73,12 @@ class RMSprop(Optimizer):
 
     def update_step(self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray]) -> None:
         square_avg = slots["square_avg"]
+        flat = flat_operands(param, grad, square_avg, slots.get("grad_avg"), slots.get("momentum_buffer"))
+        if flat is not None:  # the formula below in one compiled pass
+            _kernels.rmsprop_update(
+                *flat, self.lr, self.alpha, 1 - self.alpha, self.eps, self.momentum, get_num_threads()
+            )
+            return
         square_avg *= self.alpha
         square_avg += (1 - self.alpha) * grad * grad
         if self.centered:
