@@ -26,7 +26,7 @@ from . import (
     schedules,
 )
 from ._config import show_config
-from ._threads import get_num_threads, set_num_threads
+from ._threads import get_num_threads, set_adapt_to_load, set_num_threads
 from ._version import __version__
 from ._workspace import empty_cache
 from .loading import load_model
@@ -50,6 +50,7 @@ __all__ = [
     "optimizers",
     "plot",
     "schedules",
+    "set_adapt_to_load",
     "set_num_threads",
     "show_config",
 ]

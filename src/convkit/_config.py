@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 
 from . import _kernels
-from ._threads import get_num_threads, wait_policy
+from ._threads import get_num_threads, load_policy, wait_policy
 from ._version import __version__
 
 SERIAL_BUILD_WARNING = (
@@ -40,6 +40,7 @@ def show_config() -> None:
         f"OpenMP:   {'on' if openmp else 'off'}",
         f"threads:  {get_num_threads()}",
         f"waiting:  {wait_policy()}",
+        f"load:     {load_policy()}",
         f"SIMD:     {_kernels.simd_level()}",
         f"numpy:    {np.__version__}",
         f"python:   {sys.version.split()[0]} ({platform.machine()})",

@@ -14,6 +14,7 @@ from . import losses, optimizers, saving
 from ._model_arrays import named_arrays
 from ._running_mean import RunningMean
 from ._summary import summary_text
+from ._threads import training_step_threads
 from ._validation import one_of, positive_int, real
 from .callbacks import Callback, CallbackList, History, ProgbarLogger
 from .callbacks._raise_on_nan import RaiseOnNaN
@@ -259,17 +260,18 @@ class Sequential:
         A batch whose loss or any gradient is NaN or infinite is not applied: the weights, the running
         statistics and the optimizer (state and step counter) stay as they were before it.
         """
-        state = [(array, array.copy()) for layer in self.layers for array in layer.state.values()]
-        out = self.forward(x, training=True)
-        data_loss, dout = self._loss(out, y, weights)
-        self._backward_to_first_parameters(dout)
-        loss = data_loss + self.regularization_loss()
-        items = self.named_parameters()
-        if math.isfinite(loss) and all(np.isfinite(grad).all() for _, _, grad in items):
-            self.optimizer.apply_gradients(items)
-        else:
-            for array, before in state:
-                np.copyto(array, before)
+        with training_step_threads():  # fewer threads while other processes hold the cores
+            state = [(array, array.copy()) for layer in self.layers for array in layer.state.values()]
+            out = self.forward(x, training=True)
+            data_loss, dout = self._loss(out, y, weights)
+            self._backward_to_first_parameters(dout)
+            loss = data_loss + self.regularization_loss()
+            items = self.named_parameters()
+            if math.isfinite(loss) and all(np.isfinite(grad).all() for _, _, grad in items):
+                self.optimizer.apply_gradients(items)
+            else:
+                for array, before in state:
+                    np.copyto(array, before)
         return loss, out
 
     def _batch_logs(self, loss: float, out: np.ndarray, y: np.ndarray) -> dict[str, float]:
