@@ -19,19 +19,24 @@ from convkit.functional import (
 SHAPES = [(256, 120), (7, 300), (5, 3), (9, 17), (4, 5, 2, 2), (3, 6, 4, 5), (2, 3, 11, 11), (3, 2, 16, 17)]
 
 
+@pytest.mark.parametrize("relu", [False, True], ids=["plain", "fused-relu"])
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 @pytest.mark.parametrize("shape", SHAPES, ids=["x".join(map(str, s)) for s in SHAPES])
-def test_matches_torch(shape, training, simd, dtype, check_parity, assert_close, torch):
+def test_matches_torch(shape, training, relu, simd, dtype, check_parity, assert_close, torch):
     rng = np.random.default_rng(0)
     C = shape[1]
     x = (rng.standard_normal(shape) * 3 + 100).astype(dtype)  # a large mean: centred before scaling
     gamma, beta = rng.standard_normal(C).astype(dtype), rng.standard_normal(C).astype(dtype)
     mean, var = rng.standard_normal(C).astype(dtype) + 100, rng.uniform(5, 12, C).astype(dtype)
     tmean, tvar = torch.tensor(mean), torch.tensor(var)
+    forward, backward = (
+        (batchnorm_relu_forward, batchnorm_relu_backward) if relu else (batchnorm_forward, batchnorm_backward)
+    )
+    activation = torch.relu if relu else (lambda out: out)
     check_parity(
-        lambda x, g, b: batchnorm_forward(x, g, b, mean, var, training),
-        batchnorm_backward,
-        lambda x, g, b: torch.nn.functional.batch_norm(x, tmean, tvar, g, b, training),
+        lambda x, g, b: forward(x, g, b, mean, var, training),
+        backward,
+        lambda x, g, b: activation(torch.nn.functional.batch_norm(x, tmean, tvar, g, b, training)),
         [x, gamma, beta],
     )
     assert_close(mean, tmean.numpy(), dtype)
@@ -75,23 +80,6 @@ def test_bit_identical_for_any_thread_count(shape, dtype, restore_threads):
     for other in results[1:]:
         for a, b in zip(results[0], other):
             assert np.array_equal(a, b)
-
-
-@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
-@pytest.mark.parametrize("shape", SHAPES, ids=["x".join(map(str, s)) for s in SHAPES])
-def test_fused_relu_matches_torch(shape, training, simd, dtype, check_parity, torch):
-    rng = np.random.default_rng(3)
-    C = shape[1]
-    x = (rng.standard_normal(shape) * 3 + 100).astype(dtype)
-    gamma, beta = rng.standard_normal(C).astype(dtype), rng.standard_normal(C).astype(dtype)
-    mean, var = rng.standard_normal(C).astype(dtype) + 100, rng.uniform(5, 12, C).astype(dtype)
-    tmean, tvar = torch.tensor(mean), torch.tensor(var)
-    check_parity(
-        lambda x, g, b: batchnorm_relu_forward(x, g, b, mean, var, training),
-        batchnorm_relu_backward,
-        lambda x, g, b: torch.relu(torch.nn.functional.batch_norm(x, tmean, tvar, g, b, training)),
-        [x, gamma, beta],
-    )
 
 
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
