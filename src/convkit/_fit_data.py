@@ -8,6 +8,7 @@ import numpy as np
 from . import _model_inputs as model_inputs
 from ._validation import positive_int
 from .epoch_iterator import BatchIterator, EpochIterator
+from .layers.chain import inference
 
 
 def _checker(model, where: str, seed: int | None = None):
@@ -94,9 +95,10 @@ def validation_logs(model, validation, batch_size: int, sample_weight=None) -> d
     if isinstance(validation, tuple):
         return model.evaluate(*validation, batch_size=batch_size, verbose=0, sample_weight=sample_weight)
     outputs, targets = [], []
-    for _, x_batch, y_batch in validation.enumerate_epoch():
-        outputs.append(model.forward(x_batch, training=False))
-        targets.append(y_batch)
+    with inference():  # no backward pass follows: conv + batch norm pairs fold
+        for _, x_batch, y_batch in validation.enumerate_epoch():
+            outputs.append(model.forward(x_batch, training=False))
+            targets.append(y_batch)
     if not outputs:
         raise ValueError("fit: validation_data yielded no batch.")
     out, y = np.concatenate(outputs), np.concatenate(targets)

@@ -20,6 +20,7 @@ from .callbacks import Callback, CallbackList, History, ProgbarLogger
 from .callbacks._raise_on_nan import RaiseOnNaN
 from .epoch_iterator import EpochIterator, batch_slices
 from .layers import Layer, deserialize, serialize
+from .layers.chain import inference, run_chain
 from .metrics import EpochCounts
 from .metrics import get as get_metric
 
@@ -178,9 +179,8 @@ class Sequential:
 
     # -- forward / backward -------------------------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        for layer in self.layers:
-            x = layer.forward(x, training=training)
-        return x
+        """The model's output (inside ``layers.chain.inference()``, with conv + batch norm pairs folded)."""
+        return run_chain(self.layers, x, training)
 
     __call__ = forward
 
@@ -412,7 +412,8 @@ class Sequential:
         if not self.built:
             self.build(x.shape[1:])
         start = time.perf_counter()
-        outputs = [self.forward(x[batch], training=False) for batch in batch_slices(len(x), batch_size)]
+        with inference():  # no backward pass follows: conv + batch norm pairs fold
+            outputs = [self.forward(x[batch], training=False) for batch in batch_slices(len(x), batch_size)]
         if verbose:
             seconds = time.perf_counter() - start
             print(f"{len(x)} samples - {len(x) / max(seconds, 1e-9):,.0f} img/s")

@@ -128,6 +128,10 @@ class Layer(ABC):
     def forward(self, x, training: bool = False) -> np.ndarray:
         """Output for a batch ``x`` of shape (N, *input_shape); builds the layer on first use (from the
         declared ``input_shape`` if any, else from ``x``)."""
+        return self.call(self.checked_input(x), training)
+
+    def checked_input(self, x) -> np.ndarray:
+        """``x`` as an array of the layer's dtype and input shape (building the layer on first use)."""
         x = np.asarray(x)
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
@@ -138,7 +142,7 @@ class Layer(ABC):
                 f"{self.name}: expected input of shape (N, {', '.join(map(str, self.input_shape))}). "
                 f"Received: x.shape={x.shape}"
             )
-        return self.call(x, training)
+        return x
 
     __call__ = forward
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Union
 
+import numpy as np
+
 from .. import _torch_converters as interop
 from .._validation import channels_last_hint, input_ndim, int_pair, keras_alias, positive_int
 from ..functional import (
@@ -159,6 +161,19 @@ class Conv2D(KernelLayer):
             "dilation": self.dilation,
             "groups": self.groups,
         }
+
+    def forward_folded(self, x, scale: np.ndarray, shift: np.ndarray, relu: bool) -> np.ndarray:
+        """For inference: this convolution (without activation) followed by ``out * scale + shift`` per
+        output channel (a batch norm's running statistics), then max(., 0) with ``relu``, as one
+        convolution whose kernel and bias carry the affine map."""
+        if self.activation is not None:
+            raise ValueError(f"{self.name}: a convolution with an activation folds no affine map after it")
+        x = self.checked_input(x)
+        weight = self.params["weight"] * scale.reshape(-1, 1, 1, 1)  # (F, C // groups, KH, KW)
+        weight = weight.astype(self.dtype)
+        bias = (self.bias * scale + shift).astype(self.dtype)  # (F,)
+        out, _ = self.ops["relu" if relu else None].forward(x, weight, bias, **self.forward_arguments())
+        return out
 
     def get_config(self) -> dict:
         return {

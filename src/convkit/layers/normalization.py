@@ -86,6 +86,12 @@ class BatchNorm(Layer):
         )
         return out
 
+    def inference_affine(self) -> tuple[np.ndarray, np.ndarray]:
+        """(scale, shift), float64 (C,): what inference does to each channel, out = x * scale + shift with
+        the running statistics (before the fused ReLU, if any)."""
+        scale = self.params["gamma"] / np.sqrt(self.state["running_var"].astype(np.float64) + self.eps)
+        return scale, self.params["beta"] - self.state["running_mean"] * scale
+
     def backward(self, dout: np.ndarray) -> np.ndarray:
         backward = batchnorm_backward if self.activation is None else batchnorm_relu_backward
         dx, dgamma, dbeta = backward(dout, self._cache)

@@ -11,6 +11,7 @@ from .. import _torch_converters as interop
 from .._validation import one_of, optional_seed
 from ._container import Container, LayerSpec, layer_list
 from .base import Layer
+from .chain import run_chain
 from .registry import register, serialize
 
 MERGES = ("concat", "add")
@@ -78,12 +79,7 @@ class Parallel(Container):
         return (sum(s[0] for s in shapes), *shapes[0][1:])
 
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
-        outs = []
-        for branch in self.branches:
-            out = x
-            for layer in branch:
-                out = layer.forward(out, training)
-            outs.append(out)
+        outs = [run_chain(branch, x, training) for branch in self.branches]
         self._widths = [out.shape[1] for out in outs]
         if self.merge == "add":
             return sum(outs[1:], outs[0])

@@ -10,6 +10,7 @@ from .. import _torch_converters as interop
 from .._validation import optional_seed
 from ._container import Container, LayerSpec, layer_list
 from .base import Layer
+from .chain import run_chain
 from .registry import register, serialize
 
 
@@ -68,13 +69,7 @@ class Residual(Container):
         return block_shape
 
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
-        block_out = x
-        for layer in self.block_layers:
-            block_out = layer.forward(block_out, training)
-        shortcut_out = x
-        for layer in self.shortcut_layers:
-            shortcut_out = layer.forward(shortcut_out, training)
-        return block_out + shortcut_out
+        return run_chain(self.block_layers, x, training) + run_chain(self.shortcut_layers, x, training)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         dout = np.asarray(dout, dtype=self.dtype)
