@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import _torch_converters as interop
+from .. import _workspace as workspace
 from .._validation import optional_seed
 from ._container import Container, LayerSpec, layer_list
 from .base import Layer
@@ -69,7 +70,7 @@ class Residual(Container):
         return block_shape
 
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
-        return run_chain(self.block_layers, x, training) + run_chain(self.shortcut_layers, x, training)
+        return _sum(run_chain(self.block_layers, x, training), run_chain(self.shortcut_layers, x, training))
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         dout = np.asarray(dout, dtype=self.dtype)
@@ -79,7 +80,7 @@ class Residual(Container):
         dshortcut = dout
         for layer in reversed(self.shortcut_layers):
             dshortcut = layer.backward(dshortcut)
-        return dblock + dshortcut
+        return _sum(dblock, dshortcut)
 
     def get_config(self) -> dict:
         return {
@@ -132,3 +133,8 @@ def _residual_from_torch(module, following, dtype: str, torch):
             params.update({f"{prefix}.{j}.{k}": v for k, v in sub_params.items()})
             state.update({f"{prefix}.{j}.{k}": v for k, v in sub_state.items()})
     return layer, params, state
+
+
+def _sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a + b into a pooled buffer (no fresh pages every step; see ``_workspace``)."""
+    return np.add(a, b, out=workspace.empty(np.broadcast_shapes(a.shape, b.shape), np.result_type(a, b)))
