@@ -16,6 +16,8 @@ def machine(monkeypatch, restore_threads):
     monkeypatch.setattr(_threads, "_runnable_tasks", lambda: tasks["runnable"])
     monkeypatch.setattr(_threads, "_own_running_threads", lambda: tasks["own"])
     monkeypatch.setattr(_threads, "_adapt_to_load", True)
+    monkeypatch.setattr(_threads, "_reading", None)
+    monkeypatch.setattr(_threads, "READING_LIFETIME", 0.0)  # every step reads the load
     convkit.set_num_threads(4)
     return tasks
 
@@ -47,6 +49,20 @@ def test_no_adaptation_when_turned_off_or_unreadable(machine, monkeypatch):
         assert convkit.get_num_threads() == 4
     convkit.set_adapt_to_load(True)
     monkeypatch.setattr(_threads, "_runnable_tasks", lambda: None)  # no /proc/loadavg
+    with _threads.training_step_threads():
+        assert convkit.get_num_threads() == 4
+
+
+@pytest.mark.skipif(not convkit._kernels.openmp_enabled(), reason="a build without OpenMP runs 1 thread")
+def test_a_reading_serves_the_steps_of_its_lifetime(machine, monkeypatch):
+    monkeypatch.setattr(_threads, "READING_LIFETIME", 3600.0)
+    machine.update(runnable=9, own=1)
+    with _threads.training_step_threads():
+        assert convkit.get_num_threads() == 1
+    machine.update(runnable=1)  # the load is gone, but the last reading is still fresh
+    with _threads.training_step_threads():
+        assert convkit.get_num_threads() == 1
+    monkeypatch.setattr(_threads, "READING_LIFETIME", 0.0)
     with _threads.training_step_threads():
         assert convkit.get_num_threads() == 4
 

@@ -5,17 +5,19 @@ convkit leaves the wait policy to the OpenMP runtime and the user (``OMP_WAIT_PO
 read once when the runtime loads). On 2 cores with one other busy process, libgomp's default spinning
 costs a 2-thread step most of its speed (at every barrier a thread waits out a preempted one's time
 slice), and ``OMP_WAIT_POLICY=passive`` keeps it but halves LeNet's speed on an idle machine. So a
-training step adapts instead (``training_step_threads``): right before it, the tasks runnable machine-wide
-(Linux's ``/proc/loadavg``) minus this process's own running threads (``/proc/self/task``) are the other
+training step adapts instead (``training_step_threads``): the tasks runnable machine-wide (Linux's
+``/proc/loadavg``) minus this process's own running threads (``/proc/self/task``) are the other
 processes' demand; when they leave fewer free cores than the threads asked for, the step runs on the free
-cores (at least one). Every kernel gives bit-identical results for any thread count, so only the speed
-changes. ``set_adapt_to_load(False)`` turns this off; ``benchmarks/bench_load.py`` measures it.
+cores (at least one). A reading serves the steps of the next ``READING_LIFETIME`` seconds. Every kernel
+gives bit-identical results for any thread count, so only the speed changes. ``set_adapt_to_load(False)``
+turns this off; ``benchmarks/bench_load.py`` measures it.
 """
 
 from __future__ import annotations
 
 import operator
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -26,6 +28,8 @@ WAIT_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 _num_threads: int | None = None
 _adapt_to_load = True
 _step_limit: int | None = None  # the thread limit of the training step under way, if any
+READING_LIFETIME = 0.01  # seconds a reading of the load serves the steps after it (each costs ~20 us)
+_reading: tuple[float, int | None] | None = None  # (when, limit) of the last reading
 LOADAVG = "/proc/loadavg"
 
 
@@ -121,8 +125,11 @@ def _load_limit() -> int | None:
 @contextmanager
 def training_step_threads() -> Iterator[None]:
     """The thread count of one training step: ``get_num_threads()`` limited to the free cores inside."""
-    global _step_limit
-    _step_limit = _load_limit()
+    global _step_limit, _reading
+    now = time.monotonic()
+    if _reading is None or now - _reading[0] >= READING_LIFETIME:
+        _reading = (now, _load_limit())
+    _step_limit = _reading[1]
     try:
         yield
     finally:
