@@ -7,6 +7,8 @@ import pytest
 import convkit
 from convkit import _threads
 
+needs_openmp = pytest.mark.skipif(not convkit._kernels.openmp_enabled(), reason="without OpenMP: 1 thread")
+
 
 @pytest.fixture
 def machine(monkeypatch, restore_threads):
@@ -22,7 +24,7 @@ def machine(monkeypatch, restore_threads):
     return tasks
 
 
-@pytest.mark.skipif(not convkit._kernels.openmp_enabled(), reason="a build without OpenMP runs 1 thread")
+@needs_openmp
 @pytest.mark.parametrize(
     ("runnable", "own", "inside"),
     [
@@ -41,7 +43,7 @@ def test_a_step_runs_on_the_free_cores(machine, runnable, own, inside):
     assert convkit.get_num_threads() == 4  # outside a training step: as set
 
 
-@pytest.mark.skipif(not convkit._kernels.openmp_enabled(), reason="a build without OpenMP runs 1 thread")
+@needs_openmp
 def test_no_adaptation_when_turned_off_or_unreadable(machine, monkeypatch):
     machine.update(runnable=9, own=1)
     convkit.set_adapt_to_load(False)
@@ -53,7 +55,7 @@ def test_no_adaptation_when_turned_off_or_unreadable(machine, monkeypatch):
         assert convkit.get_num_threads() == 4
 
 
-@pytest.mark.skipif(not convkit._kernels.openmp_enabled(), reason="a build without OpenMP runs 1 thread")
+@needs_openmp
 def test_a_reading_serves_the_steps_of_its_lifetime(machine, monkeypatch):
     monkeypatch.setattr(_threads, "READING_LIFETIME", 3600.0)
     machine.update(runnable=9, own=1)
@@ -88,6 +90,7 @@ def _trained_weights():
     return model.get_weights()
 
 
+@needs_openmp
 def test_the_same_weights_on_a_busy_machine(machine):
     quiet = _trained_weights()
     machine.update(runnable=8, own=1)  # every step on 1 thread
