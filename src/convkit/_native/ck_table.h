@@ -106,7 +106,7 @@
        ptrdiff_t r0, ptrdiff_t r1, T *out, double *mean, double *inv_std))                                             \
     X(void, rownorm_backward,                                                                                          \
       (const T *dout, const T *x, const double *mean, const double *inv_std, const T *w, ptrdiff_t D, ptrdiff_t L,     \
-       ptrdiff_t cg, ptrdiff_t G, ptrdiff_t r0, ptrdiff_t r1, T *dx))                                                  \
+       ptrdiff_t cg, ptrdiff_t G, ptrdiff_t r0, ptrdiff_t r1, T *dx, double *pu, double *pv))                          \
     X(void, rownorm_param_grads,                                                                                       \
-      (const T *dout, const T *x, const double *mean, const double *inv_std, ptrdiff_t R, ptrdiff_t D, ptrdiff_t L,    \
-       ptrdiff_t cg, ptrdiff_t G, ptrdiff_t i0, ptrdiff_t i1, double *dw, double *db))
+      (const T *dout, const T *x, const double *mean, const double *inv_std, ptrdiff_t R, ptrdiff_t D, ptrdiff_t cg,   \
+       ptrdiff_t G, ptrdiff_t i0, ptrdiff_t i1, double *dw, double *db))

@@ -8,9 +8,13 @@
  * a sum of vector partial sums whose lanes are added in order into a double); out = (x - mean) * inv_std *
  * w + b, the parameter a constant over each channel's L positions.
  * ck_rownorm_backward: rows r0 <= r < r1; dx = inv_std * (g - mean(g) - xhat * mean(g * xhat)),
- * g = dout * w, the two row sums as in the forward pass.
- * ck_rownorm_param_grads: affine parameters i0 <= i < i1; dw[i] = sum dout * xhat, db[i] = sum dout over
- * the rows of group i / cg, sample after sample, each sample's part (L positions) a vector sum, in double.
+ * g = dout * w, the two row sums as in the forward pass. With L > 1 (GroupNorm) the sums go channel by
+ * channel, sum dout -> pu[r*nc + c] and sum dout * (x - mean) -> pv[r*nc + c], times w[c] into the row
+ * sums: the weight gradients are then sums over the samples of those partials (no second pass over the
+ * data).
+ * ck_rownorm_param_grads (L == 1: LayerNorm, GroupNorm of (N, C)): affine parameters i0 <= i < i1;
+ * dw[i] = sum dout * xhat, db[i] = sum dout over the rows of group i / cg, sample after sample, in blocks
+ * of parameters, in double.
  * Each output element is computed by one call in a fixed order: the results do not depend on how the
  * caller splits the rows or the parameters between threads.
  * --------------------------------------------------------------------------------------------------- */
@@ -71,7 +75,8 @@ void FN(ck_rownorm_forward)(const T *x, ptrdiff_t D, ptrdiff_t L, ptrdiff_t cg, 
 }
 
 void FN(ck_rownorm_backward)(const T *dout, const T *x, const double *mean, const double *inv_std, const T *w,
-                             ptrdiff_t D, ptrdiff_t L, ptrdiff_t cg, ptrdiff_t G, ptrdiff_t r0, ptrdiff_t r1, T *dx) {
+                             ptrdiff_t D, ptrdiff_t L, ptrdiff_t cg, ptrdiff_t G, ptrdiff_t r0, ptrdiff_t r1, T *dx,
+                             double *pu, double *pv) {
     const ptrdiff_t nc = D / L;
     for (ptrdiff_t r = r0; r < r1; r++) {
         const T *xr = x + r * D, *gr = dout + r * D;
@@ -97,8 +102,12 @@ void FN(ck_rownorm_backward)(const T *dout, const T *x, const double *mean, cons
             s2 = t2;
         } else {
             for (ptrdiff_t c = 0; c < nc; c++) {
-                s1 += FN(rn_dot)(gr + c * L, 0, NULL, 0, L, 0) * wr[c];
-                s2 += FN(rn_dot)(xr + c * L, tm, gr + c * L, wr[c], L, 0);
+                const double u = FN(rn_dot)(gr + c * L, 0, NULL, 0, L, 0);
+                const double v = FN(rn_dot)(xr + c * L, tm, gr + c * L, 1, L, 0);
+                pu[r * nc + c] = u;
+                pv[r * nc + c] = v;
+                s1 += u * wr[c];
+                s2 += v * wr[c];
             }
         }
         const T a = (T)(s1 / (double)D), k = (T)(s2 / (double)D * inv_std[r] * inv_std[r]);
@@ -116,13 +125,13 @@ void FN(ck_rownorm_backward)(const T *dout, const T *x, const double *mean, cons
 }
 
 void FN(ck_rownorm_param_grads)(const T *dout, const T *x, const double *mean, const double *inv_std, ptrdiff_t R,
-                                ptrdiff_t D, ptrdiff_t L, ptrdiff_t cg, ptrdiff_t G, ptrdiff_t i0, ptrdiff_t i1,
-                                double *dw, double *db) {
+                                ptrdiff_t D, ptrdiff_t cg, ptrdiff_t G, ptrdiff_t i0, ptrdiff_t i1, double *dw,
+                                double *db) {
     for (ptrdiff_t i = i0; i < i1; i++) dw[i] = db[i] = 0;
     for (ptrdiff_t g = 0; g < G; g++) { /* the parameters of group g in [i0, i1) */
         const ptrdiff_t lo = i0 > g * cg ? i0 : g * cg, hi = i1 < (g + 1) * cg ? i1 : (g + 1) * cg;
-        /* L == 1: blocks of CK_RN_BLOCK parameters (their sums stay in L1) over every sample in order */
-        for (ptrdiff_t b0 = lo; L == 1 && b0 < hi; b0 += CK_RN_BLOCK) {
+        /* blocks of CK_RN_BLOCK parameters (their sums stay in L1) over every sample in order */
+        for (ptrdiff_t b0 = lo; b0 < hi; b0 += CK_RN_BLOCK) {
             const ptrdiff_t b1 = b0 + CK_RN_BLOCK < hi ? b0 + CK_RN_BLOCK : hi;
             for (ptrdiff_t r = g; r < R; r += G) {
                 const T *restrict gj = dout + r * D - g * cg, *restrict xj = x + r * D - g * cg;
@@ -132,15 +141,6 @@ void FN(ck_rownorm_param_grads)(const T *dout, const T *x, const double *mean, c
                     dwi[i] += (double)gj[i] * (((double)xj[i] - m) * inv);
                     dbi[i] += (double)gj[i];
                 }
-            }
-        }
-        for (ptrdiff_t r = g; r < R && L > 1 && lo < hi; r += G) {
-            const T *xr = x + r * D, *gr = dout + r * D;
-            const double m = mean[r], inv = inv_std[r];
-            for (ptrdiff_t i = lo; i < hi; i++) {
-                const ptrdiff_t j = (i - g * cg) * L;
-                dw[i] += FN(rn_dot)(xr + j, (T)m, gr + j, 1, L, 0) * inv;
-                db[i] += FN(rn_dot)(gr + j, 0, NULL, 0, L, 0);
             }
         }
     }
