@@ -59,7 +59,8 @@ def batchnorm_normalize(
     for job in prange(jobs, nogil=True, schedule="static", num_threads=_threads_for(N * C * L, n_threads)):
         c0 = job * C // jobs
         c1 = (job + 1) * C // jobs
-        ck_bn_affine(&x[0, 0, 0], NULL, NULL, N, C, L, c0, c1, coef, coef + C, NULL, &beta[0], relu, &out[0, 0, 0])
+        ck_bn_affine(&x[0, 0, 0], NULL, NULL, N, C, L, c0, c1, coef, coef + C, NULL, &beta[0], relu,
+                     &out[0, 0, 0])
     free(coef)
 
 

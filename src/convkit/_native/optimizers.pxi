@@ -112,6 +112,35 @@ def adam_update(
             param[i] = param[i] - step_size * m / denom
 
 
+cdef inline void _rmsprop_range(
+    floating *param, const floating *grad, floating *square_avg, floating *avg, floating *buf, ptrdiff_t i0,
+    ptrdiff_t i1, floating lr, floating alpha, floating one_minus_alpha, floating eps, floating momentum,
+    bint centered, bint with_momentum,
+) noexcept nogil:
+    """rmsprop_update's formula on [i0, i1). Called with constant flags, so that each option's loop is
+    compiled on its own: with the options as run-time branches in one loop it was not vectorised (22 GB/s
+    against Adam's 81)."""
+    cdef ptrdiff_t i
+    cdef floating g, v, a, d, b
+    for i in range(i0, i1):
+        g = grad[i]
+        v = square_avg[i] * alpha
+        v = v + one_minus_alpha * g * g
+        square_avg[i] = v
+        if centered:
+            a = avg[i] + one_minus_alpha * (g - avg[i])
+            avg[i] = a
+            v = v - a * a
+        d = <floating>sqrt(v) + eps
+        if with_momentum:
+            b = buf[i] * momentum
+            b = b + g / d
+            buf[i] = b
+            param[i] = param[i] - lr * b
+        else:
+            param[i] = param[i] - lr * g / d
+
+
 def rmsprop_update(
     floating[::1] param,                # IN/OUT (size,)
     const floating[::1] grad,           # IN  (size,)
@@ -128,29 +157,26 @@ def rmsprop_update(
     """One RMSprop step: v = v * alpha + (1 - alpha) * g * g; a += (1 - alpha) * (g - a) (centered);
     d = sqrt(v - a * a) (centered) or sqrt(v), plus eps; b = b * momentum + g / d, param -= lr * b
     (momentum) or param -= lr * g / d."""
-    cdef ptrdiff_t size = param.shape[0], jobs = _cdiv(size, 16 * 1024), job, i, i0, i1
-    cdef floating g, v, a, d, b
+    cdef ptrdiff_t size = param.shape[0], jobs = _cdiv(size, 16 * 1024), job, i0, i1
     cdef floating *avg = _slot(grad_avg)
     cdef floating *buf = _slot(momentum_buffer)
+    cdef floating *p
+    cdef floating *v
+    cdef const floating *g
     if size == 0:
         return
+    p = &param[0]
+    g = &grad[0]
+    v = &square_avg[0]
     for job in prange(jobs, nogil=True, schedule="static", num_threads=_threads_for(size, n_threads)):
         i0 = job * size // jobs
         i1 = (job + 1) * size // jobs
-        for i in range(i0, i1):
-            g = grad[i]
-            v = square_avg[i] * alpha
-            v = v + one_minus_alpha * g * g
-            square_avg[i] = v
-            if avg != NULL:
-                a = avg[i] + one_minus_alpha * (g - avg[i])
-                avg[i] = a
-                v = v - a * a
-            d = <floating>sqrt(v) + eps
-            if buf != NULL:
-                b = buf[i] * momentum
-                b = b + g / d
-                buf[i] = b
-                param[i] = param[i] - lr * b
-            else:
-                param[i] = param[i] - lr * g / d
+        # the four options' loops, each compiled with its flags constant
+        if avg == NULL and buf == NULL:
+            _rmsprop_range(p, g, v, avg, buf, i0, i1, lr, alpha, one_minus_alpha, eps, momentum, False, False)
+        elif avg == NULL:
+            _rmsprop_range(p, g, v, avg, buf, i0, i1, lr, alpha, one_minus_alpha, eps, momentum, False, True)
+        elif buf == NULL:
+            _rmsprop_range(p, g, v, avg, buf, i0, i1, lr, alpha, one_minus_alpha, eps, momentum, True, False)
+        else:
+            _rmsprop_range(p, g, v, avg, buf, i0, i1, lr, alpha, one_minus_alpha, eps, momentum, True, True)
