@@ -416,3 +416,20 @@ def test_setting_a_negative_lr_raises():
     ):
         optimizer.lr = -1e-3
     assert optimizer.lr == 1e-3
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_gradient_or_state_of_another_shape_is_refused_before_the_step(name):
+    # the compiled steps read exactly param.size elements of the gradient and of every slot
+    optimizer = getattr(optimizers, name)(**({"momentum": 0.9} if name == "SGD" else {}))
+    param = np.zeros(10, np.float32)
+    with pytest.raises(ValueError, match=r"the gradient of 'w' must have its parameter's shape \(10,\)"):
+        optimizer.apply_gradients([("w", param, np.zeros(3, np.float32))])
+    optimizer.apply_gradients([("w", param, np.ones(10, np.float32))])
+    before = {k: v.copy() for k, v in optimizer.slots["w"].items()}
+    with pytest.raises(ValueError, match="the state of 'w' was built for a parameter of another shape"):
+        optimizer.apply_gradients([("w", np.zeros(20, np.float32), np.ones(20, np.float32))])
+    for slot, value in before.items():
+        np.testing.assert_array_equal(optimizer.slots["w"][slot], value)
+    with pytest.raises(TypeError, match="the parameter 'w' must be a float ndarray. Received: list"):
+        optimizer.apply_gradients([("w", [0.0], np.ones(1))])

@@ -106,6 +106,7 @@ class Optimizer(ABC):
         if self.clipnorm is not None or self.clipvalue is not None or self.global_clipnorm is not None:
             items = self.clip_gradients(items)
         for key, param, grad in items:
+            grad = self._checked_gradient(key, param, grad)
             if self.weight_decay:
                 if self.decoupled_weight_decay:
                     param *= 1 - self.lr * self.weight_decay
@@ -114,7 +115,28 @@ class Optimizer(ABC):
             slots = self.slots.get(key)
             if slots is None:
                 slots = self.slots[key] = self.build_slots(param)
+            elif any(slot.shape != param.shape for slot in slots.values()):
+                raise ValueError(
+                    f"{type(self).__name__}.apply_gradients: the state of {key!r} was built for a parameter "
+                    f"of another shape. Received: param.shape={param.shape}, state shapes "
+                    f"{ {name: slot.shape for name, slot in slots.items()} }"
+                )
             self.update_step(param, grad, slots)
+
+    def _checked_gradient(self, key: str, param, grad) -> np.ndarray:
+        """``grad`` as an array of ``param``'s shape (the compiled steps read exactly that many elements)."""
+        where = f"{type(self).__name__}.apply_gradients"
+        if not isinstance(param, np.ndarray) or param.dtype.kind != "f":
+            raise TypeError(
+                f"{where}: the parameter {key!r} must be a float ndarray. Received: {type(param).__name__}"
+            )
+        grad = np.asarray(grad)
+        if grad.shape != param.shape:
+            raise ValueError(
+                f"{where}: the gradient of {key!r} must have its parameter's shape {param.shape}. "
+                f"Received: grad.shape={grad.shape}"
+            )
+        return grad
 
     def clip_gradients(
         self, items: Iterable[tuple[str, np.ndarray, np.ndarray]]
