@@ -433,3 +433,5 @@ def test_a_gradient_or_state_of_another_shape_is_refused_before_the_step(name):
         np.testing.assert_array_equal(optimizer.slots["w"][slot], value)
     with pytest.raises(TypeError, match="the parameter 'w' must be a float ndarray. Received: list"):
         optimizer.apply_gradients([("w", [0.0], np.ones(1))])
+    with pytest.raises(ValueError, match="could not be broadcast"):  # update_step called directly
+        optimizer.update_step(param, np.zeros(3, np.float32), optimizer.slots["w"])

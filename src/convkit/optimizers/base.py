@@ -197,9 +197,12 @@ class Optimizer(ABC):
 
 def flat_operands(param: np.ndarray, grad: np.ndarray, *slots: np.ndarray | None) -> tuple | None:
     """``(param, grad, *slots)`` as flat views for a compiled one-pass step (a slot may be None: an option
-    that is off), or None when ``param`` or a slot is not C-contiguous: then ``update_step`` runs its numpy
-    formula, whose roundings the compiled step repeats (the same values either way)."""
-    if not all(a is None or a.flags.c_contiguous for a in (param, *slots)):
+    that is off), or None when ``param`` or a slot is not C-contiguous, or an array's shape is not
+    ``param``'s: then ``update_step`` runs its numpy formula, whose roundings the compiled step repeats (the
+    same values either way)."""
+    if not all(a is None or (a.flags.c_contiguous and a.shape == param.shape) for a in (param, *slots)):
+        return None
+    if np.shape(grad) != param.shape:  # update_step called directly: numpy's formula says what is wrong
         return None
     flat_grad = np.ascontiguousarray(grad, dtype=param.dtype).reshape(-1)
     return (param.reshape(-1), flat_grad, *(None if a is None else a.reshape(-1) for a in slots))
