@@ -30,6 +30,7 @@ from .seeded_runs import (
     mean_std,
     pm,
     standardized,
+    test_accuracy_figure,
     train_seeds,
 )
 from .torch_data import torch_device
@@ -179,16 +180,8 @@ def run(ctx: StudyContext) -> Report:
         data,
         [(a.name, means[a.name], a.published) for a in ARCHITECTURES if a.published is not None],
     )
-    report.figure(
-        "test_accuracy.png",
-        plots.bar_with_errors(
-            list(test),
-            [mean_std(v)[0] for v in test.values()],
-            [mean_std(v)[1] for v in test.values()],
-            f"Test accuracy, mean ± std over {len(seeds)} seeds",
-            "test accuracy",
-        ),
-        f"Test accuracy of each model, mean ± std over {len(seeds)} seeds",
+    test_accuracy_figure(
+        report, test, len(seeds), f"Test accuracy of each model, mean ± std over {len(seeds)} seeds"
     )
     curves = {}
     for name, rs in runs.items():

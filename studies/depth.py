@@ -22,6 +22,7 @@ from .seeded_runs import (
     mean_std,
     pm,
     standardized,
+    test_accuracy_figure,
     train_run,
     train_seeds,
 )
@@ -173,16 +174,8 @@ def run(ctx: StudyContext) -> Report:
         ],
         caption=f"Gradient clipping on the deepest plain net, seeds {seeds} (norms measured before clipping)",
     )
-    report.figure(
-        "test_accuracy.png",
-        plots.bar_with_errors(
-            list(test),
-            [mean_std(v)[0] for v in test.values()],
-            [mean_std(v)[1] for v in test.values()],
-            f"Test accuracy, mean ± std over {len(seeds)} seeds",
-            "test accuracy",
-        ),
-        f"Test accuracy of each depth and kind, mean ± std over {len(seeds)} seeds",
+    test_accuracy_figure(
+        report, test, len(seeds), f"Test accuracy of each depth and kind, mean ± std over {len(seeds)} seeds"
     )
     report.figure(
         "grad_norms.png",

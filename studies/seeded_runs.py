@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader
 
 from torch_models.train import History, fit, seed_everything
 
+from . import plots
 from .data import StudyData
 from .torch_data import tensor_dataset
 from .torch_measure import accuracy_on
@@ -190,3 +191,18 @@ def lr_choice_table(
             [[name, *(f"{val[lr]:.1%}" for lr in lrs)] for name, val in lr_choice.items()],
             caption=f"Validation accuracy after {epochs} epochs, seed {seed}: the learning-rate choice",
         )
+
+
+def test_accuracy_figure(report, test: dict[str, list[float]], seeds: int, caption: str) -> None:
+    """``test_accuracy.png``: a bar per model (``test[model]``: one accuracy per seed), mean ± std."""
+    report.figure(
+        "test_accuracy.png",
+        plots.bar_with_errors(
+            list(test),
+            [mean_std(v)[0] for v in test.values()],
+            [mean_std(v)[1] for v in test.values()],
+            f"Test accuracy, mean ± std over {seeds} seeds",
+            "test accuracy",
+        ),
+        caption,
+    )

@@ -115,8 +115,10 @@ def _own_running_threads() -> int:
 
 def _load_limit() -> int | None:
     """The thread limit for the next training step: the cores the other processes leave free right now."""
+    if not _adapt_to_load:
+        return None
     running = _runnable_tasks()
-    if not _adapt_to_load or running is None or running < 2:
+    if running is None or running < 2:
         return None
     free = max(1, _cores() - max(0, running - _own_running_threads()))
     return None if free >= get_num_threads() else free

@@ -21,8 +21,7 @@ cdef enum:
 
 cdef inline bint _dw_flat(ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t H, ptrdiff_t W, int stride_h, int stride_w) noexcept nogil:
     """Whether the flat path takes these shapes."""
-    return (OW == _cdiv(W, stride_w) and OH * OW <= DW_FLAT_MAX
-            and _cdiv(H, stride_h) * OW <= DW_FLAT_MAX and H * W <= DW_FLAT_MAX * stride_h * stride_w)
+    return OW == _cdiv(W, stride_w) and OH * OW <= DW_FLAT_MAX and _cdiv(H, stride_h) * OW <= DW_FLAT_MAX
 
 
 cdef void *_dw_flat_plan(const floating *like, ptrdiff_t H, ptrdiff_t W, ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t KH,
