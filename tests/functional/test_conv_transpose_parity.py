@@ -18,6 +18,8 @@ tF = torch.nn.functional
 CASES = [
     ((2, 3, 5, 6), (3, 4, 3, 3), 1, 0, 0, 1, 1),  # stride 1: conv2d's direct path
     ((2, 3, 5, 6), (3, 4, 4, 4), 2, 1, 0, 1, 1),  # the DCGAN upsampling block
+    ((2, 3, 16, 16), (3, 5, 4, 4), 2, 1, 0, 1, 1),  # ... with 16 columns: every pass on the phases path
+    ((1, 4, 16, 9), (4, 3, 3, 5), (2, 3), (1, 2), (1, 0), 1, 1),  # kernels not a multiple of the stride
     ((2, 4, 5, 7), (4, 2, 3, 2), (2, 3), (1, 0), (1, 2), 1, 2),
     ((2, 3, 5, 6), (3, 2, 3, 3), 1, 1, 1, 2, 1),  # output_padding >= stride, allowed by the dilation
     ((1, 6, 4, 5), (6, 1, 3, 3), 2, 1, 1, (1, 2), 6),  # depthwise

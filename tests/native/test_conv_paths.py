@@ -1,9 +1,10 @@
-"""Every convolution code path against torch: the direct (stride-1, shifted-row GEMM) and im2col paths,
-each with both weight-gradient kernels ("reduce", vectorised along pixels; "outer", vectorised along
-filters), at every SIMD level this machine has (the portable baseline always), float32 and float64,
-strides, padding, non-square kernels, batch 1, few and many channels; plus the path rule itself,
-inf/NaN in the direct weight gradient, and bit-identical results for 1, 2 and 3 threads on each path.
-Paths and kernels are forced through the plan's ``_kernels.force_conv_plan``."""
+"""Every convolution code path against torch: the direct (stride-1, shifted-row GEMM), phases (strided,
+the same GEMM over the input's stride phases) and im2col paths, each with both weight-gradient kernels
+("reduce", vectorised along pixels; "outer", vectorised along filters), at every SIMD level this machine
+has (the portable baseline always), float32 and float64, strides, padding, non-square kernels, batch 1,
+few and many channels; plus the path rule itself, inf/NaN in the direct weight gradient, and
+bit-identical results for 1, 2 and 3 threads on each path. Paths and kernels are forced through the
+plan's ``_kernels.force_conv_plan``."""
 
 import numpy as np
 import pytest
@@ -37,6 +38,10 @@ STRIDED = [
     ((2, 1, 8, 8), (1, 1, 3, 3), 3, 0),  # stride that does not tile the input
     ((2, 5, 12, 12), (20, 5, 3, 3), (1, 2), 1),  # stride 1 along h only
     ((3, 24, 9, 9), (40, 24, 3, 3), 2, 1),  # many channels
+    ((2, 3, 32, 32), (5, 3, 3, 3), 2, 1),  # 16 output columns: the phases weight gradient on whole rows
+    ((2, 4, 32, 34), (6, 4, 4, 4), 2, (1, 2)),  # 4x4 stride 2 (a transposed convolution's adjoint)
+    ((1, 3, 35, 33), (4, 3, 5, 3), (3, 2), (4, 0)),  # padding beyond the stride, uneven phases
+    ((2, 2, 17, 16), (3, 2, 2, 2), 2, 0),  # kernel = stride: one tap per phase
 ]
 CASES = STRIDE_1 + STRIDED
 IDS = [f"x{x}-w{w}-s{s}-p{p}".replace(" ", "") for x, w, s, p in CASES]
@@ -73,14 +78,19 @@ def _plan(x_shape, w_shape, stride=1, padding=0, itemsize=8):
     return _kernels.conv_plan_info(x_shape, w_shape, _pair(stride), _pair(padding), itemsize)
 
 
+def _rule_path(stride):
+    """The path the rule gives every case here: all strided ones have dilation 1 and kernels >= stride."""
+    return "direct" if _pair(stride) == (1, 1) else "phases"
+
+
 @pytest.mark.parametrize("dw_kernel", ["reduce", "outer"])
-@pytest.mark.parametrize("path", ["direct", "im2col"])
+@pytest.mark.parametrize("path", ["rule", "im2col"])
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding", CASES, ids=IDS)
 def test_every_path_matches_torch(
     x_shape, w_shape, stride, padding, path, dw_kernel, simd, dtype, force, check_parity
 ):
     force(path if path == "im2col" else None, dw_kernel, simd)
-    expected_path = "im2col" if path == "im2col" or _pair(stride) != (1, 1) else "direct"
+    expected_path = "im2col" if path == "im2col" else _rule_path(stride)
     plan = _plan(x_shape, w_shape, stride, padding)
     assert (plan["path"], plan["dw_kernel"]) == (expected_path, dw_kernel)
     check_parity(
@@ -94,7 +104,15 @@ def test_every_path_matches_torch(
 def test_path_rule():
     x = (2, 3, 8, 8)
     assert _plan(x, (4, 3, 3, 3))["path"] == "direct"
-    assert _plan(x, (4, 3, 3, 3), 2)["path"] == _plan(x, (4, 3, 3, 3), (1, 2))["path"] == "im2col"
+    assert _plan(x, (4, 3, 3, 3), 2)["path"] == _plan(x, (4, 3, 3, 3), (1, 2))["path"] == "phases"
+    assert _plan(x, (4, 3, 1, 1), 2)["path"] == "im2col"  # a kernel smaller than the stride
+    assert _kernels.conv_plan_info(x, (4, 3, 3, 3), (2, 2), (1, 1), 8, (2, 1))["path"] == "im2col"  # dilated
+    lanes = _plan(x, (4, 3, 3, 3))["forward"]["VL"]
+    whole_rows = _plan((2, 3, 4 * lanes, 4 * lanes), (4, 3, 3, 3), 2, 1)
+    assert whole_rows["weight_grad"]["path"] == whole_rows["input_grad"]["path"] == "phases"
+    short_rows = _plan((2, 3, 4 * lanes + 4, 4 * lanes + 4), (4, 3, 3, 3), 2, 1)
+    assert short_rows["weight_grad"]["path"] == "im2col"  # the phases weight gradient needs whole rows
+    assert short_rows["input_grad"]["path"] == "phases"
     assert _plan((2, 1, 8, 8), (6, 1, 3, 3))["dw_kernel"] == "reduce"
     assert _plan(x, (64, 3, 3, 3))["dw_kernel"] == "reduce"  # 3 -> 64 channels: too few taps to transpose
     assert _plan((2, 2, 8, 8), (16, 2, 4, 4))["dw_kernel"] == "outer"  # 16 filters, 32 taps
@@ -112,9 +130,11 @@ def test_plan_grid_and_jobs():
     assert not wide["forward"]["rows"] and not wide["input_grad"]["rows"]
     assert not rows["weight_grad"]["check_finite"] and wide["weight_grad"]["check_finite"]
     assert rows["forward"]["n_jobs"] == rows["forward"]["parts"] == 8  # batch 1 split in 8 jobs
-    strided = _plan((3, 3, 9, 9), (5, 3, 3, 3), 2)
+    strided = _plan((3, 3, 9, 9), (5, 3, 1, 1), 2)
     assert strided["forward"]["n_jobs"] == 3 * strided["forward"]["blocks"]
     assert not strided["weight_grad"]["check_finite"]
+    phases = _plan((3, 3, 9, 9), (5, 3, 3, 3), (2, 3))
+    assert phases["input_grad"]["n_jobs"] == 3 * 6  # one phase of one image's dx
 
 
 def test_force_conv_plan_checks_its_arguments():
@@ -132,30 +152,37 @@ def test_force_conv_plan_returns_the_previous_setting(force):
 
 
 @pytest.mark.parametrize("dw_kernel", ["reduce", "outer"])
-@pytest.mark.parametrize("path", ["direct", "im2col"])
-@pytest.mark.parametrize("width", [3, 8, 18], ids=["rows-shorter-than-a-vector", "wide-grid", "whole-rows"])
+@pytest.mark.parametrize("path", ["rule", "im2col"])
+@pytest.mark.parametrize(
+    "width",
+    [3, 8, 18, 34],
+    ids=["rows-shorter-than-a-vector", "wide-grid", "whole-rows", "16-columns-at-stride-2"],
+)
+@pytest.mark.parametrize("stride", [1, 2])
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
-def test_non_finite_input_gradients_match_torch(bad, width, path, dw_kernel, simd, force):
+def test_non_finite_input_gradients_match_torch(bad, stride, width, path, dw_kernel, simd, force):
     """The direct weight gradient runs on a wide pixel grid whose dropped columns hold zeros; an inf or
     NaN there must not turn into NaN where torch has a finite value (that image takes the im2col path).
-    Rows of 3 are shorter than a vector (but for the baseline's float64): the masked row copy finds it too."""
+    Rows of 3 are shorter than a vector (but for the baseline's float64): the masked row copy finds it too.
+    At stride 2 the phases path runs (34 columns: 16 output columns, its weight gradient on whole rows)."""
     force(path if path == "im2col" else None, dw_kernel, simd)
     x, w, b = _inputs((3, 2, 7, width), (20, 2, 3, 3), np.float64)
     x[1, 0, 3, width - 1] = bad  # last column: only some taps of the kernel ever see it
     x[2, 1, 0, 0] = bad
-    out, cache = conv2d_forward(x, w, b, 1, 0)
+    out, cache = conv2d_forward(x, w, b, stride, 0)
     dout = np.random.default_rng(1).standard_normal(out.shape)
     dx, dw, db = conv2d_backward(dout, cache)
     xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    tF.conv2d(xt, wt, bt).backward(torch.tensor(dout))
+    tF.conv2d(xt, wt, bt, stride=stride).backward(torch.tensor(dout))
     for ours, theirs in ((dw, wt.grad), (db, bt.grad), (dx, xt.grad)):
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-10)  # NaN == NaN, inf == inf
 
 
 @pytest.mark.parametrize("dw_kernel", ["reduce", "outer"])
-@pytest.mark.parametrize("path", ["direct", "im2col"])
+@pytest.mark.parametrize("path", ["rule", "im2col"])
 @pytest.mark.parametrize(
-    "x_shape, w_shape, stride, padding", [CASES[1], CASES[9], CASES[3], CASES[11], STRIDED[4]]
+    "x_shape, w_shape, stride, padding",
+    [CASES[1], CASES[9], CASES[3], CASES[11], STRIDED[4], STRIDED[5], STRIDED[6]],
 )
 def test_bit_identical_for_any_thread_count(
     x_shape, w_shape, stride, padding, path, dw_kernel, dtype, force, restore_threads
@@ -204,10 +231,11 @@ DILATED_GROUPED = [
     ((2, 40, 10, 10), (33, 40, 3, 3), 2, 2, (2, 3), 1),  # many channels: the outer dW kernel, column groups
     ((9, 8, 7, 7), (16, 2, 3, 2), 1, 1, 1, 4),
     ((2, 16, 9, 9), (16, 1, 3, 3), 1, 2, 2, 16),  # depthwise, dilated
+    ((2, 8, 32, 32), (6, 4, 4, 4), 2, 1, 1, 2),  # strided groups: the phases path per group
 ]
 
 
-@pytest.mark.parametrize("path", ["direct", "im2col"])
+@pytest.mark.parametrize("path", ["rule", "im2col"])
 @pytest.mark.parametrize("dw_kernel", ["reduce", "outer"])
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding, dilation, groups", DILATED_GROUPED, ids=str)
 def test_dilated_and_grouped_paths_match_torch_and_any_thread_count(

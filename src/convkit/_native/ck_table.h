@@ -38,6 +38,12 @@
     X(int, embed,                                                                                                      \
       (const T *src, ptrdiff_t planes, ptrdiff_t sps, ptrdiff_t H, ptrdiff_t W, T *dst, ptrdiff_t dps, ptrdiff_t DH,   \
        ptrdiff_t DW, ptrdiff_t top, ptrdiff_t left, int zero, int check))                                              \
+    X(void, phase_split,                                                                                               \
+      (const T *x, ptrdiff_t planes, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t a, ptrdiff_t b,   \
+       T *xq, ptrdiff_t DH, ptrdiff_t DW, ptrdiff_t top, ptrdiff_t left))                                              \
+    X(void, phase_merge,                                                                                               \
+      (const T *xq, ptrdiff_t planes, ptrdiff_t DH, ptrdiff_t DW, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t a,             \
+       ptrdiff_t b, T *x, ptrdiff_t H, ptrdiff_t W))                                                                   \
     /* im2col.h */                                                                                                     \
     X(void, im2col,                                                                                                    \
       (const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw,      \
@@ -72,8 +78,6 @@
     X(void, dwconv_flat_dx_plan,                                                                                       \
       (ptrdiff_t H, ptrdiff_t W, ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw,   \
        ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw, ptrdiff_t a, ptrdiff_t b, void *plan))                  \
-    X(void, dwconv_split, (const T *x, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw, T *xq))                   \
-    X(void, dwconv_merge, (const T *xq, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw, int accumulate, T *x))   \
     X(void, dwconv_flat, (const T *x, const T *w, const void *plan, T bias, int accumulate, T *out))                   \
     X(void, dwconv_flat_dw, (const T *x, const T *dout, const void *plan, T *vacc))                                    \
     X(void, dwconv_flat_dw_fold, (ptrdiff_t n, T *vacc, double *acc))                                                  \

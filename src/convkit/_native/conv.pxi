@@ -30,7 +30,7 @@ def conv2d_forward(
     cdef ptrdiff_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef ptrdiff_t F = w.shape[0], KH = w.shape[2], KW = w.shape[3]
     cdef ptrdiff_t OH = out.shape[2], OW = out.shape[3], P = OH * OW, K = C * KH * KW
-    cdef ptrdiff_t HP = H + 2 * pad_h, WP = W + 2 * pad_w, plane = HP * WP
+    cdef ptrdiff_t HP = H + 2 * pad_h, WP = W + 2 * pad_w, plane = HP * WP, image
     cdef ConvPlan plan
     cdef ptrdiff_t NR, q_end, parts, per, block, blocks, n_jobs
     cdef bint rows
@@ -54,19 +54,24 @@ def conv2d_forward(
         _alloc_error("conv2d_forward")
     ck_pack_a(F, K, &w[0, 0, 0, 0], K, 1, apack)
     _small_pages(&out[0, 0, 0, 0], N * F * P * sizeof(floating))
+    image = K * block
     if path == PATH_DIRECT:
+        image = C * plane + NR
         for c in range(C):
             for kh in range(KH):
                 for kw in range(KW):
                     off[(c * KH + kh) * KW + kw] = c * plane + kh * dil_h * WP + kw * dil_w
+    elif path == PATH_PHASES:
+        WP = plan.ph_cols
+        image = stride_h * stride_w * C * plan.ph_rows * WP + NR
+        _phase_split_offsets(C, KH, KW, stride_h, stride_w, pad_h, pad_w, &plan, off)
     else:
         for c in range(K):
             off[c] = c * block
     with nogil, parallel(num_threads=n_threads):
         # direct: the padded image (zero borders) + a zero tile of slack, so that shift_gemm never copies a
-        # partial tile; im2col: the tile
-        xpad = <floating *>_scratch(SLOT_IMAGE, (C * plane + NR if path == PATH_DIRECT else K * block)
-                                    * sizeof(floating), path == PATH_DIRECT)
+        # partial tile; phases: its phase planes + the slack; im2col: the tile
+        xpad = <floating *>_scratch(SLOT_IMAGE, image * sizeof(floating), path != PATH_IM2COL)
         tail = <floating *>_scratch(SLOT_TAIL, K * NR * sizeof(floating), False)
         toff = <ptrdiff_t *>_scratch(SLOT_TAIL_OFF, (K + 2) * sizeof(ptrdiff_t), False)
         last = toff + K + 1  # per-thread memory: the image now in xpad
@@ -77,10 +82,13 @@ def conv2d_forward(
         for job in prange(n_jobs, schedule="static"):
             if xpad == NULL or tail == NULL or toff == NULL:
                 continue
-            if path == PATH_DIRECT:
+            if path != PATH_IM2COL:
                 n = job // parts
                 if last[0] != n:
-                    ck_embed(&x[n, 0, 0, 0], C, H * W, H, W, xpad, plane, HP, WP, pad_h, pad_w, 0, 0)
+                    if path == PATH_DIRECT:
+                        ck_embed(&x[n, 0, 0, 0], C, H * W, H, W, xpad, plane, HP, WP, pad_h, pad_w, 0, 0)
+                    else:
+                        _phase_split_image(&x[n, 0, 0, 0], C, H, W, stride_h, stride_w, &plan, xpad)
                     last[0] = n
                 q0 = (job % parts) * per
                 q1 = q0 + per
@@ -131,7 +139,8 @@ def conv2d_backward_input(
     cdef ptrdiff_t P = OH * OW, K = C * KH * KW, KK = F * KH * KW
     cdef ptrdiff_t DH = H + (KH - 1) * dil_h, DW = W + (KW - 1) * dil_w, dplane = DH * DW
     cdef ConvPlan plan
-    cdef ptrdiff_t NR, q_end, parts, per, block, blocks, n_jobs, scratch, n_off
+    cdef ptrdiff_t NR, q_end, parts, per, block, blocks, n_jobs, scratch, n_off, tail_size
+    cdef ptrdiff_t S = stride_h * stride_w, dx_h, dx_w, a, k0
     cdef bint rows
     cdef int path
     cdef ptrdiff_t job, n, c, f, kh, kw, q0, q1, p0, npix, e, blk
@@ -150,11 +159,24 @@ def conv2d_backward_input(
     rows, q_end, parts, per, block, blocks = plan.rows, plan.q_end, plan.parts, plan.per, plan.block, plan.blocks
     cdef floating *apack = <floating *>_scratch(SLOT_PACKED, C * KK * sizeof(floating), False)
     cdef floating *wt = NULL
-    cdef ptrdiff_t *off = <ptrdiff_t *>_scratch(SLOT_OFFSETS, (KK + F) * sizeof(ptrdiff_t), False)
+    cdef ptrdiff_t *off = <ptrdiff_t *>_scratch(SLOT_OFFSETS, (KK + F + S + 1) * sizeof(ptrdiff_t), False)
+    cdef ptrdiff_t *start = off + KK + F  # phases: where each phase's taps start
     if apack == NULL or off == NULL:
         _alloc_error("conv2d_backward")
     _small_pages(&dx[0, 0, 0, 0], N * C * H * W * sizeof(floating))
-    if path == PATH_DIRECT:
+    dx_h, dx_w = plan.dx_h, plan.dx_w
+    if path == PATH_PHASES:
+        wt = <floating *>_scratch(SLOT_WEIGHTS, C * KK * sizeof(floating), False)  # (C, F*KH*KW), phase by phase
+        if wt == NULL:
+            _alloc_error("conv2d_backward")
+        _phase_merge_taps(&w[0, 0, 0, 0], F, C, KH, KW, stride_h, stride_w, pad_h, pad_w, &plan, wt, apack, off,
+                          start)
+        DW = plan.ph_cols
+        dplane = plan.ph_rows * DW
+        scratch = F * dplane
+        n_off = KK
+        tail_size = C * dx_h * dx_w  # one phase of dx
+    elif path == PATH_DIRECT:
         wt = <floating *>_scratch(SLOT_WEIGHTS, C * KK * sizeof(floating), False)  # (C, F, KH, KW), flipped in kh, kw
         if wt == NULL:
             _alloc_error("conv2d_backward")
@@ -167,16 +189,19 @@ def conv2d_backward_input(
         ck_pack_a(C, KK, wt, KK, 1, apack)
         scratch = F * dplane
         n_off = KK
+        tail_size = n_off * NR
     else:
         ck_pack_a(K, F, &w[0, 0, 0, 0], 1, K, apack)  # A = w^T: (K, F)
         for f in range(F):
             off[f] = f * P
         scratch = K * block
         n_off = F
+        tail_size = n_off * NR
     with nogil, parallel(num_threads=n_threads):
-        # direct: the padded dout (zero borders) + a zero tile of slack; im2col: the column gradient tile
-        buf = <floating *>_scratch(SLOT_IMAGE, (scratch + NR) * sizeof(floating), path == PATH_DIRECT)
-        tail = <floating *>_scratch(SLOT_TAIL, n_off * NR * sizeof(floating), False)
+        # direct, phases: the padded dout (zero borders) + a zero tile of slack; im2col: the column gradient
+        # tile. tail: shift_gemm's partial tile, or one phase of dx (phases)
+        buf = <floating *>_scratch(SLOT_IMAGE, (scratch + NR) * sizeof(floating), path != PATH_IM2COL)
+        tail = <floating *>_scratch(SLOT_TAIL, tail_size * sizeof(floating), False)
         toff = <ptrdiff_t *>_scratch(SLOT_TAIL_OFF, (n_off + 2) * sizeof(ptrdiff_t), False)
         last = toff + n_off + 1
         if buf == NULL or tail == NULL or toff == NULL:
@@ -186,7 +211,23 @@ def conv2d_backward_input(
         for job in prange(n_jobs, schedule="static"):
             if buf == NULL or tail == NULL or toff == NULL:
                 continue
-            if path == PATH_DIRECT:
+            if path == PATH_PHASES:  # phase a = (a_h, a_w) of image n
+                n = job // S
+                a = job % S
+                if last[0] != n:
+                    ck_embed(&dout[n, 0, 0, 0], F, P, OH, OW, buf, dplane, plan.ph_rows, DW, plan.ph_top,
+                             plan.ph_left, 0, 0)
+                    last[0] = n
+                k0 = start[a]
+                if rows:
+                    ck_shift_rows(C, start[a + 1] - k0, apack + C * k0, buf, off + k0, NULL, 0, dx_h, DW, dx_w, tail,
+                                  dx_h * dx_w)
+                else:
+                    ck_shift_gemm(C, start[a + 1] - k0, apack + C * k0, buf, off + k0, NULL, 0, q_end, DW, dx_w,
+                                  tail, dx_h * dx_w, NULL, toff)
+                ck_phase_merge(tail, C, dx_h, dx_w, stride_h, stride_w, a // stride_w, a % stride_w, &dx[n, 0, 0, 0],
+                               H, W)
+            elif path == PATH_DIRECT:
                 n = job // parts
                 if last[0] != n:
                     ck_embed(&dout[n, 0, 0, 0], F, P, OH, OW, buf, dplane, DH, DW, (KH - 1) * dil_h - pad_h,
@@ -272,23 +313,29 @@ def conv2d_backward_weight(
     path, outer, rows, m_outer, check_finite = plan.path, plan.outer, plan.rows, plan.m_outer, plan.check_finite
     chunks, groups, gsize, part_size = plan.chunks, plan.groups, plan.gsize, plan.part_size
     VL, q_end, block, blocks = plan.VL, plan.q_end, plan.block, plan.blocks
+    if path == PATH_PHASES:  # the image is x's phase planes, rows ph_cols apart
+        WP = plan.ph_cols
+        plane = stride_h * stride_w * plan.ph_rows * WP
     FP = _cdiv(F, VL) * VL  # filters padded to whole vectors (outer)
     qv = _cdiv(q_end, VL) * VL  # the wide pixels of the direct path rounded up to whole vectors
     dps = OH * WP if OH * WP > qv else qv  # plane stride of the wide upstream gradient
-    ones_at = C * plane + VL  # the row of ones in the direct scratch
+    ones_at = C * plane + VL  # the row of ones in the direct (or phases) scratch
     n_vacc = 0 if outer else ck_dw_reduce_size(dwp, F, gsize)
-    n_xpad = ones_at + qv if path == PATH_DIRECT else 0
-    n_wide = ((P if rows else q_end) * FP if outer else F * dps) if path == PATH_DIRECT else 0
+    n_xpad = ones_at + qv if path != PATH_IM2COL else 0
+    n_wide = ((P if rows else q_end) * FP if outer else F * dps) if path != PATH_IM2COL else 0
     n_tile = block * FP if outer else F * block
     cdef floating *partial = <floating *>_scratch(SLOT_PACKED, chunks * part_size * sizeof(floating), True)
     cdef ptrdiff_t *off = <ptrdiff_t *>_scratch(SLOT_OFFSETS, 2 * K1 * sizeof(ptrdiff_t), False)
     cdef ptrdiff_t *offc = off + K1
     if partial == NULL or off == NULL:
         _alloc_error("conv2d_backward")
-    for c in range(C):
-        for kh in range(KH):
-            for kw in range(KW):
-                off[(c * KH + kh) * KW + kw] = c * plane + kh * dil_h * WP + kw * dil_w
+    if path == PATH_PHASES:
+        _phase_split_offsets(C, KH, KW, stride_h, stride_w, pad_h, pad_w, &plan, off)
+    else:
+        for c in range(C):
+            for kh in range(KH):
+                for kw in range(KW):
+                    off[(c * KH + kh) * KW + kw] = c * plane + kh * dil_h * WP + kw * dil_w
     off[K] = ones_at
     for e in range(K1):
         offc[e] = e * block
@@ -302,7 +349,7 @@ def conv2d_backward_weight(
         if xpad == NULL or wide == NULL or col == NULL or tile == NULL or vacc == NULL:
             failp[0] = 1
         else:
-            if path == PATH_DIRECT:
+            if path != PATH_IM2COL:
                 for ie in range(qv):
                     xpad[ones_at + ie] = 1
             for ie in range(block):
@@ -321,8 +368,11 @@ def conv2d_backward_weight(
             for e in range(n_vacc):
                 vacc[e] = 0
             for n in range(ch * N // chunks, (ch + 1) * N // chunks):
-                if path == PATH_DIRECT and rows:  # whole output rows: nothing dropped, nothing wasted
-                    ck_embed(&x[n, 0, 0, 0], C, H * W, H, W, xpad, plane, HP, WP, pad_h, pad_w, 0, 0)
+                if path != PATH_IM2COL and rows:  # whole output rows: nothing dropped, nothing wasted
+                    if path == PATH_DIRECT:
+                        ck_embed(&x[n, 0, 0, 0], C, H * W, H, W, xpad, plane, HP, WP, pad_h, pad_w, 0, 0)
+                    else:
+                        _phase_split_image(&x[n, 0, 0, 0], C, H, W, stride_h, stride_w, &plan, xpad)
                     if outer:
                         ck_transpose(&dout[n, 0, 0, 0], F, P, P, wide, FP)
                         ck_dw_outer(j1 - j0, FP, xpad, off + j0, wide, FP, OH, OW, WP, part + j0 * FP, FP)

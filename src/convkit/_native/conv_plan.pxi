@@ -12,7 +12,7 @@
 #   multiple of the vector width (``rows``: ``ck_shift_rows``, nothing dropped). dx is the same kernel on
 #   the zero-padded upstream gradient with the flipped, channel-swapped weights (a "full" convolution: no
 #   scatter). No im2col buffer, for few channels (LeNet) as for many.
-# - *im2col* (any stride, any dilation): per job one image and a block of output pixels, im2col into a per-thread tile
+# - *im2col* (any stride, any dilation; what the other two do not take): per job one image and a block of output pixels, im2col into a per-thread tile
 #   of at most ~256 KB (never a full-batch buffer), then the same micro-kernel; dx through col2im, one job
 #   per image.
 # The weight gradient has two kernels on either path: "reduce" (``ck_dw_reduce``: vectorised along pixels,
@@ -28,6 +28,10 @@
 # Dilation (dh, dw) spaces the taps: on the direct path it only spaces the offsets, off[k] = c*plane +
 # kh*dh*WP + kw*dw (dx: dout padded by (KH-1)*dh - ph), on the im2col path the gather and scatter step
 # by it; dilation 1 plans and computes exactly as before it existed.
+# - *phases* (stride > 1, dilation 1, a kernel at least as large as the stride): the direct path run on the
+#   input's stride phases (conv_phases.pxi): x split into sh*sw zero-padded phase planes, each tap reading
+#   one of them at its own shift; dx one phase of dx at a time, merged in place. The weight gradient takes
+#   it on whole output rows only (OW a multiple of the vector width), else im2col.
 # Groups (``grouped_conv_path``): a depthwise convolution (groups = C > 1, one input channel per group)
 # runs the per-plane loops of depthwise.pxi (memory-bound: no im2col, no GEMM); any other grouping runs
 # one plan of the above per group, on channel slices. groups = 1 never reaches either.
@@ -35,6 +39,7 @@
 cdef enum ConvPath:
     PATH_DIRECT = 0
     PATH_IM2COL = 1
+    PATH_PHASES = 2
 
 cdef enum ConvPass:
     PASS_FORWARD = 0
@@ -74,6 +79,14 @@ cdef struct ConvPlan:
     ptrdiff_t q_end       # one past the last wide column kept
     ptrdiff_t parts       # jobs per image
     ptrdiff_t per         # output rows (rows) or wide columns (grid) per job
+    # phases path: the zero-padded planes (ph_rows x ph_cols) of x's phases (forward, dW) or of dout (dx),
+    # with ph_top rows and ph_left columns of zeros before the data; dx: each phase of dx is dx_h x dx_w
+    ptrdiff_t ph_top
+    ptrdiff_t ph_left
+    ptrdiff_t ph_rows
+    ptrdiff_t ph_cols
+    ptrdiff_t dx_h
+    ptrdiff_t dx_w
     # im2col path
     ptrdiff_t block       # output pixels per tile
     ptrdiff_t blocks      # tiles per image
@@ -123,6 +136,30 @@ cdef inline void _direct_grid(ConvPlan *plan, ptrdiff_t N, ptrdiff_t OH, ptrdiff
     plan.n_jobs = N * plan.parts
 
 
+cdef inline ptrdiff_t _floor_div(ptrdiff_t a, ptrdiff_t b) noexcept nogil:
+    """floor(a / b) for b > 0 (C's division truncates)."""
+    return a // b if a >= 0 else -((b - 1 - a) // b)
+
+
+cdef inline ptrdiff_t _max(ptrdiff_t a, ptrdiff_t b) noexcept nogil:
+    return a if a > b else b
+
+
+cdef inline void _phase_axis(bint merge, ptrdiff_t n, ptrdiff_t O, ptrdiff_t K, ptrdiff_t s, ptrdiff_t p,
+                             ptrdiff_t *top, ptrdiff_t *extent) noexcept nogil:
+    """One axis of the phases path's padded planes. Tap k reads phase (k - p) mod s of the input at shift
+    e = floor((k - p) / s), e from -ceil(p / s) to floor((K - 1 - p) / s). Split (x's phases, ceil(n / s)
+    long, read at o + e for o < O): ``top`` = ceil(p / s). Merge (dout, O long, read at i - e for i <
+    ceil(n / s), a phase of dx): ``top`` = max(0, floor((K - 1 - p) / s)). ``extent`` covers data and reads."""
+    cdef ptrdiff_t e_max = _floor_div(K - 1 - p, s)
+    if merge:
+        top[0] = _max(0, e_max)
+        extent[0] = top[0] + _max(O, _cdiv(n, s) + _cdiv(p, s))
+    else:
+        top[0] = _cdiv(p, s)
+        extent[0] = top[0] + _max(_cdiv(n, s), O + e_max)
+
+
 cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t F, ptrdiff_t KH,
                         ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t dh,
                         ptrdiff_t dw, ptrdiff_t itemsize) noexcept nogil:
@@ -131,24 +168,42 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
     cdef ptrdiff_t OH = (H + 2 * ph - (KH - 1) * dh - 1) // sh + 1, OW = (W + 2 * pw - (KW - 1) * dw - 1) // sw + 1
     cdef ptrdiff_t P = OH * OW
     cdef ptrdiff_t K = C * KH * KW, K1 = K + 1, WP = W + 2 * pw, plane = (H + 2 * ph) * WP
+    cdef bint strided = sh > 1 or sw > 1
     memset(&plan, 0, sizeof(plan))
     plan.VL = _lanes(itemsize)
     plan.NR = _tile_cols(itemsize)
-    plan.path = PATH_DIRECT if sh == 1 and sw == 1 and _forced_path != PATH_IM2COL else PATH_IM2COL
+    if _forced_path == PATH_IM2COL:
+        plan.path = PATH_IM2COL
+    elif not strided:
+        plan.path = PATH_DIRECT
+    elif (dh == 1 and dw == 1 and KH >= sh and KW >= sw and _forced_path != PATH_DIRECT
+          and (pass_ != PASS_WEIGHT_GRAD or OW % plan.VL == 0)):
+        plan.path = PATH_PHASES
+        _phase_axis(pass_ == PASS_INPUT_GRAD, H, OH, KH, sh, ph, &plan.ph_top, &plan.ph_rows)
+        _phase_axis(pass_ == PASS_INPUT_GRAD, W, OW, KW, sw, pw, &plan.ph_left, &plan.ph_cols)
+        WP = plan.ph_cols
+        plane = sh * sw * plan.ph_rows * WP if pass_ != PASS_INPUT_GRAD else plan.ph_rows * WP
+    else:
+        plan.path = PATH_IM2COL
     plan.outer = F >= DW_OUTER_MIN_FILTERS and K >= DW_OUTER_MIN_TAPS if _forced_outer < 0 else _forced_outer
     plan.blocks = 1
     if N <= 0:  # nothing to run
         return plan
     if pass_ == PASS_FORWARD:
-        if plan.path == PATH_DIRECT:
-            _direct_grid(&plan, N, OH, OW, WP)
-        else:
+        if plan.path == PATH_IM2COL:
             plan.block = _im2col_block(K, P, itemsize, plan.NR)
             plan.blocks = _cdiv(P, plan.block)
             plan.n_jobs = N * plan.blocks
+        else:
+            _direct_grid(&plan, N, OH, OW, WP)
     elif pass_ == PASS_INPUT_GRAD:
         if plan.path == PATH_DIRECT:
             _direct_grid(&plan, N, H, W, W + (KW - 1) * dw)
+        elif plan.path == PATH_PHASES:  # a job: one phase of one image's dx
+            plan.dx_h, plan.dx_w = _cdiv(H, sh), _cdiv(W, sw)
+            plan.rows = plan.dx_w % plan.VL == 0
+            plan.q_end = (plan.dx_h - 1) * WP + plan.dx_w
+            plan.n_jobs = N * sh * sw
         else:
             plan.block = _im2col_block(K, P, itemsize, plan.NR)
             plan.blocks = _cdiv(P, plan.block)
@@ -173,22 +228,25 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
     return plan
 
 
-_PATH_NAMES = {"direct": PATH_DIRECT, "im2col": PATH_IM2COL}
+_PATH_NAMES = {"direct": PATH_DIRECT, "im2col": PATH_IM2COL, "phases": PATH_PHASES}
 _DW_NAMES = {"reduce": 0, "outer": 1}
 
 
 def conv_plan_info(x_shape, w_shape, stride, padding, itemsize, dilation=(1, 1)):
-    """The plans of the three passes of this convolution (for tests and benchmarks): {"path": "direct" or
-    "im2col", "dw_kernel": "reduce" or "outer", "forward" / "input_grad" / "weight_grad": the plan fields}."""
+    """The plans of the three passes of this convolution (for tests and benchmarks): {"path": the forward
+    pass's ("direct", "im2col" or "phases"), "dw_kernel": "reduce" or "outer", "forward" / "input_grad" /
+    "weight_grad": the plan fields, their "path" as a name}."""
     N, C, H, W = x_shape
     F, _, KH, KW = w_shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     plans = {name: conv_plan(p, N, C, H, W, F, KH, KW, sh, sw, ph, pw, dh, dw, itemsize)
              for name, p in (("forward", PASS_FORWARD), ("input_grad", PASS_INPUT_GRAD),
                              ("weight_grad", PASS_WEIGHT_GRAD))}
-    first = plans["forward"]
-    return {"path": "direct" if first["path"] == PATH_DIRECT else "im2col",
-            "dw_kernel": "outer" if first["outer"] else "reduce", **plans}
+    names = {v: k for k, v in _PATH_NAMES.items()}
+    for plan in plans.values():
+        plan["path"] = names[plan["path"]]
+    return {"path": plans["forward"]["path"], "dw_kernel": "outer" if plans["forward"]["outer"] else "reduce",
+            **plans}
 
 
 def grouped_conv_path(C, groups):
@@ -200,9 +258,10 @@ def grouped_conv_path(C, groups):
 
 
 def force_conv_plan(path=None, dw_kernel=None):
-    """Force the convolution path ("im2col", which also runs a depthwise convolution group by group; "direct"
-    still needs stride 1) and the weight-gradient kernel
-    ("reduce", "outer"); None restores the rule. For tests; returns the previous (path, dw_kernel)."""
+    """Force the convolution path ("im2col", which also runs a depthwise convolution group by group;
+    "direct", which keeps strided convolutions on im2col; "phases", which still needs what the rule asks of
+    a strided convolution, a stride 1 convolution staying direct) and the weight-gradient kernel ("reduce",
+    "outer"); None restores the rule. For tests; returns the previous (path, dw_kernel)."""
     global _forced_path, _forced_outer
     if path is not None and path not in _PATH_NAMES:
         raise ValueError(f"force_conv_plan: path must be one of {sorted(_PATH_NAMES)} or None. Received: {path!r}")

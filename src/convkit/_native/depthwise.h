@@ -335,35 +335,6 @@ void FN(ck_dwconv_flat_dx_plan)(ptrdiff_t H, ptrdiff_t W, ptrdiff_t OH, ptrdiff_
         }
 }
 
-/* xq = the sh*sw phase planes of the (H x W) plane x, each Hq x Wq (positions outside x left as they are:
- * the plans never read them). */
-void FN(ck_dwconv_split)(const T *x, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw, T *xq) {
-    const ptrdiff_t Hq = (H + sh - 1) / sh, Wq = (W + sw - 1) / sw;
-    for (ptrdiff_t a = 0; a < sh; a++)
-        for (ptrdiff_t b = 0; b < sw; b++)
-            for (ptrdiff_t i = 0; i * sh + a < H; i++) {
-                const T *restrict src = x + (i * sh + a) * W + b;
-                T *restrict dst = xq + ((a * sw + b) * Hq + i) * Wq;
-                for (ptrdiff_t j = 0; j * sw + b < W; j++) dst[j] = src[j * sw];
-            }
-}
-
-/* x (H x W) = (accumulate ? x : 0) + its sh*sw phase planes xq put back in place: the inverse of
- * ck_dwconv_split. */
-void FN(ck_dwconv_merge)(const T *xq, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw, int accumulate, T *x) {
-    const ptrdiff_t Hq = (H + sh - 1) / sh, Wq = (W + sw - 1) / sw;
-    for (ptrdiff_t a = 0; a < sh; a++)
-        for (ptrdiff_t b = 0; b < sw; b++)
-            for (ptrdiff_t i = 0; i * sh + a < H; i++) {
-                const T *restrict src = xq + ((a * sw + b) * Hq + i) * Wq;
-                T *restrict dst = x + (i * sh + a) * W + b;
-                if (accumulate)
-                    for (ptrdiff_t j = 0; j * sw + b < W; j++) dst[j * sw] += src[j];
-                else
-                    for (ptrdiff_t j = 0; j * sw + b < W; j++) dst[j * sw] = src[j];
-            }
-}
-
 /* The K taps of ck_dwconv_flat over every output vector; inlined with K = 9 the taps unroll and their
  * weights, shifts and masks' addresses stay in registers. */
 static inline __attribute__((always_inline)) void FN(dwf_apply)(const T *x, const T *w, const ptrdiff_t *index,

@@ -24,6 +24,24 @@ cdef inline bint _dw_flat(ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t H, ptrdiff_t W, 
     return OW == _cdiv(W, stride_w) and OH * OW <= DW_FLAT_MAX and _cdiv(H, stride_h) * OW <= DW_FLAT_MAX
 
 
+cdef inline void _phase_split_plane(const floating *x, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw,
+                                    floating *xq) noexcept nogil:
+    # IN  x (H, W); OUT xq (sh*sw, ceil(H/sh), ceil(W/sw)): xq[a*sw + b][i][j] = x[i*sh + a][j*sw + b]
+    cdef ptrdiff_t a, b, Hq = _cdiv(H, sh), Wq = _cdiv(W, sw)
+    for a in range(sh):
+        for b in range(sw):
+            ck_phase_split(x, 1, H, W, sh, sw, a, b, xq + (a * sw + b) * Hq * Wq, Hq, Wq, 0, 0)
+
+
+cdef inline void _phase_merge_plane(const floating *xq, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw,
+                                    floating *x) noexcept nogil:
+    # IN  xq (sh*sw, ceil(H/sh), ceil(W/sw)); OUT x (H, W): the inverse of _phase_split_plane
+    cdef ptrdiff_t a, b, Hq = _cdiv(H, sh), Wq = _cdiv(W, sw)
+    for a in range(sh):
+        for b in range(sw):
+            ck_phase_merge(xq + (a * sw + b) * Hq * Wq, 1, Hq, Wq, sh, sw, a, b, x, H, W)
+
+
 cdef void *_dw_flat_plan(const floating *like, ptrdiff_t H, ptrdiff_t W, ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t KH,
                          ptrdiff_t KW, int stride_h, int stride_w, int pad_h, int pad_w, int dil_h,
                          int dil_w) noexcept nogil:
@@ -64,7 +82,7 @@ cdef int _dw_flat_forward(
             if not split:
                 ck_dwconv_flat(&x[n, o // D, 0, 0], &w[o, 0, 0, 0], plan, b[o], False, &out[n, o, 0, 0])
             elif xq != NULL:
-                ck_dwconv_split(&x[n, o // D, 0, 0], H, W, stride_h, stride_w, xq)
+                _phase_split_plane(&x[n, o // D, 0, 0], H, W, stride_h, stride_w, xq)
                 ck_dwconv_flat(xq, &w[o, 0, 0, 0], plan, b[o], False, &out[n, o, 0, 0])
             if relu:
                 ck_relu_inplace(&out[n, o, 0, 0], 0, P)
@@ -113,7 +131,7 @@ cdef int _dw_flat_backward_input(
                     for j in range(D):
                         ck_dwconv_flat(&dout[n, c * D + j, 0, 0], &w[c * D + j, 0, 0, 0], plans + p * plan_size, 0,
                                        j > 0, dxq + p * Q)
-                ck_dwconv_merge(dxq, H, W, stride_h, stride_w, False, &dx[n, c, 0, 0])
+                _phase_merge_plane(dxq, H, W, stride_h, stride_w, &dx[n, c, 0, 0])
         free(dxq)
     free(plans)
     if failed:
@@ -161,7 +179,7 @@ cdef int _dw_flat_backward_weight(
             for n in range(N):
                 for i in range(nb):
                     if split:
-                        ck_dwconv_split(&x[n, (o0 + i) // D, 0, 0], H, W, stride_h, stride_w, xq)
+                        _phase_split_plane(&x[n, (o0 + i) // D, 0, 0], H, W, stride_h, stride_w, xq)
                         ck_dwconv_flat_dw(xq, &dout[n, o0 + i, 0, 0], plan, vacc + i * K1 * VL)
                     else:
                         ck_dwconv_flat_dw(&x[n, (o0 + i) // D, 0, 0], &dout[n, o0 + i, 0, 0], plan,

@@ -92,3 +92,29 @@ int FN(ck_embed)(const T *src, ptrdiff_t planes, ptrdiff_t sps, ptrdiff_t H, ptr
     }
     return bad != 0;
 }
+
+/* Phase (a, b) of stride (sh, sw) of `planes` contiguous H x W planes: plane p of xq (DH x DW, planes DH*DW
+ * apart) at row top + i, column left + j <- x[p][i*sh + a][j*sw + b]. The rest of xq is left as it is. */
+void FN(ck_phase_split)(const T *x, ptrdiff_t planes, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t a,
+                        ptrdiff_t b, T *xq, ptrdiff_t DH, ptrdiff_t DW, ptrdiff_t top, ptrdiff_t left) {
+    const ptrdiff_t n = (W - b + sw - 1) / sw; /* columns j with j*sw + b < W */
+    for (ptrdiff_t p = 0; p < planes; p++)
+        for (ptrdiff_t i = 0; i * sh + a < H; i++) {
+            const T *restrict src = x + (p * H + i * sh + a) * W + b;
+            T *restrict dst = xq + (p * DH + top + i) * DW + left;
+            for (ptrdiff_t j = 0; j < n; j++) dst[j] = src[j * sw];
+        }
+}
+
+/* Its inverse for one phase: x[p][i*sh + a][j*sw + b] <- plane p of xq (DH x DW) at row i, column j, for
+ * every position inside the H x W planes of x. */
+void FN(ck_phase_merge)(const T *xq, ptrdiff_t planes, ptrdiff_t DH, ptrdiff_t DW, ptrdiff_t sh, ptrdiff_t sw,
+                        ptrdiff_t a, ptrdiff_t b, T *x, ptrdiff_t H, ptrdiff_t W) {
+    const ptrdiff_t n = (W - b + sw - 1) / sw;
+    for (ptrdiff_t p = 0; p < planes; p++)
+        for (ptrdiff_t i = 0; i * sh + a < H; i++) {
+            const T *restrict src = xq + (p * DH + i) * DW;
+            T *restrict dst = x + (p * H + i * sh + a) * W + b;
+            for (ptrdiff_t j = 0; j < n; j++) dst[j * sw] = src[j];
+        }
+}
