@@ -39,11 +39,11 @@
       (const T *src, ptrdiff_t planes, ptrdiff_t sps, ptrdiff_t H, ptrdiff_t W, T *dst, ptrdiff_t dps, ptrdiff_t DH,   \
        ptrdiff_t DW, ptrdiff_t top, ptrdiff_t left, int zero, int check))                                              \
     X(void, phase_split,                                                                                               \
-      (const T *x, ptrdiff_t planes, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t a, ptrdiff_t b,   \
-       T *xq, ptrdiff_t DH, ptrdiff_t DW, ptrdiff_t top, ptrdiff_t left))                                              \
+      (const T *x, ptrdiff_t planes, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t a, T *xq,         \
+       ptrdiff_t DH, ptrdiff_t DW, ptrdiff_t top, ptrdiff_t left))                                                     \
     X(void, phase_merge,                                                                                               \
-      (const T *xq, ptrdiff_t planes, ptrdiff_t DH, ptrdiff_t DW, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t a,             \
-       ptrdiff_t b, T *x, ptrdiff_t H, ptrdiff_t W))                                                                   \
+      (const T *xq, ptrdiff_t planes, ptrdiff_t DH, ptrdiff_t DW, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t a, T *x,       \
+       ptrdiff_t H, ptrdiff_t W))                                                                                      \
     /* im2col.h */                                                                                                     \
     X(void, im2col,                                                                                                    \
       (const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw,      \

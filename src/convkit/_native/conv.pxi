@@ -125,10 +125,11 @@ def conv2d_forward(
 def conv2d_backward_input(
     const floating[:, :, :, ::1] dout,  # IN  (N, F, OH, OW)
     const floating[:, :, :, ::1] w,     # IN  (F, C, KH, KW)
+    const floating[::1] b,              # IN  (C,) a bias (a transposed convolution's; conv2d's backward: zeros)
     floating[:, :, :, ::1] dx,          # OUT (N, C, H, W)
     int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w, int n_threads,
 ):
-    """dx[n, c, oh*sh + kh*dh - ph, ow*sw + kw*dw - pw] += w[f, c, kh, kw] * dout[n, f, oh, ow].
+    """dx[n, c] = b[c], then dx[n, c, oh*sh + kh*dh - ph, ow*sw + kw*dw - pw] += w[f, c, kh, kw] * dout[n, f, oh, ow].
 
     Direct path: dx = the stride-1 convolution of dout (zero-padded by (KH-1)*dh - ph, (KW-1)*dw - pw) with
     the flipped weights (same dilation), channels swapped. im2col path: per image dcol = w^T dout, one pixel block at a time, then
@@ -175,7 +176,7 @@ def conv2d_backward_input(
         dplane = plan.ph_rows * DW
         scratch = F * dplane
         n_off = KK
-        tail_size = C * dx_h * dx_w  # one phase of dx
+        tail_size = stride_w * C * dx_h * dx_w  # one row phase of dx
     elif path == PATH_DIRECT:
         wt = <floating *>_scratch(SLOT_WEIGHTS, C * KK * sizeof(floating), False)  # (C, F, KH, KW), flipped in kh, kw
         if wt == NULL:
@@ -211,22 +212,22 @@ def conv2d_backward_input(
         for job in prange(n_jobs, schedule="static"):
             if buf == NULL or tail == NULL or toff == NULL:
                 continue
-            if path == PATH_PHASES:  # phase a = (a_h, a_w) of image n
-                n = job // S
-                a = job % S
+            if path == PATH_PHASES:  # row phase a of image n: its phases (a, b) into tail, then in place
+                n = job // stride_h
+                a = job % stride_h
                 if last[0] != n:
                     ck_embed(&dout[n, 0, 0, 0], F, P, OH, OW, buf, dplane, plan.ph_rows, DW, plan.ph_top,
                              plan.ph_left, 0, 0)
                     last[0] = n
-                k0 = start[a]
-                if rows:
-                    ck_shift_rows(C, start[a + 1] - k0, apack + C * k0, buf, off + k0, NULL, 0, dx_h, DW, dx_w, tail,
-                                  dx_h * dx_w)
-                else:
-                    ck_shift_gemm(C, start[a + 1] - k0, apack + C * k0, buf, off + k0, NULL, 0, q_end, DW, dx_w,
-                                  tail, dx_h * dx_w, NULL, toff)
-                ck_phase_merge(tail, C, dx_h, dx_w, stride_h, stride_w, a // stride_w, a % stride_w, &dx[n, 0, 0, 0],
-                               H, W)
+                for e in range(stride_w):
+                    k0 = start[a * stride_w + e]
+                    if rows:
+                        ck_shift_rows(C, start[a * stride_w + e + 1] - k0, apack + C * k0, buf, off + k0, &b[0], 0,
+                                      dx_h, DW, dx_w, tail + e * C * dx_h * dx_w, dx_h * dx_w)
+                    else:
+                        ck_shift_gemm(C, start[a * stride_w + e + 1] - k0, apack + C * k0, buf, off + k0, &b[0], 0,
+                                      q_end, DW, dx_w, tail + e * C * dx_h * dx_w, dx_h * dx_w, NULL, toff)
+                ck_phase_merge(tail, C, dx_h, dx_w, stride_h, stride_w, a, &dx[n, 0, 0, 0], H, W)
             elif path == PATH_DIRECT:
                 n = job // parts
                 if last[0] != n:
@@ -239,16 +240,18 @@ def conv2d_backward_input(
                     if q1 > H:
                         q1 = H
                     if q0 < q1:
-                        ck_shift_rows(C, KK, apack, buf, off, NULL, q0, q1, DW, W, &dx[n, 0, 0, 0], H * W)
+                        ck_shift_rows(C, KK, apack, buf, off, &b[0], q0, q1, DW, W, &dx[n, 0, 0, 0], H * W)
                     continue
                 if q1 > q_end:
                     q1 = q_end
                 if q0 < q1:
-                    ck_shift_gemm(C, KK, apack, buf, off, NULL, q0, q1, DW, W, &dx[n, 0, 0, 0], H * W, NULL, toff)
+                    ck_shift_gemm(C, KK, apack, buf, off, &b[0], q0, q1, DW, W, &dx[n, 0, 0, 0], H * W, NULL,
+                                  toff)
             else:
                 dxn = &dx[job, 0, 0, 0]
-                for e in range(C * H * W):
-                    dxn[e] = 0
+                for c in range(C):
+                    for e in range(H * W):
+                        dxn[c * H * W + e] = b[c]
                 for blk in range(blocks):
                     p0 = blk * block
                     npix = P - p0

@@ -22,11 +22,10 @@
 cdef inline void _phase_split_image(const floating *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh,
                                     ptrdiff_t sw, ConvPlan *plan, floating *xq) noexcept nogil:
     # IN  x (C, H, W); OUT xq (sh*sw, C, ph_rows, ph_cols): phase (a, b) of channel c, data from (ph_top, ph_left)
-    cdef ptrdiff_t a, b, pplane = plan.ph_rows * plan.ph_cols
+    cdef ptrdiff_t a
     for a in range(sh):
-        for b in range(sw):
-            ck_phase_split(x, C, H, W, sh, sw, a, b, xq + (a * sw + b) * C * pplane, plan.ph_rows, plan.ph_cols,
-                           plan.ph_top, plan.ph_left)
+        ck_phase_split(x, C, H, W, sh, sw, a, xq + a * sw * C * plan.ph_rows * plan.ph_cols, plan.ph_rows,
+                       plan.ph_cols, plan.ph_top, plan.ph_left)
 
 
 cdef void _phase_split_offsets(ptrdiff_t C, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph,

@@ -199,11 +199,11 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
     elif pass_ == PASS_INPUT_GRAD:
         if plan.path == PATH_DIRECT:
             _direct_grid(&plan, N, H, W, W + (KW - 1) * dw)
-        elif plan.path == PATH_PHASES:  # a job: one phase of one image's dx
+        elif plan.path == PATH_PHASES:  # a job: one row phase of one image's dx
             plan.dx_h, plan.dx_w = _cdiv(H, sh), _cdiv(W, sw)
             plan.rows = plan.dx_w % plan.VL == 0
             plan.q_end = (plan.dx_h - 1) * WP + plan.dx_w
-            plan.n_jobs = N * sh * sw
+            plan.n_jobs = N * sh
         else:
             plan.block = _im2col_block(K, P, itemsize, plan.NR)
             plan.blocks = _cdiv(P, plan.block)

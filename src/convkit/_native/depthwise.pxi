@@ -27,19 +27,17 @@ cdef inline bint _dw_flat(ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t H, ptrdiff_t W, 
 cdef inline void _phase_split_plane(const floating *x, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw,
                                     floating *xq) noexcept nogil:
     # IN  x (H, W); OUT xq (sh*sw, ceil(H/sh), ceil(W/sw)): xq[a*sw + b][i][j] = x[i*sh + a][j*sw + b]
-    cdef ptrdiff_t a, b, Hq = _cdiv(H, sh), Wq = _cdiv(W, sw)
+    cdef ptrdiff_t a, Hq = _cdiv(H, sh), Wq = _cdiv(W, sw)
     for a in range(sh):
-        for b in range(sw):
-            ck_phase_split(x, 1, H, W, sh, sw, a, b, xq + (a * sw + b) * Hq * Wq, Hq, Wq, 0, 0)
+        ck_phase_split(x, 1, H, W, sh, sw, a, xq + a * sw * Hq * Wq, Hq, Wq, 0, 0)
 
 
 cdef inline void _phase_merge_plane(const floating *xq, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw,
                                     floating *x) noexcept nogil:
     # IN  xq (sh*sw, ceil(H/sh), ceil(W/sw)); OUT x (H, W): the inverse of _phase_split_plane
-    cdef ptrdiff_t a, b, Hq = _cdiv(H, sh), Wq = _cdiv(W, sw)
+    cdef ptrdiff_t a, Hq = _cdiv(H, sh), Wq = _cdiv(W, sw)
     for a in range(sh):
-        for b in range(sw):
-            ck_phase_merge(xq + (a * sw + b) * Hq * Wq, 1, Hq, Wq, sh, sw, a, b, x, H, W)
+        ck_phase_merge(xq + a * sw * Hq * Wq, 1, Hq, Wq, sh, sw, a, x, H, W)
 
 
 cdef void *_dw_flat_plan(const floating *like, ptrdiff_t H, ptrdiff_t W, ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t KH,
@@ -96,6 +94,7 @@ cdef int _dw_flat_forward(
 cdef int _dw_flat_backward_input(
     const floating[:, :, :, ::1] dout,  # IN  (N, C*D, OH, OW)
     const floating[:, :, :, ::1] w,     # IN  (C*D, 1, KH, KW)
+    const floating[::1] b,              # IN  (C,)
     floating[:, :, :, ::1] dx,          # OUT (N, C, H, W), OW == ceil(W / stride_w)
     int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w, int n_threads,
 ) except -1:
@@ -124,13 +123,13 @@ cdef int _dw_flat_backward_input(
             c = job % C
             if not split:
                 for j in range(D):
-                    ck_dwconv_flat(&dout[n, c * D + j, 0, 0], &w[c * D + j, 0, 0, 0], plans, 0, j > 0,
-                                   &dx[n, c, 0, 0])
+                    ck_dwconv_flat(&dout[n, c * D + j, 0, 0], &w[c * D + j, 0, 0, 0], plans, b[c] if j == 0 else 0,
+                                   j > 0, &dx[n, c, 0, 0])
             elif dxq != NULL:
                 for p in range(S):
                     for j in range(D):
-                        ck_dwconv_flat(&dout[n, c * D + j, 0, 0], &w[c * D + j, 0, 0, 0], plans + p * plan_size, 0,
-                                       j > 0, dxq + p * Q)
+                        ck_dwconv_flat(&dout[n, c * D + j, 0, 0], &w[c * D + j, 0, 0, 0], plans + p * plan_size,
+                                       b[c] if j == 0 else 0, j > 0, dxq + p * Q)
                 _phase_merge_plane(dxq, H, W, stride_h, stride_w, &dx[n, c, 0, 0])
         free(dxq)
     free(plans)
@@ -247,10 +246,11 @@ def depthwise_conv2d_forward(
 def depthwise_conv2d_backward_input(
     const floating[:, :, :, ::1] dout,  # IN  (N, C*D, OH, OW)
     const floating[:, :, :, ::1] w,     # IN  (C*D, 1, KH, KW)
+    const floating[::1] b,              # IN  (C,) a bias (a transposed convolution's; conv2d's backward: zeros)
     floating[:, :, :, ::1] dx,          # OUT (N, C, H, W)
     int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w, int n_threads,
 ):
-    """dx[n, c] = sum_j the adjoint of the filter w[c*D + j, 0] applied to dout[n, c*D + j]."""
+    """dx[n, c] = b[c] + sum_j the adjoint of the filter w[c*D + j, 0] applied to dout[n, c*D + j]."""
     cdef ptrdiff_t N = dx.shape[0], C = dx.shape[1], H = dx.shape[2], W = dx.shape[3]
     cdef ptrdiff_t F = w.shape[0], KH = w.shape[2], KW = w.shape[3], D = F // C
     cdef ptrdiff_t OH = dout.shape[2], OW = dout.shape[3], job, n, c, j, e
@@ -263,7 +263,7 @@ def depthwise_conv2d_backward_input(
     if N == 0 or C == 0:
         return
     if _dw_flat(OH, OW, H, W, stride_h, stride_w):
-        _dw_flat_backward_input(dout, w, dx, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, n_threads)
+        _dw_flat_backward_input(dout, w, b, dx, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, n_threads)
         return
     size = ck_dwconv_s1_scratch(&w[0, 0, 0, 0], H, W, KH, KW, dil_h, dil_w) if s1 else 0
     with nogil, parallel(num_threads=_threads_for(N * F * OH * OW * KH * KW, n_threads)):
@@ -279,11 +279,11 @@ def depthwise_conv2d_backward_input(
                     continue
                 for j in range(D):
                     ck_dwconv_plane_s1(&dout[n, c * D + j, 0, 0], OH, OW, &w[c * D + j, 0, 0, 0], KH, KW,
-                                       dil_h * (KH - 1) - pad_h, dil_w * (KW - 1) - pad_w, dil_h, dil_w, True, 0,
-                                       j > 0, dxp, H, W, scratch)
+                                       dil_h * (KH - 1) - pad_h, dil_w * (KW - 1) - pad_w, dil_h, dil_w, True,
+                                       b[c] if j == 0 else 0, j > 0, dxp, H, W, scratch)
                 continue
             for e in range(H * W):
-                dxp[e] = 0
+                dxp[e] = b[c]
             for j in range(D):
                 ck_dwconv_plane_dx(&dout[n, c * D + j, 0, 0], OH, OW, &w[c * D + j, 0, 0, 0], KH, KW, stride_h,
                                    stride_w, pad_h, pad_w, dil_h, dil_w, dxp, H, W)

@@ -7,41 +7,49 @@
  * GEMM against an im2col tile.
  * --------------------------------------------------------------------------------------------------- */
 
-/* One MR x (NV*VL) register tile over the whole K: acc stays in registers, A is packed [k][MR]. */
+/* One MR x (NV*VL) register tile over the whole K: acc stays in registers, A is packed [k][MR]. NV <
+ * CK_NV (a narrower tile) serves the last vectors of a range of whole output rows (ck_shift_rows). */
 static inline __attribute__((always_inline)) void
-FN(mk_shift)(const int MR, ptrdiff_t K, const T *restrict ap, const T *restrict bq, const ptrdiff_t *restrict off,
-             const ptrdiff_t *restrict qo /* CK_NV vector positions */, T *restrict buf /* MR x NR */) {
+FN(mk_shift)(const int MR, const int NV, ptrdiff_t K, const T *restrict ap, const T *restrict bq,
+             const ptrdiff_t *restrict off, const ptrdiff_t *restrict qo /* CK_NV vector positions */,
+             T *restrict buf /* MR x NR */) {
     const ptrdiff_t q0 = qo[0], q1 = CK_NV > 1 ? qo[1 % CK_NV] : 0, q2 = CK_NV > 2 ? qo[2 % CK_NV] : 0;
     V acc[CK_MRMAX][CK_NV];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++)
 #pragma GCC unroll 8
-        for (int j = 0; j < CK_NV; j++) acc[i][j] = (V){0};
+        for (int j = 0; j < NV; j++) acc[i][j] = (V){0};
     for (ptrdiff_t k = 0; k < K; k++) {
         const T *b = bq + off[k];
         const T *a = ap + k * MR;
         V bv[CK_NV];
 #pragma GCC unroll 8
-        for (int j = 0; j < CK_NV; j++) bv[j] = FN(vload)(b + (j == 0 ? q0 : j == 1 ? q1 : q2));
+        for (int j = 0; j < NV; j++) bv[j] = FN(vload)(b + (j == 0 ? q0 : j == 1 ? q1 : q2));
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++) {
             const T ai = a[i];
 #pragma GCC unroll 8
-            for (int j = 0; j < CK_NV; j++) acc[i][j] += ai * bv[j];
+            for (int j = 0; j < NV; j++) acc[i][j] += ai * bv[j];
         }
     }
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++)
 #pragma GCC unroll 8
-        for (int j = 0; j < CK_NV; j++) FN(vstore)(buf + i * NR + j * VL, acc[i][j]);
+        for (int j = 0; j < NV; j++) FN(vstore)(buf + i * NR + j * VL, acc[i][j]);
 }
 
-#define CK_MK_SHIFT(mr)                                                                                                \
-    static __attribute__((noinline)) void FN(mk_shift_##mr)(ptrdiff_t K, const T *restrict ap, const T *restrict bq,   \
-                                                            const ptrdiff_t *restrict off,                             \
-                                                            const ptrdiff_t *restrict qo, T *restrict buf) {           \
-        FN(mk_shift)(mr, K, ap, bq, off, qo, buf);                                                                     \
+/* The variants: mk_shift_<MR>_<NV>, NV = 1, 2 and CK_NV (2 or 3; the baseline's 2 is defined twice over
+ * under two names, which costs code size only). */
+#define CK_MK_SHIFT_NV(mr, nv, name)                                                                                   \
+    static __attribute__((noinline)) void FN(name)(ptrdiff_t K, const T *restrict ap, const T *restrict bq,            \
+                                                   const ptrdiff_t *restrict off, const ptrdiff_t *restrict qo,        \
+                                                   T *restrict buf) {                                                  \
+        FN(mk_shift)(mr, nv, K, ap, bq, off, qo, buf);                                                                 \
     }
+#define CK_MK_SHIFT(mr)                                                                                                \
+    CK_MK_SHIFT_NV(mr, CK_NV, mk_shift_##mr)                                                                           \
+    CK_MK_SHIFT_NV(mr, 1, mk_shift_##mr##_1)                                                                           \
+    CK_MK_SHIFT_NV(mr, 2, mk_shift_##mr##_2)
 CK_MK_SHIFT(1)
 CK_MK_SHIFT(2)
 CK_MK_SHIFT(3)
@@ -53,21 +61,33 @@ CK_MK_SHIFT(7)
 CK_MK_SHIFT(8)
 #endif
 
-static inline void FN(mk_shift_any)(int mr, ptrdiff_t K, const T *ap, const T *bq, const ptrdiff_t *o,
+#define CK_MK_SHIFT_CASE(mr)                                                                                           \
+    case mr:                                                                                                           \
+        if (nv >= CK_NV)                                                                                               \
+            FN(mk_shift_##mr)(K, ap, bq, o, qo, buf);                                                                  \
+        else if (nv == 2)                                                                                              \
+            FN(mk_shift_##mr##_2)(K, ap, bq, o, qo, buf);                                                              \
+        else                                                                                                           \
+            FN(mk_shift_##mr##_1)(K, ap, bq, o, qo, buf);                                                              \
+        break;
+
+/* An mr x (nv vectors) tile, nv <= CK_NV (the first nv vectors of buf's rows written). */
+static inline void FN(mk_shift_any)(int mr, int nv, ptrdiff_t K, const T *ap, const T *bq, const ptrdiff_t *o,
                                     const ptrdiff_t *qo, T *buf) {
     switch (mr) {
 #if CK_MRMAX >= 8
-    case 8: FN(mk_shift_8)(K, ap, bq, o, qo, buf); break;
-    case 7: FN(mk_shift_7)(K, ap, bq, o, qo, buf); break;
-    case 6: FN(mk_shift_6)(K, ap, bq, o, qo, buf); break;
-    case 5: FN(mk_shift_5)(K, ap, bq, o, qo, buf); break;
+        CK_MK_SHIFT_CASE(8)
+        CK_MK_SHIFT_CASE(7)
+        CK_MK_SHIFT_CASE(6)
+        CK_MK_SHIFT_CASE(5)
 #endif
-    case 4: FN(mk_shift_4)(K, ap, bq, o, qo, buf); break;
-    case 3: FN(mk_shift_3)(K, ap, bq, o, qo, buf); break;
-    case 2: FN(mk_shift_2)(K, ap, bq, o, qo, buf); break;
-    default: FN(mk_shift_1)(K, ap, bq, o, qo, buf); break;
+        CK_MK_SHIFT_CASE(4)
+        CK_MK_SHIFT_CASE(3)
+        CK_MK_SHIFT_CASE(2)
+    default: CK_MK_SHIFT_CASE(1)
     }
 }
+#undef CK_MK_SHIFT_CASE
 
 /* Rows of A go into panels of CK_MRMAX rows, the last one holding what is left (any size): the same
  * rule in pack and in the GEMM. */

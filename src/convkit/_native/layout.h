@@ -93,28 +93,49 @@ int FN(ck_embed)(const T *src, ptrdiff_t planes, ptrdiff_t sps, ptrdiff_t H, ptr
     return bad != 0;
 }
 
-/* Phase (a, b) of stride (sh, sw) of `planes` contiguous H x W planes: plane p of xq (DH x DW, planes DH*DW
- * apart) at row top + i, column left + j <- x[p][i*sh + a][j*sw + b]. The rest of xq is left as it is. */
+/* Row phase a of stride (sh, sw) of `planes` contiguous H x W planes, all its sw column phases b: plane p
+ * of column phase b (DH x DW, at xq + (b*planes + p)*DH*DW) at row top + i, column left + j <-
+ * x[p][i*sh + a][j*sw + b]. The rest of xq is left as it is. */
 void FN(ck_phase_split)(const T *x, ptrdiff_t planes, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t a,
-                        ptrdiff_t b, T *xq, ptrdiff_t DH, ptrdiff_t DW, ptrdiff_t top, ptrdiff_t left) {
-    const ptrdiff_t n = (W - b + sw - 1) / sw; /* columns j with j*sw + b < W */
+                        T *xq, ptrdiff_t DH, ptrdiff_t DW, ptrdiff_t top, ptrdiff_t left) {
+    const ptrdiff_t bs = planes * DH * DW;
     for (ptrdiff_t p = 0; p < planes; p++)
         for (ptrdiff_t i = 0; i * sh + a < H; i++) {
-            const T *restrict src = x + (p * H + i * sh + a) * W + b;
+            const T *restrict src = x + (p * H + i * sh + a) * W;
             T *restrict dst = xq + (p * DH + top + i) * DW + left;
-            for (ptrdiff_t j = 0; j < n; j++) dst[j] = src[j * sw];
+            if (sw == 2) { /* the common stride as one de-interleave, which the compiler vectorises */
+                T *restrict d1 = dst + bs;
+                const ptrdiff_t n = W / 2;
+                for (ptrdiff_t j = 0; j < n; j++) {
+                    dst[j] = src[2 * j];
+                    d1[j] = src[2 * j + 1];
+                }
+                if (W & 1) dst[n] = src[W - 1];
+            } else
+                for (ptrdiff_t b = 0; b < sw; b++)
+                    for (ptrdiff_t j = 0; j * sw + b < W; j++) dst[b * bs + j] = src[j * sw + b];
         }
 }
 
-/* Its inverse for one phase: x[p][i*sh + a][j*sw + b] <- plane p of xq (DH x DW) at row i, column j, for
- * every position inside the H x W planes of x. */
+/* Its inverse: x[p][i*sh + a][j*sw + b] <- plane p of column phase b of xq (DH x DW, at xq + (b*planes +
+ * p)*DH*DW) at row i, column j, for every position inside the H x W planes of x in row phase a. */
 void FN(ck_phase_merge)(const T *xq, ptrdiff_t planes, ptrdiff_t DH, ptrdiff_t DW, ptrdiff_t sh, ptrdiff_t sw,
-                        ptrdiff_t a, ptrdiff_t b, T *x, ptrdiff_t H, ptrdiff_t W) {
-    const ptrdiff_t n = (W - b + sw - 1) / sw;
+                        ptrdiff_t a, T *x, ptrdiff_t H, ptrdiff_t W) {
+    const ptrdiff_t bs = planes * DH * DW;
     for (ptrdiff_t p = 0; p < planes; p++)
         for (ptrdiff_t i = 0; i * sh + a < H; i++) {
             const T *restrict src = xq + (p * DH + i) * DW;
-            T *restrict dst = x + (p * H + i * sh + a) * W + b;
-            for (ptrdiff_t j = 0; j < n; j++) dst[j * sw] = src[j];
+            T *restrict dst = x + (p * H + i * sh + a) * W;
+            if (sw == 2) { /* one interleave */
+                const T *restrict s1 = src + bs;
+                const ptrdiff_t n = W / 2;
+                for (ptrdiff_t j = 0; j < n; j++) {
+                    dst[2 * j] = src[j];
+                    dst[2 * j + 1] = s1[j];
+                }
+                if (W & 1) dst[W - 1] = src[n];
+            } else
+                for (ptrdiff_t b = 0; b < sw; b++)
+                    for (ptrdiff_t j = 0; j * sw + b < W; j++) dst[j * sw + b] = src[b * bs + j];
         }
 }

@@ -64,7 +64,7 @@ void FN(ck_shift_gemm)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, 
         const T *ap = apack;
         for (ptrdiff_t m0 = 0; m0 < M;) {
             const int mr = FN(panel_rows)(M - m0);
-            FN(mk_shift_any)(mr, K, ap, bq, o, qo, buf);
+            FN(mk_shift_any)(mr, CK_NV, K, ap, bq, o, qo, buf);
             FN(store_tile)(buf, mr, m0, bias, q0, nvalid, wq, owc, out, ldo);
             ap += (ptrdiff_t)mr * K;
             m0 += mr;
@@ -75,7 +75,7 @@ void FN(ck_shift_gemm)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, 
 /* The same product on whole output rows: out[m*ldo + r*owc + c] = bias[m] + sum_k A[m][k] * B[k][r*wq + c]
  * for rows r_begin <= r < r_end and c < owc, owc a multiple of VL. Every vector of a tile is a whole
  * vector of one output row (tiles may span rows): no dropped columns are computed, the stores are whole
- * vectors. The last tile of the range repeats its last vector where it runs short. */
+ * vectors. The last tile of the range, where it runs short, is a narrower one (fewer vectors). */
 void FN(ck_shift_rows)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off, const T *bias,
                        ptrdiff_t r_begin, ptrdiff_t r_end, ptrdiff_t wq, ptrdiff_t owc, T *out, ptrdiff_t ldo) {
     T buf[CK_MRMAX * NR] __attribute__((aligned(64)));
@@ -91,7 +91,7 @@ void FN(ck_shift_rows)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, 
         const T *ap = apack;
         for (ptrdiff_t m0 = 0; m0 < M;) {
             const int mr = FN(panel_rows)(M - m0);
-            FN(mk_shift_any)(mr, K, ap, base, off, qo, buf);
+            FN(mk_shift_any)(mr, (int)nvec, K, ap, base, off, qo, buf);
             for (int i = 0; i < mr; i++) {
                 const T bv = bias ? bias[m0 + i] : (T)0;
                 T *orow = out + (m0 + i) * ldo;

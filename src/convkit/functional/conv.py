@@ -268,7 +268,7 @@ def _input_gradient(dout: np.ndarray, cache: ConvCache) -> np.ndarray:
         "input_grad",
         groups,
         x.shape[1],
-        ((dout, 1, False), (w, 0, False), (dx, 1, True)),
+        ((dout, 1, False), (w, 0, False), (np.zeros(x.shape[1], x.dtype), 0, False), (dx, 1, True)),
         *stride,
         *padding,
         *dilation,

@@ -1,7 +1,7 @@
 """Transposed 2-D convolution (torch.nn.functional.conv_transpose2d), NCHW input, weights (C, F // groups,
-KH, KW) as torch. It is the adjoint of conv2d: its forward is conv2d's input gradient and its backward is
-conv2d's forward (dx) and weight gradient (dw), run by the same kernels and the same plan
-(``_native/conv_plan.pxi``), with x and out in conv2d's roles of dout and x."""
+KH, KW) as torch. It is the adjoint of conv2d: its forward is conv2d's input gradient (starting from the
+bias) and its backward is conv2d's forward (dx) and weight gradient (dw), run by the same kernels and the
+same plan (``_native/conv_plan.pxi``), with x and out in conv2d's roles of dout and x."""
 
 from __future__ import annotations
 
@@ -82,13 +82,12 @@ def conv_transpose2d_forward(
         "input_grad",
         groups,
         F,
-        ((cache.x, 1, False), (cache.w, 0, False), (out, 1, True)),
+        ((cache.x, 1, False), (cache.w, 0, False), (contiguous(b), 0, False), (out, 1, True)),
         *stride,
         *padding,
         *dilation,
         get_num_threads(),
     )
-    out += contiguous(b)[:, None, None]  # (F, 1, 1)
     return out, cache
 
 
