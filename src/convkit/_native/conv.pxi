@@ -26,7 +26,9 @@ def conv2d_forward(
     int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w, bint relu, int n_threads,
 ):
     """out[n, f] = b[f] + sum_c sum_kh sum_kw w[f, c, kh, kw] * xpad[n, c, oh*sh + kh*dh, ow*sw + kw*dw], then
-    max(out, 0) with ``relu`` (fused: each job clamps its own outputs while they are in cache)."""
+    max(out, 0) with ``relu`` (fused: each job clamps its own outputs while they are in cache). Direct and
+    phases paths: one padded image (or its stride phases) per thread, rows of output per job; im2col: one
+    tile per job."""
     cdef ptrdiff_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef ptrdiff_t F = w.shape[0], KH = w.shape[2], KW = w.shape[3]
     cdef ptrdiff_t OH = out.shape[2], OW = out.shape[3], P = OH * OW, K = C * KH * KW
@@ -132,8 +134,10 @@ def conv2d_backward_input(
     """dx[n, c] = b[c], then dx[n, c, oh*sh + kh*dh - ph, ow*sw + kw*dw - pw] += w[f, c, kh, kw] * dout[n, f, oh, ow].
 
     Direct path: dx = the stride-1 convolution of dout (zero-padded by (KH-1)*dh - ph, (KW-1)*dw - pw) with
-    the flipped weights (same dilation), channels swapped. im2col path: per image dcol = w^T dout, one pixel block at a time, then
-    col2im; a job owns a whole image of dx.
+    the flipped weights (same dilation), channels swapped. Phases path: a job is one row phase of one image's
+    dx, each of its column phases a stride-1 convolution of the padded dout with that phase's taps, then
+    interleaved in place (conv_phases.pxi). im2col path: per image dcol = w^T dout, one pixel block at a
+    time, then col2im; a job owns a whole image of dx.
     """
     cdef ptrdiff_t N = dout.shape[0], F = dout.shape[1], OH = dout.shape[2], OW = dout.shape[3]
     cdef ptrdiff_t C = w.shape[1], KH = w.shape[2], KW = w.shape[3], H = dx.shape[2], W = dx.shape[3]
@@ -275,8 +279,8 @@ def conv2d_backward_weight(
     """dw[f, c, kh, kw] = sum_n,oh,ow dout[n, f, oh, ow] * xpad[n, c, oh*sh + kh*dh, ow*sw + kw*dw];
     db[f] = sum dout.
 
-    One GEMM over K + 1 "B" rows: k = (c, kh, kw) are the shifted rows of the padded image (direct path)
-    or of an im2col tile (im2col path), row K is all ones and gives db. Jobs are (chunk of images, group
+    One GEMM over K + 1 "B" rows: k = (c, kh, kw) are the shifted rows of the padded image (direct path),
+    of its stride phases (phases path) or of an im2col tile (im2col path), row K is all ones and gives db. Jobs are (chunk of images, group
     of rows); a chunk sums its images into its own partial gradient and the partials are added in chunk
     order (in double). The plan (conv_plan.pxi) picks the path, the kernel (reduce or outer) and the jobs.
     """
