@@ -75,19 +75,21 @@ void FN(ck_shift_gemm)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, 
 /* The same product on whole output rows: out[m*ldo + r*owc + c] = bias[m] + sum_k A[m][k] * B[k][r*wq + c]
  * for rows r_begin <= r < r_end and c < owc, owc a multiple of VL. Every vector of a tile is a whole
  * vector of one output row (tiles may span rows): no dropped columns are computed, the stores are whole
- * vectors. The last tile of the range, where it runs short, is a narrower one (fewer vectors). */
+ * vectors. The last tiles of the range, where it runs short, are narrower ones (fewer vectors). */
 void FN(ck_shift_rows)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off, const T *bias,
                        ptrdiff_t r_begin, ptrdiff_t r_end, ptrdiff_t wq, ptrdiff_t owc, T *out, ptrdiff_t ldo) {
     T buf[CK_MRMAX * NR] __attribute__((aligned(64)));
     ptrdiff_t qo[CK_NV], dst[CK_NV];
     const ptrdiff_t vpr = owc / VL, v_end = r_end * vpr;
-    for (ptrdiff_t v0 = r_begin * vpr; v0 < v_end; v0 += CK_NV) {
+    for (ptrdiff_t v0 = r_begin * vpr, nvec; v0 < v_end; v0 += nvec) {
+        /* whole tiles; CK_NV + 1 vectors left as two tiles (a 1-vector tile is bound by its loads) */
+        const ptrdiff_t left = v_end - v0;
+        nvec = left == CK_NV + 1 ? (left + 1) / 2 : left < CK_NV ? left : CK_NV;
         for (int j = 0; j < CK_NV; j++) {
-            const ptrdiff_t v = v0 + j < v_end ? v0 + j : v_end - 1, r = v / vpr, c = (v - r * vpr) * VL;
+            const ptrdiff_t v = j < nvec ? v0 + j : v0 + nvec - 1, r = v / vpr, c = (v - r * vpr) * VL;
             qo[j] = r * wq + c;
             dst[j] = r * owc + c;
         }
-        const ptrdiff_t nvec = v_end - v0 < CK_NV ? v_end - v0 : CK_NV;
         const T *ap = apack;
         for (ptrdiff_t m0 = 0; m0 < M;) {
             const int mr = FN(panel_rows)(M - m0);
