@@ -186,9 +186,9 @@ def tf_fashion_cnn(
     )
 
 
-def _basic_block(filters: int, stride: int, dtype) -> list[layers.Layer]:
-    """He et al.'s basic block: [conv3x3 BN ReLU conv3x3 BN] + shortcut, then ReLU; a 1x1 stride-2
-    convolution + BN as the shortcut where the block halves the image and widens the channels."""
+def _basic_block(filters: int, stride: int, dtype) -> layers.Residual:
+    """He et al.'s basic block: [conv3x3 BN ReLU conv3x3 BN] + shortcut, then ReLU (fused into the sum); a
+    1x1 stride-2 convolution + BN as the shortcut where the block halves the image and widens the channels."""
     conv = {"use_bias": False, "dtype": dtype}
     shortcut = None
     if stride != 1:
@@ -199,7 +199,7 @@ def _basic_block(filters: int, stride: int, dtype) -> list[layers.Layer]:
         layers.Conv2D(filters, 3, padding=1, **conv),
         layers.BatchNorm(dtype=dtype),
     ]
-    return [layers.Residual(block, shortcut, dtype=dtype), layers.ReLU(dtype=dtype)]
+    return layers.Residual(block, shortcut, activation="relu", dtype=dtype)
 
 
 def resnet20(
@@ -215,7 +215,7 @@ def resnet20(
     stages = []
     for stage, filters in enumerate((16, 32, 64)):
         for block in range(3):
-            stages += _basic_block(filters, 2 if stage > 0 and block == 0 else 1, dtype)
+            stages.append(_basic_block(filters, 2 if stage > 0 and block == 0 else 1, dtype))
     return Sequential(
         [
             layers.Conv2D(16, 3, padding=1, use_bias=False, input_shape=input_shape, dtype=dtype),

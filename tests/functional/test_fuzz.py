@@ -127,6 +127,7 @@ def _child(examples: int, log_path: str) -> int:
         w4 = rng.normal(size=(2, 3, 3, 3))
         calls = {
             "relu": F.relu_forward(x2),
+            "add_relu": F.add_relu_forward(x2, x2),
             "leaky_relu": F.leaky_relu_forward(x2),
             "sigmoid": F.sigmoid_forward(x2),
             "tanh": F.tanh_forward(x2),
@@ -194,6 +195,8 @@ def _child(examples: int, log_path: str) -> int:
 
     OPS = {
         "relu_forward": (F.relu_forward, st.tuples(value())),
+        "add": (F.add, st.tuples(value(), value())),
+        "add_relu_forward": (F.add_relu_forward, st.tuples(value(), value())),
         "leaky_relu_forward": (F.leaky_relu_forward, st.tuples(value(), floats)),
         "sigmoid_forward": (F.sigmoid_forward, st.tuples(value())),
         "tanh_forward": (F.tanh_forward, st.tuples(value())),
@@ -236,6 +239,7 @@ def _child(examples: int, log_path: str) -> int:
         "softmax_cross_entropy": (F.softmax_cross_entropy, st.tuples(value(2), value(1))),
         "mse_loss": (F.mse_loss, st.tuples(value(), value())),
         "relu_backward": (F.relu_backward, backward_args("relu")),
+        "add_relu_backward": (F.add_relu_backward, backward_args("add_relu")),
         "leaky_relu_backward": (F.leaky_relu_backward, backward_args("leaky_relu")),
         "sigmoid_backward": (F.sigmoid_backward, backward_args("sigmoid")),
         "tanh_backward": (F.tanh_backward, backward_args("tanh")),

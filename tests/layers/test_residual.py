@@ -1,5 +1,6 @@
-"""Residual against an equivalent torch module (identity and 1x1 Conv2D + BatchNorm shortcuts), merged
-params/grads/state, build checks, seeds, dtype, config round trips and arguments."""
+"""Residual against an equivalent torch module (identity and 1x1 Conv2D + BatchNorm shortcuts), the fused
+ReLU against a ReLU after it, merged params/grads/state, build checks, seeds, dtype, config round trips and
+arguments."""
 
 import json
 import re
@@ -117,6 +118,35 @@ def test_gradients_match_finite_differences(rng, layer_gradient_errors, training
     assert max(errors.values()) < 1e-7, errors
 
 
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+def test_fused_relu_equals_a_relu_after_it_bit_for_bit(dtype, rng, training):
+    def build(activation):
+        shortcut = [layers.Conv2D(4, 1, stride=2, use_bias=False), layers.BatchNorm()]
+        residual = layers.Residual(_basic_block(4, stride=2), shortcut, activation=activation, seed=5)
+        residual.build((3, 6, 6))
+        return residual
+
+    fused, separate, relu = build("relu"), build(None), layers.ReLU()
+    for key, value in fused.params.items():
+        value[...] = separate.params[key]
+    x = rng.standard_normal((2, 3, 6, 6)).astype(dtype)
+    out = fused.forward(x, training=training)
+    assert out.tobytes() == relu.forward(separate.forward(x, training=training)).tobytes()
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    dout[0, 0, 0, 0] = np.inf  # a select: never inf * 0
+    assert fused.backward(dout).tobytes() == separate.backward(relu.backward(dout)).tobytes()
+    for key, grad in fused.grads.items():
+        assert grad.tobytes() == separate.grads[key].tobytes(), key
+    assert fused.activation_layer.name == f"{fused.name}_relu" and separate.activation_layer is None
+
+
+def test_activation_argument():
+    assert layers.Residual([layers.ReLU()], activation="linear").activation is None
+    assert layers.Residual([layers.ReLU()], activation="relu").get_config()["activation"] == "relu"
+    with pytest.raises(ValueError, match=r"Residual: activation must be None, 'linear' or 'relu'.*'tanh'"):
+        layers.Residual([layers.ReLU()], activation="tanh")
+
+
 def test_params_grads_state_are_the_sublayers_arrays(rng):
     conv, bn = layers.Conv2D(2, 3, padding=1), layers.BatchNorm()
     short = layers.Conv2D(2, 1)
@@ -214,7 +244,11 @@ def test_regularization_loss_sums_the_sublayers():
 
 def test_config_round_trip_through_json(rng):
     residual = layers.Residual(
-        _basic_block(4, stride=2), [layers.Conv2D(4, 1, stride=2), layers.BatchNorm()], seed=4, name="res"
+        _basic_block(4, stride=2),
+        [layers.Conv2D(4, 1, stride=2), layers.BatchNorm()],
+        seed=4,
+        activation="relu",
+        name="res",
     )
     residual.build((2, 6, 6))
     config = json.loads(json.dumps(layers.serialize(residual)))

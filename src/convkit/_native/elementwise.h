@@ -1,7 +1,7 @@
 /* ---------------------------------------------------------------------------------------------------
  * ReLU on a flat range [i0, i1): out = x if x > 0 or x is NaN else 0 (np.maximum(x, 0)), and
  * dx = dout where x > 0 else 0 (np.where(x > 0, dout, 0)), selected with bit masks: inf/NaN in dout stay
- * where they are and never turn a zero into NaN.
+ * where they are and never turn a zero into NaN. The sum of two arrays, with that ReLU or without.
  * --------------------------------------------------------------------------------------------------- */
 
 static inline __attribute__((always_inline)) void FN(relu_range)(const UTA *restrict x, UTA *restrict out,
@@ -28,4 +28,18 @@ static inline __attribute__((always_inline)) void FN(relu_backward_range)(const 
 
 void FN(ck_relu_backward)(const T *x, const T *dout, T *dx, ptrdiff_t i0, ptrdiff_t i1) {
     FN(relu_backward_range)(x + i0, (const UTA *)(const void *)(dout + i0), (UTA *)(void *)(dx + i0), i1 - i0);
+}
+
+/* out = a + b, then (relu) out if out > 0 or NaN else +0: the ReLU's values, bit for bit. */
+void FN(ck_add)(const T *a, const T *b, T *out, ptrdiff_t i0, ptrdiff_t i1, int relu) {
+    const T *restrict x = a + i0, *restrict y = b + i0;
+    T *restrict o = out + i0;
+    const ptrdiff_t n = i1 - i0;
+    if (relu)
+        for (ptrdiff_t i = 0; i < n; i++) {
+            const T s = x[i] + y[i];
+            o[i] = s > 0 || s != s ? s : (T)0;
+        }
+    else
+        for (ptrdiff_t i = 0; i < n; i++) o[i] = x[i] + y[i];
 }

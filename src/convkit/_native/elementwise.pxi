@@ -1,6 +1,7 @@
 # ---------------------------------------------------------------------------------------------------------
 # Element-wise: ReLU over flat C-contiguous arrays (functional.activations: one vectorised pass, no
-# temporaries), and in place on what a conv or dense job just wrote (the fused activation)
+# temporaries), and in place on what a conv or dense job just wrote (the fused activation); the sum of
+# two arrays, with the ReLU fused or not (functional.add: a residual's merge)
 # ---------------------------------------------------------------------------------------------------------
 
 cdef inline void _relu_span(floating *out, ptrdiff_t i0, ptrdiff_t i1) noexcept nogil:
@@ -50,3 +51,20 @@ def relu_backward(
         i0 = job * size // jobs
         i1 = (job + 1) * size // jobs
         ck_relu_backward(&x[0], &dout[0], &dx[0], i0, i1)
+
+
+def add(
+    const floating[::1] a,              # IN  (size,)
+    const floating[::1] b,              # IN  (size,)
+    floating[::1] out,                  # OUT (size,)
+    bint relu,
+    int n_threads,
+):
+    """out = a + b, then max(out, 0) with ``relu`` (NaN stays NaN)."""
+    cdef ptrdiff_t size = a.shape[0], jobs = _cdiv(size, 16 * 1024), job, i0, i1
+    if size == 0:
+        return
+    for job in prange(jobs, nogil=True, schedule="static", num_threads=_threads_for(size, n_threads)):
+        i0 = job * size // jobs
+        i1 = (job + 1) * size // jobs
+        ck_add(&a[0], &b[0], &out[0], i0, i1, relu)

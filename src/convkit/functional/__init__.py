@@ -31,6 +31,7 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
+from .add import add, add_relu_backward, add_relu_forward
 from .affine import (
     affine_backward,
     affine_backward_input,
@@ -98,6 +99,9 @@ from .shift import random_shift_backward, random_shift_forward
 __all__ = [
     "adaptive_avgpool2d_backward",
     "adaptive_avgpool2d_forward",
+    "add",
+    "add_relu_backward",
+    "add_relu_forward",
     "affine_backward",
     "affine_backward_input",
     "affine_backward_weights",

@@ -43,8 +43,13 @@ def relu_forward(x) -> tuple[np.ndarray, np.ndarray]:
 
 def relu_backward(dout, cache) -> np.ndarray:
     """dx = dout where x > 0, else 0."""
-    x = _array_cache(cache, "relu_forward", "relu_backward")
-    dout = np.asarray(_upstream(dout, x, "relu_backward"), order="C")
+    return relu_gate(dout, cache, "relu_forward", "relu_backward")
+
+
+def relu_gate(dout, cache, forward: str, where: str) -> np.ndarray:
+    """dout where cache > 0, else 0: the backward pass of a ReLU whose input, or output, is ``cache``."""
+    x = _array_cache(cache, forward, where)
+    dout = np.asarray(_upstream(dout, x, where), order="C")
     dx = workspace.empty_like(x)
     # a select, not dout * mask: inf * 0 would be NaN
     _kernels.relu_backward(x.reshape(-1), dout.reshape(-1), dx.reshape(-1), get_num_threads())

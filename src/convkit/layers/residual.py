@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import _torch_converters as interop
-from .. import _workspace as workspace
 from .._validation import optional_seed
+from ..functional.add import add, add_relu_backward, add_relu_forward
 from ._container import Container, LayerSpec, layer_list
+from .activations import ReLU
 from .base import Layer
 from .chain import run_chain
 from .registry import register, serialize
@@ -19,16 +20,17 @@ from .registry import register, serialize
 class Residual(Container):
     """out = block(x) + shortcut(x): the block's layers applied in sequence, plus the input carried by the
     shortcut (the identity by default, or e.g. ``[Conv2D(filters, 1, stride=2), BatchNorm()]`` when the
-    block changes the shape). No activation follows the sum: add a ``ReLU()`` after the Residual, as in a
-    ResNet basic block::
+    block changes the shape). A ResNet basic block ends with a ReLU of the sum: ``activation="relu"``
+    fuses it into the sum (the same values and gradients as a ``ReLU()`` after the Residual, one pass
+    fewer each way)::
 
-        Residual([Conv2D(16, 3, padding="same"), BatchNorm(), ReLU(),
-                  Conv2D(16, 3, padding="same"), BatchNorm()]),
-        ReLU(),
+        Residual([Conv2D(16, 3, padding="same"), BatchNorm(activation="relu"),
+                  Conv2D(16, 3, padding="same"), BatchNorm()], activation="relu"),
 
     Arguments:
     - block_layers: a list of Layers (or their ``serialize`` dicts), at least one
     - shortcut: None (identity), a Layer or a list of Layers (or their dicts)
+    - activation: None (or "linear") or "relu", applied to the sum
     - seed: if given, the build derives a seed for every sublayer whose ``seed`` is None; like the
       ``seed`` of Dense or Conv2D it may be set before the build
 
@@ -42,9 +44,16 @@ class Residual(Container):
         block_layers: Sequence[LayerSpec],
         shortcut: LayerSpec | Sequence[LayerSpec] | None = None,
         seed: int | None = None,
+        activation: str | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if activation not in (None, "linear", "relu"):
+            raise ValueError(
+                "Residual: activation must be None, 'linear' or 'relu' (fused into the sum). "
+                f"Received: activation={activation!r}"
+            )
+        self.activation = None if activation == "linear" else activation
         self.block_layers: list[Layer] = layer_list(block_layers, "block_layers", "Residual")
         if not self.block_layers:
             raise ValueError("Residual: block_layers must hold at least one layer. Received: block_layers=[]")
@@ -69,24 +78,39 @@ class Residual(Container):
             )
         return block_shape
 
+    @property
+    def activation_layer(self) -> Layer | None:
+        """The fused ReLU as a layer of its own (what ``to_torch`` writes after the Residual), or None."""
+        if self.activation is None:
+            return None
+        return ReLU(name=f"{self.name}_relu", dtype=self.dtype)
+
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
-        return _sum(run_chain(self.block_layers, x, training), run_chain(self.shortcut_layers, x, training))
+        block = run_chain(self.block_layers, x, training)
+        shortcut = run_chain(self.shortcut_layers, x, training)
+        if self.activation is None:
+            return add(block, shortcut)
+        out, self._cache = add_relu_forward(block, shortcut)
+        return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         dout = np.asarray(dout, dtype=self.dtype)
+        if self.activation is not None:
+            dout = add_relu_backward(dout, self._cache)
         dblock = dout
         for layer in reversed(self.block_layers):
             dblock = layer.backward(dblock)
         dshortcut = dout
         for layer in reversed(self.shortcut_layers):
             dshortcut = layer.backward(dshortcut)
-        return _sum(dblock, dshortcut)
+        return add(dblock, dshortcut)
 
     def get_config(self) -> dict:
         return {
             "block_layers": [serialize(layer) for layer in self.block_layers],
             "shortcut": [serialize(layer) for layer in self.shortcut_layers] or None,
             "seed": self.seed,
+            "activation": self.activation,
             **super().get_config(),
         }
 
@@ -134,7 +158,3 @@ def _residual_from_torch(module, following, dtype: str, torch):
             state.update({f"{prefix}.{j}.{k}": v for k, v in sub_state.items()})
     return layer, params, state
 
-
-def _sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a + b into a pooled buffer (no fresh pages every step; see ``_workspace``)."""
-    return np.add(a, b, out=workspace.empty(np.broadcast_shapes(a.shape, b.shape), np.result_type(a, b)))
