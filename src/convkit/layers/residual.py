@@ -157,4 +157,3 @@ def _residual_from_torch(module, following, dtype: str, torch):
             params.update({f"{prefix}.{j}.{k}": v for k, v in sub_params.items()})
             state.update({f"{prefix}.{j}.{k}": v for k, v in sub_state.items()})
     return layer, params, state
-
