@@ -130,6 +130,13 @@ def test_plan_grid_and_jobs():
     assert not wide["forward"]["rows"] and not wide["input_grad"]["rows"]
     assert not rows["weight_grad"]["check_finite"] and wide["weight_grad"]["check_finite"]
     assert rows["forward"]["n_jobs"] == rows["forward"]["parts"] == 8  # batch 1 split in 8 jobs
+    # not whole rows: KW column-shifted copies of the image, no dropped columns, unless the kernel is 1 wide
+    assert wide["forward"]["shifted"] and wide["input_grad"]["shifted"] and not rows["forward"]["shifted"]
+    assert wide["forward"]["q_end"] == (2 * lanes + 1) ** 2
+    one_wide = _plan((1, 3, 2 * lanes + 1, 2 * lanes + 1), (5, 3, 3, 1), 1, 1)  # rows 2*lanes + 3 apart
+    assert not one_wide["forward"]["shifted"] and one_wide["forward"]["q_end"] == (2 * lanes + 1) * (
+        2 * lanes + 3
+    )
     strided = _plan((3, 3, 9, 9), (5, 3, 1, 1), 2)
     assert strided["forward"]["n_jobs"] == 3 * strided["forward"]["blocks"]
     assert not strided["weight_grad"]["check_finite"]

@@ -18,6 +18,17 @@ cdef inline void _relu_wide(floating *out, ptrdiff_t F, ptrdiff_t P, ptrdiff_t q
             _relu_span(out + f * P + r * owc, c0, c1)
 
 
+cdef inline void _embed_copies(const floating *src, ptrdiff_t planes, ptrdiff_t H, ptrdiff_t W, floating *dst,
+                               ptrdiff_t DH, ptrdiff_t DW, ptrdiff_t top, ptrdiff_t left, ptrdiff_t copies,
+                               ptrdiff_t step) noexcept nogil:
+    """The direct path's image: ``copies`` zero-padded copies of (planes, H, W) ``src``, copy j (planes of
+    DH x DW from dst + j*planes*DH*DW) holding it from row top, column left - j*step (cropped): one padded
+    copy, or the column-shifted copies of the plan's ``shifted``. The zeros were written once per call."""
+    cdef ptrdiff_t j
+    for j in range(copies):
+        ck_embed(src, planes, H * W, H, W, dst + j * planes * DH * DW, DH * DW, DH, DW, top, left - j * step, 0, 0)
+
+
 def conv2d_forward(
     const floating[:, :, :, ::1] x,     # IN  (N, C, H, W)
     const floating[:, :, :, ::1] w,     # IN  (F, C, KH, KW)
@@ -32,7 +43,7 @@ def conv2d_forward(
     cdef ptrdiff_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef ptrdiff_t F = w.shape[0], KH = w.shape[2], KW = w.shape[3]
     cdef ptrdiff_t OH = out.shape[2], OW = out.shape[3], P = OH * OW, K = C * KH * KW
-    cdef ptrdiff_t HP = H + 2 * pad_h, WP = W + 2 * pad_w, plane = HP * WP, image
+    cdef ptrdiff_t HP = H + 2 * pad_h, WP = W + 2 * pad_w, plane = HP * WP, image, copies
     cdef ConvPlan plan
     cdef ptrdiff_t NR, q_end, parts, per, block, blocks, n_jobs
     cdef bint rows
@@ -57,12 +68,17 @@ def conv2d_forward(
     ck_pack_a(F, K, &w[0, 0, 0, 0], K, 1, apack)
     _small_pages(&out[0, 0, 0, 0], N * F * P * sizeof(floating))
     image = K * block
+    copies = KW if plan.shifted else 1
     if path == PATH_DIRECT:
-        image = C * plane + NR
+        if plan.shifted:  # the grid's rows are OW apart
+            WP = OW
+            plane = HP * WP
+        image = copies * C * plane + NR
         for c in range(C):
             for kh in range(KH):
                 for kw in range(KW):
-                    off[(c * KH + kh) * KW + kw] = c * plane + kh * dil_h * WP + kw * dil_w
+                    off[(c * KH + kh) * KW + kw] = ((kw * C + c) * plane + kh * dil_h * WP if plan.shifted else
+                                                    c * plane + kh * dil_h * WP + kw * dil_w)
     elif path == PATH_PHASES:
         WP = plan.ph_cols
         image = stride_h * stride_w * C * plan.ph_rows * WP + NR
@@ -88,7 +104,7 @@ def conv2d_forward(
                 n = job // parts
                 if last[0] != n:
                     if path == PATH_DIRECT:
-                        ck_embed(&x[n, 0, 0, 0], C, H * W, H, W, xpad, plane, HP, WP, pad_h, pad_w, 0, 0)
+                        _embed_copies(&x[n, 0, 0, 0], C, H, W, xpad, HP, WP, pad_h, pad_w, copies, dil_w)
                     else:
                         _phase_split_image(&x[n, 0, 0, 0], C, H, W, stride_h, stride_w, &plan, xpad)
                     last[0] = n
@@ -145,7 +161,7 @@ def conv2d_backward_input(
     cdef ptrdiff_t DH = H + (KH - 1) * dil_h, DW = W + (KW - 1) * dil_w, dplane = DH * DW
     cdef ConvPlan plan
     cdef ptrdiff_t NR, q_end, parts, per, block, blocks, n_jobs, scratch, n_off, tail_size
-    cdef ptrdiff_t S = stride_h * stride_w, dx_h, dx_w, a, k0
+    cdef ptrdiff_t S = stride_h * stride_w, dx_h, dx_w, a, k0, copies
     cdef bint rows
     cdef int path
     cdef ptrdiff_t job, n, c, f, kh, kw, q0, q1, p0, npix, e, blk
@@ -170,6 +186,7 @@ def conv2d_backward_input(
         _alloc_error("conv2d_backward")
     _small_pages(&dx[0, 0, 0, 0], N * C * H * W * sizeof(floating))
     dx_h, dx_w = plan.dx_h, plan.dx_w
+    copies = KW if plan.shifted else 1
     if path == PATH_PHASES:
         wt = <floating *>_scratch(SLOT_WEIGHTS, C * KK * sizeof(floating), False)  # (C, F*KH*KW), phase by phase
         if wt == NULL:
@@ -185,14 +202,18 @@ def conv2d_backward_input(
         wt = <floating *>_scratch(SLOT_WEIGHTS, C * KK * sizeof(floating), False)  # (C, F, KH, KW), flipped in kh, kw
         if wt == NULL:
             _alloc_error("conv2d_backward")
+        if plan.shifted:  # the grid's rows are W apart
+            DW = W
+            dplane = DH * DW
         for c in range(C):
             for f in range(F):
                 for kh in range(KH):
                     for kw in range(KW):
                         wt[((c * F + f) * KH + kh) * KW + kw] = w[f, c, KH - 1 - kh, KW - 1 - kw]
-                        off[(f * KH + kh) * KW + kw] = f * dplane + kh * dil_h * DW + kw * dil_w
+                        off[(f * KH + kh) * KW + kw] = ((kw * F + f) * dplane + kh * dil_h * DW if plan.shifted else
+                                                        f * dplane + kh * dil_h * DW + kw * dil_w)
         ck_pack_a(C, KK, wt, KK, 1, apack)
-        scratch = F * dplane
+        scratch = copies * F * dplane
         n_off = KK
         tail_size = n_off * NR
     else:
@@ -235,8 +256,8 @@ def conv2d_backward_input(
             elif path == PATH_DIRECT:
                 n = job // parts
                 if last[0] != n:
-                    ck_embed(&dout[n, 0, 0, 0], F, P, OH, OW, buf, dplane, DH, DW, (KH - 1) * dil_h - pad_h,
-                             (KW - 1) * dil_w - pad_w, 0, 0)
+                    _embed_copies(&dout[n, 0, 0, 0], F, OH, OW, buf, DH, DW, (KH - 1) * dil_h - pad_h,
+                                  (KW - 1) * dil_w - pad_w, copies, dil_w)
                     last[0] = n
                 q0 = (job % parts) * per
                 q1 = q0 + per

@@ -9,7 +9,11 @@
 #   zero-padded image (per-thread copy) and off[k] = c*plane + kh*WP + kw: a register tile of up to 8
 #   output channels x 3 vectors of output pixels, held over the whole k loop. Pixels run on the "wide"
 #   grid q = oh*WP + ow (columns ow >= OW computed and dropped), or on whole output rows when OW is a
-#   multiple of the vector width (``rows``: ``ck_shift_rows``, nothing dropped). dx is the same kernel on
+#   multiple of the vector width (``rows``: ``ck_shift_rows``, nothing dropped). Where neither fits and
+#   KW > 1 (``shifted``: an 8x8 or 14x14 output), the image is copied KW times instead, copy j shifted
+#   left by j*dw columns and cropped to OW columns: tap (c, kh, kw) reads copy kw at row kh*dh, the grid
+#   is q = oh*OW + ow and nothing is dropped (KW copies of the image against (KW-1)*dw wasted columns of
+#   every output row). dx is the same kernel on
 #   the zero-padded upstream gradient with the flipped, channel-swapped weights (a "full" convolution: no
 #   scatter). No im2col buffer, for few channels (LeNet) as for many.
 # - *im2col* (any stride, any dilation; what the other two do not take): per job one image and a block of output pixels, im2col into a per-thread tile
@@ -76,6 +80,7 @@ cdef struct ConvPlan:
     ptrdiff_t NR
     # direct path: the grid of out (forward) or dx (input gradient)
     bint rows             # whole output rows of vectors (ck_shift_rows), else the wide grid (ck_shift_gemm)
+    bint shifted          # direct forward / dx, not rows: KW column-shifted copies, rows OW apart
     ptrdiff_t q_end       # one past the last wide column kept
     ptrdiff_t parts       # jobs per image
     ptrdiff_t per         # output rows (rows) or wide columns (grid) per job
@@ -195,10 +200,12 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
             plan.blocks = _cdiv(P, plan.block)
             plan.n_jobs = N * plan.blocks
         else:
-            _direct_grid(&plan, N, OH, OW, WP)
+            plan.shifted = plan.path == PATH_DIRECT and KW > 1 and OW % plan.VL != 0
+            _direct_grid(&plan, N, OH, OW, OW if plan.shifted else WP)
     elif pass_ == PASS_INPUT_GRAD:
         if plan.path == PATH_DIRECT:
-            _direct_grid(&plan, N, H, W, W + (KW - 1) * dw)
+            plan.shifted = KW > 1 and W % plan.VL != 0
+            _direct_grid(&plan, N, H, W, W if plan.shifted else W + (KW - 1) * dw)
         elif plan.path == PATH_PHASES:  # a job: one row phase of one image's dx
             plan.dx_h, plan.dx_w = _cdiv(H, sh), _cdiv(W, sw)
             plan.rows = plan.dx_w % plan.VL == 0

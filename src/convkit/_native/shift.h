@@ -31,22 +31,31 @@ static void FN(store_tile)(const T *buf, int mr, ptrdiff_t m0, const T *bias, pt
     }
 }
 
+/* The vectors of the next tile with `left` vectors of the range left: whole tiles, then the rest, CK_NV + 1
+ * of them as two tiles (a 1-vector tile is bound by its loads). */
+static inline int FN(tile_vectors)(ptrdiff_t left) {
+    return left == CK_NV + 1 ? (int)(left + 1) / 2 : left < CK_NV ? (int)left : CK_NV;
+}
+
 /* out <- bias + A (M x K, packed by ck_pack_a) times B, for wide columns q_begin <= q < q_end.
  * B row k: base[off[k] + q]. With tail (K x NR scratch, tail_off: K entries) only q < q_end is ever read:
  * the last, partial tile is copied into tail first. With tail = NULL the caller guarantees that the rows
- * are readable up to a whole tile past q_end (slack at the end of its buffer). */
+ * are readable up to a whole tile past q_end (slack at the end of its buffer). The last tiles are
+ * narrower where the range runs short (tile_vectors). */
 void FN(ck_shift_gemm)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off, const T *bias,
                        ptrdiff_t q_begin, ptrdiff_t q_end, ptrdiff_t wq, ptrdiff_t owc, T *out, ptrdiff_t ldo, T *tail,
                        ptrdiff_t *tail_off) {
     T buf[CK_MRMAX * NR + VL] __attribute__((aligned(64)));
     ptrdiff_t qo[CK_NV];
     for (int j = 0; j < CK_NV; j++) qo[j] = j * VL;
-    for (ptrdiff_t q0 = q_begin; q0 < q_end; q0 += NR) {
+    for (ptrdiff_t q0 = q_begin, width; q0 < q_end; q0 += width) {
+        const int nv = FN(tile_vectors)((q_end - q0 + VL - 1) / VL);
+        width = nv * VL;
         ptrdiff_t nvalid = q_end - q0;
         const T *bq;
         const ptrdiff_t *o;
-        if (nvalid >= NR || !tail) {
-            if (nvalid > NR) nvalid = NR;
+        if (nvalid >= width || !tail) {
+            if (nvalid > width) nvalid = width;
             bq = base + q0;
             o = off;
         } else {
@@ -55,7 +64,7 @@ void FN(ck_shift_gemm)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, 
                 T *dst = tail + k * NR;
                 ptrdiff_t t = 0;
                 for (; t < nvalid; t++) dst[t] = src[t];
-                for (; t < NR; t++) dst[t] = 0;
+                for (; t < width; t++) dst[t] = 0;
                 tail_off[k] = k * NR;
             }
             bq = tail;
@@ -64,7 +73,7 @@ void FN(ck_shift_gemm)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, 
         const T *ap = apack;
         for (ptrdiff_t m0 = 0; m0 < M;) {
             const int mr = FN(panel_rows)(M - m0);
-            FN(mk_shift_any)(mr, CK_NV, K, ap, bq, o, qo, buf);
+            FN(mk_shift_any)(mr, nv, K, ap, bq, o, qo, buf);
             FN(store_tile)(buf, mr, m0, bias, q0, nvalid, wq, owc, out, ldo);
             ap += (ptrdiff_t)mr * K;
             m0 += mr;
@@ -82,9 +91,7 @@ void FN(ck_shift_rows)(ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, 
     ptrdiff_t qo[CK_NV], dst[CK_NV];
     const ptrdiff_t vpr = owc / VL, v_end = r_end * vpr;
     for (ptrdiff_t v0 = r_begin * vpr, nvec; v0 < v_end; v0 += nvec) {
-        /* whole tiles; CK_NV + 1 vectors left as two tiles (a 1-vector tile is bound by its loads) */
-        const ptrdiff_t left = v_end - v0;
-        nvec = left == CK_NV + 1 ? (left + 1) / 2 : left < CK_NV ? left : CK_NV;
+        nvec = FN(tile_vectors)(v_end - v0);
         for (int j = 0; j < CK_NV; j++) {
             const ptrdiff_t v = j < nvec ? v0 + j : v0 + nvec - 1, r = v / vpr, c = (v - r * vpr) * VL;
             qo[j] = r * wq + c;
