@@ -80,7 +80,7 @@ cdef struct ConvPlan:
     ptrdiff_t NR
     # direct path: the grid of out (forward) or dx (input gradient)
     bint rows             # whole output rows of vectors (ck_shift_rows), else the wide grid (ck_shift_gemm)
-    bint shifted          # direct forward / dx, not rows: KW column-shifted copies, rows OW apart
+    bint shifted          # direct, not rows (dW: outer kernel): KW column-shifted copies, rows OW apart
     ptrdiff_t q_end       # one past the last wide column kept
     ptrdiff_t parts       # jobs per image
     ptrdiff_t per         # output rows (rows) or wide columns (grid) per job
@@ -216,9 +216,11 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
             plan.blocks = _cdiv(P, plan.block)
             plan.n_jobs = N
     else:
-        plan.q_end = (OH - 1) * WP + OW  # wide pixels of the direct path
         plan.rows = OW % plan.VL == 0  # direct path on whole output rows (no wide grid)
-        plan.check_finite = plan.path == PATH_DIRECT and not plan.rows
+        # the outer kernel reads exactly the pixels it sums: it takes the shifted copies as they are
+        plan.shifted = plan.path == PATH_DIRECT and not plan.rows and plan.outer and KW > 1
+        plan.q_end = (OH - 1) * (OW if plan.shifted else WP) + OW  # wide pixels of the direct path
+        plan.check_finite = plan.path == PATH_DIRECT and not plan.rows and not plan.shifted
         plan.part_size = K1 * _cdiv(F, plan.VL) * plan.VL if plan.outer else F * K1
         plan.chunks = N if N < DW_CHUNKS else DW_CHUNKS
         while plan.chunks > 1 and plan.chunks * plan.part_size * itemsize > DW_PARTIAL_BYTES:
