@@ -313,7 +313,7 @@ def conv2d_backward_weight(
     cdef ConvPlan plan
     cdef ptrdiff_t VL, FP, q_end, qv, dps, ones_at
     cdef ptrdiff_t chunks, groups, gsize, job, n, f, c, kh, kw, j0, j1, p0, npix, e, ch, l, block, blocks, blk, oh
-    cdef ptrdiff_t part_size, n_vacc, n_wide, n_tile, n_xpad, ie, nrows, copies
+    cdef ptrdiff_t part_size, n_vacc, n_wide, n_tile, n_xpad, ie, nrows
     cdef bint rows, outer, check_finite
     cdef int m_outer, path
     cdef double acc
@@ -341,21 +341,16 @@ def conv2d_backward_weight(
     path, outer, rows, m_outer, check_finite = plan.path, plan.outer, plan.rows, plan.m_outer, plan.check_finite
     chunks, groups, gsize, part_size = plan.chunks, plan.groups, plan.gsize, plan.part_size
     VL, q_end, block, blocks = plan.VL, plan.q_end, plan.block, plan.blocks
-    copies = 1
     if path == PATH_PHASES:  # the image is x's phase planes, rows ph_cols apart
         WP = plan.ph_cols
         plane = stride_h * stride_w * plan.ph_rows * WP
-    elif plan.shifted:  # KW column-shifted copies, rows OW apart
-        WP = OW
-        plane = HP * WP
-        copies = KW
     FP = _cdiv(F, VL) * VL  # filters padded to whole vectors (outer)
     qv = _cdiv(q_end, VL) * VL  # the wide pixels of the direct path rounded up to whole vectors
     dps = OH * WP if OH * WP > qv else qv  # plane stride of the wide upstream gradient
-    ones_at = copies * C * plane + VL  # the row of ones in the direct (or phases) scratch
+    ones_at = C * plane + VL  # the row of ones in the direct (or phases) scratch
     n_vacc = 0 if outer else ck_dw_reduce_size(dwp, F, gsize)
     n_xpad = ones_at + qv if path != PATH_IM2COL else 0
-    n_wide = ((P if rows else q_end) * FP if outer else F * dps) if path != PATH_IM2COL else 0
+    n_wide = (P * FP if outer else F * dps) if path != PATH_IM2COL else 0
     n_tile = block * FP if outer else F * block
     cdef floating *partial = <floating *>_scratch(SLOT_PACKED, chunks * part_size * sizeof(floating), True)
     cdef ptrdiff_t *off = <ptrdiff_t *>_scratch(SLOT_OFFSETS, 2 * K1 * sizeof(ptrdiff_t), False)
@@ -368,8 +363,7 @@ def conv2d_backward_weight(
         for c in range(C):
             for kh in range(KH):
                 for kw in range(KW):
-                    off[(c * KH + kh) * KW + kw] = ((kw * C + c) * plane + kh * dil_h * WP if plan.shifted else
-                                                    c * plane + kh * dil_h * WP + kw * dil_w)
+                    off[(c * KH + kh) * KW + kw] = c * plane + kh * dil_h * WP + kw * dil_w
     off[K] = ones_at
     for e in range(K1):
         offc[e] = e * block
@@ -402,9 +396,9 @@ def conv2d_backward_weight(
             for e in range(n_vacc):
                 vacc[e] = 0
             for n in range(ch * N // chunks, (ch + 1) * N // chunks):
-                if path != PATH_IM2COL and (rows or plan.shifted):  # nothing dropped, nothing wasted
+                if path != PATH_IM2COL and rows:  # the image's rows as they are: nothing dropped, nothing wasted
                     if path == PATH_DIRECT:
-                        _embed_copies(&x[n, 0, 0, 0], C, H, W, xpad, HP, WP, pad_h, pad_w, copies, dil_w)
+                        ck_embed(&x[n, 0, 0, 0], C, H * W, H, W, xpad, plane, HP, WP, pad_h, pad_w, 0, 0)
                     else:
                         _phase_split_image(&x[n, 0, 0, 0], C, H, W, stride_h, stride_w, &plan, xpad)
                     if outer:
@@ -415,13 +409,9 @@ def conv2d_backward_weight(
                     continue
                 if path == PATH_DIRECT and not ck_embed(&x[n, 0, 0, 0], C, H * W, H, W, xpad, plane, HP, WP,
                                                         pad_h, pad_w, 0, check_finite):
-                    if outer:
-                        for oh in range(OH):  # rows q = oh*WP + ow of the transposed gradient
-                            ck_transpose(&dout[n, 0, oh, 0], F, P, OW, wide + oh * WP * FP, FP)
-                        ck_dw_outer(j1 - j0, FP, xpad, off + j0, wide, FP, 1, q_end, 0, part + j0 * FP, FP)
-                    else:
-                        ck_embed(&dout[n, 0, 0, 0], F, P, OH, OW, wide, dps, OH, WP, 0, 0, 0, 0)
-                        ck_dw_reduce(F, j1 - j0, wide, dps, xpad, off + j0, 1, q_end, 0, 0, vacc, m_outer)
+                    # reduce on the wide grid: dout with zeros in the dropped columns
+                    ck_embed(&dout[n, 0, 0, 0], F, P, OH, OW, wide, dps, OH, WP, 0, 0, 0, 0)
+                    ck_dw_reduce(F, j1 - j0, wide, dps, xpad, off + j0, 1, q_end, 0, 0, vacc, m_outer)
                     continue
                 for blk in range(blocks):
                     p0 = blk * block

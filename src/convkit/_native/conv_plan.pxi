@@ -16,16 +16,17 @@
 #   every output row). dx is the same kernel on
 #   the zero-padded upstream gradient with the flipped, channel-swapped weights (a "full" convolution: no
 #   scatter). No im2col buffer, for few channels (LeNet) as for many.
-# - *im2col* (any stride, any dilation; what the other two do not take): per job one image and a block of output pixels, im2col into a per-thread tile
-#   of at most ~256 KB (never a full-batch buffer), then the same micro-kernel; dx through col2im, one job
-#   per image.
+# - *im2col* (any stride, any dilation; what the other paths do not take): per job one image and a block
+#   of output pixels, im2col into a per-thread tile of at most ~256 KB (never a full-batch buffer), then
+#   the same micro-kernel; dx through col2im, one job per image.
 # The weight gradient has two kernels on either path: "reduce" (``ck_dw_reduce``: vectorised along pixels,
 # vector partial sums kept across the images of a chunk) for few filters or few taps, "outer"
 # (``ck_dw_outer``: vectorised along filters against a transposed copy of dout, image values broadcast)
 # for many of both; an extra "B" row of ones gives db in the same pass. dW jobs are (fixed chunk of
-# images, group of weight columns); chunk partials are added in chunk order in double. On the wide grid
-# the dropped columns of dout are zeros, so an image holding inf/NaN takes the exact im2col route for dW
-# (``check_finite``; 0 * inf would be NaN).
+# images, group of weight columns); chunk partials are added in chunk order in double. The outer kernel
+# reads the image's rows as they are, of any length; reduce does so on whole rows of vectors, else on the
+# wide grid, where the dropped columns of dout are zeros, so that an image holding inf/NaN takes the exact
+# im2col route (``check_finite``; 0 * inf would be NaN).
 # Every number of jobs is a function of the shapes only, never of the thread count, so results are
 # bit-identical for any number of threads. ``force_conv_plan`` lets the tests run every case through
 # every path and kernel ("direct" applies to stride 1 only).
@@ -35,7 +36,7 @@
 # - *phases* (stride > 1, dilation 1, a kernel at least as large as the stride): the direct path run on the
 #   input's stride phases (conv_phases.pxi): x split into sh*sw zero-padded phase planes, each tap reading
 #   one of them at its own shift; dx one phase of dx at a time, merged in place. The weight gradient takes
-#   it on whole output rows only (OW a multiple of the vector width), else im2col.
+#   it with the outer kernel or on whole output rows (OW a multiple of the vector width), else im2col.
 # Groups (``grouped_conv_path``): a depthwise convolution (groups = C > 1, one input channel per group)
 # runs the per-plane loops of depthwise.pxi (memory-bound: no im2col, no GEMM); any other grouping runs
 # one plan of the above per group, on channel slices. groups = 1 never reaches either.
@@ -80,7 +81,7 @@ cdef struct ConvPlan:
     ptrdiff_t NR
     # direct path: the grid of out (forward) or dx (input gradient)
     bint rows             # whole output rows of vectors (ck_shift_rows), else the wide grid (ck_shift_gemm)
-    bint shifted          # direct, not rows (dW: outer kernel): KW column-shifted copies, rows OW apart
+    bint shifted          # direct forward / dx, not rows: KW column-shifted copies, rows OW apart
     ptrdiff_t q_end       # one past the last wide column kept
     ptrdiff_t parts       # jobs per image
     ptrdiff_t per         # output rows (rows) or wide columns (grid) per job
@@ -177,12 +178,13 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
     memset(&plan, 0, sizeof(plan))
     plan.VL = _lanes(itemsize)
     plan.NR = _tile_cols(itemsize)
+    plan.outer = F >= DW_OUTER_MIN_FILTERS and K >= DW_OUTER_MIN_TAPS if _forced_outer < 0 else _forced_outer
     if _forced_path == PATH_IM2COL:
         plan.path = PATH_IM2COL
     elif not strided:
         plan.path = PATH_DIRECT
     elif (dh == 1 and dw == 1 and KH >= sh and KW >= sw and _forced_path != PATH_DIRECT
-          and (pass_ != PASS_WEIGHT_GRAD or OW % plan.VL == 0)):
+          and (pass_ != PASS_WEIGHT_GRAD or OW % plan.VL == 0 or plan.outer)):
         plan.path = PATH_PHASES
         _phase_axis(pass_ == PASS_INPUT_GRAD, H, OH, KH, sh, ph, &plan.ph_top, &plan.ph_rows)
         _phase_axis(pass_ == PASS_INPUT_GRAD, W, OW, KW, sw, pw, &plan.ph_left, &plan.ph_cols)
@@ -190,7 +192,6 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
         plane = sh * sw * plan.ph_rows * WP if pass_ != PASS_INPUT_GRAD else plan.ph_rows * WP
     else:
         plan.path = PATH_IM2COL
-    plan.outer = F >= DW_OUTER_MIN_FILTERS and K >= DW_OUTER_MIN_TAPS if _forced_outer < 0 else _forced_outer
     plan.blocks = 1
     if N <= 0:  # nothing to run
         return plan
@@ -216,11 +217,11 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
             plan.blocks = _cdiv(P, plan.block)
             plan.n_jobs = N
     else:
-        plan.rows = OW % plan.VL == 0  # direct path on whole output rows (no wide grid)
-        # the outer kernel reads exactly the pixels it sums: it takes the shifted copies as they are
-        plan.shifted = plan.path == PATH_DIRECT and not plan.rows and plan.outer and KW > 1
-        plan.q_end = (OH - 1) * (OW if plan.shifted else WP) + OW  # wide pixels of the direct path
-        plan.check_finite = plan.path == PATH_DIRECT and not plan.rows and not plan.shifted
+        plan.q_end = (OH - 1) * WP + OW  # wide pixels of the direct path
+        # on the image's rows as they are (no wide grid): whole vectors per output row (reduce), or the
+        # outer kernel, which reads exactly the pixels it sums, any row length
+        plan.rows = OW % plan.VL == 0 or plan.outer
+        plan.check_finite = plan.path == PATH_DIRECT and not plan.rows
         plan.part_size = K1 * _cdiv(F, plan.VL) * plan.VL if plan.outer else F * K1
         plan.chunks = N if N < DW_CHUNKS else DW_CHUNKS
         while plan.chunks > 1 and plan.chunks * plan.part_size * itemsize > DW_PARTIAL_BYTES:
