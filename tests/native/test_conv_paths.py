@@ -129,6 +129,9 @@ def test_plan_grid_and_jobs():
     assert rows["forward"]["rows"] and rows["input_grad"]["rows"] and rows["weight_grad"]["rows"]
     assert not wide["forward"]["rows"] and not wide["input_grad"]["rows"]
     assert not rows["weight_grad"]["check_finite"] and wide["weight_grad"]["check_finite"]
+    outer = _plan((1, 3, 2 * lanes + 1, 2 * lanes + 1), (16, 3, 4, 4), 1, 1)  # the outer dW kernel
+    assert outer["dw_kernel"] == "outer" and outer["weight_grad"]["rows"]  # reads rows of any length
+    assert not outer["weight_grad"]["check_finite"]
     assert rows["forward"]["n_jobs"] == rows["forward"]["parts"] == 8  # batch 1 split in 8 jobs
     # not whole rows: KW column-shifted copies of the image, no dropped columns, unless the kernel is 1 wide
     assert wide["forward"]["shifted"] and wide["input_grad"]["shifted"] and not rows["forward"]["shifted"]
