@@ -31,6 +31,7 @@ STRIDE_1 = [
     ((1, 3, 16, 16), (5, 3, 3, 3), 1, 1),  # 16 columns: whole output rows of vectors, batch 1 split in rows
     ((2, 2, 8, 32), (20, 2, 3, 3), 1, 1),  # 32 columns: rows for out, dx and dW
     ((2, 4, 18, 34), (9, 4, 3, 3), 1, 0),  # 32 output columns from 34 input columns
+    ((2, 9, 7, 7), (10, 9, 3, 3), 1, 1),  # 7 columns, 8+ channels each way: column-shifted copies
 ]
 STRIDED = [
     ((2, 2, 9, 8), (3, 2, 3, 3), 2, 1),
@@ -133,9 +134,13 @@ def test_plan_grid_and_jobs():
     assert outer["dw_kernel"] == "outer" and outer["weight_grad"]["rows"]  # reads rows of any length
     assert not outer["weight_grad"]["check_finite"]
     assert rows["forward"]["n_jobs"] == rows["forward"]["parts"] == 8  # batch 1 split in 8 jobs
-    # not whole rows: KW column-shifted copies of the image, no dropped columns, unless the kernel is 1 wide
-    assert wide["forward"]["shifted"] and wide["input_grad"]["shifted"] and not rows["forward"]["shifted"]
-    assert wide["forward"]["q_end"] == (2 * lanes + 1) ** 2
+    # not whole rows: KW column-shifted copies of the image, no dropped columns, given 8 channels to write
+    # (out's for the forward, dx's for the input gradient) and a kernel more than 1 wide
+    shifted = _plan((1, 8, 2 * lanes + 1, 2 * lanes + 1), (8, 8, 3, 3), 1, 1)
+    assert shifted["forward"]["shifted"] and shifted["input_grad"]["shifted"]
+    assert shifted["forward"]["q_end"] == (2 * lanes + 1) ** 2
+    assert not wide["forward"]["shifted"] and not wide["input_grad"]["shifted"]  # 5 and 3 channels
+    assert not rows["forward"]["shifted"]
     one_wide = _plan((1, 3, 2 * lanes + 1, 2 * lanes + 1), (5, 3, 3, 1), 1, 1)  # rows 2*lanes + 3 apart
     assert not one_wide["forward"]["shifted"] and one_wide["forward"]["q_end"] == (2 * lanes + 1) * (
         2 * lanes + 3
@@ -242,6 +247,7 @@ DILATED_GROUPED = [
     ((9, 8, 7, 7), (16, 2, 3, 2), 1, 1, 1, 4),
     ((2, 16, 9, 9), (16, 1, 3, 3), 1, 2, 2, 16),  # depthwise, dilated
     ((2, 8, 32, 32), (6, 4, 4, 4), 2, 1, 1, 2),  # strided groups: the phases path per group
+    ((2, 8, 9, 11), (9, 8, 3, 3), 1, 2, 2, 1),  # column-shifted copies of a dilated kernel
 ]
 
 

@@ -9,13 +9,13 @@
 #   zero-padded image (per-thread copy) and off[k] = c*plane + kh*WP + kw: a register tile of up to 8
 #   output channels x 3 vectors of output pixels, held over the whole k loop. Pixels run on the "wide"
 #   grid q = oh*WP + ow (columns ow >= OW computed and dropped), or on whole output rows when OW is a
-#   multiple of the vector width (``rows``: ``ck_shift_rows``, nothing dropped). Where neither fits and
-#   KW > 1 (``shifted``: an 8x8 or 14x14 output), the image is copied KW times instead, copy j shifted
-#   left by j*dw columns and cropped to OW columns: tap (c, kh, kw) reads copy kw at row kh*dh, the grid
-#   is q = oh*OW + ow and nothing is dropped (KW copies of the image against (KW-1)*dw wasted columns of
-#   every output row). dx is the same kernel on
-#   the zero-padded upstream gradient with the flipped, channel-swapped weights (a "full" convolution: no
-#   scatter). No im2col buffer, for few channels (LeNet) as for many.
+#   multiple of the vector width (``rows``: ``ck_shift_rows``, nothing dropped). Where neither fits, KW > 1
+#   and there are enough channels to write (``shifted``: an 8x8 or 14x14 output), the image is copied KW
+#   times instead, copy j shifted left by j*dw columns and cropped to OW columns: tap (c, kh, kw) reads
+#   copy kw at row kh*dh, the grid is q = oh*OW + ow and nothing is dropped (KW copies of the image
+#   against (KW-1)*dw wasted columns of every output row). dx is the same kernel on the zero-padded
+#   upstream gradient with the flipped, channel-swapped weights (a "full" convolution: no scatter). No
+#   im2col buffer, for few channels (LeNet) as for many.
 # - *im2col* (any stride, any dilation; what the other paths do not take): per job one image and a block
 #   of output pixels, im2col into a per-thread tile of at most ~256 KB (never a full-batch buffer), then
 #   the same micro-kernel; dx through col2im, one job per image.
@@ -56,6 +56,8 @@ cdef enum:
     DW_OUTER_MIN_TAPS = 32        # ... and this many taps (C*KH*KW), to pay for the transposed dout
     DW_CHUNKS = 8                 # images are summed in at most this many fixed chunks for dW
     DW_PARTIAL_BYTES = 32 << 20   # ... fewer when the per-chunk partial gradients would exceed this
+    SHIFTED_MIN_ROWS = 8          # the column-shifted copies from this many GEMM rows (channels written):
+                                  # below, copying KW images costs more than the dropped columns
 
 # The ck_scratch slots (kept per thread from call to call, see ck.h). Slots 0-4 belong to the threads
 # inside a parallel region, 5-7 to the calling thread before and after it; a pass may give a slot its
@@ -201,11 +203,11 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
             plan.blocks = _cdiv(P, plan.block)
             plan.n_jobs = N * plan.blocks
         else:
-            plan.shifted = plan.path == PATH_DIRECT and KW > 1 and OW % plan.VL != 0
+            plan.shifted = plan.path == PATH_DIRECT and KW > 1 and OW % plan.VL != 0 and F >= SHIFTED_MIN_ROWS
             _direct_grid(&plan, N, OH, OW, OW if plan.shifted else WP)
     elif pass_ == PASS_INPUT_GRAD:
         if plan.path == PATH_DIRECT:
-            plan.shifted = KW > 1 and W % plan.VL != 0
+            plan.shifted = KW > 1 and W % plan.VL != 0 and C >= SHIFTED_MIN_ROWS
             _direct_grid(&plan, N, H, W, W if plan.shifted else W + (KW - 1) * dw)
         elif plan.path == PATH_PHASES:  # a job: one row phase of one image's dx
             plan.dx_h, plan.dx_w = _cdiv(H, sh), _cdiv(W, sw)
