@@ -35,6 +35,22 @@ def batchnorm_stats(
             var[c] = var[c] * inv_count
 
 
+def channel_sums(
+    const floating[:, :, ::1] x,        # IN  (N, C, L)
+    double[::1] sums,                   # OUT (C,)
+    int n_threads,
+):
+    """sums[c] = sum of x[:, c, :], in double, in a fixed order (a transposed convolution's bias gradient)."""
+    cdef ptrdiff_t N = x.shape[0], C = x.shape[1], L = x.shape[2]
+    cdef ptrdiff_t jobs = _channel_jobs(C, L), job, c0, c1
+    if C == 0:
+        return
+    for job in prange(jobs, nogil=True, schedule="static", num_threads=_threads_for(N * C * L, n_threads)):
+        c0 = job * C // jobs
+        c1 = (job + 1) * C // jobs
+        ck_bn_sums(&x[0, 0, 0], NULL, NULL, N, C, L, c0, c1, NULL, &sums[0], NULL)
+
+
 def batchnorm_normalize(
     const floating[:, :, ::1] x,        # IN  (N, C, L)
     const double[::1] mean,             # IN  (C,)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _kernels
 from .. import _workspace as workspace
 from .._threads import get_num_threads
 from .._validation import check_ndim, check_shape, contiguous, float_array, int_pair, positive_int
@@ -201,4 +202,9 @@ def _weight_gradients(dout: np.ndarray, cache: ConvTransposeCache) -> tuple[np.n
         *dilation,
         get_num_threads(),
     )
-    return dw, dout.sum(axis=(0, 2, 3))  # (F,)
+    db = np.empty(dout.shape[1], dtype=np.float64)  # (F,) summed in double
+    if dout.size:
+        _kernels.channel_sums(dout.reshape(dout.shape[0], dout.shape[1], -1), db, get_num_threads())
+    else:
+        db[...] = 0
+    return dw, db.astype(dout.dtype)
