@@ -147,7 +147,8 @@ def conv2d_backward_input(
     floating[:, :, :, ::1] dx,          # OUT (N, C, H, W)
     int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w, int n_threads,
 ):
-    """dx[n, c] = b[c], then dx[n, c, oh*sh + kh*dh - ph, ow*sw + kw*dw - pw] += w[f, c, kh, kw] * dout[n, f, oh, ow].
+    """dx[n, c] = b[c], then dx[n, c, oh*sh + kh*dh - ph, ow*sw + kw*dw - pw] += w[f, c, kh, kw] *
+    dout[n, f, oh, ow].
 
     Direct path: dx = the stride-1 convolution of dout (zero-padded by (KH-1)*dh - ph, (KW-1)*dw - pw) with
     the flipped weights (same dilation), channels swapped. Phases path: a job is one row phase of one image's
@@ -301,9 +302,10 @@ def conv2d_backward_weight(
     db[f] = sum dout.
 
     One GEMM over K + 1 "B" rows: k = (c, kh, kw) are the shifted rows of the padded image (direct path),
-    of its stride phases (phases path) or of an im2col tile (im2col path), row K is all ones and gives db. Jobs are (chunk of images, group
-    of rows); a chunk sums its images into its own partial gradient and the partials are added in chunk
-    order (in double). The plan (conv_plan.pxi) picks the path, the kernel (reduce or outer) and the jobs.
+    of its stride phases (phases path) or of an im2col tile (im2col path), row K is all ones and gives db.
+    Jobs are (chunk of images, group of rows); a chunk sums its images into its own partial gradient and
+    the partials are added in chunk order (in double). The plan (conv_plan.pxi) picks the path, the kernel
+    (reduce or outer) and the jobs.
     """
     cdef ptrdiff_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef ptrdiff_t F = dout.shape[1], OH = dout.shape[2], OW = dout.shape[3]

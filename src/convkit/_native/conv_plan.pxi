@@ -3,7 +3,7 @@
 # ---------------------------------------------------------------------------------------------------------
 #
 # Design:
-# Two paths, with the same GEMM micro-kernel (gemm.h) underneath:
+# Three paths, with the same GEMM micro-kernel (gemm.h) underneath:
 # - *direct* (stride 1, any channel count): the output is a GEMM whose "B" rows are never materialised:
 #   ``ck_shift_gemm`` computes out[m][q] = bias[m] + sum_k A[m][k] * base[off[k] + q] with base = one
 #   zero-padded image (per-thread copy) and off[k] = c*plane + kh*WP + kw: a register tile of up to 8
@@ -16,10 +16,14 @@
 #   against (KW-1)*dw wasted columns of every output row). dx is the same kernel on the zero-padded
 #   upstream gradient with the flipped, channel-swapped weights (a "full" convolution: no scatter). No
 #   im2col buffer, for few channels (LeNet) as for many.
+# - *phases* (stride > 1, dilation 1, a kernel at least as large as the stride): the direct path run on the
+#   input's stride phases (conv_phases.pxi): x split into sh*sw zero-padded phase planes, each tap reading
+#   one of them at its own shift; dx one phase of dx at a time, merged in place. The weight gradient takes
+#   it with the outer kernel or on whole output rows (OW a multiple of the vector width), else im2col.
 # - *im2col* (any stride, any dilation; what the other paths do not take): per job one image and a block
 #   of output pixels, im2col into a per-thread tile of at most ~256 KB (never a full-batch buffer), then
 #   the same micro-kernel; dx through col2im, one job per image.
-# The weight gradient has two kernels on either path: "reduce" (``ck_dw_reduce``: vectorised along pixels,
+# The weight gradient has two kernels on every path: "reduce" (``ck_dw_reduce``: vectorised along pixels,
 # vector partial sums kept across the images of a chunk) for few filters or few taps, "outer"
 # (``ck_dw_outer``: vectorised along filters against a transposed copy of dout, image values broadcast)
 # for many of both; an extra "B" row of ones gives db in the same pass. dW jobs are (fixed chunk of
@@ -33,10 +37,6 @@
 # Dilation (dh, dw) spaces the taps: on the direct path it only spaces the offsets, off[k] = c*plane +
 # kh*dh*WP + kw*dw (dx: dout padded by (KH-1)*dh - ph), on the im2col path the gather and scatter step
 # by it; dilation 1 plans and computes exactly as before it existed.
-# - *phases* (stride > 1, dilation 1, a kernel at least as large as the stride): the direct path run on the
-#   input's stride phases (conv_phases.pxi): x split into sh*sw zero-padded phase planes, each tap reading
-#   one of them at its own shift; dx one phase of dx at a time, merged in place. The weight gradient takes
-#   it with the outer kernel or on whole output rows (OW a multiple of the vector width), else im2col.
 # Groups (``grouped_conv_path``): a depthwise convolution (groups = C > 1, one input channel per group)
 # runs the per-plane loops of depthwise.pxi (memory-bound: no im2col, no GEMM); any other grouping runs
 # one plan of the above per group, on channel slices. groups = 1 never reaches either.
@@ -64,7 +64,7 @@ cdef enum:
 # own use (the second names).
 cdef enum Slot:
     SLOT_IMAGE = 0        # the zero-padded image or dout (direct), the im2col / column-gradient tile
-    SLOT_TAIL = 1         # shift_gemm's copy of a partial tile
+    SLOT_TAIL = 1         # shift_gemm's copy of a partial tile; phases dx: one row phase of dx
     SLOT_TAIL_OFF = 2     # its row offsets, then the index of the image now in SLOT_IMAGE
     SLOT_DW_WIDE = 1      # dW: dout on the wide grid, or transposed
     SLOT_DW_COL = 2       # dW: im2col tile + a row of ones
