@@ -3,7 +3,7 @@
 have ``x_backward_weights(dout, cache)``: the parameter gradients alone, for a network's first layer, and
 ``x_backward_input(dout, cache)``: dx alone, for a frozen layer.
 ``conv2d_relu_*``, ``affine_relu_*`` and ``batchnorm_relu_*`` are CS231n's sandwich layers with the ReLU
-fused into the kernel.
+fused into the kernel; ``add_relu_*`` is a residual block's sum and closing ReLU in one pass.
 
 Layouts are torch's: images NCHW, convolution weights OIHW, so outputs compare with torch directly.
 The output dtype is the input's (float32 or float64; integers become float64).
