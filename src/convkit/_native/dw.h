@@ -103,9 +103,10 @@ static inline __attribute__((always_inline)) void FN(mk_outer)(const int OMR, co
                                                                ptrdiff_t nr, ptrdiff_t len, ptrdiff_t a_rs,
                                                                ptrdiff_t bt_rs, T *restrict acc, ptrdiff_t ldacc) {
     V c[CK_OMR_MAX][CK_ONV];
-    const T *a[CK_OMR_MAX];
+    const T *a0 = arow[0];
+    ptrdiff_t d[CK_OMR_MAX]; /* the rows as offsets from the first: one pointer moves, not OMR */
 #pragma GCC unroll 16
-    for (int i = 0; i < OMR; i++) a[i] = arow[i];
+    for (int i = 0; i < OMR; i++) d[i] = arow[i] - a0;
 #pragma GCC unroll 16
     for (int i = 0; i < OMR; i++)
 #pragma GCC unroll 8
@@ -117,14 +118,13 @@ static inline __attribute__((always_inline)) void FN(mk_outer)(const int OMR, co
             for (int j = 0; j < NVF; j++) bv[j] = FN(vload)(bt + q * ldb + j * VL);
 #pragma GCC unroll 16
             for (int i = 0; i < OMR; i++) {
-                const T ai = a[i][q];
+                const T ai = a0[q + d[i]];
 #pragma GCC unroll 8
                 for (int j = 0; j < NVF; j++) c[i][j] += ai * bv[j];
             }
         }
         bt += bt_rs;
-#pragma GCC unroll 16
-        for (int i = 0; i < OMR; i++) a[i] += a_rs;
+        a0 += a_rs;
     }
 #pragma GCC unroll 16
     for (int i = 0; i < OMR; i++)
