@@ -19,27 +19,41 @@
 # gradient's taps is per phase, each phase's taps contiguous, so one packed operand serves all phases.
 
 
-cdef inline void _phase_split_image(const floating *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh,
-                                    ptrdiff_t sw, ConvPlan *plan, floating *xq) noexcept nogil:
-    # IN  x (C, H, W); OUT xq (sh*sw, C, ph_rows, ph_cols): phase (a, b) of channel c, data from (ph_top, ph_left)
+cdef inline ptrdiff_t _tap_shift(ptrdiff_t k, ptrdiff_t s, ptrdiff_t p) noexcept nogil:
+    """The shift e = floor((k - p) / s) at which tap k reads its phase plane."""
+    return _floor_div(k - p, s)
+
+
+cdef inline ptrdiff_t _tap_phase(ptrdiff_t k, ptrdiff_t s, ptrdiff_t p) noexcept nogil:
+    """The phase (k - p) mod s that tap k reads (or, in dx, writes)."""
+    return k - p - _tap_shift(k, s, p) * s
+
+
+cdef inline void _phase_split(const floating *x, ptrdiff_t planes, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh,
+                              ptrdiff_t sw, floating *xq, ptrdiff_t DH, ptrdiff_t DW, ptrdiff_t top,
+                              ptrdiff_t left) noexcept nogil:
+    # IN  x (planes, H, W); OUT xq (sh*sw, planes, DH, DW): phase (a, b) of each plane, data from (top, left)
     cdef ptrdiff_t a
     for a in range(sh):
-        ck_phase_split(x, C, H, W, sh, sw, a, xq + a * sw * C * plan.ph_rows * plan.ph_cols, plan.ph_rows,
-                       plan.ph_cols, plan.ph_top, plan.ph_left)
+        ck_phase_split(x, planes, H, W, sh, sw, a, xq + a * sw * planes * DH * DW, DH, DW, top, left)
+
+
+cdef inline void _phase_split_image(const floating *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh,
+                                    ptrdiff_t sw, ConvPlan *plan, floating *xq) noexcept nogil:
+    # IN  x (C, H, W); OUT xq (sh*sw, C, ph_rows, ph_cols): the plan's padded phase planes
+    _phase_split(x, C, H, W, sh, sw, xq, plan.ph_rows, plan.ph_cols, plan.ph_top, plan.ph_left)
 
 
 cdef void _phase_split_offsets(ptrdiff_t C, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph,
                                ptrdiff_t pw, ConvPlan *plan, ptrdiff_t *off) noexcept nogil:
     # OUT off (C*KH*KW,): where tap (c, kh, kw) starts reading the split image (_phase_split_image)
-    cdef ptrdiff_t c, kh, kw, eh, ew, pplane = plan.ph_rows * plan.ph_cols
+    cdef ptrdiff_t c, kh, kw, pplane = plan.ph_rows * plan.ph_cols
     for c in range(C):
         for kh in range(KH):
-            eh = _floor_div(kh - ph, sh)
             for kw in range(KW):
-                ew = _floor_div(kw - pw, sw)
                 off[(c * KH + kh) * KW + kw] = (
-                    (((kh - ph - eh * sh) * sw + kw - pw - ew * sw) * C + c) * pplane
-                    + (plan.ph_top + eh) * plan.ph_cols + plan.ph_left + ew)
+                    ((_tap_phase(kh, sh, ph) * sw + _tap_phase(kw, sw, pw)) * C + c) * pplane
+                    + (plan.ph_top + _tap_shift(kh, sh, ph)) * plan.ph_cols + plan.ph_left + _tap_shift(kw, sw, pw))
 
 
 cdef void _phase_merge_taps(const floating *w, ptrdiff_t F, ptrdiff_t C, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t sh,
@@ -57,13 +71,13 @@ cdef void _phase_merge_taps(const floating *w, ptrdiff_t F, ptrdiff_t C, ptrdiff
             start[a * sw + b] = k0
             for f in range(F):
                 for kh in range(KH):
-                    if kh - ph - _floor_div(kh - ph, sh) * sh != a:
+                    if _tap_phase(kh, sh, ph) != a:
                         continue
                     for kw in range(KW):
-                        if kw - pw - _floor_div(kw - pw, sw) * sw != b:
+                        if _tap_phase(kw, sw, pw) != b:
                             continue
-                        off[k] = (f * pplane + (plan.ph_top - _floor_div(kh - ph, sh)) * plan.ph_cols
-                                  + plan.ph_left - _floor_div(kw - pw, sw))
+                        off[k] = (f * pplane + (plan.ph_top - _tap_shift(kh, sh, ph)) * plan.ph_cols
+                                  + plan.ph_left - _tap_shift(kw, sw, pw))
                         for c in range(C):
                             wt[c * KK + k] = w[((f * C + c) * KH + kh) * KW + kw]
                         k += 1

@@ -176,17 +176,20 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
     cdef ptrdiff_t OH = (H + 2 * ph - (KH - 1) * dh - 1) // sh + 1, OW = (W + 2 * pw - (KW - 1) * dw - 1) // sw + 1
     cdef ptrdiff_t P = OH * OW
     cdef ptrdiff_t K = C * KH * KW, K1 = K + 1, WP = W + 2 * pw, plane = (H + 2 * ph) * WP
-    cdef bint strided = sh > 1 or sw > 1
+    cdef bint strided = sh > 1 or sw > 1, dw_rows
     memset(&plan, 0, sizeof(plan))
     plan.VL = _lanes(itemsize)
     plan.NR = _tile_cols(itemsize)
     plan.outer = F >= DW_OUTER_MIN_FILTERS and K >= DW_OUTER_MIN_TAPS if _forced_outer < 0 else _forced_outer
+    # dW on the image's rows as they are (no wide grid): whole vectors per output row (reduce), or the outer
+    # kernel, which reads exactly the pixels it sums, any row length
+    dw_rows = OW % plan.VL == 0 or plan.outer
     if _forced_path == PATH_IM2COL:
         plan.path = PATH_IM2COL
     elif not strided:
         plan.path = PATH_DIRECT
     elif (dh == 1 and dw == 1 and KH >= sh and KW >= sw and _forced_path != PATH_DIRECT
-          and (pass_ != PASS_WEIGHT_GRAD or OW % plan.VL == 0 or plan.outer)):
+          and (pass_ != PASS_WEIGHT_GRAD or dw_rows)):
         plan.path = PATH_PHASES
         _phase_axis(pass_ == PASS_INPUT_GRAD, H, OH, KH, sh, ph, &plan.ph_top, &plan.ph_rows)
         _phase_axis(pass_ == PASS_INPUT_GRAD, W, OW, KW, sw, pw, &plan.ph_left, &plan.ph_cols)
@@ -220,9 +223,7 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
             plan.n_jobs = N
     else:
         plan.q_end = (OH - 1) * WP + OW  # wide pixels of the direct path
-        # on the image's rows as they are (no wide grid): whole vectors per output row (reduce), or the
-        # outer kernel, which reads exactly the pixels it sums, any row length
-        plan.rows = OW % plan.VL == 0 or plan.outer
+        plan.rows = dw_rows
         plan.check_finite = plan.path == PATH_DIRECT and not plan.rows
         plan.part_size = K1 * _cdiv(F, plan.VL) * plan.VL if plan.outer else F * K1
         plan.chunks = N if N < DW_CHUNKS else DW_CHUNKS

@@ -27,9 +27,7 @@ cdef inline bint _dw_flat(ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t H, ptrdiff_t W, 
 cdef inline void _phase_split_plane(const floating *x, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw,
                                     floating *xq) noexcept nogil:
     # IN  x (H, W); OUT xq (sh*sw, ceil(H/sh), ceil(W/sw)): xq[a*sw + b][i][j] = x[i*sh + a][j*sw + b]
-    cdef ptrdiff_t a, Hq = _cdiv(H, sh), Wq = _cdiv(W, sw)
-    for a in range(sh):
-        ck_phase_split(x, 1, H, W, sh, sw, a, xq + a * sw * Hq * Wq, Hq, Wq, 0, 0)
+    _phase_split(x, 1, H, W, sh, sw, xq, _cdiv(H, sh), _cdiv(W, sw), 0, 0)
 
 
 cdef inline void _phase_merge_plane(const floating *xq, ptrdiff_t H, ptrdiff_t W, ptrdiff_t sh, ptrdiff_t sw,

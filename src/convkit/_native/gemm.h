@@ -136,9 +136,14 @@ void FN(ck_pack_a)(ptrdiff_t M, ptrdiff_t K, const T *a, ptrdiff_t sm, ptrdiff_t
 #ifndef CK_GL2
 #if CK_VBYTES >= 64
 #define CK_GL2 (384 * 1024)
-#define CK_GKC 3072
 #else
 #define CK_GL2 (192 * 1024)
+#endif
+#endif
+#ifndef CK_GKC
+#if CK_VBYTES >= 64
+#define CK_GKC 3072
+#else
 #define CK_GKC 1536
 #endif
 #endif

@@ -202,9 +202,7 @@ def _weight_gradients(dout: np.ndarray, cache: ConvTransposeCache) -> tuple[np.n
         *dilation,
         get_num_threads(),
     )
-    db = np.empty(dout.shape[1], dtype=np.float64)  # (F,) summed in double
+    db = np.zeros(dout.shape[1], dtype=np.float64)  # (F,) summed in double
     if dout.size:
         _kernels.channel_sums(dout.reshape(dout.shape[0], dout.shape[1], -1), db, get_num_threads())
-    else:
-        db[...] = 0
     return dw, db.astype(dout.dtype)
