@@ -19,9 +19,23 @@ import statistics
 import time
 from pathlib import Path
 
+# ``run.py --isa avx2`` (CONVKIT_BENCH_ISA=avx2 in each suite's environment) limits every contestant to
+# AVX2 on an AVX-512 machine: convkit's kernels (set_simd_level), OpenBLAS, PyTorch's ATen kernels, oneDNN
+# and MKL. A stand-in for an AVX2-only CPU: the same instructions, not its caches or clocks.
+ISA_VARIABLE = "CONVKIT_BENCH_ISA"
+ISA_LIMITS = {
+    "avx2": {
+        "OPENBLAS_CORETYPE": "Haswell",
+        "ATEN_CPU_CAPABILITY": "avx2",
+        "ONEDNN_MAX_CPU_ISA": "AVX2",
+        "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+    }
+}
+
 
 def configure_threads(n: int, idle_blas: bool = False) -> None:
-    """Use n threads in convkit (OpenMP), numpy's BLAS and torch. Call before importing numpy.
+    """Use n threads in convkit (OpenMP), numpy's BLAS and torch, and the instruction-set limit of
+    ``ISA_VARIABLE`` if set. Call before importing numpy.
 
     idle_blas: let OpenBLAS's worker threads sleep as soon as a product is done. By default they spin for
     ~0.1 s after each call, taking a core from whatever runs next: in an interleaved benchmark that is the
@@ -33,10 +47,15 @@ def configure_threads(n: int, idle_blas: bool = False) -> None:
         os.environ[var] = str(n)
     if idle_blas:
         os.environ["OPENBLAS_THREAD_TIMEOUT"] = "4"  # 2**4 cycles of spinning: sleep right away
+    isa = os.environ.get(ISA_VARIABLE)
+    os.environ.update(ISA_LIMITS.get(isa, {}))
     import torch
 
     import convkit
+    from convkit import _kernels
 
+    if isa:
+        _kernels.set_simd_level(isa)
     convkit.set_num_threads(n)
     torch.set_num_threads(n)
     torch.set_num_interop_threads(1)
@@ -90,6 +109,8 @@ def machine() -> dict:
         "torch": torch.__version__,
         "convkit": convkit.__version__,
         "simd": _kernels.simd_level(),
+        "isa_limit": os.environ.get(ISA_VARIABLE),
+        "torch_isa": torch.backends.cpu.get_cpu_capability(),
     }
 
 

@@ -4,18 +4,24 @@ Each suite runs in its own process (thread counts are fixed before numpy and tor
 convkit, PyTorch and the NumPy reference are timed interleaved, median of the repeats, so that the
 ratios compare runs made under the same load. The JSON with every figure goes to --json.
 
-    python benchmarks/run.py [--repeats 7] [--quick] [--json benchmarks/results.json]
+    python benchmarks/run.py [--repeats 7] [--quick] [--isa avx2] [--json benchmarks/results.json]
+
+``--isa avx2`` runs every suite with every library limited to AVX2 (see ``common.ISA_LIMITS``): the AVX2
+kernels measured on an AVX-512 machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import ISA_LIMITS, ISA_VARIABLE
 
 HERE = Path(__file__).resolve().parent
 
@@ -33,9 +39,11 @@ def mark(ok: bool | None) -> str:
 
 def table(results: dict) -> str:
     m = results["machine"]
+    limit = m.get("isa_limit")
     lines = [
         f"Machine: {m['cpu']}, {m['cores']} cores; convkit {m['convkit']} ({m['simd']} kernels), "
-        f"PyTorch {m['torch']}, NumPy {m['numpy']}, Python {m['python']}",
+        f"PyTorch {m['torch']} ({m.get('torch_isa', '?')}), NumPy {m['numpy']}, Python {m['python']}"
+        + (f"; every library limited to {limit} (--isa {limit})" if limit else ""),
         "",
         "| benchmark | dtype | threads | convkit | PyTorch | NumPy im2col | vs PyTorch | vs NumPy | target |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -132,8 +140,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10_000, help="training steps of the memory-growth check")
     parser.add_argument("--model-batches", type=int, default=8, help="batches per epoch of the model zoo")
     parser.add_argument("--quick", action="store_true", help="3 repeats, 2,000 steps, 3 batches: a smoke run")
+    parser.add_argument("--isa", choices=sorted(ISA_LIMITS), help="limit every library to this ISA")
     parser.add_argument("--json", default=str(HERE / "results.json"))
     args = parser.parse_args()
+    if args.isa:
+        os.environ[ISA_VARIABLE] = args.isa  # read by common.configure_threads in each suite
     repeats = "3" if args.quick else str(args.repeats)
     steps = "2000" if args.quick else str(args.steps)
     threads = str(args.threads)

@@ -306,6 +306,19 @@ static __attribute__((noinline)) void FN(gemm_tile_last)(ptrdiff_t K, const T *a
         FN(gemm_tile)(K, ap, bp, c, ldc, 0, bias, relu);
 }
 
+/* The rows of C's tile (i0, j0), if inside the block, on their way to L1: the partial sums that the
+ * tile's accumulators start from then arrive while the tile before it computes, instead of stalling
+ * its first multiply-adds (AVX2, 2048^3 on one core: 80 -> 101 GFLOP/s). */
+static inline void FN(prefetch_tile)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t i0, ptrdiff_t j0, const T *c, ptrdiff_t ldc) {
+    if (j0 >= N) return;
+    const ptrdiff_t rows = M - i0 < CK_GMR ? M - i0 : CK_GMR;
+    for (ptrdiff_t i = 0; i < rows; i++) {
+        const T *row = c + (i0 + i) * ldc + j0;
+        for (ptrdiff_t o = 0; o < GNR; o += 64 / (ptrdiff_t)sizeof(T)) __builtin_prefetch(row + o, 0, 3);
+        __builtin_prefetch(row + GNR - 1, 0, 3);
+    }
+}
+
 /* C block (M x N at c, row stride ldc) over one K block: apack holds ceil(M / CK_GMR) packed panels of A,
  * bpack ceil(N / CK_GNR) packed panels of B, both K deep. first: the first K block (C starts from zero);
  * last: the last one (then + bias[0 .. N), NULL for none, and ReLU with relu). Columns in the outer loop:
@@ -327,6 +340,8 @@ void FN(ck_gemm_block)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, const T *apack, co
             const ptrdiff_t mc = M - i0 < CK_GMR ? M - i0 : CK_GMR;
             const T *ap = apack + i0 * K;
             T *ct = c + i0 * ldc + j0;
+            if (!first) /* the next tile: the next rows, or the first rows of the next columns */
+                FN(prefetch_tile)(M, N, i0 + CK_GMR < M ? i0 + CK_GMR : 0, i0 + CK_GMR < M ? j0 : j0 + GNR, c, ldc);
             if (mc == CK_GMR && nc == GNR) {
                 if (!plain)
                     FN(gemm_tile_last)(K, ap, bp, ct, ldc, first, bj, relu);
