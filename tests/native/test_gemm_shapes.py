@@ -1,8 +1,8 @@
 """The packed GEMM at the edges of its blocking: M, N, K not multiples of the register tile or of the
 cache blocks, K = 1, long K over several K blocks, N over several column blocks, strided operands (the
-transposed views the dense layers pass), few columns (the product computed transposed), bias or none,
-fused ReLU; at every SIMD level, against
-np.matmul in float64, bit-identical for 1, 2 and 3 threads."""
+transposed views the dense layers pass), few columns (the narrow and the transposed paths), bias or
+none, fused ReLU; at every SIMD level, against np.matmul in float64, bit-identical for 1, 2 and 3
+threads."""
 
 import numpy as np
 import pytest
@@ -17,10 +17,26 @@ SHAPES = [(m, k, n) for m in ODD for k in ODD for n in ODD if (m, k, n) != (1, 1
     (300, 401, 65),  # M over several row blocks
     (3, 200, 4133),  # N over several column blocks
     (33, 257, 257),
-    (128, 64, 10),  # few columns: computed transposed (C^T = B^T A^T)
+    (128, 64, 10),  # few columns: narrow (one panel of B, A read in place) or transposed (C^T = B^T A^T)
     (64, 128, 10),
-    (300, 1537, 3),  # transposed, over several K and row blocks
+    (300, 1537, 3),  # over several K and row blocks
+    (7, 70001, 5),  # few columns, but too deep for one packed panel at most levels
+    *((384, 65, n) for n in (9, 17, 33)),  # one column more than a panel: transposed at most levels
 ]
+# the levels whose register tiles have fewer rows than columns, where some product runs transposed
+TRANSPOSING = {
+    ("avx512", np.float32),
+    ("avx512", np.float64),
+    ("avx2", np.float32),
+    ("avx2", np.float64),
+    ("baseline", np.float32),
+}
+
+
+def test_shapes_take_every_path(simd, dtype):
+    paths = {_kernels.gemm_path(m, n, k, np.dtype(dtype).itemsize) for m, k, n in SHAPES}
+    expected = {"blocked", "narrow", "transposed"} if (simd, dtype) in TRANSPOSING else {"blocked", "narrow"}
+    assert paths == expected
 
 
 def reference(a, b, bias, relu):
@@ -74,10 +90,11 @@ def test_gemm_relu_keeps_nan_and_zeroes_negatives(simd, dtype):
     assert np.isnan(out[2]).all()
 
 
-def test_gemm_strided_rows_match_contiguous(simd, dtype):
+@pytest.mark.parametrize("columns", [35, 5])  # blocked, narrow
+def test_gemm_strided_rows_match_contiguous(columns, simd, dtype):
     rng = np.random.default_rng(5)
     a = rng.standard_normal((40, 90)).astype(dtype)[::2, ::3]  # (20, 30), neither axis contiguous
-    b = rng.standard_normal((60, 70)).astype(dtype)[::2, 1::2]  # (30, 35)
+    b = rng.standard_normal((60, 2 * columns)).astype(dtype)[::2, 1::2]  # (30, columns)
     out = products(a, b, None, False, dtype)
     contiguous = products(np.ascontiguousarray(a), np.ascontiguousarray(b), None, False, dtype)
     np.testing.assert_array_equal(out, contiguous)

@@ -13,6 +13,9 @@
     X(void, gemm_block,                                                                                                \
       (ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, const T *apack, const T *bpack, int first, int last, const T *bias,      \
        int relu, T *c, ptrdiff_t ldc))                                                                                 \
+    X(void, gemm_narrow,                                                                                               \
+      (ptrdiff_t rows, ptrdiff_t N, ptrdiff_t K, const T *a, ptrdiff_t sm, ptrdiff_t sk, const T *bp, const T *bias,   \
+       int relu, T *c, ptrdiff_t ldc))                                                                                 \
     /* shift.h */                                                                                                      \
     X(void, shift_gemm,                                                                                                \
       (ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off, const T *bias,                   \

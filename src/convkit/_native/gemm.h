@@ -156,26 +156,6 @@ void FN(ck_gemm_blocking)(ptrdiff_t *blk) {
     blk[4] = 6 * 1024 * 1024 / (kc * (ptrdiff_t)sizeof(T)) / GNR * GNR;
 }
 
-/* One panel of A: rows (<= CK_GMR) x K from a (element (i, k) at a[i*sm + k*sk]) into ap[k][CK_GMR]. */
-void FN(ck_gemm_pack_a)(ptrdiff_t rows, ptrdiff_t K, const T *a, ptrdiff_t sm, ptrdiff_t sk, T *ap) {
-    if (sm == 1) {
-        for (ptrdiff_t k = 0; k < K; k++) {
-            const T *src = a + k * sk;
-            T *dst = ap + k * CK_GMR;
-            int i = 0;
-            for (; i < rows; i++) dst[i] = src[i];
-            for (; i < CK_GMR; i++) dst[i] = 0;
-        }
-        return;
-    }
-    for (int i = 0; i < rows; i++) {
-        const T *src = a + i * sm;
-        for (ptrdiff_t k = 0; k < K; k++) ap[k * CK_GMR + i] = src[k * sk];
-    }
-    for (int i = (int)rows; i < CK_GMR; i++)
-        for (ptrdiff_t k = 0; k < K; k++) ap[k * CK_GMR + i] = 0;
-}
-
 #if defined(__GNUC__) && !defined(__clang__)
 /* r[0 .. VL) transposed in place (r[i][l] <-> r[l][i]): log2(VL) rounds of swapping blocks of s lanes
  * between rows i and i + s, two-register shuffles with constant masks. */
@@ -200,6 +180,40 @@ static inline __attribute__((always_inline)) void FN(transpose_square)(V *r) {
 #define CK_GEMM_TRANSPOSE 1
 #endif
 
+/* One panel of A: rows (<= CK_GMR) x K from a (element (i, k) at a[i*sm + k*sk]) into ap[k][CK_GMR]. */
+void FN(ck_gemm_pack_a)(ptrdiff_t rows, ptrdiff_t K, const T *a, ptrdiff_t sm, ptrdiff_t sk, T *ap) {
+    if (sm == 1) {
+        for (ptrdiff_t k = 0; k < K; k++)
+#pragma GCC unroll 4
+            for (int i = 0; i < CK_GMR; i += VL)
+                FN(vstore_upto)(ap + k * CK_GMR + i, FN(vload_upto)(a + k * sk + i, rows - i), CK_GMR - i);
+        return;
+    }
+    ptrdiff_t k0 = 0;
+#if defined(CK_GEMM_TRANSPOSE) && CK_VBYTES >= 64
+    /* A row-major (a dense layer's input or upstream gradient), a whole panel: VL x VL squares, the rows
+     * past CK_GMR zero. With AVX2's two-source shuffles it was slower than the scalar copy (fc2: 72 -> 67
+     * GFLOP/s); with AVX-512's, faster (86 -> 93). */
+    if (sk == 1 && rows == CK_GMR)
+        for (; k0 + VL <= K; k0 += VL)
+#pragma GCC unroll 2
+            for (int c0 = 0; c0 < CK_GMR; c0 += VL) {
+                V r[VL];
+#pragma GCC unroll 16
+                for (int t = 0; t < VL; t++) r[t] = c0 + t < CK_GMR ? FN(vload)(a + (c0 + t) * sm + k0) : (V){0};
+                FN(transpose_square)(r);
+#pragma GCC unroll 16
+                for (int t = 0; t < VL; t++) FN(vstore_upto)(ap + (k0 + t) * CK_GMR + c0, r[t], CK_GMR - c0);
+            }
+#endif
+    for (int i = 0; i < rows; i++) {
+        const T *src = a + i * sm;
+        for (ptrdiff_t k = k0; k < K; k++) ap[k * CK_GMR + i] = src[k * sk];
+    }
+    for (int i = (int)rows; i < CK_GMR; i++)
+        for (ptrdiff_t k = 0; k < K; k++) ap[k * CK_GMR + i] = 0;
+}
+
 /* One panel of B: K x cols (<= CK_GNR) from b (element (k, j) at b[k*sk + j*sn]) into bp[k][CK_GNR]. */
 void FN(ck_gemm_pack_b)(ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, ptrdiff_t sn, T *bp) {
     if (sn == 1 && cols == GNR) {
@@ -208,14 +222,11 @@ void FN(ck_gemm_pack_b)(ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, p
             for (int j = 0; j < CK_GNV; j++) FN(vstore)(bp + k * GNR + j * VL, FN(vload)(b + k * sk + j * VL));
         return;
     }
-    if (sn == 1) {
-        for (ptrdiff_t k = 0; k < K; k++) {
-            const T *src = b + k * sk;
-            T *dst = bp + k * GNR;
-            ptrdiff_t j = 0;
-            for (; j < cols; j++) dst[j] = src[j];
-            for (; j < GNR; j++) dst[j] = 0;
-        }
+    if (sn == 1) { /* the last, partial panel: masked loads, nothing read past the row's cols */
+        for (ptrdiff_t k = 0; k < K; k++)
+#pragma GCC unroll 8
+            for (int j = 0; j < CK_GNV; j++)
+                FN(vstore)(bp + k * GNR + j * VL, FN(vload_upto)(b + k * sk + j * VL, cols - j * VL));
         return;
     }
     ptrdiff_t k0 = 0;
@@ -319,6 +330,104 @@ static inline void FN(prefetch_tile)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t i0, ptr
     }
 }
 
+/* ---------------------------------------------------------------------------------------------------
+ * Narrow GEMM: C = A B (+ bias, ReLU) with N <= CK_GNR columns (a classifier head, a weight gradient of
+ * few filters). B is one packed panel, K deep (ck_gemm_pack_b); A is read where it is, each k of a tile
+ * of mr rows broadcasting a[i*sm + k*sk]: with so few columns per element of A, packing A cost more than
+ * the products. Every element of C is the packed GEMM's dot product over k in order, then + bias, then
+ * ReLU: the same values.
+ * --------------------------------------------------------------------------------------------------- */
+static inline __attribute__((always_inline)) void FN(narrow_tile)(const int MR, const int NV, ptrdiff_t N, ptrdiff_t K,
+                                                                  const T *restrict a, ptrdiff_t sm, ptrdiff_t sk,
+                                                                  const T *restrict bp, const T *bias, int relu,
+                                                                  T *restrict c, ptrdiff_t ldc) {
+    V acc[CK_GMR][CK_GNV];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; j++) acc[i][j] = (V){0};
+    for (ptrdiff_t k = 0; k < K; k++) {
+        const T *ak = a + k * sk;
+        V bv[CK_GNV];
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; j++) bv[j] = FN(vload)(bp + k * GNR + j * VL);
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++) {
+            const T ai = ak[i * sm];
+#pragma GCC unroll 8
+            for (int j = 0; j < NV; j++) acc[i][j] += ai * bv[j];
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; j++) {
+        if (bias) {
+            const V bj = FN(vload_upto)(bias + j * VL, N - j * VL);
+#pragma GCC unroll 16
+            for (int i = 0; i < MR; i++) acc[i][j] += bj;
+        }
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++) {
+            V v = acc[i][j];
+            if (relu) v = (V)((VI)v & (VI)((v > 0) | (v != v)));
+            FN(vstore_upto)(c + i * ldc + j * VL, v, N - j * VL);
+        }
+    }
+}
+
+/* the variants narrow_<mr>_<nv>: mr = 1 .. CK_GMR rows, nv = 1 or 2 vectors of columns */
+#define CK_NARROW_NV(mr, nv)                                                                                           \
+    static __attribute__((noinline)) void FN(narrow_##mr##_##nv)(ptrdiff_t N, ptrdiff_t K, const T *a, ptrdiff_t sm,   \
+                                                                 ptrdiff_t sk, const T *bp, const T *bias, int relu,   \
+                                                                 T *c, ptrdiff_t ldc) {                                \
+        FN(narrow_tile)(mr, nv, N, K, a, sm, sk, bp, bias, relu, c, ldc);                                              \
+    }
+#define CK_NARROW(mr) CK_NARROW_NV(mr, 1) CK_NARROW_NV(mr, 2)
+#define CK_NARROW_CASE(mr)                                                                                             \
+    case mr: (nv == 1 ? FN(narrow_##mr##_1) : FN(narrow_##mr##_2))(N, K, a, sm, sk, bp, bias, relu, c, ldc); break;
+CK_NARROW(1)
+CK_NARROW(2)
+CK_NARROW(3)
+CK_NARROW(4)
+#if CK_GMR > 4
+CK_NARROW(5)
+CK_NARROW(6)
+#endif
+#if CK_GMR > 6
+CK_NARROW(7)
+CK_NARROW(8)
+CK_NARROW(9)
+CK_NARROW(10)
+CK_NARROW(11)
+CK_NARROW(12)
+#endif
+
+/* Rows [0, rows) of C (rows <= CK_GMR, N <= CK_GNR columns) from A's rows at a and the panel bp. */
+void FN(ck_gemm_narrow)(ptrdiff_t rows, ptrdiff_t N, ptrdiff_t K, const T *a, ptrdiff_t sm, ptrdiff_t sk, const T *bp,
+                        const T *bias, int relu, T *c, ptrdiff_t ldc) {
+    const int nv = N > VL ? 2 : 1;
+    switch (rows) {
+#if CK_GMR > 6
+        CK_NARROW_CASE(12)
+        CK_NARROW_CASE(11)
+        CK_NARROW_CASE(10)
+        CK_NARROW_CASE(9)
+        CK_NARROW_CASE(8)
+        CK_NARROW_CASE(7)
+#endif
+#if CK_GMR > 4
+        CK_NARROW_CASE(6)
+        CK_NARROW_CASE(5)
+#endif
+        CK_NARROW_CASE(4)
+        CK_NARROW_CASE(3)
+        CK_NARROW_CASE(2)
+    default: CK_NARROW_CASE(1)
+    }
+}
+#undef CK_NARROW_CASE
+#undef CK_NARROW
+#undef CK_NARROW_NV
+
 /* C block (M x N at c, row stride ldc) over one K block: apack holds ceil(M / CK_GMR) packed panels of A,
  * bpack ceil(N / CK_GNR) packed panels of B, both K deep. first: the first K block (C starts from zero);
  * last: the last one (then + bias[0 .. N), NULL for none, and ReLU with relu). Columns in the outer loop:
@@ -354,7 +463,9 @@ void FN(ck_gemm_block)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, const T *apack, co
             /* an edge tile: through a whole-tile buffer */
             if (!first)
                 for (ptrdiff_t i = 0; i < mc; i++)
-                    for (ptrdiff_t j = 0; j < nc; j++) buf[i * GNR + j] = ct[i * ldc + j];
+#pragma GCC unroll 8
+                    for (int j = 0; j < CK_GNV; j++)
+                        FN(vstore)(buf + i * GNR + j * VL, FN(vload_upto)(ct + i * ldc + j * VL, nc - j * VL));
             if (!plain)
                 FN(gemm_tile_last)(K, ap, bp, buf, GNR, first, bj, relu);
             else if (first)
@@ -362,7 +473,9 @@ void FN(ck_gemm_block)(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, const T *apack, co
             else
                 FN(gemm_tile_next)(K, ap, bp, buf, GNR);
             for (ptrdiff_t i = 0; i < mc; i++)
-                for (ptrdiff_t j = 0; j < nc; j++) ct[i * ldc + j] = buf[i * GNR + j];
+#pragma GCC unroll 8
+                for (int j = 0; j < CK_GNV; j++)
+                    FN(vstore_upto)(ct + i * ldc + j * VL, FN(vload)(buf + i * GNR + j * VL), nc - j * VL);
         }
     }
 }

@@ -2,6 +2,9 @@
 # Matrix product for the dense layers: convkit's packed GEMM (gemm.h; no BLAS threads involved)
 # ---------------------------------------------------------------------------------------------------------
 
+cdef enum:
+    NARROW_MAX_PANEL = 4 * 1024 * 1024  # bytes of the deepest panel of B a narrow product packs (else blocked)
+
 cdef void _gemm_blocked(
     ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
     const floating *a, ptrdiff_t sm, ptrdiff_t sk,         # IN  (M, K): element (i, k) at a[i*sm + k*sk]
@@ -40,9 +43,57 @@ cdef void _gemm_blocked(
                                   bias + j0 + c0 if bias != NULL else NULL, relu, out + m0 * ldo + j0 + c0, ldo)
 
 
+cdef void _gemm_narrow(
+    ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
+    const floating *a, ptrdiff_t sm, ptrdiff_t sk,         # IN  (M, K): element (i, k) at a[i*sm + k*sk]
+    const floating *b, ptrdiff_t sbk, ptrdiff_t sbn,       # IN  (K, N), N <= MR: element (k, j) at b[k*sbk + j*sbn]
+    const floating *bias, bint relu,                       # IN  (N,) or NULL
+    floating *out,                                         # OUT (M, N), C-contiguous
+    floating *bpack, ptrdiff_t MR, int threads,            # bpack: K x NR, scratch
+) noexcept nogil:
+    """A product of few columns (ck_gemm_narrow): B packed once as one panel, whole K deep; each job
+    computes MR rows, reading A in place."""
+    cdef ptrdiff_t t, i0
+    ck_gemm_pack_b(K, N, b, sbk, sbn, bpack)
+    for t in prange(_cdiv(M, MR), nogil=True, schedule="static", num_threads=threads):
+        i0 = t * MR
+        ck_gemm_narrow(M - i0 if M - i0 < MR else MR, N, K, a + i0 * sm, sm, sk, bpack, bias, relu, out + i0 * N,
+                       N)
+
+
 cdef inline ptrdiff_t _padded_work(ptrdiff_t M, ptrdiff_t N, ptrdiff_t MR, ptrdiff_t NR) noexcept nogil:
     """The multiply-adds per k that whole MR x NR tiles spend on an M x N product."""
     return _cdiv(M, MR) * MR * _cdiv(N, NR) * NR
+
+
+cdef enum GemmPath:
+    GEMM_BLOCKED
+    GEMM_NARROW
+    GEMM_TRANSPOSED
+
+
+cdef inline GemmPath _gemm_path(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, ptrdiff_t itemsize,
+                                const ptrdiff_t *blk) noexcept nogil:
+    """How gemm computes an M x K by K x N product (blk: ck_gemm_blocking's): narrow for at most one panel
+    of columns (unless K is too deep for one packed panel), transposed where the few columns would leave
+    a quarter or more of the register tiles empty and the rows would not, else blocked."""
+    cdef ptrdiff_t MR = blk[0], NR = blk[1]
+    if N <= NR and K * NR * itemsize <= NARROW_MAX_PANEL:
+        return GEMM_NARROW
+    if 4 * _padded_work(N, M, MR, NR) <= 3 * _padded_work(M, N, MR, NR):
+        return GEMM_TRANSPOSED
+    return GEMM_BLOCKED
+
+
+def gemm_path(M, N, K, itemsize):
+    """The path gemm takes for these shapes at the current SIMD level: "blocked", "narrow" or
+    "transposed" (for tests and benchmarks)."""
+    cdef ptrdiff_t blk[5]
+    if itemsize == 4:
+        ck_gemm_blocking(<float *>NULL, blk)
+    else:
+        ck_gemm_blocking(<double *>NULL, blk)
+    return ("blocked", "narrow", "transposed")[_gemm_path(M, N, K, itemsize, blk)]
 
 
 def gemm(
@@ -53,9 +104,10 @@ def gemm(
     bint relu,
     int n_threads,
 ):
-    """out = a @ b (+ bias), then max(out, 0) with ``relu``, BLIS-style (_gemm_blocked). A product whose
-    few columns would leave most of each register tile empty (the tiles are wide: 2 vectors) is computed
-    transposed, C^T = B^T A^T, into scratch and copied back with the bias and ReLU. Either way every element
+    """out = a @ b (+ bias), then max(out, 0) with ``relu``, on the path _gemm_path chooses: BLIS-style
+    (_gemm_blocked); narrow, for at most one panel of columns (_gemm_narrow: A read in place, not packed);
+    or transposed, where few columns would leave much of each register tile empty (the tiles are wide:
+    2 vectors): C^T = B^T A^T into scratch, copied back with the bias and ReLU. Every way, every element
     is one dot product over k in order, then + bias, the choice and blocking depending on the shapes and the
     SIMD level only: bit-identical for any thread count."""
     cdef ptrdiff_t M = a.shape[0], K = a.shape[1], N = b.shape[1]
@@ -64,10 +116,13 @@ def gemm(
     cdef ptrdiff_t sbk = b.strides[0] // it, sbn = b.strides[1] // it
     cdef ptrdiff_t blk[5]
     cdef ptrdiff_t MR, NR, rows, cols, m, q
+    cdef GemmPath path
     cdef bint transposed
     cdef int threads
     cdef const floating[::1] bv
     cdef const floating *bp = NULL
+    cdef floating *apack
+    cdef floating *bpack
     cdef floating *ct
     cdef floating v
     if M == 0 or N == 0:
@@ -84,18 +139,24 @@ def gemm(
         return
     ck_gemm_blocking(&out[0, 0], blk)
     MR, NR = blk[0], blk[1]
-    transposed = 4 * _padded_work(N, M, MR, NR) <= 3 * _padded_work(M, N, MR, NR)
+    path = _gemm_path(M, N, K, it, blk)
+    threads = _threads_for(M * N * K // 16, n_threads)
+    if path == GEMM_NARROW:
+        bpack = <floating *>_scratch(SLOT_WEIGHTS, K * NR * it, False)
+        if bpack == NULL:
+            _alloc_error("gemm")
+        with nogil:
+            _gemm_narrow(M, N, K, &a[0, 0], sm, sk, &b[0, 0], sbk, sbn, bp, relu, &out[0, 0], bpack, MR, threads)
+        return
+    transposed = path == GEMM_TRANSPOSED
     rows, cols = (N, M) if transposed else (M, N)
     if blk[2] > K:
         blk[2] = K
-    cdef floating *apack = <floating *>_scratch(SLOT_PACKED, _cdiv(rows, MR) * MR * blk[2] * it, False)
-    cdef floating *bpack = <floating *>_scratch(
-        SLOT_WEIGHTS, _cdiv(blk[4] if blk[4] < cols else cols, NR) * NR * blk[2] * it, False
-    )
+    apack = <floating *>_scratch(SLOT_PACKED, _cdiv(rows, MR) * MR * blk[2] * it, False)
+    bpack = <floating *>_scratch(SLOT_WEIGHTS, _cdiv(blk[4] if blk[4] < cols else cols, NR) * NR * blk[2] * it, False)
     ct = <floating *>_scratch(SLOT_IMAGE, M * N * it, False) if transposed else NULL
     if apack == NULL or bpack == NULL or (transposed and ct == NULL):
         _alloc_error("gemm")
-    threads = _threads_for(M * N * K // 16, n_threads)
     with nogil:
         if not transposed:
             _gemm_blocked(M, N, K, &a[0, 0], sm, sk, &b[0, 0], sbk, sbn, bp, relu, &out[0, 0], N, apack, bpack,

@@ -51,6 +51,21 @@ static inline __attribute__((always_inline)) V FN(vload_part)(const T *p, ptrdif
 #endif
 }
 
+/* p[0 .. n) with n of any size: a whole vector for n >= VL, zeros for n <= 0, else vload_part. */
+static inline __attribute__((always_inline)) V FN(vload_upto)(const T *p, ptrdiff_t n) {
+    if (n >= VL) return FN(vload)(p);
+    if (n <= 0) return (V){0};
+    return FN(vload_part)(p, n);
+}
+
+/* The first n lanes of v stored at p, n of any size (nothing stored for n <= 0). */
+static inline __attribute__((always_inline)) void FN(vstore_upto)(T *p, V v, ptrdiff_t n) {
+    if (n >= VL)
+        FN(vstore)(p, v);
+    else if (n > 0)
+        FN(vstore_part)(p, v, n);
+}
+
 /* A lane mask in the form the instruction set loads with: one bit per lane (AVX-512's mask registers) or
  * all-ones lanes. Kept in tables built once per call, so it is loaded with memcpy (no alignment). */
 #if CK_VBYTES == 64 && defined(__AVX512F__)
