@@ -98,9 +98,10 @@ def test_adaptive_avgpool_uses_torchs_windows(rng):
         ),
         (lambda: F.adaptive_avgpool2d_forward(np.zeros((1, 1, 0, 3)), 2), "x must have H, W >= 1"),
         (lambda: F.global_maxpool2d_forward(np.zeros((1, 1, 3))), "x must be 4-D"),
+        (lambda: F.global_avgpool2d_forward(np.zeros((1, 1, 0, 3))), "x must have H, W >= 1"),
     ],
 )
-def test_adaptive_and_global_max_arguments(call, match):
+def test_adaptive_and_global_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
 
