@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: help test fuzz demo data studies bench dev lint wheel sdist wheels-test clean
+.PHONY: help test fuzz demo data studies bench bench-avx2 dev lint wheel sdist wheels-test clean
 
 help:
 	@echo "make demo   - build, install and train LeNet on the embedded digits"
@@ -18,6 +18,7 @@ help:
 	@echo "make sdist  - build the source distribution into dist/"
 	@echo "make wheels-test - every CPython 3.9-3.13 pyenv knows: wheel from the sdist, fresh venv, smoke + tests"
 	@echo "make bench  - build, install and time convkit against PyTorch and NumPy (< 10 min)"
+	@echo "make bench-avx2 - the same with every library limited to AVX2 (on an AVX-512 machine)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -88,3 +89,9 @@ clean:
 bench: $(PY)
 	$(PIP) install --quiet ".[torch]"
 	$(PY) benchmarks/run.py --json benchmarks/results.json
+
+# The same table with every library limited to AVX2 (convkit's kernels, OpenBLAS, PyTorch's ATen and
+# oneDNN, MKL): an AVX-512 machine measuring the AVX2 kernels; JSON in benchmarks/results_avx2.json.
+bench-avx2: $(PY)
+	$(PIP) install --quiet ".[torch]"
+	$(PY) benchmarks/run.py --isa avx2 --json benchmarks/results_avx2.json
