@@ -157,23 +157,30 @@ void FN(ck_gemm_blocking)(ptrdiff_t *blk) {
 }
 
 #if defined(__GNUC__) && !defined(__clang__)
-/* r[0 .. VL) transposed in place (r[i][l] <-> r[l][i]): log2(VL) rounds of swapping blocks of s lanes
- * between rows i and i + s, two-register shuffles with constant masks. */
-static inline __attribute__((always_inline)) void FN(transpose_square)(V *r) {
-#pragma GCC unroll 8
-    for (int s = VL / 2; s >= 1; s /= 2) {
-        VI lo, hi;
-#pragma GCC unroll 16
+/* The shuffle masks of transpose_square's log2(VL) rounds (round t swaps blocks of VL / 2^(t+1) lanes),
+ * built once per pack: built inside each square, they were rebuilt lane by lane at every call. */
+static inline void FN(transpose_masks)(VI lo[4], VI hi[4]) {
+    int t = 0;
+    for (int s = VL / 2; s >= 1; s /= 2, t++)
         for (int l = 0; l < VL; l++) {
-            lo[l] = (UT)((l & s) ? VL + l - s : l);
-            hi[l] = (UT)((l & s) ? VL + l : l + s);
+            lo[t][l] = (UT)((l & s) ? VL + l - s : l);
+            hi[t][l] = (UT)((l & s) ? VL + l : l + s);
         }
+}
+
+/* r[0 .. VL) transposed in place (r[i][l] <-> r[l][i]): log2(VL) rounds of swapping blocks of s lanes
+ * between rows i and i + s, two-register shuffles with the masks of transpose_masks. */
+static inline __attribute__((always_inline)) void FN(transpose_square)(V *r, const VI lo[4], const VI hi[4]) {
+    int t = 0;
+#pragma GCC unroll 8
+    for (int s = VL / 2; s >= 1; s /= 2, t++) {
+        const VI mlo = lo[t], mhi = hi[t];
 #pragma GCC unroll 16
         for (int i = 0; i < VL; i++)
             if (!(i & s)) {
                 const V x = r[i], y = r[i + s];
-                r[i] = __builtin_shuffle(x, y, lo);
-                r[i + s] = __builtin_shuffle(x, y, hi);
+                r[i] = __builtin_shuffle(x, y, mlo);
+                r[i + s] = __builtin_shuffle(x, y, mhi);
             }
     }
 }
@@ -190,21 +197,23 @@ void FN(ck_gemm_pack_a)(ptrdiff_t rows, ptrdiff_t K, const T *a, ptrdiff_t sm, p
         return;
     }
     ptrdiff_t k0 = 0;
-#if defined(CK_GEMM_TRANSPOSE) && CK_VBYTES >= 64
+#if defined(CK_GEMM_TRANSPOSE)
     /* A row-major (a dense layer's input or upstream gradient), a whole panel: VL x VL squares, the rows
-     * past CK_GMR zero. With AVX2's two-source shuffles it was slower than the scalar copy (fc2: 72 -> 67
-     * GFLOP/s); with AVX-512's, faster (86 -> 93). */
-    if (sk == 1 && rows == CK_GMR)
+     * past CK_GMR zero (LeNet's fc2 forward, one core: AVX2 72 -> 76 GFLOP/s, AVX-512 86 -> 94) */
+    if (sk == 1 && rows == CK_GMR) {
+        VI lo[4], hi[4];
+        FN(transpose_masks)(lo, hi);
         for (; k0 + VL <= K; k0 += VL)
 #pragma GCC unroll 2
             for (int c0 = 0; c0 < CK_GMR; c0 += VL) {
                 V r[VL];
 #pragma GCC unroll 16
                 for (int t = 0; t < VL; t++) r[t] = c0 + t < CK_GMR ? FN(vload)(a + (c0 + t) * sm + k0) : (V){0};
-                FN(transpose_square)(r);
+                FN(transpose_square)(r, lo, hi);
 #pragma GCC unroll 16
                 for (int t = 0; t < VL; t++) FN(vstore_upto)(ap + (k0 + t) * CK_GMR + c0, r[t], CK_GMR - c0);
             }
+    }
 #endif
     for (int i = 0; i < rows; i++) {
         const T *src = a + i * sm;
@@ -231,17 +240,20 @@ void FN(ck_gemm_pack_b)(ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, p
     }
     ptrdiff_t k0 = 0;
 #ifdef CK_GEMM_TRANSPOSE
-    if (sk == 1 && cols == GNR) /* B^T row-major (a weight matrix's transpose): VL x VL squares */
+    if (sk == 1 && cols == GNR) { /* B^T row-major (a weight matrix's transpose): VL x VL squares */
+        VI lo[4], hi[4];
+        FN(transpose_masks)(lo, hi);
         for (; k0 + VL <= K; k0 += VL)
 #pragma GCC unroll 4
             for (int jv = 0; jv < CK_GNV; jv++) {
                 V r[VL];
 #pragma GCC unroll 16
                 for (int t = 0; t < VL; t++) r[t] = FN(vload)(b + (jv * VL + t) * sn + k0);
-                FN(transpose_square)(r);
+                FN(transpose_square)(r, lo, hi);
 #pragma GCC unroll 16
                 for (int t = 0; t < VL; t++) FN(vstore)(bp + (k0 + t) * GNR + jv * VL, r[t]);
             }
+    }
 #endif
     for (ptrdiff_t j = 0; j < cols; j++) {
         const T *src = b + j * sn;
