@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import _fit_data as fit_data
+from . import _kernels, losses, optimizers, saving
 from . import _model_inputs as model_inputs
-from . import losses, optimizers, saving
 from ._model_arrays import named_arrays
 from ._running_mean import RunningMean
 from ._summary import summary_text
@@ -267,7 +267,7 @@ class Sequential:
             self._backward_to_first_parameters(dout)
             loss = data_loss + self.regularization_loss()
             items = self.named_parameters()
-            if math.isfinite(loss) and all(np.isfinite(grad).all() for _, _, grad in items):
+            if math.isfinite(loss) and all(_finite(grad) for _, _, grad in items):
                 self.optimizer.apply_gradients(items)
             else:
                 for array, before in state:
@@ -472,6 +472,14 @@ class Sequential:
             arrays.update({f"optimizer/{key}": value for key, value in self.optimizer.get_state().items()})
         content = {"config": self.get_config(), "input_shape": list(self.input_shape), "compile": compiled}
         saving.write(path, content, arrays)
+
+
+def _finite(grad) -> bool:
+    """``np.isfinite(grad).all()``, in one compiled pass for a float32 or float64 gradient."""
+    grad = np.asarray(grad)
+    if grad.dtype in (np.float32, np.float64):
+        return _kernels.all_finite(grad.reshape(-1))
+    return bool(np.isfinite(grad).all())
 
 
 def _layer_backward(layer: Layer, dout: np.ndarray) -> np.ndarray:

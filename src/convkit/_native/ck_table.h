@@ -101,6 +101,7 @@
     X(void, relu_inplace, (T * x, ptrdiff_t i0, ptrdiff_t i1))                                                         \
     X(void, relu_backward, (const T *x, const T *dout, T *dx, ptrdiff_t i0, ptrdiff_t i1))                             \
     X(void, add, (const T *a, const T *b, T *out, ptrdiff_t i0, ptrdiff_t i1, int relu))                               \
+    X(int, all_finite, (const T *x, ptrdiff_t n))                                                                      \
     /* batchnorm.h */                                                                                                  \
     X(void, bn_sums,                                                                                                   \
       (const T *x, const T *y, const T *g, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0, ptrdiff_t c1,          \

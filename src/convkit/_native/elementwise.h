@@ -1,7 +1,8 @@
 /* ---------------------------------------------------------------------------------------------------
  * ReLU on a flat range [i0, i1): out = x if x > 0 or x is NaN else 0 (np.maximum(x, 0)), and
  * dx = dout where x > 0 else 0 (np.where(x > 0, dout, 0)), selected with bit masks: inf/NaN in dout stay
- * where they are and never turn a zero into NaN. The sum of two arrays, with that ReLU or without.
+ * where they are and never turn a zero into NaN. The sum of two arrays, with that ReLU or without. Whether
+ * an array is finite.
  * --------------------------------------------------------------------------------------------------- */
 
 static inline __attribute__((always_inline)) void FN(relu_range)(const UTA *restrict x, UTA *restrict out,
@@ -42,4 +43,13 @@ void FN(ck_add)(const T *a, const T *b, T *out, ptrdiff_t i0, ptrdiff_t i1, int 
         }
     else
         for (ptrdiff_t i = 0; i < n; i++) o[i] = x[i] + y[i];
+}
+
+/* 1 when x[0 .. n) holds no inf and no NaN (no element's exponent bits all ones), else 0. */
+int FN(ck_all_finite)(const T *x, ptrdiff_t n) {
+    const UT exponent = sizeof(T) == 4 ? (UT)0x7f800000u : (UT)0x7ff0000000000000ull;
+    const UTA *u = (const UTA *)(const void *)x;
+    UT bad = 0;
+    for (ptrdiff_t i = 0; i < n; i++) bad |= (UT) - (UT)((u[i] & exponent) == exponent);
+    return bad == 0;
 }

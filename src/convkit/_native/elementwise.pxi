@@ -1,7 +1,8 @@
 # ---------------------------------------------------------------------------------------------------------
 # Element-wise: ReLU over flat C-contiguous arrays (functional.activations: one vectorised pass, no
 # temporaries), and in place on what a conv or dense job just wrote (the fused activation); the sum of
-# two arrays, with the ReLU fused or not (functional.add: a residual's merge)
+# two arrays, with the ReLU fused or not (functional.add: a residual's merge); whether an array is finite (a
+# training step's gradients, before any of them is applied)
 # ---------------------------------------------------------------------------------------------------------
 
 cdef inline void _relu_span(floating *out, ptrdiff_t i0, ptrdiff_t i1) noexcept nogil:
@@ -68,3 +69,10 @@ def add(
         i0 = job * size // jobs
         i1 = (job + 1) * size // jobs
         ck_add(&a[0], &b[0], &out[0], i0, i1, relu)
+
+
+def all_finite(const floating[::1] x):
+    """Whether the flat array x holds no inf and no NaN (np.isfinite(x).all(), without its bool array)."""
+    if x.shape[0] == 0:
+        return True
+    return bool(ck_all_finite(&x[0], x.shape[0]))
