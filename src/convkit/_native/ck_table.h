@@ -10,6 +10,8 @@
     X(void, gemm_blocking, (ptrdiff_t *blk))                                                                           \
     X(void, gemm_pack_a, (ptrdiff_t rows, ptrdiff_t K, const T *a, ptrdiff_t sm, ptrdiff_t sk, T *ap))                 \
     X(void, gemm_pack_b, (ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, ptrdiff_t sn, T *bp))                 \
+    X(void, gemm_pack_b_rows,                                                                                          \
+      (ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, T *bp))                      \
     X(void, gemm_block,                                                                                                \
       (ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, const T *apack, const T *bpack, int first, int last, const T *bias,      \
        int relu, T *c, ptrdiff_t ldc))                                                                                 \

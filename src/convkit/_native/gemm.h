@@ -263,6 +263,19 @@ void FN(ck_gemm_pack_b)(ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, p
         for (ptrdiff_t k = 0; k < K; k++) bp[k * GNR + j] = 0;
 }
 
+/* Rows k0 .. k1 of every panel of B, B row-major (element (k, j) at b[k*sk + j]) with cols columns:
+ * each row of B read once, front to back, its pieces stored into the panels (bp: ceil(cols / CK_GNR)
+ * panels, each K x CK_GNR, zero-padded past cols). Packing panel by panel instead reads a new row of B,
+ * likely a new page, at every k, which no hardware prefetcher follows. */
+void FN(ck_gemm_pack_b_rows)(ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, T *bp) {
+    for (ptrdiff_t k = k0; k < k1; k++)
+        for (ptrdiff_t c0 = 0; c0 < cols; c0 += GNR)
+#pragma GCC unroll 8
+            for (int j = 0; j < CK_GNV; j++)
+                FN(vstore)(bp + c0 * K + k * GNR + j * VL,
+                           FN(vload_upto)(b + k * sk + c0 + j * VL, cols - c0 - j * VL));
+}
+
 /* c (CK_GMR x CK_GNR, row stride ldc) <- (first ? 0 : c) + ap bp over K; on the last block + bias and
  * ReLU (x if x > 0 or NaN, else 0). */
 static inline __attribute__((always_inline)) void FN(gemm_tile)(ptrdiff_t K, const T *restrict ap, const T *restrict bp,

@@ -4,6 +4,7 @@
 
 cdef enum:
     NARROW_MAX_PANEL = 4 * 1024 * 1024  # bytes of the deepest panel of B a narrow product packs (else blocked)
+    PACK_ROWS = 16                      # rows of a row-major B packed by one job
 
 cdef void _gemm_blocked(
     ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
@@ -17,7 +18,7 @@ cdef void _gemm_blocked(
     compute blocks of mc rows x one panel of columns (ck_gemm_block)."""
     cdef ptrdiff_t MR = blk[0], NR = blk[1], KC = blk[2], MC = blk[3], NC = blk[4]
     cdef ptrdiff_t apanels = _cdiv(M, MR), mblocks = _cdiv(M, MC)
-    cdef ptrdiff_t jb, kb, j0, jn, nbp, p0, pk, p, i, job, m0, c0
+    cdef ptrdiff_t jb, kb, j0, jn, nbp, bjobs, p0, pk, p, i, job, m0, c0
     with parallel(num_threads=threads):
         for jb in range(_cdiv(N, NC)):
             j0 = jb * NC
@@ -26,13 +27,18 @@ cdef void _gemm_blocked(
             for kb in range(_cdiv(K, KC)):
                 p0 = kb * KC
                 pk = K - p0 if K - p0 < KC else KC
-                for p in prange(nbp + apanels, schedule="static"):  # pack this block's panels of B and A
-                    if p < nbp:
+                # B's jobs: row-major B in chunks of PACK_ROWS rows of every panel, else panel by panel
+                bjobs = _cdiv(pk, PACK_ROWS) if sbn == 1 else nbp
+                for p in prange(bjobs + apanels, schedule="static"):  # pack this block's panels of B and A
+                    if p < bjobs and sbn == 1:
+                        ck_gemm_pack_b_rows(p * PACK_ROWS, pk if (p + 1) * PACK_ROWS > pk else (p + 1) * PACK_ROWS,
+                                            pk, jn, b + p0 * sbk + j0, sbk, bpack)
+                    elif p < bjobs:
                         c0 = p * NR
                         ck_gemm_pack_b(pk, jn - c0 if jn - c0 < NR else NR, b + p0 * sbk + (j0 + c0) * sbn, sbk,
                                        sbn, bpack + c0 * pk)
                     else:
-                        i = (p - nbp) * MR
+                        i = (p - bjobs) * MR
                         ck_gemm_pack_a(M - i if M - i < MR else MR, pk, a + i * sm + p0 * sk, sm, sk,
                                        apack + i * pk)
                 for job in prange(mblocks * nbp, schedule="static"):  # mc rows x one panel of columns
