@@ -276,6 +276,25 @@ void FN(ck_gemm_pack_b_rows)(ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t K, ptrdiff_t 
                            FN(vload_upto)(b + k * sk + c0 + j * VL, cols - c0 - j * VL));
 }
 
+/* acc[i][j] += sum over k < K, in order, of a[i*sm + k*sk] * bp[k*CK_GNR + j*VL ..]: an MR x NV register
+ * tile's products, A packed (sm = 1, sk = CK_GMR) or read in place. */
+static inline __attribute__((always_inline)) void FN(tile_products)(const int MR, const int NV, ptrdiff_t K,
+                                                                    const T *restrict a, ptrdiff_t sm, ptrdiff_t sk,
+                                                                    const T *restrict bp, V acc[CK_GMR][CK_GNV]) {
+    for (ptrdiff_t k = 0; k < K; k++) {
+        const T *ak = a + k * sk;
+        V bv[CK_GNV];
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; j++) bv[j] = FN(vload)(bp + k * GNR + j * VL);
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++) {
+            const T ai = ak[i * sm];
+#pragma GCC unroll 8
+            for (int j = 0; j < NV; j++) acc[i][j] += ai * bv[j];
+        }
+    }
+}
+
 /* c (CK_GMR x CK_GNR, row stride ldc) <- (first ? 0 : c) + ap bp over K; on the last block + bias and
  * ReLU (x if x > 0 or NaN, else 0). */
 static inline __attribute__((always_inline)) void FN(gemm_tile)(ptrdiff_t K, const T *restrict ap, const T *restrict bp,
@@ -293,18 +312,7 @@ static inline __attribute__((always_inline)) void FN(gemm_tile)(ptrdiff_t K, con
 #pragma GCC unroll 8
             for (int j = 0; j < CK_GNV; j++) acc[i][j] = FN(vload)(c + i * ldc + j * VL);
     }
-    for (ptrdiff_t k = 0; k < K; k++) {
-        const T *a = ap + k * CK_GMR;
-        V bv[CK_GNV];
-#pragma GCC unroll 8
-        for (int j = 0; j < CK_GNV; j++) bv[j] = FN(vload)(bp + k * GNR + j * VL);
-#pragma GCC unroll 16
-        for (int i = 0; i < CK_GMR; i++) {
-            const T ai = a[i];
-#pragma GCC unroll 8
-            for (int j = 0; j < CK_GNV; j++) acc[i][j] += ai * bv[j];
-        }
-    }
+    FN(tile_products)(CK_GMR, CK_GNV, K, ap, 1, CK_GMR, bp, acc); /* A packed: [k][CK_GMR] */
     if (bias) {
 #pragma GCC unroll 8
         for (int j = 0; j < CK_GNV; j++) {
@@ -371,18 +379,7 @@ static inline __attribute__((always_inline)) void FN(narrow_tile)(const int MR, 
     for (int i = 0; i < MR; i++)
 #pragma GCC unroll 8
         for (int j = 0; j < NV; j++) acc[i][j] = (V){0};
-    for (ptrdiff_t k = 0; k < K; k++) {
-        const T *ak = a + k * sk;
-        V bv[CK_GNV];
-#pragma GCC unroll 8
-        for (int j = 0; j < NV; j++) bv[j] = FN(vload)(bp + k * GNR + j * VL);
-#pragma GCC unroll 16
-        for (int i = 0; i < MR; i++) {
-            const T ai = ak[i * sm];
-#pragma GCC unroll 8
-            for (int j = 0; j < NV; j++) acc[i][j] += ai * bv[j];
-        }
-    }
+    FN(tile_products)(MR, NV, K, a, sm, sk, bp, acc);
 #pragma GCC unroll 8
     for (int j = 0; j < NV; j++) {
         if (bias) {
