@@ -52,19 +52,30 @@ cdef void _gemm_blocked(
 cdef void _gemm_narrow(
     ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
     const floating *a, ptrdiff_t sm, ptrdiff_t sk,         # IN  (M, K): element (i, k) at a[i*sm + k*sk]
-    const floating *b, ptrdiff_t sbk, ptrdiff_t sbn,       # IN  (K, N), N <= MR: element (k, j) at b[k*sbk + j*sbn]
+    const floating *b, ptrdiff_t sbk, ptrdiff_t sbn,       # IN  (K, N), N <= NR: element (k, j) at b[k*sbk + j*sbn]
     const floating *bias, bint relu,                       # IN  (N,) or NULL
     floating *out,                                         # OUT (M, N), C-contiguous
     floating *bpack, ptrdiff_t MR, int threads,            # bpack: K x NR, scratch
 ) noexcept nogil:
     """A product of few columns (ck_gemm_narrow): B packed once as one panel, whole K deep; each job
-    computes MR rows, reading A in place."""
-    cdef ptrdiff_t t, i0
+    computes MR rows, reading A in place. On one thread no parallel region is opened: one costs ~0.5 us, as
+    much as a classifier head's product."""
+    cdef ptrdiff_t t
     ck_gemm_pack_b(K, N, b, sbk, sbn, bpack)
+    if threads == 1:
+        for t in range(_cdiv(M, MR)):
+            _narrow_rows(t * MR, M, N, K, a, sm, sk, bpack, bias, relu, out, MR)
+        return
     for t in prange(_cdiv(M, MR), nogil=True, schedule="static", num_threads=threads):
-        i0 = t * MR
-        ck_gemm_narrow(M - i0 if M - i0 < MR else MR, N, K, a + i0 * sm, sm, sk, bpack, bias, relu, out + i0 * N,
-                       N)
+        _narrow_rows(t * MR, M, N, K, a, sm, sk, bpack, bias, relu, out, MR)
+
+
+cdef inline void _narrow_rows(
+    ptrdiff_t i0, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, const floating *a, ptrdiff_t sm, ptrdiff_t sk,
+    const floating *bpack, const floating *bias, bint relu, floating *out, ptrdiff_t MR,
+) noexcept nogil:
+    """Rows i0 .. i0 + MR of _gemm_narrow's product (fewer at the end)."""
+    ck_gemm_narrow(M - i0 if M - i0 < MR else MR, N, K, a + i0 * sm, sm, sk, bpack, bias, relu, out + i0 * N, N)
 
 
 cdef inline ptrdiff_t _padded_work(ptrdiff_t M, ptrdiff_t N, ptrdiff_t MR, ptrdiff_t NR) noexcept nogil:
