@@ -223,19 +223,23 @@ void FN(ck_gemm_pack_a)(ptrdiff_t rows, ptrdiff_t K, const T *a, ptrdiff_t sm, p
         for (ptrdiff_t k = 0; k < K; k++) ap[k * CK_GMR + i] = 0;
 }
 
-/* One panel of B: K x cols (<= CK_GNR) from b (element (k, j) at b[k*sk + j*sn]) into bp[k][CK_GNR]. */
-void FN(ck_gemm_pack_b)(ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, ptrdiff_t sn, T *bp) {
-    if (sn == 1 && cols == GNR) {
-        for (ptrdiff_t k = 0; k < K; k++)
-#pragma GCC unroll 8
-            for (int j = 0; j < CK_GNV; j++) FN(vstore)(bp + k * GNR + j * VL, FN(vload)(b + k * sk + j * VL));
-        return;
-    }
-    if (sn == 1) { /* the last, partial panel: masked loads, nothing read past the row's cols */
-        for (ptrdiff_t k = 0; k < K; k++)
+/* Rows k0 .. k1 of every panel of B, B row-major (element (k, j) at b[k*sk + j]) with cols columns:
+ * each row of B read once, front to back, its pieces stored into the panels (bp: ceil(cols / CK_GNR)
+ * panels, each K x CK_GNR, zero-padded past cols). Packing panel by panel instead reads a new row of B,
+ * likely a new page, at every k, which no hardware prefetcher follows. */
+void FN(ck_gemm_pack_b_rows)(ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, T *bp) {
+    for (ptrdiff_t k = k0; k < k1; k++)
+        for (ptrdiff_t c0 = 0; c0 < cols; c0 += GNR)
 #pragma GCC unroll 8
             for (int j = 0; j < CK_GNV; j++)
-                FN(vstore)(bp + k * GNR + j * VL, FN(vload_upto)(b + k * sk + j * VL, cols - j * VL));
+                FN(vstore)(bp + c0 * K + k * GNR + j * VL,
+                           FN(vload_upto)(b + k * sk + c0 + j * VL, cols - c0 - j * VL));
+}
+
+/* One panel of B: K x cols (<= CK_GNR) from b (element (k, j) at b[k*sk + j*sn]) into bp[k][CK_GNR]. */
+void FN(ck_gemm_pack_b)(ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, ptrdiff_t sn, T *bp) {
+    if (sn == 1) { /* B row-major: masked loads, nothing read past a row's cols */
+        FN(ck_gemm_pack_b_rows)(0, K, K, cols, b, sk, bp);
         return;
     }
     ptrdiff_t k0 = 0;
@@ -261,19 +265,6 @@ void FN(ck_gemm_pack_b)(ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, p
     }
     for (ptrdiff_t j = cols; j < GNR; j++)
         for (ptrdiff_t k = 0; k < K; k++) bp[k * GNR + j] = 0;
-}
-
-/* Rows k0 .. k1 of every panel of B, B row-major (element (k, j) at b[k*sk + j]) with cols columns:
- * each row of B read once, front to back, its pieces stored into the panels (bp: ceil(cols / CK_GNR)
- * panels, each K x CK_GNR, zero-padded past cols). Packing panel by panel instead reads a new row of B,
- * likely a new page, at every k, which no hardware prefetcher follows. */
-void FN(ck_gemm_pack_b_rows)(ptrdiff_t k0, ptrdiff_t k1, ptrdiff_t K, ptrdiff_t cols, const T *b, ptrdiff_t sk, T *bp) {
-    for (ptrdiff_t k = k0; k < k1; k++)
-        for (ptrdiff_t c0 = 0; c0 < cols; c0 += GNR)
-#pragma GCC unroll 8
-            for (int j = 0; j < CK_GNV; j++)
-                FN(vstore)(bp + c0 * K + k * GNR + j * VL,
-                           FN(vload_upto)(b + k * sk + c0 + j * VL, cols - c0 - j * VL));
 }
 
 /* acc[i][j] += sum over k < K, in order, of a[i*sm + k*sk] * bp[k*CK_GNR + j*VL ..]: an MR x NV register
