@@ -1,10 +1,10 @@
-"""Every convolution code path against torch: the direct (stride-1, shifted-row GEMM), phases (strided,
-the same GEMM over the input's stride phases) and im2col paths, each with both weight-gradient kernels
-("reduce", vectorised along pixels; "outer", vectorised along filters), at every SIMD level this machine
-has (the portable baseline always), float32 and float64, strides, padding, non-square kernels, batch 1,
-few and many channels; plus the path rule itself, inf/NaN in the direct weight gradient, and
-bit-identical results for 1, 2 and 3 threads on each path. Paths and kernels are forced through the
-plan's ``_kernels.force_conv_plan``."""
+"""Every convolution code path against torch: the direct (stride-1, shifted-row GEMM), Winograd
+(stride-1 3x3, forward and dx), phases (strided, the same GEMM over the input's stride phases) and im2col
+paths, each with both weight-gradient kernels ("reduce", vectorised along pixels; "outer", vectorised along
+filters), at every SIMD level this machine has (the portable baseline always), float32 and float64,
+strides, padding, non-square kernels, batch 1, few and many channels; plus the path rule itself, inf/NaN
+in the direct weight gradient and on the Winograd path, and bit-identical results for 1, 2 and 3 threads
+on each path. Paths and kernels are forced through the plan's ``_kernels.force_conv_plan``."""
 
 import numpy as np
 import pytest
@@ -32,6 +32,9 @@ STRIDE_1 = [
     ((2, 2, 8, 32), (20, 2, 3, 3), 1, 1),  # 32 columns: rows for out, dx and dW
     ((2, 4, 18, 34), (9, 4, 3, 3), 1, 0),  # 32 output columns from 34 input columns
     ((2, 9, 7, 7), (10, 9, 3, 3), 1, 1),  # 7 columns, 8+ channels each way: column-shifted copies
+    ((3, 32, 11, 13), (33, 32, 3, 3), 1, 1),  # Winograd by the rule: 6 x 7 tiles, odd sizes, 2 panels of rows
+    ((1, 33, 6, 38), (32, 33, 3, 3), 1, 0),  # Winograd: 18 tiles per row, more than a vector
+    ((7, 32, 3, 4), (40, 32, 3, 3), 1, 2),  # Winograd: padding 2 (dx unpadded), several images per job
 ]
 STRIDED = [
     ((2, 2, 9, 8), (3, 2, 3, 3), 2, 1),
@@ -79,21 +82,42 @@ def _plan(x_shape, w_shape, stride=1, padding=0, itemsize=8):
     return _kernels.conv_plan_info(x_shape, w_shape, _pair(stride), _pair(padding), itemsize)
 
 
-def _rule_path(stride):
+WINOGRAD_MIN_CHANNELS = 32  # the rule's: Winograd for 3x3 stride 1 with this many channels in and out
+
+
+def _winograd_fits(w_shape, stride):
+    return _pair(stride) == (1, 1) and w_shape[2:] == (3, 3)
+
+
+def _rule_path(stride, w_shape):
     """The path the rule gives every case here: all strided ones have dilation 1 and kernels >= stride."""
+    if _winograd_fits(w_shape, stride) and min(w_shape[:2]) >= WINOGRAD_MIN_CHANNELS:
+        return "winograd"
     return "direct" if _pair(stride) == (1, 1) else "phases"
 
 
+def _expected_path(path, stride, w_shape):
+    """The forward pass's path with `path` forced ("rule": none)."""
+    if path == "im2col":
+        return "im2col"
+    if path == "winograd" and _winograd_fits(w_shape, stride):
+        return "winograd"
+    return _rule_path(stride, w_shape)
+
+
 @pytest.mark.parametrize("dw_kernel", ["reduce", "outer"])
-@pytest.mark.parametrize("path", ["rule", "im2col"])
+@pytest.mark.parametrize("path", ["rule", "im2col", "winograd"])
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding", CASES, ids=IDS)
 def test_every_path_matches_torch(
     x_shape, w_shape, stride, padding, path, dw_kernel, simd, dtype, force, check_parity
 ):
-    force(path if path == "im2col" else None, dw_kernel, simd)
-    expected_path = "im2col" if path == "im2col" else _rule_path(stride)
+    force(None if path == "rule" else path, dw_kernel, simd)
+    expected_path = _expected_path(path, stride, w_shape)
     plan = _plan(x_shape, w_shape, stride, padding)
     assert (plan["path"], plan["dw_kernel"]) == (expected_path, dw_kernel)
+    if expected_path == "winograd":  # dx too, where dout's padding 2 - p is one; never dW
+        dx_path = "winograd" if max(_pair(padding)) <= 2 else "direct"
+        assert (plan["input_grad"]["path"], plan["weight_grad"]["path"]) == (dx_path, "direct")
     check_parity(
         lambda x, w, b: conv2d_forward(x, w, b, stride=stride, padding=padding),
         conv2d_backward,
@@ -105,6 +129,15 @@ def test_every_path_matches_torch(
 def test_path_rule():
     x = (2, 3, 8, 8)
     assert _plan(x, (4, 3, 3, 3))["path"] == "direct"
+    many = (2, WINOGRAD_MIN_CHANNELS, 8, 8)
+    assert _plan(many, (WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_CHANNELS, 3, 3), 1, 1)["path"] == "winograd"
+    assert _plan(many, (WINOGRAD_MIN_CHANNELS - 1, WINOGRAD_MIN_CHANNELS, 3, 3), 1, 1)["path"] == "direct"
+    assert _plan(many, (WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_CHANNELS, 5, 5), 1, 2)["path"] == "direct"
+    assert _plan(many, (WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_CHANNELS, 3, 3), 2, 1)["path"] == "phases"
+    dilated = _kernels.conv_plan_info(many, (32, 32, 3, 3), (1, 1), (2, 2), 8, (2, 2))
+    assert dilated["path"] == "direct"
+    padded = _plan(many, (WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_CHANNELS, 3, 3), 1, 3)
+    assert (padded["path"], padded["input_grad"]["path"]) == ("winograd", "direct")  # dx: padding -1
     assert _plan(x, (4, 3, 3, 3), 2)["path"] == _plan(x, (4, 3, 3, 3), (1, 2))["path"] == "phases"
     assert _plan(x, (4, 3, 1, 1), 2)["path"] == "im2col"  # a kernel smaller than the stride
     assert _kernels.conv_plan_info(x, (4, 3, 3, 3), (2, 2), (1, 1), 8, (2, 1))["path"] == "im2col"  # dilated
@@ -152,6 +185,20 @@ def test_plan_grid_and_jobs():
     assert phases["input_grad"]["n_jobs"] == 3 * 2  # one row phase of one image's dx
 
 
+def test_winograd_jobs():
+    """Whole rows of 2x2 tiles per job, within the scratch budget (and at least 8 jobs where the batch has
+    the tile rows), their columns a whole number of GEMM panels; the job count depends on the shapes only."""
+    small = _plan((64, 32, 8, 8), (32, 32, 3, 3), 1, 1, 4)["forward"]  # 4 x 4 tiles per image
+    assert (small["tiles_h"], small["tiles_w"]) == (4, 4)
+    assert small["n_jobs"] == -(-64 * 4 // small["per"]) >= 8
+    assert small["per"] > 4  # a job spans images
+    assert small["block"] >= small["per"] * 4 and small["block"] % 8 == 0
+    one = _plan((1, 32, 9, 31), (40, 32, 3, 3), 1, 0, 8)
+    assert (one["forward"]["tiles_h"], one["forward"]["tiles_w"]) == (4, 15)
+    assert one["forward"]["n_jobs"] == 4 and one["forward"]["per"] == 1  # batch 1: a tile row per job
+    assert (one["input_grad"]["tiles_h"], one["input_grad"]["tiles_w"]) == (5, 16)  # dx: 9 x 31
+
+
 def test_force_conv_plan_checks_its_arguments():
     with pytest.raises(ValueError, match=r"force_conv_plan: path must be one of .*Received: 'wide'"):
         _kernels.force_conv_plan("wide")
@@ -193,16 +240,36 @@ def test_non_finite_input_gradients_match_torch(bad, stride, width, path, dw_ker
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-10)  # NaN == NaN, inf == inf
 
 
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("where", ["x", "w", "dout"])
+def test_winograd_with_non_finite_operands_runs_the_direct_path(bad, where, simd, force):
+    """Winograd's transforms take differences of neighbouring values: inf - inf would be NaN where the direct
+    sum is inf, and a NaN would spread over its whole 2x2 tile. An input, filter or upstream gradient
+    holding inf/NaN is computed on the direct path instead: the same values, bit for bit."""
+    x, w, b = _inputs((2, 32, 6, 7), (32, 32, 3, 3), np.float64)
+    dout = np.random.default_rng(1).standard_normal((2, 32, 6, 7))
+    operand, index = {"x": (x, (1, 2, 3, 4)), "w": (w, (1, 2, 0, 2)), "dout": (dout, (0, 5, 5, 6))}[where]
+    operand[index] = bad
+    results = {}
+    for path in ("winograd", "direct"):
+        force(path, None, simd)
+        out, cache = conv2d_forward(x, w, b, 1, 1)
+        results[path] = (out, conv2d_backward(dout, cache)[0])
+    affected = {"x": [0], "w": [0, 1], "dout": [1]}[where]  # out reads x and w, dx dout and w
+    for i in affected:
+        np.testing.assert_array_equal(results["winograd"][i], results["direct"][i])  # NaN == NaN
+
+
 @pytest.mark.parametrize("dw_kernel", ["reduce", "outer"])
-@pytest.mark.parametrize("path", ["rule", "im2col"])
+@pytest.mark.parametrize("path", ["rule", "im2col", "winograd"])
 @pytest.mark.parametrize(
     "x_shape, w_shape, stride, padding",
-    [CASES[1], CASES[9], CASES[3], CASES[11], STRIDED[4], STRIDED[5], STRIDED[6]],
+    [CASES[1], CASES[9], CASES[3], CASES[11], CASES[14], CASES[16], STRIDED[4], STRIDED[5], STRIDED[6]],
 )
 def test_bit_identical_for_any_thread_count(
     x_shape, w_shape, stride, padding, path, dw_kernel, dtype, force, restore_threads
 ):
-    force(path if path == "im2col" else None, dw_kernel)
+    force(None if path == "rule" else path, dw_kernel)
     x, w, b = _inputs(x_shape, w_shape, dtype)
     results = []
     for n_threads in (1, 2, 3):

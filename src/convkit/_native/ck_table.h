@@ -18,6 +18,15 @@
     X(void, gemm_narrow,                                                                                               \
       (ptrdiff_t rows, ptrdiff_t N, ptrdiff_t K, const T *a, ptrdiff_t sm, ptrdiff_t sk, const T *bp, const T *bias,   \
        int relu, T *c, ptrdiff_t ldc))                                                                                 \
+    /* winograd.h */                                                                                                   \
+    X(void, wino_filter, (ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so, ptrdiff_t si, int flip, T *u))           \
+    X(ptrdiff_t, wino_input_scratch, (ptrdiff_t TW))                                                                   \
+    X(int, wino_input,                                                                                                 \
+      (const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW, ptrdiff_t r0,      \
+       ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t vstride, T *v, T *scratch))                                               \
+    X(void, wino_output,                                                                                               \
+      (const T *m, ptrdiff_t mstride, ptrdiff_t ldm, ptrdiff_t O, ptrdiff_t TW, ptrdiff_t r0, ptrdiff_t r1,            \
+       ptrdiff_t t0, const T *bias, int relu, T *out, ptrdiff_t OH, ptrdiff_t OW))                                     \
     /* shift.h */                                                                                                      \
     X(void, shift_gemm,                                                                                                \
       (ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off, const T *bias,                   \

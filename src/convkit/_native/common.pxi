@@ -26,6 +26,14 @@ cdef inline ptrdiff_t _lanes(size_t itemsize) noexcept nogil:
     return ck_lanes_f32 if itemsize == 4 else ck_lanes_f64
 
 
+cdef inline void _gemm_blocking(ptrdiff_t itemsize, ptrdiff_t *blk) noexcept nogil:
+    """blk <- the packed GEMM's {mr, nr, kc, mc, nc} at the SIMD level in use, for elements of this size."""
+    if itemsize == 4:
+        ck_gemm_blocking(<float *>NULL, blk)
+    else:
+        ck_gemm_blocking(<double *>NULL, blk)
+
+
 cdef inline ptrdiff_t _cdiv(ptrdiff_t a, ptrdiff_t b) noexcept nogil:
     return (a + b - 1) // b
 

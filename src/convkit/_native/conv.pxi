@@ -49,7 +49,7 @@ def conv2d_forward(
     cdef bint rows
     cdef int path
     cdef ptrdiff_t job, n, c, kh, kw, q0, q1, p0, npix
-    cdef int failed = 0
+    cdef int failed = 0, done
     cdef int *failp = &failed
     cdef floating *xpad
     cdef floating *tail
@@ -59,6 +59,17 @@ def conv2d_forward(
         return
     plan = conv_plan(PASS_FORWARD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
                      sizeof(floating))
+    if plan.path == PATH_WINOGRAD:
+        _small_pages(&out[0, 0, 0, 0], N * F * P * sizeof(floating))
+        with nogil:
+            done = _winograd_conv(&x[0, 0, 0, 0], N, C, H, W, &w[0, 0, 0, 0], F, C * 9, 9, False, &b[0], relu,
+                                  &out[0, 0, 0, 0], OH, OW, pad_h, pad_w, &plan, n_threads)
+        if done < 0:
+            _alloc_error("conv2d_forward")
+        if done:
+            return
+        plan = conv_plan(PASS_FORWARD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+                         sizeof(floating), False)  # inf/NaN in x or w: the direct path
     path, NR, n_jobs = plan.path, plan.NR, plan.n_jobs
     rows, q_end, parts, per, block, blocks = plan.rows, plan.q_end, plan.parts, plan.per, plan.block, plan.blocks
     cdef floating *apack = <floating *>_scratch(SLOT_PACKED, F * K * sizeof(floating), False)
@@ -166,7 +177,7 @@ def conv2d_backward_input(
     cdef bint rows
     cdef int path
     cdef ptrdiff_t job, n, c, f, kh, kw, q0, q1, p0, npix, e, blk
-    cdef int failed = 0
+    cdef int failed = 0, done
     cdef int *failp = &failed
     cdef floating *buf
     cdef floating *tail
@@ -177,6 +188,17 @@ def conv2d_backward_input(
         return
     plan = conv_plan(PASS_INPUT_GRAD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
                      sizeof(floating))
+    if plan.path == PATH_WINOGRAD:  # dx: dout padded by 2 - p, the flipped filters with channels swapped
+        _small_pages(&dx[0, 0, 0, 0], N * C * H * W * sizeof(floating))
+        with nogil:
+            done = _winograd_conv(&dout[0, 0, 0, 0], N, F, OH, OW, &w[0, 0, 0, 0], C, 9, C * 9, True, &b[0], False,
+                                  &dx[0, 0, 0, 0], H, W, 2 - pad_h, 2 - pad_w, &plan, n_threads)
+        if done < 0:
+            _alloc_error("conv2d_backward")
+        if done:
+            return
+        plan = conv_plan(PASS_INPUT_GRAD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+                         sizeof(floating), False)  # inf/NaN in dout or w: the direct path
     path, NR, n_jobs = plan.path, plan.NR, plan.n_jobs
     rows, q_end, parts, per, block, blocks = plan.rows, plan.q_end, plan.parts, plan.per, plan.block, plan.blocks
     cdef floating *apack = <floating *>_scratch(SLOT_PACKED, C * KK * sizeof(floating), False)

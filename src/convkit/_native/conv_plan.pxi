@@ -3,7 +3,13 @@
 # ---------------------------------------------------------------------------------------------------------
 #
 # Design:
-# Three paths, with the same GEMM micro-kernel (gemm.h) underneath:
+# Four paths, with the same GEMM micro-kernel (gemm.h) underneath:
+# - *winograd* (stride 1, 3x3, dilation 1, at least WINO_MIN_CHANNELS channels in and out; forward and dx):
+#   Winograd F(2x2, 3x3) (winograd.pxi): 16 multiply-adds per input channel for a 2x2 tile of outputs
+#   instead of 36. A job is ``per`` rows of 2x2 output tiles (of one image or several), transformed,
+#   multiplied and transformed back in per-thread scratch of about WINO_JOB_BYTES (in L2). dx is the
+#   forward kernel on dout with the flipped, channel-swapped weights and padding 2 - p (so p <= 2). An
+#   input holding inf/NaN, which the transform's differences would turn into NaN, runs the direct path.
 # - *direct* (stride 1, any channel count): the output is a GEMM whose "B" rows are never materialised:
 #   ``ck_shift_gemm`` computes out[m][q] = bias[m] + sum_k A[m][k] * base[off[k] + q] with base = one
 #   zero-padded image (per-thread copy) and off[k] = c*plane + kh*WP + kw: a register tile of up to 8
@@ -45,6 +51,7 @@ cdef enum ConvPath:
     PATH_DIRECT = 0
     PATH_IM2COL = 1
     PATH_PHASES = 2
+    PATH_WINOGRAD = 3
 
 cdef enum ConvPass:
     PASS_FORWARD = 0
@@ -56,6 +63,9 @@ cdef enum:
     DW_OUTER_MIN_TAPS = 32        # ... and this many taps (C*KH*KW), to pay for the transposed dout
     DW_CHUNKS = 8                 # images are summed in at most this many fixed chunks for dW
     DW_PARTIAL_BYTES = 32 << 20   # ... fewer when the per-chunk partial gradients would exceed this
+    WINO_MIN_CHANNELS = 32        # Winograd from this many input and output channels (16 -> 16: slower)
+    WINO_JOB_BYTES = 512 << 10    # ... with a job's transformed tiles and products in about this much scratch
+    WINO_MIN_JOBS = 8             # ... and at least this many jobs where the batch has enough tile rows
     SHIFTED_MIN_ROWS = 8          # the column-shifted copies from this many GEMM rows (channels written):
                                   # below, copying KW images costs more than the dropped columns
 
@@ -77,7 +87,7 @@ cdef enum Slot:
 
 
 cdef struct ConvPlan:
-    int path              # PATH_DIRECT or PATH_IM2COL
+    int path              # a ConvPath
     bint outer            # dW: the outer kernel, else reduce
     ptrdiff_t VL          # vector lanes and shift_gemm tile columns at the SIMD level in use
     ptrdiff_t NR
@@ -95,6 +105,10 @@ cdef struct ConvPlan:
     ptrdiff_t ph_cols
     ptrdiff_t dx_h
     ptrdiff_t dx_w
+    # winograd path: tiles of 2x2 outputs, tiles_w per row, tiles_h rows per image; a job: ``per`` tile rows
+    # in ``block`` columns of transformed tiles (a whole number of the GEMM's panels)
+    ptrdiff_t tiles_h
+    ptrdiff_t tiles_w
     # im2col path
     ptrdiff_t block       # output pixels per tile
     ptrdiff_t blocks      # tiles per image
@@ -168,10 +182,42 @@ cdef inline void _phase_axis(bint merge, ptrdiff_t n, ptrdiff_t O, ptrdiff_t K, 
         extent[0] = top[0] + _max(_cdiv(n, s), O + e_max)
 
 
+cdef inline bint _winograd_fits(int pass_, ptrdiff_t C, ptrdiff_t F, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t ph,
+                                ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw) noexcept nogil:
+    """A stride-1 pass that the Winograd path computes: the forward pass or dx (padding <= 2) of a 3x3
+    undilated convolution, with enough channels each way unless forced."""
+    if pass_ == PASS_WEIGHT_GRAD or KH != 3 or KW != 3 or dh != 1 or dw != 1 or _forced_path == PATH_DIRECT:
+        return False
+    if pass_ == PASS_INPUT_GRAD and (ph > 2 or pw > 2):
+        return False
+    return _forced_path == PATH_WINOGRAD or (C >= WINO_MIN_CHANNELS and F >= WINO_MIN_CHANNELS)
+
+
+cdef inline void _winograd_jobs(ConvPlan *plan, ptrdiff_t N, ptrdiff_t I, ptrdiff_t O, ptrdiff_t OH, ptrdiff_t OW,
+                                ptrdiff_t itemsize) noexcept nogil:
+    """Jobs of whole tile rows for a Winograd convolution of I channels into O of OH x OW: as many tiles as
+    fit WINO_JOB_BYTES of transformed tiles and products (16 * (I + O) values per tile), fewer where the
+    batch would give fewer than WINO_MIN_JOBS jobs."""
+    cdef ptrdiff_t blk[5]
+    cdef ptrdiff_t NR, cols, rows, total
+    _gemm_blocking(itemsize, blk)
+    NR = blk[1]
+    plan.tiles_h, plan.tiles_w = _cdiv(OH, 2), _cdiv(OW, 2)
+    total = N * plan.tiles_h
+    cols = _max(NR, WINO_JOB_BYTES // (16 * (I + O) * itemsize) // NR * NR)
+    rows = _max(1, cols // plan.tiles_w)
+    if rows > _cdiv(total, WINO_MIN_JOBS):
+        rows = _max(1, _cdiv(total, WINO_MIN_JOBS))
+    plan.per = rows
+    plan.block = _cdiv(rows * plan.tiles_w, NR) * NR
+    plan.n_jobs = _cdiv(total, rows)
+
+
 cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t F, ptrdiff_t KH,
                         ptrdiff_t KW, ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t dh,
-                        ptrdiff_t dw, ptrdiff_t itemsize) noexcept nogil:
-    """The plan of one pass of a convolution of x (N, C, H, W) with w (F, C, KH, KW), dilation (dh, dw)."""
+                        ptrdiff_t dw, ptrdiff_t itemsize, bint winograd=True) noexcept nogil:
+    """The plan of one pass of a convolution of x (N, C, H, W) with w (F, C, KH, KW), dilation (dh, dw);
+    winograd=False closes the Winograd path (operands that hold inf/NaN)."""
     cdef ConvPlan plan
     cdef ptrdiff_t OH = (H + 2 * ph - (KH - 1) * dh - 1) // sh + 1, OW = (W + 2 * pw - (KW - 1) * dw - 1) // sw + 1
     cdef ptrdiff_t P = OH * OW
@@ -186,6 +232,8 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
     dw_rows = OW % plan.VL == 0 or plan.outer
     if _forced_path == PATH_IM2COL:
         plan.path = PATH_IM2COL
+    elif not strided and winograd and _winograd_fits(pass_, C, F, KH, KW, ph, pw, dh, dw):
+        plan.path = PATH_WINOGRAD
     elif not strided:
         plan.path = PATH_DIRECT
     elif (dh == 1 and dw == 1 and KH >= sh and KW >= sw and _forced_path != PATH_DIRECT
@@ -200,7 +248,12 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
     plan.blocks = 1
     if N <= 0:  # nothing to run
         return plan
-    if pass_ == PASS_FORWARD:
+    if plan.path == PATH_WINOGRAD:
+        if pass_ == PASS_FORWARD:
+            _winograd_jobs(&plan, N, C, F, OH, OW, itemsize)
+        else:
+            _winograd_jobs(&plan, N, F, C, H, W, itemsize)
+    elif pass_ == PASS_FORWARD:
         if plan.path == PATH_IM2COL:
             plan.block = _im2col_block(K, P, itemsize, plan.NR)
             plan.blocks = _cdiv(P, plan.block)
@@ -241,13 +294,13 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
     return plan
 
 
-_PATH_NAMES = {"direct": PATH_DIRECT, "im2col": PATH_IM2COL, "phases": PATH_PHASES}
+_PATH_NAMES = {"direct": PATH_DIRECT, "im2col": PATH_IM2COL, "phases": PATH_PHASES, "winograd": PATH_WINOGRAD}
 _DW_NAMES = {"reduce": 0, "outer": 1}
 
 
 def conv_plan_info(x_shape, w_shape, stride, padding, itemsize, dilation=(1, 1)):
     """The plans of the three passes of this convolution (for tests and benchmarks): {"path": the forward
-    pass's ("direct", "im2col" or "phases"), "dw_kernel": "reduce" or "outer", "forward" / "input_grad" /
+    pass's ("direct", "im2col", "phases" or "winograd"), "dw_kernel": "reduce" or "outer", "forward" / "input_grad" /
     "weight_grad": the plan fields, their "path" as a name}."""
     N, C, H, W = x_shape
     F, _, KH, KW = w_shape
@@ -272,9 +325,11 @@ def grouped_conv_path(C, groups):
 
 def force_conv_plan(path=None, dw_kernel=None):
     """Force the convolution path ("im2col", which also runs a depthwise convolution group by group;
-    "direct", which keeps strided convolutions on im2col; "phases", which still needs what the rule asks of
-    a strided convolution, a stride 1 convolution staying direct) and the weight-gradient kernel ("reduce",
-    "outer"); None restores the rule. For tests; returns the previous (path, dw_kernel)."""
+    "direct", which keeps strided convolutions on im2col and never takes Winograd; "phases", which still
+    needs what the rule asks of a strided convolution, a stride 1 convolution keeping the rule's path;
+    "winograd", for every pass it can compute whatever the channel counts, the others keeping the rule's)
+    and the weight-gradient kernel ("reduce", "outer"); None restores the rule. For tests; returns the
+    previous (path, dw_kernel)."""
     global _forced_path, _forced_outer
     if path is not None and path not in _PATH_NAMES:
         raise ValueError(f"force_conv_plan: path must be one of {sorted(_PATH_NAMES)} or None. Received: {path!r}")

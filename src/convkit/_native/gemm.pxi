@@ -106,10 +106,7 @@ def gemm_path(M, N, K, itemsize):
     """The path gemm takes for these shapes at the current SIMD level: "blocked", "narrow" or
     "transposed" (for tests and benchmarks)."""
     cdef ptrdiff_t blk[5]
-    if itemsize == 4:
-        ck_gemm_blocking(<float *>NULL, blk)
-    else:
-        ck_gemm_blocking(<double *>NULL, blk)
+    _gemm_blocking(itemsize, blk)
     return ("blocked", "narrow", "transposed")[_gemm_path(M, N, K, itemsize, blk)]
 
 

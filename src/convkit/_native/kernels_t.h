@@ -25,6 +25,7 @@
 /* in this order: a header uses only what the ones before it define */
 #include "vec.h"
 #include "gemm.h"
+#include "winograd.h"
 #include "shift.h"
 #include "dw.h"
 #include "layout.h"

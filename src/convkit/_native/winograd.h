@@ -1,0 +1,235 @@
+/* ---------------------------------------------------------------------------------------------------
+ * Winograd F(2x2, 3x3): a stride-1 3x3 convolution as 16 GEMMs on transformed tiles (Lavin & Gray, "Fast
+ * Algorithms for Convolutional Neural Networks", 2016).
+ *
+ * Output tile (th, tw) is out[2th .. 2th+1][2tw .. 2tw+1]; its input is the 4x4 patch d of x at rows
+ * 2th - ph .., columns 2tw - pw .. (zeros outside x). With g a 3x3 filter,
+ *     Y = A^T [ (G g G^T) (.) (B^T d B) ] A,
+ *     B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
+ *     A^T = [1 1 1 0; 0 1 -1 -1].
+ * For each element xi = 4a + b of the 4x4 transformed tile the sum over input channels is a GEMM,
+ * M_xi (O x tiles) = U_xi (O x I) V_xi (I x tiles), run by ck_gemm_block on ck_gemm_pack_a's panels of U
+ * and ck_gemm_block's panels of V, which the input transform writes directly: 16 multiply-adds per input
+ * channel for 4 outputs, against 36 for the direct convolution. Every output element is a fixed sequence
+ * of operations on the tile (dot products over channels in order), whichever job computes it.
+ * --------------------------------------------------------------------------------------------------- */
+
+#define GNR (CK_GNV * VL)
+
+/* U <- G g G^T for the O x I filters g = w[o*so + i*si + kh*3 + kw] (flip: g[kh][kw] = w[.. + (2 - kh)*3 +
+ * (2 - kw)], a full convolution's), in double, then rounded: U_xi at u + xi * ustride holds ceil(O /
+ * CK_GMR) panels of CK_GMR rows, each [i][CK_GMR] and zero past O (ck_gemm_pack_a's layout, K = I). */
+void FN(ck_wino_filter)(ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so, ptrdiff_t si, int flip, T *u) {
+    const ptrdiff_t OP = (O + CK_GMR - 1) / CK_GMR * CK_GMR, ustride = OP * I;
+    for (ptrdiff_t o = 0; o < OP; o++)
+        for (ptrdiff_t i = 0; i < I; i++) {
+            double g[3][3], t[4][3];
+            for (int kh = 0; kh < 3; kh++)
+                for (int kw = 0; kw < 3; kw++)
+                    g[kh][kw] = o < O ? (double)w[o * so + i * si + (flip ? (2 - kh) * 3 + 2 - kw : kh * 3 + kw)] : 0;
+            for (int kw = 0; kw < 3; kw++) { /* t = G g */
+                t[0][kw] = g[0][kw];
+                t[1][kw] = 0.5 * (g[0][kw] + g[1][kw] + g[2][kw]);
+                t[2][kw] = 0.5 * (g[0][kw] - g[1][kw] + g[2][kw]);
+                t[3][kw] = g[2][kw];
+            }
+            T *dst = u + (o / CK_GMR) * CK_GMR * I + i * CK_GMR + o % CK_GMR;
+            for (int a = 0; a < 4; a++) { /* (G g) G^T */
+                dst[(4 * a + 0) * ustride] = (T)t[a][0];
+                dst[(4 * a + 1) * ustride] = (T)(0.5 * (t[a][0] + t[a][1] + t[a][2]));
+                dst[(4 * a + 2) * ustride] = (T)(0.5 * (t[a][0] - t[a][1] + t[a][2]));
+                dst[(4 * a + 3) * ustride] = (T)t[a][2];
+            }
+        }
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define CK_WINO_SHUFFLE 1
+/* lanes 0, 2, 4, .. and 1, 3, 5, .. of the pair (x, y); and the lanes of x and y alternating, first halves
+ * (lo) then second halves (hi) */
+static inline void FN(wino_masks)(VI *even, VI *odd, VI *lo, VI *hi) {
+    for (int l = 0; l < VL; l++) {
+        (*even)[l] = (UT)(2 * l);
+        (*odd)[l] = (UT)(2 * l + 1);
+        (*lo)[l] = (UT)(l / 2 + (l & 1) * VL);
+        (*hi)[l] = (UT)(VL / 2 + l / 2 + (l & 1) * VL);
+    }
+}
+#endif
+
+/* Lanes l of the zero-padded row: xr[s + l] where 0 <= s + l < W, else 0. shift (GCC): the lanes of (zeros,
+ * the row's first vector) that make the vector at s = -pw, for 0 < pw < VL (wino_shift_mask). */
+static inline V FN(wino_row_vector)(const T *xr, ptrdiff_t W, ptrdiff_t s, ptrdiff_t pw, VI shift) {
+    if (s >= 0) return FN(vload_upto)(xr + s, W - s);
+#ifdef CK_WINO_SHUFFLE
+    if (s == -pw && pw < VL) return __builtin_shuffle((V){0}, FN(vload_upto)(xr, W), shift);
+#else
+    (void)pw;
+    (void)shift;
+#endif
+    V v = {0};
+    for (int l = 0; l < VL; l++)
+        if (s + l >= 0 && s + l < W) v[l] = xr[s + l];
+    return v;
+}
+
+static inline VI FN(wino_shift_mask)(ptrdiff_t pw) {
+    VI m;
+    for (int l = 0; l < VL; l++) m[l] = (UT)(l < pw ? l : VL + l - pw);
+    return m;
+}
+
+/* d[j] = lanes of the input row xr (W long, padded by pw zeros on the left) at columns 2(tw + l) + j of the
+ * padded row, j = 0 .. 3: the four columns of the tiles tw .. tw + VL - 1; *zero += their values * 0
+ * (NaN where they hold inf/NaN). */
+static inline void FN(wino_row_columns)(const T *xr, ptrdiff_t W, ptrdiff_t pw, ptrdiff_t tw, VI even, VI odd, VI shift,
+                                        V d[4], V *zero) {
+#pragma GCC unroll 2
+    for (int j = 0; j < 2; j++) { /* the pairs of vectors at 2tw - pw and 2tw - pw + 2 */
+        const ptrdiff_t s = 2 * tw - pw + 2 * j;
+        const int inside = s >= 0 && s + 2 * VL <= W;
+        const V x = inside ? FN(vload)(xr + s) : FN(wino_row_vector)(xr, W, s, pw, shift);
+        const V y = inside ? FN(vload)(xr + s + VL) : FN(wino_row_vector)(xr, W, s + VL, pw, shift);
+        *zero += x * 0 + y * 0;
+#ifdef CK_WINO_SHUFFLE
+        d[2 * j] = __builtin_shuffle(x, y, even);
+        d[2 * j + 1] = __builtin_shuffle(x, y, odd);
+#else
+        (void)even;
+        (void)odd;
+        for (int l = 0; l < VL; l++) {
+            d[2 * j][l] = l < VL / 2 ? x[2 * l] : y[2 * l - VL];
+            d[2 * j + 1][l] = l < VL / 2 ? x[2 * l + 1] : y[2 * l + 1 - VL];
+        }
+#endif
+    }
+}
+
+/* n <= VL lanes of val to columns t .. t+n-1 of row c of a V_xi (panels of GNR columns, C rows each) */
+static inline void FN(wino_panel_store)(T *vx, ptrdiff_t C, ptrdiff_t c, ptrdiff_t t, V val, ptrdiff_t n) {
+    const ptrdiff_t p = t / GNR, l = t - p * GNR;
+    T *dst = vx + (p * C + c) * GNR + l;
+    if (l + n <= GNR) {
+        FN(vstore_upto)(dst, val, n);
+        return;
+    }
+    T tmp[VL];
+    FN(vstore)(tmp, val);
+    const ptrdiff_t n0 = GNR - l;
+    __builtin_memcpy(dst, tmp, (size_t)n0 * sizeof(T));
+    __builtin_memcpy(vx + ((p + 1) * C + c) * GNR, tmp + n0, (size_t)(n - n0) * sizeof(T));
+}
+
+/* Elements of ck_wino_input's scratch for TW tiles per row. */
+ptrdiff_t FN(ck_wino_input_scratch)(ptrdiff_t TW) { return (TW + VL - 1) / VL * 8 * VL; }
+
+/* V_xi <- B^T d B for tile rows r0 .. r1 of one image x (C x H x W), TW tiles per row: tile (th, tw) is
+ * column t0 + (th - r0) * TW + tw of V_xi = v + xi * vstride, in ck_gemm_block's panels of B (column t of
+ * row c at [(t / GNR) * C + c] * GNR + t % GNR). scratch: ck_wino_input_scratch(TW) elements. Returns 0
+ * where the values read hold inf or NaN (which the transform's differences would turn into NaN), else 1. */
+int FN(ck_wino_input)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW,
+                      ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t vstride, T *v, T *scratch) {
+    VI even = {0}, odd = {0}, lo, hi;
+#ifdef CK_WINO_SHUFFLE
+    FN(wino_masks)(&even, &odd, &lo, &hi);
+#endif
+    (void)lo;
+    (void)hi;
+    const VI shift = FN(wino_shift_mask)(pw);
+    V zero = {0};
+    for (ptrdiff_t c = 0; c < C; c++) {
+        const T *xc = x + c * H * W;
+        for (ptrdiff_t th = r0; th < r1; th++) {
+            const ptrdiff_t tl = t0 + (th - r0) * TW;
+            for (ptrdiff_t tw = 0; tw < TW; tw += VL) {
+                const ptrdiff_t n = TW - tw < VL ? TW - tw : VL;
+                T *kept = scratch + tw * 8; /* rows 2 and 3 of this tile's e: rows 0 and 1 of the next one's */
+                V e[4][4];
+                int i0 = 0;
+                if (th > r0) {
+#pragma GCC unroll 8
+                    for (int k = 0; k < 8; k++) e[k / 4][k % 4] = FN(vload)(kept + k * VL);
+                    i0 = 2;
+                }
+#pragma GCC unroll 4
+                for (int i = i0; i < 4; i++) { /* d B: the columns of input row 2th - ph + i */
+                    const ptrdiff_t ih = 2 * th - ph + i;
+                    V d[4] = {{0}, {0}, {0}, {0}};
+                    if (ih >= 0 && ih < H) FN(wino_row_columns)(xc + ih * W, W, pw, tw, even, odd, shift, d, &zero);
+                    e[i][0] = d[0] - d[2];
+                    e[i][1] = d[1] + d[2];
+                    e[i][2] = d[2] - d[1];
+                    e[i][3] = d[1] - d[3];
+                }
+                if (th + 1 < r1)
+#pragma GCC unroll 8
+                    for (int k = 0; k < 8; k++) FN(vstore)(kept + k * VL, e[2 + k / 4][k % 4]);
+#pragma GCC unroll 4
+                for (int b = 0; b < 4; b++) { /* B^T (d B) */
+                    FN(wino_panel_store)(v + (0 + b) * vstride, C, c, tl + tw, e[0][b] - e[2][b], n);
+                    FN(wino_panel_store)(v + (4 + b) * vstride, C, c, tl + tw, e[1][b] + e[2][b], n);
+                    FN(wino_panel_store)(v + (8 + b) * vstride, C, c, tl + tw, e[2][b] - e[1][b], n);
+                    FN(wino_panel_store)(v + (12 + b) * vstride, C, c, tl + tw, e[1][b] - e[3][b], n);
+                }
+            }
+        }
+    }
+    return FN(hsum)(zero) == 0;
+}
+
+/* 2 * n <= 2 * VL values, y0[0], y1[0], y0[1], y1[1], .., to dst, at most `keep` of them */
+static inline void FN(wino_store_pairs)(T *dst, V y0, V y1, ptrdiff_t keep, VI lo, VI hi) {
+#ifdef CK_WINO_SHUFFLE
+    FN(vstore_upto)(dst, __builtin_shuffle(y0, y1, lo), keep);
+    FN(vstore_upto)(dst + VL, __builtin_shuffle(y0, y1, hi), keep - VL);
+#else
+    (void)lo;
+    (void)hi;
+    for (ptrdiff_t e = 0; e < keep; e++) dst[e] = (e & 1) ? y1[e / 2] : y0[e / 2];
+#endif
+}
+
+/* out (O x OH x OW, one image) of tile rows r0 .. r1 <- A^T M A + bias[o], then ReLU (x if x > 0 or NaN,
+ * else 0) with relu: tile (th, tw) is column t0 + (th - r0) * TW + tw of M_xi = m + xi * mstride, row o at
+ * o * ldm. */
+void FN(ck_wino_output)(const T *m, ptrdiff_t mstride, ptrdiff_t ldm, ptrdiff_t O, ptrdiff_t TW, ptrdiff_t r0,
+                        ptrdiff_t r1, ptrdiff_t t0, const T *bias, int relu, T *out, ptrdiff_t OH, ptrdiff_t OW) {
+    VI even = {0}, odd = {0}, lo = {0}, hi = {0};
+#ifdef CK_WINO_SHUFFLE
+    FN(wino_masks)(&even, &odd, &lo, &hi);
+#endif
+    (void)even;
+    (void)odd;
+    for (ptrdiff_t o = 0; o < O; o++) {
+        const V bo = (V){0} + bias[o];
+        const T *mo = m + o * ldm;
+        T *plane = out + o * OH * OW;
+        for (ptrdiff_t th = r0; th < r1; th++) {
+            const ptrdiff_t tl = t0 + (th - r0) * TW;
+            for (ptrdiff_t tw = 0; tw < TW; tw += VL) {
+                const ptrdiff_t n = TW - tw < VL ? TW - tw : VL;
+                V s[2][4];
+#pragma GCC unroll 4
+                for (int b = 0; b < 4; b++) { /* A^T M: the rows of column b */
+                    const V x0 = FN(vload_upto)(mo + (0 + b) * mstride + tl + tw, n);
+                    const V x1 = FN(vload_upto)(mo + (4 + b) * mstride + tl + tw, n);
+                    const V x2 = FN(vload_upto)(mo + (8 + b) * mstride + tl + tw, n);
+                    const V x3 = FN(vload_upto)(mo + (12 + b) * mstride + tl + tw, n);
+                    s[0][b] = x0 + x1 + x2;
+                    s[1][b] = x1 - x2 - x3;
+                }
+                const ptrdiff_t keep = OW - 2 * tw < 2 * n ? OW - 2 * tw : 2 * n;
+                for (int r = 0; r < (2 * th + 1 < OH ? 2 : 1); r++) { /* (A^T M) A, + bias, ReLU */
+                    V y0 = s[r][0] + s[r][1] + s[r][2] + bo, y1 = s[r][1] - s[r][2] - s[r][3] + bo;
+                    if (relu) {
+                        y0 = (V)((VI)y0 & (VI)((y0 > 0) | (y0 != y0)));
+                        y1 = (V)((VI)y1 & (VI)((y1 > 0) | (y1 != y1)));
+                    }
+                    FN(wino_store_pairs)(plane + (2 * th + r) * OW + 2 * tw, y0, y1, keep, lo, hi);
+                }
+            }
+        }
+    }
+}
+#undef GNR
+#undef CK_WINO_SHUFFLE
