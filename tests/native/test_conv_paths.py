@@ -32,7 +32,7 @@ STRIDE_1 = [
     ((2, 2, 8, 32), (20, 2, 3, 3), 1, 1),  # 32 columns: rows for out, dx and dW
     ((2, 4, 18, 34), (9, 4, 3, 3), 1, 0),  # 32 output columns from 34 input columns
     ((2, 9, 7, 7), (10, 9, 3, 3), 1, 1),  # 7 columns, 8+ channels each way: column-shifted copies
-    ((3, 32, 11, 13), (33, 32, 3, 3), 1, 1),  # Winograd by the rule: 6 x 7 tiles, odd sizes, 2 panels of rows
+    ((3, 32, 11, 13), (33, 32, 3, 3), 1, 1),  # Winograd by the rule (float64): 6 x 7 tiles, 2 panels of rows
     ((1, 33, 6, 38), (32, 33, 3, 3), 1, 0),  # Winograd: 18 tiles per row, more than a vector
     ((7, 32, 3, 4), (40, 32, 3, 3), 1, 2),  # Winograd: padding 2 (dx unpadded), several images per job
 ]
@@ -82,7 +82,9 @@ def _plan(x_shape, w_shape, stride=1, padding=0, itemsize=8):
     return _kernels.conv_plan_info(x_shape, w_shape, _pair(stride), _pair(padding), itemsize)
 
 
-WINOGRAD_MIN_CHANNELS = 32  # the rule's: Winograd for 3x3 stride 1 with this many channels in and out
+def _winograd_min_channels(itemsize=8):
+    """The rule's: Winograd for 3x3 stride 1 with this many channels in and out (32, and 4 vectors)."""
+    return max(32, 4 * _plan((1, 1, 8, 8), (1, 1, 1, 1), itemsize=itemsize)["forward"]["VL"])
 
 
 def _winograd_fits(w_shape, stride):
@@ -90,8 +92,9 @@ def _winograd_fits(w_shape, stride):
 
 
 def _rule_path(stride, w_shape):
-    """The path the rule gives every case here: all strided ones have dilation 1 and kernels >= stride."""
-    if _winograd_fits(w_shape, stride) and min(w_shape[:2]) >= WINOGRAD_MIN_CHANNELS:
+    """The path the rule gives every case here (float64): all strided ones have dilation 1 and kernels >=
+    stride."""
+    if _winograd_fits(w_shape, stride) and min(w_shape[:2]) >= _winograd_min_channels():
         return "winograd"
     return "direct" if _pair(stride) == (1, 1) else "phases"
 
@@ -129,14 +132,20 @@ def test_every_path_matches_torch(
 def test_path_rule():
     x = (2, 3, 8, 8)
     assert _plan(x, (4, 3, 3, 3))["path"] == "direct"
-    many = (2, WINOGRAD_MIN_CHANNELS, 8, 8)
-    assert _plan(many, (WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_CHANNELS, 3, 3), 1, 1)["path"] == "winograd"
-    assert _plan(many, (WINOGRAD_MIN_CHANNELS - 1, WINOGRAD_MIN_CHANNELS, 3, 3), 1, 1)["path"] == "direct"
-    assert _plan(many, (WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_CHANNELS, 5, 5), 1, 2)["path"] == "direct"
-    assert _plan(many, (WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_CHANNELS, 3, 3), 2, 1)["path"] == "phases"
-    dilated = _kernels.conv_plan_info(many, (32, 32, 3, 3), (1, 1), (2, 2), 8, (2, 2))
+    for itemsize in (4, 8):
+        c = _winograd_min_channels(itemsize)
+        many, w = (2, c, 8, 8), (c, c, 3, 3)
+        assert _plan(many, w, 1, 1, itemsize)["path"] == "winograd"
+        assert _plan(many, (c - 1, c, 3, 3), 1, 1, itemsize)["path"] == "direct"
+        assert _plan((2, c - 1, 8, 8), (c, c - 1, 3, 3), 1, 1, itemsize)["path"] == "direct"
+    assert _winograd_min_channels(4) >= 32 and _winograd_min_channels(4) >= _winograd_min_channels(8)
+    c = _winograd_min_channels()
+    many = (2, c, 8, 8)
+    assert _plan(many, (c, c, 5, 5), 1, 2)["path"] == "direct"
+    assert _plan(many, (c, c, 3, 3), 2, 1)["path"] == "phases"
+    dilated = _kernels.conv_plan_info(many, (c, c, 3, 3), (1, 1), (2, 2), 8, (2, 2))
     assert dilated["path"] == "direct"
-    padded = _plan(many, (WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_CHANNELS, 3, 3), 1, 3)
+    padded = _plan(many, (c, c, 3, 3), 1, 3)
     assert (padded["path"], padded["input_grad"]["path"]) == ("winograd", "direct")  # dx: padding -1
     assert _plan(x, (4, 3, 3, 3), 2)["path"] == _plan(x, (4, 3, 3, 3), (1, 2))["path"] == "phases"
     assert _plan(x, (4, 3, 1, 1), 2)["path"] == "im2col"  # a kernel smaller than the stride
@@ -185,9 +194,10 @@ def test_plan_grid_and_jobs():
     assert phases["input_grad"]["n_jobs"] == 3 * 2  # one row phase of one image's dx
 
 
-def test_winograd_jobs():
+def test_winograd_jobs(force):
     """Whole rows of 2x2 tiles per job, within the scratch budget (and at least 8 jobs where the batch has
     the tile rows), their columns a whole number of GEMM panels; the job count depends on the shapes only."""
+    force("winograd")
     small = _plan((64, 32, 8, 8), (32, 32, 3, 3), 1, 1, 4)["forward"]  # 4 x 4 tiles per image
     assert (small["tiles_h"], small["tiles_w"]) == (4, 4)
     assert small["n_jobs"] == -(-64 * 4 // small["per"]) >= 8

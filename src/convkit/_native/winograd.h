@@ -80,17 +80,18 @@ static inline VI FN(wino_shift_mask)(ptrdiff_t pw) {
 }
 
 /* d[j] = lanes of the input row xr (W long, padded by pw zeros on the left) at columns 2(tw + l) + j of the
- * padded row, j = 0 .. 3: the four columns of the tiles tw .. tw + VL - 1; *zero += their values * 0
- * (NaN where they hold inf/NaN). */
+ * padded row, j = 0 .. 3: the four columns of the tiles tw .. tw + VL - 1; *zero += (their sum) * 0, NaN
+ * where they hold inf/NaN (or where the sum of finite values overflows: the direct path then runs too). */
 static inline void FN(wino_row_columns)(const T *xr, ptrdiff_t W, ptrdiff_t pw, ptrdiff_t tw, VI even, VI odd, VI shift,
                                         V d[4], V *zero) {
+    V sum = {0};
 #pragma GCC unroll 2
     for (int j = 0; j < 2; j++) { /* the pairs of vectors at 2tw - pw and 2tw - pw + 2 */
         const ptrdiff_t s = 2 * tw - pw + 2 * j;
         const int inside = s >= 0 && s + 2 * VL <= W;
         const V x = inside ? FN(vload)(xr + s) : FN(wino_row_vector)(xr, W, s, pw, shift);
         const V y = inside ? FN(vload)(xr + s + VL) : FN(wino_row_vector)(xr, W, s + VL, pw, shift);
-        *zero += x * 0 + y * 0;
+        sum += x + y;
 #ifdef CK_WINO_SHUFFLE
         d[2 * j] = __builtin_shuffle(x, y, even);
         d[2 * j + 1] = __builtin_shuffle(x, y, odd);
@@ -103,6 +104,7 @@ static inline void FN(wino_row_columns)(const T *xr, ptrdiff_t W, ptrdiff_t pw, 
         }
 #endif
     }
+    *zero += sum * 0; /* one multiply-add on the chain through *zero per row */
 }
 
 /* n <= VL lanes of val to columns t .. t+n-1 of row c of a V_xi (panels of GNR columns, C rows each) */
