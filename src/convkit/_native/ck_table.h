@@ -20,7 +20,7 @@
        int relu, T *c, ptrdiff_t ldc))                                                                                 \
     /* winograd.h */                                                                                                   \
     X(void, wino_filter, (ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so, ptrdiff_t si, int flip, T *u))           \
-    X(ptrdiff_t, wino_input_scratch, (ptrdiff_t TW))                                                                   \
+    X(ptrdiff_t, wino_input_scratch, (ptrdiff_t TW, ptrdiff_t rows))                                                   \
     X(int, wino_input,                                                                                                 \
       (const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW, ptrdiff_t r0,      \
        ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t vstride, T *v, T *scratch))                                               \

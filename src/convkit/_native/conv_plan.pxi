@@ -4,8 +4,8 @@
 #
 # Design:
 # Four paths, with the same GEMM micro-kernel (gemm.h) underneath:
-# - *winograd* (stride 1, 3x3, dilation 1, at least WINO_MIN_CHANNELS and WINO_MIN_VECTORS vectors of channels
-#   in and out; forward and dx):
+# - *winograd* (stride 1, 3x3, dilation 1, at least WINO_MIN_CHANNELS (float64: twice) and WINO_MIN_VECTORS
+#   vectors of channels in and out; forward and dx):
 #   Winograd F(2x2, 3x3) (winograd.pxi): 16 multiply-adds per input channel for a 2x2 tile of outputs
 #   instead of 36. A job is ``per`` rows of 2x2 output tiles (of one image or several), transformed,
 #   multiplied and transformed back in per-thread scratch of about WINO_JOB_BYTES (in L2). dx is the
@@ -64,10 +64,12 @@ cdef enum:
     DW_OUTER_MIN_TAPS = 32        # ... and this many taps (C*KH*KW), to pay for the transposed dout
     DW_CHUNKS = 8                 # images are summed in at most this many fixed chunks for dW
     DW_PARTIAL_BYTES = 32 << 20   # ... fewer when the per-chunk partial gradients would exceed this
-    WINO_MIN_CHANNELS = 32        # Winograd from this many input and output channels (16 -> 16: slower) ...
-    WINO_MIN_VECTORS = 4          # ... and this many vectors of them: the transforms run on vectors of tiles,
-                                  # their share growing with the lanes (AVX-512 float32: 32 -> 32 on 16 x 16
-                                  # at the direct path's speed, 64 -> 64 on 8 x 8 1.1x)
+    WINO_MIN_CHANNELS = 16        # Winograd from this many channels in and out in float32, twice as many
+                                  # in float64 ...
+    WINO_MIN_VECTORS = 2          # ... and this many vectors of lanes: the transforms run on vectors of tiles,
+                                  # their share of the time growing with the lanes. Measured, 2 cores, 16 ->
+                                  # 16 on 32 x 32 against the direct path: AVX2 float32 1.1x, float64 0.96x;
+                                  # AVX-512 float32 0.84x (32 -> 32 on 16 x 16: 1.03x), float64 0.8x
     WINO_JOB_BYTES = 512 << 10    # ... with a job's transformed tiles and products in about this much scratch
     WINO_MIN_JOBS = 8             # ... and at least this many jobs where the batch has enough tile rows
     SHIFTED_MIN_ROWS = 8          # the column-shifted copies from this many GEMM rows (channels written):
@@ -187,14 +189,16 @@ cdef inline void _phase_axis(bint merge, ptrdiff_t n, ptrdiff_t O, ptrdiff_t K, 
 
 
 cdef inline bint _winograd_fits(int pass_, ptrdiff_t C, ptrdiff_t F, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t ph,
-                                ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw, ptrdiff_t VL) noexcept nogil:
+                                ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw, ptrdiff_t VL,
+                                ptrdiff_t itemsize) noexcept nogil:
     """A stride-1 pass that the Winograd path computes: the forward pass or dx (padding <= 2) of a 3x3
     undilated convolution, with enough channels each way unless forced."""
     if pass_ == PASS_WEIGHT_GRAD or KH != 3 or KW != 3 or dh != 1 or dw != 1 or _forced_path == PATH_DIRECT:
         return False
     if pass_ == PASS_INPUT_GRAD and (ph > 2 or pw > 2):
         return False
-    return _forced_path == PATH_WINOGRAD or (C if C < F else F) >= _max(WINO_MIN_CHANNELS, WINO_MIN_VECTORS * VL)
+    return _forced_path == PATH_WINOGRAD or (C if C < F else F) >= _max(WINO_MIN_CHANNELS * itemsize // 4,
+                                                                        WINO_MIN_VECTORS * VL)
 
 
 cdef inline void _winograd_jobs(ConvPlan *plan, ptrdiff_t N, ptrdiff_t I, ptrdiff_t O, ptrdiff_t OH, ptrdiff_t OW,
@@ -236,7 +240,7 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
     dw_rows = OW % plan.VL == 0 or plan.outer
     if _forced_path == PATH_IM2COL:
         plan.path = PATH_IM2COL
-    elif not strided and winograd and _winograd_fits(pass_, C, F, KH, KW, ph, pw, dh, dw, plan.VL):
+    elif not strided and winograd and _winograd_fits(pass_, C, F, KH, KW, ph, pw, dh, dw, plan.VL, itemsize):
         plan.path = PATH_WINOGRAD
     elif not strided:
         plan.path = PATH_DIRECT

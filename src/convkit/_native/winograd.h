@@ -79,32 +79,31 @@ static inline VI FN(wino_shift_mask)(ptrdiff_t pw) {
     return m;
 }
 
-/* d[j] = lanes of the input row xr (W long, padded by pw zeros on the left) at columns 2(tw + l) + j of the
- * padded row, j = 0 .. 3: the four columns of the tiles tw .. tw + VL - 1; *zero += (their sum) * 0, NaN
- * where they hold inf/NaN (or where the sum of finite values overflows: the direct path then runs too). */
-static inline void FN(wino_row_columns)(const T *xr, ptrdiff_t W, ptrdiff_t pw, ptrdiff_t tw, VI even, VI odd, VI shift,
-                                        V d[4], V *zero) {
+/* e[t] = row[2t], o[t] = row[2t + 1] for t < n (n a multiple of VL) of the input row xr (W long) padded by
+ * pw zeros on the left; *zero += (the row's sum) * 0, NaN where it holds inf/NaN (or where the sum of finite
+ * values overflows: the direct path then runs too). */
+static inline void FN(wino_deinterleave)(const T *xr, ptrdiff_t W, ptrdiff_t pw, ptrdiff_t n, T *e, T *o, VI even,
+                                         VI odd, VI shift, V *zero) {
     V sum = {0};
-#pragma GCC unroll 2
-    for (int j = 0; j < 2; j++) { /* the pairs of vectors at 2tw - pw and 2tw - pw + 2 */
-        const ptrdiff_t s = 2 * tw - pw + 2 * j;
+    for (ptrdiff_t t = 0; t < n; t += VL) {
+        const ptrdiff_t s = 2 * t - pw;
         const int inside = s >= 0 && s + 2 * VL <= W;
         const V x = inside ? FN(vload)(xr + s) : FN(wino_row_vector)(xr, W, s, pw, shift);
         const V y = inside ? FN(vload)(xr + s + VL) : FN(wino_row_vector)(xr, W, s + VL, pw, shift);
         sum += x + y;
 #ifdef CK_WINO_SHUFFLE
-        d[2 * j] = __builtin_shuffle(x, y, even);
-        d[2 * j + 1] = __builtin_shuffle(x, y, odd);
+        FN(vstore)(e + t, __builtin_shuffle(x, y, even));
+        FN(vstore)(o + t, __builtin_shuffle(x, y, odd));
 #else
         (void)even;
         (void)odd;
         for (int l = 0; l < VL; l++) {
-            d[2 * j][l] = l < VL / 2 ? x[2 * l] : y[2 * l - VL];
-            d[2 * j + 1][l] = l < VL / 2 ? x[2 * l + 1] : y[2 * l + 1 - VL];
+            e[t + l] = l < VL / 2 ? x[2 * l] : y[2 * l - VL];
+            o[t + l] = l < VL / 2 ? x[2 * l + 1] : y[2 * l + 1 - VL];
         }
 #endif
     }
-    *zero += sum * 0; /* one multiply-add on the chain through *zero per row */
+    *zero += sum * 0; /* one multiply-add per row on the chain through *zero */
 }
 
 /* n <= VL lanes of val to columns t .. t+n-1 of row c of a V_xi (panels of GNR columns, C rows each) */
@@ -122,15 +121,22 @@ static inline void FN(wino_panel_store)(T *vx, ptrdiff_t C, ptrdiff_t c, ptrdiff
     __builtin_memcpy(vx + ((p + 1) * C + c) * GNR, tmp + n0, (size_t)(n - n0) * sizeof(T));
 }
 
-/* Elements of ck_wino_input's scratch for TW tiles per row. */
-ptrdiff_t FN(ck_wino_input_scratch)(ptrdiff_t TW) { return (TW + VL - 1) / VL * 8 * VL; }
+/* Elements of ck_wino_input's scratch for TW tiles per row and jobs of at most `rows` tile rows. */
+ptrdiff_t FN(ck_wino_input_scratch)(ptrdiff_t TW, ptrdiff_t rows) {
+    const ptrdiff_t ld = (TW + 1 + VL - 1) / VL * VL + VL;
+    return (2 * rows + 2) * 2 * ld;
+}
 
 /* V_xi <- B^T d B for tile rows r0 .. r1 of one image x (C x H x W), TW tiles per row: tile (th, tw) is
  * column t0 + (th - r0) * TW + tw of V_xi = v + xi * vstride, in ck_gemm_block's panels of B (column t of
- * row c at [(t / GNR) * C + c] * GNR + t % GNR). scratch: ck_wino_input_scratch(TW) elements. Returns 0
- * where the values read hold inf or NaN (which the transform's differences would turn into NaN), else 1. */
+ * row c at [(t / GNR) * C + c] * GNR + t % GNR). scratch: ck_wino_input_scratch(TW, r1 - r0) elements.
+ * Per channel, its input rows are deinterleaved into scratch first (even columns, odd columns), then each
+ * tile's columns 0 .. 3 are loads at tw and tw + 1 from there: no shuffles, and no load of what a store
+ * just wrote. Returns 0 where the values read hold inf or NaN (which the transform's differences would
+ * turn into NaN), else 1. */
 int FN(ck_wino_input)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW,
                       ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t vstride, T *v, T *scratch) {
+    const ptrdiff_t pairs = (TW + 1 + VL - 1) / VL * VL, ld = pairs + VL;
     VI even = {0}, odd = {0}, lo, hi;
 #ifdef CK_WINO_SHUFFLE
     FN(wino_masks)(&even, &odd, &lo, &hi);
@@ -141,37 +147,45 @@ int FN(ck_wino_input)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff
     V zero = {0};
     for (ptrdiff_t c = 0; c < C; c++) {
         const T *xc = x + c * H * W;
+        for (ptrdiff_t k = 0; k < 2 * (r1 - r0) + 2; k++) { /* input row 2 r0 - ph + k: at scratch + 2k ld */
+            const ptrdiff_t ih = 2 * r0 - ph + k;
+            T *ev = scratch + 2 * k * ld;
+            if (ih >= 0 && ih < H) {
+                FN(wino_deinterleave)(xc + ih * W, W, pw, pairs, ev, ev + ld, even, odd, shift, &zero);
+                continue;
+            }
+            for (ptrdiff_t t = 0; t < pairs; t += VL) {
+                FN(vstore)(ev + t, (V){0});
+                FN(vstore)(ev + ld + t, (V){0});
+            }
+        }
         for (ptrdiff_t th = r0; th < r1; th++) {
             const ptrdiff_t tl = t0 + (th - r0) * TW;
+            const T *rows = scratch + 2 * (2 * (th - r0)) * ld; /* the tile's input rows, 2 ld apart */
             for (ptrdiff_t tw = 0; tw < TW; tw += VL) {
                 const ptrdiff_t n = TW - tw < VL ? TW - tw : VL;
-                T *kept = scratch + tw * 8; /* rows 2 and 3 of this tile's e: rows 0 and 1 of the next one's */
-                V e[4][4];
-                int i0 = 0;
-                if (th > r0) {
-#pragma GCC unroll 8
-                    for (int k = 0; k < 8; k++) e[k / 4][k % 4] = FN(vload)(kept + k * VL);
-                    i0 = 2;
-                }
+                const ptrdiff_t t = tl + tw, p = t / GNR, l = t - p * GNR;
+                T *dst = v + (p * C + c) * GNR + l; /* this vector of tiles in each V_xi, whole in one panel */
+                const int whole = l + n <= GNR;
 #pragma GCC unroll 4
-                for (int i = i0; i < 4; i++) { /* d B: the columns of input row 2th - ph + i */
-                    const ptrdiff_t ih = 2 * th - ph + i;
-                    V d[4] = {{0}, {0}, {0}, {0}};
-                    if (ih >= 0 && ih < H) FN(wino_row_columns)(xc + ih * W, W, pw, tw, even, odd, shift, d, &zero);
-                    e[i][0] = d[0] - d[2];
-                    e[i][1] = d[1] + d[2];
-                    e[i][2] = d[2] - d[1];
-                    e[i][3] = d[1] - d[3];
-                }
-                if (th + 1 < r1)
-#pragma GCC unroll 8
-                    for (int k = 0; k < 8; k++) FN(vstore)(kept + k * VL, e[2 + k / 4][k % 4]);
+                for (int b = 0; b < 4; b++) { /* column b of d B for the 4 rows, then B^T (d B): 12 registers */
+                    V e[4];
 #pragma GCC unroll 4
-                for (int b = 0; b < 4; b++) { /* B^T (d B) */
-                    FN(wino_panel_store)(v + (0 + b) * vstride, C, c, tl + tw, e[0][b] - e[2][b], n);
-                    FN(wino_panel_store)(v + (4 + b) * vstride, C, c, tl + tw, e[1][b] + e[2][b], n);
-                    FN(wino_panel_store)(v + (8 + b) * vstride, C, c, tl + tw, e[2][b] - e[1][b], n);
-                    FN(wino_panel_store)(v + (12 + b) * vstride, C, c, tl + tw, e[1][b] - e[3][b], n);
+                    for (int i = 0; i < 4; i++) {
+                        const T *ev = rows + 2 * i * ld + tw, *od = ev + ld; /* columns 2tw, 2tw + 1, .. */
+                        e[i] = b == 0 ? FN(vload)(ev) - FN(vload)(ev + 1)
+                            : b == 1  ? FN(vload)(od) + FN(vload)(ev + 1)
+                            : b == 2  ? FN(vload)(ev + 1) - FN(vload)(od)
+                                      : FN(vload)(od) - FN(vload)(od + 1);
+                    }
+                    const V r[4] = {e[0] - e[2], e[1] + e[2], e[2] - e[1], e[1] - e[3]};
+#pragma GCC unroll 4
+                    for (int a = 0; a < 4; a++) {
+                        if (whole)
+                            FN(vstore_upto)(dst + (4 * a + b) * vstride, r[a], n);
+                        else
+                            FN(wino_panel_store)(v + (4 * a + b) * vstride, C, c, t, r[a], n);
+                    }
                 }
             }
         }

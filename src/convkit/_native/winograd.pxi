@@ -39,7 +39,7 @@ cdef int _winograd_conv(
     if not ck_all_finite(u, 16 * OP * I):
         return 0
     vstride, mstride = _skewed(I * NT, sizeof(floating)), _skewed(O * NT, sizeof(floating))
-    size = 16 * (vstride + mstride) + ck_wino_input_scratch(u, TW)
+    size = 16 * (vstride + mstride) + ck_wino_input_scratch(u, TW, per if per < TH else TH)
     with parallel(num_threads=n_threads):
         v = <floating *>_scratch(SLOT_IMAGE, size * sizeof(floating), True)  # V, then M, then the rows
         if v == NULL:
