@@ -117,8 +117,9 @@ static inline void FN(wino_panel_store)(T *vx, ptrdiff_t C, ptrdiff_t c, ptrdiff
     T tmp[VL];
     FN(vstore)(tmp, val);
     const ptrdiff_t n0 = GNR - l;
-    __builtin_memcpy(dst, tmp, (size_t)n0 * sizeof(T));
-    __builtin_memcpy(vx + ((p + 1) * C + c) * GNR, tmp + n0, (size_t)(n - n0) * sizeof(T));
+    T *next = vx + ((p + 1) * C + c) * GNR; /* element copies: a library memcpy call costs more */
+    for (ptrdiff_t e = 0; e < n0; e++) dst[e] = tmp[e];
+    for (ptrdiff_t e = n0; e < n; e++) next[e - n0] = tmp[e];
 }
 
 /* Elements of ck_wino_input's scratch for TW tiles per row and jobs of at most `rows` tile rows. */
