@@ -82,10 +82,11 @@ def _plan(x_shape, w_shape, stride=1, padding=0, itemsize=8):
     return _kernels.conv_plan_info(x_shape, w_shape, _pair(stride), _pair(padding), itemsize)
 
 
-def _winograd_min_channels(itemsize=8):
+def _winograd_min_channels(itemsize=8, weight_grad=False):
     """The rule's: Winograd for 3x3 stride 1 with this many channels in and out (16 float32 channels, 32
-    float64, and 2 vectors)."""
-    return max(4 * itemsize, 2 * _plan((1, 1, 8, 8), (1, 1, 1, 1), itemsize=itemsize)["forward"]["VL"])
+    float64, and 2 vectors of them; 8 vectors for the weight gradient)."""
+    lanes = _plan((1, 1, 8, 8), (1, 1, 1, 1), itemsize=itemsize)["forward"]["VL"]
+    return max(4 * itemsize, (8 if weight_grad else 2) * lanes)
 
 
 def _winograd_fits(w_shape, stride):
@@ -119,9 +120,11 @@ def test_every_path_matches_torch(
     expected_path = _expected_path(path, stride, w_shape)
     plan = _plan(x_shape, w_shape, stride, padding)
     assert (plan["path"], plan["dw_kernel"]) == (expected_path, dw_kernel)
-    if expected_path == "winograd":  # dx too, where dout's padding 2 - p is one; never dW
+    if expected_path == "winograd":  # dx too, where dout's padding 2 - p is one; dW with more channels
         dx_path = "winograd" if max(_pair(padding)) <= 2 else "direct"
-        assert (plan["input_grad"]["path"], plan["weight_grad"]["path"]) == (dx_path, "direct")
+        dw_channels = 0 if path == "winograd" else _winograd_min_channels(weight_grad=True)
+        dw_path = "winograd" if min(w_shape[:2]) >= dw_channels else "direct"
+        assert (plan["input_grad"]["path"], plan["weight_grad"]["path"]) == (dx_path, dw_path)
     check_parity(
         lambda x, w, b: conv2d_forward(x, w, b, stride=stride, padding=padding),
         conv2d_backward,
@@ -140,6 +143,11 @@ def test_path_rule():
         assert _plan(many, (c - 1, c, 3, 3), 1, 1, itemsize)["path"] == "direct"
         assert _plan((2, c - 1, 8, 8), (c, c - 1, 3, 3), 1, 1, itemsize)["path"] == "direct"
     assert _winograd_min_channels(4) >= 16 and _winograd_min_channels(8) >= 32
+    for itemsize in (4, 8):
+        c = _winograd_min_channels(itemsize, weight_grad=True)
+        assert c > _winograd_min_channels(itemsize)
+        assert _plan((2, c, 8, 8), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]["path"] == "winograd"
+        assert _plan((2, c, 8, 8), (c - 1, c, 3, 3), 1, 1, itemsize)["weight_grad"]["path"] == "direct"
     c = _winograd_min_channels()
     many = (2, c, 8, 8)
     assert _plan(many, (c, c, 5, 5), 1, 2)["path"] == "direct"
@@ -255,8 +263,8 @@ def test_non_finite_input_gradients_match_torch(bad, stride, width, path, dw_ker
 @pytest.mark.parametrize("where", ["x", "w", "dout"])
 def test_winograd_with_non_finite_operands_runs_the_direct_path(bad, where, simd, force):
     """Winograd's transforms take differences of neighbouring values: inf - inf would be NaN where the direct
-    sum is inf, and a NaN would spread over its whole 2x2 tile. An input, filter or upstream gradient
-    holding inf/NaN is computed on the direct path instead: the same values, bit for bit."""
+    sum is inf, and a NaN would spread over its whole 2x2 tile. A pass whose operands (input, filter or
+    upstream gradient) hold inf/NaN is computed on the direct path instead: the same values, bit for bit."""
     x, w, b = _inputs((2, 32, 6, 7), (32, 32, 3, 3), np.float64)
     dout = np.random.default_rng(1).standard_normal((2, 32, 6, 7))
     operand, index = {"x": (x, (1, 2, 3, 4)), "w": (w, (1, 2, 0, 2)), "dout": (dout, (0, 5, 5, 6))}[where]
@@ -265,8 +273,8 @@ def test_winograd_with_non_finite_operands_runs_the_direct_path(bad, where, simd
     for path in ("winograd", "direct"):
         force(path, None, simd)
         out, cache = conv2d_forward(x, w, b, 1, 1)
-        results[path] = (out, conv2d_backward(dout, cache)[0])
-    affected = {"x": [0], "w": [0, 1], "dout": [1]}[where]  # out reads x and w, dx dout and w
+        results[path] = (out, *conv2d_backward(dout, cache))
+    affected = {"x": [0, 2], "w": [0, 1], "dout": [1, 2, 3]}[where]  # out: x, w; dx: dout, w; dW, db: x, dout
     for i in affected:
         np.testing.assert_array_equal(results["winograd"][i], results["direct"][i])  # NaN == NaN
 

@@ -341,7 +341,7 @@ def conv2d_backward_weight(
     cdef bint rows, outer, check_finite
     cdef int m_outer, path
     cdef double acc
-    cdef int failed = 0
+    cdef int failed = 0, done
     cdef int *failp = &failed
     cdef floating *xpad
     cdef floating *wide
@@ -362,6 +362,16 @@ def conv2d_backward_weight(
         return
     plan = conv_plan(PASS_WEIGHT_GRAD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
                      sizeof(floating))
+    if plan.path == PATH_WINOGRAD:
+        with nogil:
+            done = _winograd_weight_grad(&x[0, 0, 0, 0], N, C, H, W, &dout[0, 0, 0, 0], F, OH, OW, dwp, &db[0],
+                                         pad_h, pad_w, &plan, n_threads)
+        if done < 0:
+            _alloc_error("conv2d_backward")
+        if done:
+            return
+        plan = conv_plan(PASS_WEIGHT_GRAD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
+                         sizeof(floating), False)  # inf/NaN in x or dout: the direct path
     path, outer, rows, m_outer, check_finite = plan.path, plan.outer, plan.rows, plan.m_outer, plan.check_finite
     chunks, groups, gsize, part_size = plan.chunks, plan.groups, plan.gsize, plan.part_size
     VL, q_end, block, blocks = plan.VL, plan.q_end, plan.block, plan.blocks

@@ -5,12 +5,13 @@
 # Design:
 # Four paths, with the same GEMM micro-kernel (gemm.h) underneath:
 # - *winograd* (stride 1, 3x3, dilation 1, at least WINO_MIN_CHANNELS (float64: twice) and WINO_MIN_VECTORS
-#   vectors of channels in and out; forward and dx):
+#   vectors of channels in and out, WINO_DW_MIN_VECTORS for dW):
 #   Winograd F(2x2, 3x3) (winograd.pxi): 16 multiply-adds per input channel for a 2x2 tile of outputs
 #   instead of 36. A job is ``per`` rows of 2x2 output tiles (of one image or several), transformed,
 #   multiplied and transformed back in per-thread scratch of about WINO_JOB_BYTES (in L2). dx is the
-#   forward kernel on dout with the flipped, channel-swapped weights and padding 2 - p (so p <= 2). An
-#   input holding inf/NaN, which the transform's differences would turn into NaN, runs the direct path.
+#   forward kernel on dout with the flipped, channel-swapped weights and padding 2 - p (so p <= 2); dW the
+#   transforms' adjoint, summed per fixed chunk of images like the direct dW. An input holding inf/NaN,
+#   which the transform's differences would turn into NaN, runs the direct path.
 # - *direct* (stride 1, any channel count): the output is a GEMM whose "B" rows are never materialised:
 #   ``ck_shift_gemm`` computes out[m][q] = bias[m] + sum_k A[m][k] * base[off[k] + q] with base = one
 #   zero-padded image (per-thread copy) and off[k] = c*plane + kh*WP + kw: a register tile of up to 8
@@ -70,6 +71,9 @@ cdef enum:
                                   # their share of the time growing with the lanes. Measured, 2 cores, 16 ->
                                   # 16 on 32 x 32 against the direct path: AVX2 float32 1.1x, float64 0.96x;
                                   # AVX-512 float32 0.84x (32 -> 32 on 16 x 16: 1.03x), float64 0.8x
+    WINO_DW_MIN_VECTORS = 8       # ... the weight gradient from this many (its packs and small GEMMs cost more:
+                                  # AVX2 float32 against the direct dW: 64 -> 64 on 8 x 8 1.24x, 32 -> 32 on
+                                  # 16 x 16 1.2x, 16 -> 16 0.91x; AVX-512: 128 -> 128 1.1x, 64 -> 64 0.81x)
     WINO_JOB_BYTES = 512 << 10    # ... with a job's transformed tiles and products in about this much scratch
     WINO_MIN_JOBS = 8             # ... and at least this many jobs where the batch has enough tile rows
     SHIFTED_MIN_ROWS = 8          # the column-shifted copies from this many GEMM rows (channels written):
@@ -191,14 +195,17 @@ cdef inline void _phase_axis(bint merge, ptrdiff_t n, ptrdiff_t O, ptrdiff_t K, 
 cdef inline bint _winograd_fits(int pass_, ptrdiff_t C, ptrdiff_t F, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t ph,
                                 ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw, ptrdiff_t VL,
                                 ptrdiff_t itemsize) noexcept nogil:
-    """A stride-1 pass that the Winograd path computes: the forward pass or dx (padding <= 2) of a 3x3
-    undilated convolution, with enough channels each way unless forced."""
-    if pass_ == PASS_WEIGHT_GRAD or KH != 3 or KW != 3 or dh != 1 or dw != 1 or _forced_path == PATH_DIRECT:
+    """A stride-1 pass that the Winograd path computes: any pass (dx: padding <= 2) of a 3x3 undilated
+    convolution, with enough channels each way unless forced."""
+    cdef ptrdiff_t vectors
+    if KH != 3 or KW != 3 or dh != 1 or dw != 1 or _forced_path == PATH_DIRECT:
         return False
     if pass_ == PASS_INPUT_GRAD and (ph > 2 or pw > 2):
         return False
-    return _forced_path == PATH_WINOGRAD or (C if C < F else F) >= _max(WINO_MIN_CHANNELS * itemsize // 4,
-                                                                        WINO_MIN_VECTORS * VL)
+    if _forced_path == PATH_WINOGRAD:
+        return True
+    vectors = WINO_DW_MIN_VECTORS if pass_ == PASS_WEIGHT_GRAD else WINO_MIN_VECTORS
+    return (C if C < F else F) >= _max(WINO_MIN_CHANNELS * itemsize // 4, vectors * VL)
 
 
 cdef inline void _winograd_jobs(ConvPlan *plan, ptrdiff_t N, ptrdiff_t I, ptrdiff_t O, ptrdiff_t OH, ptrdiff_t OW,
@@ -257,10 +264,13 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
     if N <= 0:  # nothing to run
         return plan
     if plan.path == PATH_WINOGRAD:
-        if pass_ == PASS_FORWARD:
-            _winograd_jobs(&plan, N, C, F, OH, OW, itemsize)
-        else:
+        if pass_ == PASS_INPUT_GRAD:
             _winograd_jobs(&plan, N, F, C, H, W, itemsize)
+        else:
+            _winograd_jobs(&plan, N, C, F, OH, OW, itemsize)
+        if pass_ == PASS_WEIGHT_GRAD:  # a job: a fixed chunk of images, in blocks of ``per`` tile rows
+            plan.chunks = N if N < DW_CHUNKS else DW_CHUNKS
+            plan.n_jobs = plan.chunks
     elif pass_ == PASS_FORWARD:
         if plan.path == PATH_IM2COL:
             plan.block = _im2col_block(K, P, itemsize, plan.NR)

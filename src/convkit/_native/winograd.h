@@ -106,18 +106,19 @@ static inline void FN(wino_deinterleave)(const T *xr, ptrdiff_t W, ptrdiff_t pw,
     *zero += sum * 0; /* one multiply-add per row on the chain through *zero */
 }
 
-/* n <= VL lanes of val to columns t .. t+n-1 of row c of a V_xi (panels of GNR columns, C rows each) */
-static inline void FN(wino_panel_store)(T *vx, ptrdiff_t C, ptrdiff_t c, ptrdiff_t t, V val, ptrdiff_t n) {
-    const ptrdiff_t p = t / GNR, l = t - p * GNR;
-    T *dst = vx + (p * C + c) * GNR + l;
-    if (l + n <= GNR) {
+/* n <= VL lanes of val to columns t .. t+n-1 of row c of a V_xi (panels of `panel` columns, C rows each) */
+static inline void FN(wino_panel_store)(T *vx, ptrdiff_t panel, ptrdiff_t C, ptrdiff_t c, ptrdiff_t t, V val,
+                                        ptrdiff_t n) {
+    const ptrdiff_t p = t / panel, l = t - p * panel;
+    T *dst = vx + (p * C + c) * panel + l;
+    if (l + n <= panel) {
         FN(vstore_upto)(dst, val, n);
         return;
     }
     T tmp[VL];
     FN(vstore)(tmp, val);
-    const ptrdiff_t n0 = GNR - l;
-    T *next = vx + ((p + 1) * C + c) * GNR; /* element copies: a library memcpy call costs more */
+    const ptrdiff_t n0 = panel - l;
+    T *next = vx + ((p + 1) * C + c) * panel; /* element copies: a library memcpy call costs more */
     for (ptrdiff_t e = 0; e < n0; e++) dst[e] = tmp[e];
     for (ptrdiff_t e = n0; e < n; e++) next[e - n0] = tmp[e];
 }
@@ -129,14 +130,15 @@ ptrdiff_t FN(ck_wino_input_scratch)(ptrdiff_t TW, ptrdiff_t rows) {
 }
 
 /* V_xi <- B^T d B for tile rows r0 .. r1 of one image x (C x H x W), TW tiles per row: tile (th, tw) is
- * column t0 + (th - r0) * TW + tw of V_xi = v + xi * vstride, in ck_gemm_block's panels of B (column t of
- * row c at [(t / GNR) * C + c] * GNR + t % GNR). scratch: ck_wino_input_scratch(TW, r1 - r0) elements.
+ * column t0 + (th - r0) * TW + tw of V_xi = v + xi * vstride, in panels of `panel` columns (column t of row
+ * c at [(t / panel) * C + c] * panel + t % panel): ck_gemm_block's panels of B with panel = its CK_GNR, a
+ * row-major C x panel matrix with panel >= the tiles. scratch: ck_wino_input_scratch(TW, r1 - r0) elements.
  * Per channel, its input rows are deinterleaved into scratch first (even columns, odd columns), then each
  * tile's columns 0 .. 3 are loads at tw and tw + 1 from there: no shuffles, and no load of what a store
  * just wrote. Returns 0 where the values read hold inf or NaN (which the transform's differences would
  * turn into NaN), else 1. */
 int FN(ck_wino_input)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW,
-                      ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t vstride, T *v, T *scratch) {
+                      ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t panel, ptrdiff_t vstride, T *v, T *scratch) {
     const ptrdiff_t pairs = (TW + 1 + VL - 1) / VL * VL, ld = pairs + VL;
     VI even = {0}, odd = {0}, lo, hi;
 #ifdef CK_WINO_SHUFFLE
@@ -165,9 +167,9 @@ int FN(ck_wino_input)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff
             const T *rows = scratch + 2 * (2 * (th - r0)) * ld; /* the tile's input rows, 2 ld apart */
             for (ptrdiff_t tw = 0; tw < TW; tw += VL) {
                 const ptrdiff_t n = TW - tw < VL ? TW - tw : VL;
-                const ptrdiff_t t = tl + tw, p = t / GNR, l = t - p * GNR;
-                T *dst = v + (p * C + c) * GNR + l; /* this vector of tiles in each V_xi, whole in one panel */
-                const int whole = l + n <= GNR;
+                const ptrdiff_t t = tl + tw, p = t / panel, l = t - p * panel;
+                T *dst = v + (p * C + c) * panel + l; /* this vector of tiles in each V_xi, in one panel */
+                const int whole = l + n <= panel;
 #pragma GCC unroll 4
                 for (int b = 0; b < 4; b++) { /* column b of d B for the 4 rows, then B^T (d B): 12 registers */
                     V e[4];
@@ -185,11 +187,74 @@ int FN(ck_wino_input)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff
                         if (whole)
                             FN(vstore_upto)(dst + (4 * a + b) * vstride, r[a], n);
                         else
-                            FN(wino_panel_store)(v + (4 * a + b) * vstride, C, c, t, r[a], n);
+                            FN(wino_panel_store)(v + (4 * a + b) * vstride, panel, C, c, t, r[a], n);
                     }
                 }
             }
         }
+    }
+    return FN(hsum)(zero) == 0;
+}
+
+/* Elements of ck_wino_dout's scratch for TW tiles per row. */
+ptrdiff_t FN(ck_wino_dout_scratch)(ptrdiff_t TW) { return 4 * ((TW + VL - 1) / VL * VL + VL); }
+
+/* Y_xi <- A dy A^T (the adjoint of the output transform, for the weight gradient) for tile rows r0 .. r1 of
+ * one image's upstream gradient dy (F x OH x OW; zeros past it): tile (th, tw) is column t0 + (th - r0) *
+ * TW + tw of row f of Y_xi = y + xi * ystride, rows ld apart, A = [1 0; 1 1; 1 -1; 0 -1]. db[f] += the
+ * sum of those dy rows (in T per call, then added in double). scratch: ck_wino_dout_scratch(TW) elements.
+ * Returns 0 where dy holds inf or NaN, else 1. */
+int FN(ck_wino_dout)(const T *dy, ptrdiff_t F, ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t r0, ptrdiff_t r1,
+                     ptrdiff_t t0, ptrdiff_t ld, ptrdiff_t ystride, T *y, double *db, T *scratch) {
+    const ptrdiff_t pairs = (TW + VL - 1) / VL * VL, rl = pairs + VL;
+    VI even = {0}, odd = {0}, lo, hi;
+#ifdef CK_WINO_SHUFFLE
+    FN(wino_masks)(&even, &odd, &lo, &hi);
+#endif
+    (void)lo;
+    (void)hi;
+    const VI shift = FN(wino_shift_mask)(0);
+    V zero = {0};
+    for (ptrdiff_t f = 0; f < F; f++) {
+        const T *df = dy + f * OH * OW;
+        V sum = {0};
+        for (ptrdiff_t th = r0; th < r1; th++) {
+            for (int r = 0; r < 2; r++) { /* output rows 2th, 2th + 1: even columns, then odd ones rl later */
+                T *ev = scratch + 2 * r * rl;
+                if (2 * th + r < OH) {
+                    V rz = {0};
+                    FN(wino_deinterleave)(df + (2 * th + r) * OW, OW, 0, pairs, ev, ev + rl, even, odd, shift, &rz);
+                    zero += rz;
+                    for (ptrdiff_t t = 0; t < pairs; t += VL) sum += FN(vload)(ev + t) + FN(vload)(ev + rl + t);
+                } else {
+                    for (ptrdiff_t t = 0; t < pairs; t += VL) {
+                        FN(vstore)(ev + t, (V){0});
+                        FN(vstore)(ev + rl + t, (V){0});
+                    }
+                }
+            }
+            T *dst = y + f * ld + t0 + (th - r0) * TW;
+            for (ptrdiff_t tw = 0; tw < TW; tw += VL) {
+                const ptrdiff_t n = TW - tw < VL ? TW - tw : VL;
+                V z[2][4];
+#pragma GCC unroll 2
+                for (int r = 0; r < 2; r++) { /* dy A^T: the columns of row r */
+                    const V d0 = FN(vload)(scratch + 2 * r * rl + tw), d1 = FN(vload)(scratch + 2 * r * rl + rl + tw);
+                    z[r][0] = d0;
+                    z[r][1] = d0 + d1;
+                    z[r][2] = d0 - d1;
+                    z[r][3] = -d1;
+                }
+#pragma GCC unroll 4
+                for (int b = 0; b < 4; b++) { /* A (dy A^T) */
+                    FN(vstore_upto)(dst + (0 + b) * ystride + tw, z[0][b], n);
+                    FN(vstore_upto)(dst + (4 + b) * ystride + tw, z[0][b] + z[1][b], n);
+                    FN(vstore_upto)(dst + (8 + b) * ystride + tw, z[0][b] - z[1][b], n);
+                    FN(vstore_upto)(dst + (12 + b) * ystride + tw, -z[1][b], n);
+                }
+            }
+        }
+        db[f] += (double)FN(hsum)(sum);
     }
     return FN(hsum)(zero) == 0;
 }

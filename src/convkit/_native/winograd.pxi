@@ -12,7 +12,8 @@ cdef inline ptrdiff_t _skewed(ptrdiff_t n, ptrdiff_t itemsize) noexcept nogil:
 
 cdef int _winograd_conv(
     const floating *x, ptrdiff_t N, ptrdiff_t I, ptrdiff_t H, ptrdiff_t W,  # IN  (N, I, H, W)
-    const floating *w, ptrdiff_t O, ptrdiff_t so, ptrdiff_t si, bint flip,  # IN  O x I 3x3 filters, (o, i) at o*so + i*si
+    const floating *w, ptrdiff_t O, ptrdiff_t so, ptrdiff_t si, bint flip,  # IN  O x I 3x3 filters: (o, i) at
+                                                                            #     w + o*so + i*si
     const floating *bias, bint relu,                                        # IN  (O,)
     floating *out, ptrdiff_t OH, ptrdiff_t OW,                              # OUT (N, O, OH, OW)
     ptrdiff_t ph, ptrdiff_t pw, const ConvPlan *plan, int n_threads,
@@ -56,7 +57,7 @@ cdef int _winograd_conv(
                 n = g // TH
                 r0 = g - n * TH
                 r1 = r0 + g1 - g if r0 + g1 - g < TH else TH
-                if not ck_wino_input(x + n * I * H * W, I, H, W, ph, pw, TW, r0, r1, t, vstride, v,
+                if not ck_wino_input(x + n * I * H * W, I, H, W, ph, pw, TW, r0, r1, t, blk[1], vstride, v,
                                      v + 16 * (vstride + mstride)):
                     statusp[0] = 0
                 t = t + (r1 - r0) * TW
@@ -74,4 +75,111 @@ cdef int _winograd_conv(
                                OH, OW)
                 t = t + (r1 - r0) * TW
                 g = g + r1 - r0
+    return status
+
+
+cdef inline void _winograd_dw_filter(const floating *part, ptrdiff_t chunks, ptrdiff_t FC, ptrdiff_t e,
+                                     floating *dw) noexcept nogil:
+    """dw (3 x 3) <- G^T S G, S (4 x 4) the chunks' products for filter element e (= f*C + c) summed in
+    chunk order in double; G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]."""
+    cdef double S[16]
+    cdef double R[12]  # G^T S: 3 x 4
+    cdef ptrdiff_t xi, j, b
+    for xi in range(16):
+        S[xi] = 0
+        for j in range(chunks):
+            S[xi] += part[(j * 16 + xi) * FC + e]
+    for b in range(4):
+        R[b] = S[b] + 0.5 * (S[4 + b] + S[8 + b])
+        R[4 + b] = 0.5 * (S[4 + b] - S[8 + b])
+        R[8 + b] = 0.5 * (S[4 + b] + S[8 + b]) + S[12 + b]
+    for j in range(3):
+        dw[3 * j] = R[4 * j] + 0.5 * (R[4 * j + 1] + R[4 * j + 2])
+        dw[3 * j + 1] = 0.5 * (R[4 * j + 1] - R[4 * j + 2])
+        dw[3 * j + 2] = 0.5 * (R[4 * j + 1] + R[4 * j + 2]) + R[4 * j + 3]
+
+
+cdef int _winograd_weight_grad(
+    const floating *x, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W,  # IN  (N, C, H, W)
+    const floating *dout, ptrdiff_t F, ptrdiff_t OH, ptrdiff_t OW,          # IN  (N, F, OH, OW)
+    floating *dw, floating *db,                                             # OUT (F, C, 3, 3), (F,)
+    ptrdiff_t ph, ptrdiff_t pw, const ConvPlan *plan, int n_threads,
+) noexcept nogil:
+    """dw[f, c] = G^T [sum over tiles of (A dY A^T) (.) (B^T d B)] G, the adjoint of the forward transform
+    (dY: dout's 2x2 tile, d: x's 4x4 patch); db[f] = sum dout. A job is a fixed chunk of images: per block
+    of ``per`` of its tile rows (of one image or several) it transforms x (V: 16 x C x ld) and dout (Y: 16 x
+    F x ld), both row-major, packs them and adds Y_xi V_xi^T to its chunk's 16 products (ck_gemm_block);
+    the chunks are summed in order in double. Returns 1; 0 where x or dout hold inf/NaN (dw unfinished); -1 where scratch
+    memory could not be had."""
+    cdef ptrdiff_t blk[5]
+    cdef ptrdiff_t TH = plan.tiles_h, TW = plan.tiles_w, chunks = plan.chunks, FC = F * C
+    cdef ptrdiff_t rows = plan.per, ld = plan.block
+    cdef ptrdiff_t MR, NR, OP, CP, vstride, ystride, size, job, g, g1, g_end, n, r0, r1, tb, xi, pi, i, c0, e
+    cdef double acc
+    cdef bint first
+    cdef int status = 1
+    cdef int *statusp = &status
+    cdef floating *part
+    cdef double *dbp
+    cdef floating *v
+    cdef floating *y
+    cdef floating *ap
+    cdef floating *bp
+    cdef floating *rs
+    _gemm_blocking(sizeof(floating), blk)
+    MR, NR = blk[0], blk[1]
+    OP, CP = _cdiv(F, MR) * MR, _cdiv(C, NR) * NR
+    part = <floating *>_scratch(SLOT_PACKED, chunks * (16 * FC * sizeof(floating) + F * sizeof(double)), True)
+    if part == NULL:
+        return -1
+    dbp = <double *>(part + chunks * 16 * FC)  # the chunks' db, then their 16 products before it
+    vstride, ystride = _skewed(C * ld, sizeof(floating)), _skewed(F * ld, sizeof(floating))
+    size = (16 * (vstride + ystride) + (OP + CP) * ld + ck_wino_input_scratch(x, TW, rows if rows < TH else TH)
+            + ck_wino_dout_scratch(x, TW))
+    with parallel(num_threads=n_threads):
+        v = <floating *>_scratch(SLOT_IMAGE, size * sizeof(floating), True)  # V, Y, the packs, the rows
+        y = v + 16 * vstride
+        ap = y + 16 * ystride
+        bp = ap + OP * ld
+        rs = bp + CP * ld
+        if v == NULL:
+            statusp[0] = -1
+        for job in prange(chunks, schedule="static"):
+            if v == NULL:
+                continue
+            g = job * N // chunks * TH  # the chunk's tile rows g (image g // TH), blocks of `rows` of them
+            g_end = (job + 1) * N // chunks * TH
+            first = True
+            while g < g_end:
+                g1 = g + rows if g + rows < g_end else g_end
+                tb = 0
+                while g < g1:  # V, Y <- the block's transforms, image by image
+                    n = g // TH
+                    r0 = g - n * TH
+                    r1 = r0 + g1 - g if r0 + g1 - g < TH else TH
+                    if not ck_wino_input(x + n * C * H * W, C, H, W, ph, pw, TW, r0, r1, tb, ld, vstride, v, rs):
+                        statusp[0] = 0
+                    if not ck_wino_dout(dout + n * F * OH * OW, F, OH, OW, TW, r0, r1, tb, ld, ystride, y,
+                                        dbp + job * F, rs):
+                        statusp[0] = 0
+                    tb = tb + (r1 - r0) * TW
+                    g = g + r1 - r0
+                for xi in range(16):  # the chunk's S_xi (F x C) += Y_xi (F x tb) V_xi^T (tb x C)
+                    for pi in range(_cdiv(F, MR)):
+                        i = pi * MR
+                        ck_gemm_pack_a(F - i if F - i < MR else MR, tb, y + xi * ystride + i * ld, ld, 1, ap + i * tb)
+                    for pi in range(_cdiv(C, NR)):
+                        c0 = pi * NR
+                        ck_gemm_pack_b(tb, C - c0 if C - c0 < NR else NR, v + xi * vstride + c0 * ld, 1, ld,
+                                       bp + c0 * tb)
+                    ck_gemm_block(F, C, tb, ap, bp, first, 0, NULL, 0, part + (job * 16 + xi) * FC, C)
+                first = False
+        for e in prange(FC, schedule="static"):  # dw = G^T S G
+            _winograd_dw_filter(part, chunks, FC, e, dw + 9 * e)
+    if status == 1:
+        for i in range(F):
+            acc = 0
+            for job in range(chunks):
+                acc += dbp[job * F + i]
+            db[i] = acc
     return status
