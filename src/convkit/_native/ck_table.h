@@ -23,7 +23,10 @@
     X(ptrdiff_t, wino_input_scratch, (ptrdiff_t TW, ptrdiff_t rows))                                                   \
     X(int, wino_input,                                                                                                 \
       (const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW, ptrdiff_t r0,      \
-       ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t panel, ptrdiff_t vstride, T *v, T *scratch))                              \
+       ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t vstride, T *v, T *scratch))                                               \
+    X(int, wino_input_rows,                                                                                            \
+      (const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW, ptrdiff_t r0,      \
+       ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t ld, ptrdiff_t vstride, T *v, T *scratch))                                 \
     X(ptrdiff_t, wino_dout_scratch, (ptrdiff_t TW))                                                                    \
     X(int, wino_dout,                                                                                                  \
       (const T *dy, ptrdiff_t F, ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t t0,   \

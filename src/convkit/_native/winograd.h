@@ -106,11 +106,12 @@ static inline void FN(wino_deinterleave)(const T *xr, ptrdiff_t W, ptrdiff_t pw,
     *zero += sum * 0; /* one multiply-add per row on the chain through *zero */
 }
 
-/* n <= VL lanes of val to columns t .. t+n-1 of row c of a V_xi (panels of `panel` columns, C rows each) */
-static inline void FN(wino_panel_store)(T *vx, ptrdiff_t panel, ptrdiff_t C, ptrdiff_t c, ptrdiff_t t, V val,
-                                        ptrdiff_t n) {
+/* n <= VL lanes of val to columns t .. t+n-1 of row c of a V_xi: panels of `panel` columns, C rows of ldr
+ * elements each (wino_input) */
+static inline void FN(wino_panel_store)(T *vx, ptrdiff_t panel, ptrdiff_t ldr, ptrdiff_t C, ptrdiff_t c, ptrdiff_t t,
+                                        V val, ptrdiff_t n) {
     const ptrdiff_t p = t / panel, l = t - p * panel;
-    T *dst = vx + (p * C + c) * panel + l;
+    T *dst = vx + (p * C + c) * ldr + l;
     if (l + n <= panel) {
         FN(vstore_upto)(dst, val, n);
         return;
@@ -118,7 +119,7 @@ static inline void FN(wino_panel_store)(T *vx, ptrdiff_t panel, ptrdiff_t C, ptr
     T tmp[VL];
     FN(vstore)(tmp, val);
     const ptrdiff_t n0 = panel - l;
-    T *next = vx + ((p + 1) * C + c) * panel; /* element copies: a library memcpy call costs more */
+    T *next = vx + ((p + 1) * C + c) * ldr; /* element copies: a library memcpy call costs more */
     for (ptrdiff_t e = 0; e < n0; e++) dst[e] = tmp[e];
     for (ptrdiff_t e = n0; e < n; e++) next[e - n0] = tmp[e];
 }
@@ -130,15 +131,17 @@ ptrdiff_t FN(ck_wino_input_scratch)(ptrdiff_t TW, ptrdiff_t rows) {
 }
 
 /* V_xi <- B^T d B for tile rows r0 .. r1 of one image x (C x H x W), TW tiles per row: tile (th, tw) is
- * column t0 + (th - r0) * TW + tw of V_xi = v + xi * vstride, in panels of `panel` columns (column t of row
- * c at [(t / panel) * C + c] * panel + t % panel): ck_gemm_block's panels of B with panel = its CK_GNR, a
- * row-major C x panel matrix with panel >= the tiles. scratch: ck_wino_input_scratch(TW, r1 - r0) elements.
- * Per channel, its input rows are deinterleaved into scratch first (even columns, odd columns), then each
- * tile's columns 0 .. 3 are loads at tw and tw + 1 from there: no shuffles, and no load of what a store
- * just wrote. Returns 0 where the values read hold inf or NaN (which the transform's differences would
- * turn into NaN), else 1. */
-int FN(ck_wino_input)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW,
-                      ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t panel, ptrdiff_t vstride, T *v, T *scratch) {
+ * column t0 + (th - r0) * TW + tw of V_xi = v + xi * vstride, in panels of `panel` columns, C rows of ldr
+ * elements each (column t of row c at [(t / panel) * C + c] * ldr + t % panel). scratch:
+ * ck_wino_input_scratch(TW, r1 - r0) elements. Per channel, its input rows are deinterleaved into scratch
+ * first (even columns, odd columns), then each tile's columns 0 .. 3 are loads at tw and tw + 1 from
+ * there: no shuffles, and no load of what a store just wrote. Returns 0 where the values read hold inf or
+ * NaN (which the transform's differences would turn into NaN), else 1. Inlined into its two layouts with
+ * panel a constant: a division by a variable per vector of tiles cost ~10%. */
+static inline __attribute__((always_inline)) int FN(wino_input)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W,
+                                                                ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW, ptrdiff_t r0,
+                                                                ptrdiff_t r1, ptrdiff_t t0, const ptrdiff_t panel,
+                                                                ptrdiff_t ldr, ptrdiff_t vstride, T *v, T *scratch) {
     const ptrdiff_t pairs = (TW + 1 + VL - 1) / VL * VL, ld = pairs + VL;
     VI even = {0}, odd = {0}, lo, hi;
 #ifdef CK_WINO_SHUFFLE
@@ -168,7 +171,7 @@ int FN(ck_wino_input)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff
             for (ptrdiff_t tw = 0; tw < TW; tw += VL) {
                 const ptrdiff_t n = TW - tw < VL ? TW - tw : VL;
                 const ptrdiff_t t = tl + tw, p = t / panel, l = t - p * panel;
-                T *dst = v + (p * C + c) * panel + l; /* this vector of tiles in each V_xi, in one panel */
+                T *dst = v + (p * C + c) * ldr + l; /* this vector of tiles in each V_xi, in one panel */
                 const int whole = l + n <= panel;
 #pragma GCC unroll 4
                 for (int b = 0; b < 4; b++) { /* column b of d B for the 4 rows, then B^T (d B): 12 registers */
@@ -187,13 +190,26 @@ int FN(ck_wino_input)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff
                         if (whole)
                             FN(vstore_upto)(dst + (4 * a + b) * vstride, r[a], n);
                         else
-                            FN(wino_panel_store)(v + (4 * a + b) * vstride, panel, C, c, t, r[a], n);
+                            FN(wino_panel_store)(v + (4 * a + b) * vstride, panel, ldr, C, c, t, r[a], n);
                     }
                 }
             }
         }
     }
     return FN(hsum)(zero) == 0;
+}
+
+/* wino_input into ck_gemm_block's panels of B (K = C) */
+int FN(ck_wino_input)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW,
+                      ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t vstride, T *v, T *scratch) {
+    return FN(wino_input)(x, C, H, W, ph, pw, TW, r0, r1, t0, GNR, GNR, vstride, v, scratch);
+}
+
+/* wino_input into row-major C x ld matrices (the weight gradient's, packed afterwards; t0 + tiles <= ld) */
+int FN(ck_wino_input_rows)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW,
+                           ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t ld, ptrdiff_t vstride, T *v,
+                           T *scratch) {
+    return FN(wino_input)(x, C, H, W, ph, pw, TW, r0, r1, t0, PTRDIFF_MAX / 2, ld, vstride, v, scratch);
 }
 
 /* Elements of ck_wino_dout's scratch for TW tiles per row. */

@@ -57,7 +57,7 @@ cdef int _winograd_conv(
                 n = g // TH
                 r0 = g - n * TH
                 r1 = r0 + g1 - g if r0 + g1 - g < TH else TH
-                if not ck_wino_input(x + n * I * H * W, I, H, W, ph, pw, TW, r0, r1, t, blk[1], vstride, v,
+                if not ck_wino_input(x + n * I * H * W, I, H, W, ph, pw, TW, r0, r1, t, vstride, v,
                                      v + 16 * (vstride + mstride)):
                     statusp[0] = 0
                 t = t + (r1 - r0) * TW
@@ -157,7 +157,7 @@ cdef int _winograd_weight_grad(
                     n = g // TH
                     r0 = g - n * TH
                     r1 = r0 + g1 - g if r0 + g1 - g < TH else TH
-                    if not ck_wino_input(x + n * C * H * W, C, H, W, ph, pw, TW, r0, r1, tb, ld, vstride, v, rs):
+                    if not ck_wino_input_rows(x + n * C * H * W, C, H, W, ph, pw, TW, r0, r1, tb, ld, vstride, v, rs):
                         statusp[0] = 0
                     if not ck_wino_dout(dout + n * F * OH * OW, F, OH, OW, TW, r0, r1, tb, ld, ystride, y,
                                         dbp + job * F, rs):
