@@ -44,18 +44,25 @@ void FN(ck_wino_filter)(ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so, ptrd
 }
 
 #if defined(__GNUC__) && !defined(__clang__)
-#define CK_WINO_SHUFFLE 1
-/* lanes 0, 2, 4, .. and 1, 3, 5, .. of the pair (x, y); and the lanes of x and y alternating, first halves
- * (lo) then second halves (hi) */
-static inline void FN(wino_masks)(VI *even, VI *odd, VI *lo, VI *hi) {
+#define CK_WINO_SHUFFLE 1 /* GCC's two-vector shuffles; elsewhere the same lanes moved one by one */
+#endif
+
+/* The shuffle masks of wino_deinterleave: lanes 0, 2, 4, .. and 1, 3, 5, .. of a pair of vectors (x, y). */
+static inline void FN(wino_split_masks)(VI *even, VI *odd) {
     for (int l = 0; l < VL; l++) {
         (*even)[l] = (UT)(2 * l);
         (*odd)[l] = (UT)(2 * l + 1);
+    }
+}
+
+/* The shuffle masks of wino_store_pairs: the lanes of x and y alternating, first halves (lo), then second
+ * halves (hi). */
+static inline void FN(wino_merge_masks)(VI *lo, VI *hi) {
+    for (int l = 0; l < VL; l++) {
         (*lo)[l] = (UT)(l / 2 + (l & 1) * VL);
         (*hi)[l] = (UT)(VL / 2 + l / 2 + (l & 1) * VL);
     }
 }
-#endif
 
 /* Lanes l of the zero-padded row: xr[s + l] where 0 <= s + l < W, else 0. shift (GCC): the lanes of (zeros,
  * the row's first vector) that make the vector at s = -pw, for 0 < pw < VL (wino_shift_mask). */
@@ -143,12 +150,8 @@ static inline __attribute__((always_inline)) int FN(wino_input)(const T *x, ptrd
                                                                 ptrdiff_t r1, ptrdiff_t t0, const ptrdiff_t panel,
                                                                 ptrdiff_t ldr, ptrdiff_t vstride, T *v, T *scratch) {
     const ptrdiff_t pairs = (TW + 1 + VL - 1) / VL * VL, ld = pairs + VL;
-    VI even = {0}, odd = {0}, lo, hi;
-#ifdef CK_WINO_SHUFFLE
-    FN(wino_masks)(&even, &odd, &lo, &hi);
-#endif
-    (void)lo;
-    (void)hi;
+    VI even, odd;
+    FN(wino_split_masks)(&even, &odd);
     const VI shift = FN(wino_shift_mask)(pw);
     V zero = {0};
     for (ptrdiff_t c = 0; c < C; c++) {
@@ -223,12 +226,8 @@ ptrdiff_t FN(ck_wino_dout_scratch)(ptrdiff_t TW) { return 4 * ((TW + VL - 1) / V
 int FN(ck_wino_dout)(const T *dy, ptrdiff_t F, ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t r0, ptrdiff_t r1,
                      ptrdiff_t t0, ptrdiff_t ld, ptrdiff_t ystride, T *y, double *db, T *scratch) {
     const ptrdiff_t pairs = (TW + VL - 1) / VL * VL, rl = pairs + VL;
-    VI even = {0}, odd = {0}, lo, hi;
-#ifdef CK_WINO_SHUFFLE
-    FN(wino_masks)(&even, &odd, &lo, &hi);
-#endif
-    (void)lo;
-    (void)hi;
+    VI even, odd;
+    FN(wino_split_masks)(&even, &odd);
     const VI shift = FN(wino_shift_mask)(0);
     V zero = {0};
     for (ptrdiff_t f = 0; f < F; f++) {
@@ -292,12 +291,8 @@ static inline void FN(wino_store_pairs)(T *dst, V y0, V y1, ptrdiff_t keep, VI l
  * o * ldm. */
 void FN(ck_wino_output)(const T *m, ptrdiff_t mstride, ptrdiff_t ldm, ptrdiff_t O, ptrdiff_t TW, ptrdiff_t r0,
                         ptrdiff_t r1, ptrdiff_t t0, const T *bias, int relu, T *out, ptrdiff_t OH, ptrdiff_t OW) {
-    VI even = {0}, odd = {0}, lo = {0}, hi = {0};
-#ifdef CK_WINO_SHUFFLE
-    FN(wino_masks)(&even, &odd, &lo, &hi);
-#endif
-    (void)even;
-    (void)odd;
+    VI lo, hi;
+    FN(wino_merge_masks)(&lo, &hi);
     for (ptrdiff_t o = 0; o < O; o++) {
         const V bo = (V){0} + bias[o];
         const T *mo = m + o * ldm;
