@@ -64,9 +64,7 @@ def conv2d_forward(
         with nogil:
             done = _winograd_conv(&x[0, 0, 0, 0], N, C, H, W, &w[0, 0, 0, 0], F, C * 9, 9, False, &b[0], relu,
                                   &out[0, 0, 0, 0], OH, OW, pad_h, pad_w, &plan, n_threads)
-        if done < 0:
-            _alloc_error("conv2d_forward")
-        if done:
+        if _winograd_ran(done, "conv2d_forward"):
             return
         plan = conv_plan(PASS_FORWARD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
                          sizeof(floating), False)  # inf/NaN in x or w: the direct path
@@ -193,9 +191,7 @@ def conv2d_backward_input(
         with nogil:
             done = _winograd_conv(&dout[0, 0, 0, 0], N, F, OH, OW, &w[0, 0, 0, 0], C, 9, C * 9, True, &b[0], False,
                                   &dx[0, 0, 0, 0], H, W, 2 - pad_h, 2 - pad_w, &plan, n_threads)
-        if done < 0:
-            _alloc_error("conv2d_backward")
-        if done:
+        if _winograd_ran(done, "conv2d_backward"):
             return
         plan = conv_plan(PASS_INPUT_GRAD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
                          sizeof(floating), False)  # inf/NaN in dout or w: the direct path
@@ -366,9 +362,7 @@ def conv2d_backward_weight(
         with nogil:
             done = _winograd_weight_grad(&x[0, 0, 0, 0], N, C, H, W, &dout[0, 0, 0, 0], F, OH, OW, dwp, &db[0],
                                          pad_h, pad_w, &plan, n_threads)
-        if done < 0:
-            _alloc_error("conv2d_backward")
-        if done:
+        if _winograd_ran(done, "conv2d_backward"):
             return
         plan = conv_plan(PASS_WEIGHT_GRAD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
                          sizeof(floating), False)  # inf/NaN in x or dout: the direct path

@@ -10,8 +10,10 @@
  * For each element xi = 4a + b of the 4x4 transformed tile the sum over input channels is a GEMM,
  * M_xi (O x tiles) = U_xi (O x I) V_xi (I x tiles), run by ck_gemm_block on ck_gemm_pack_a's panels of U
  * and ck_gemm_block's panels of V, which the input transform writes directly: 16 multiply-adds per input
- * channel for 4 outputs, against 36 for the direct convolution. Every output element is a fixed sequence
- * of operations on the tile (dot products over channels in order), whichever job computes it.
+ * channel for 4 outputs, against 36 for the direct convolution. The input gradient is the same
+ * convolution of dout; the weight gradient the adjoint, G^T [sum over tiles of (A dY A^T) (.) (B^T d B)] G,
+ * from the same input transform (ck_wino_input_rows) and ck_wino_dout. Every output element is a fixed
+ * sequence of operations on the tile (dot products over channels in order), whichever job computes it.
  * --------------------------------------------------------------------------------------------------- */
 
 #define GNR (CK_GNV * VL)

@@ -1,7 +1,15 @@
 # ---------------------------------------------------------------------------------------------------------
-# Winograd F(2x2, 3x3) convolution (winograd.h): conv2d's forward pass and input gradient on the plan's
-# PATH_WINOGRAD (conv_plan.pxi)
+# Winograd F(2x2, 3x3) convolution (winograd.h): conv2d's three passes on the plan's PATH_WINOGRAD
+# (conv_plan.pxi)
 # ---------------------------------------------------------------------------------------------------------
+
+cdef inline bint _winograd_ran(int status, what) except -1:
+    """Whether a Winograd pass computed its output (status 1); False where its operands held inf/NaN
+    (status 0: the caller runs the direct path). MemoryError where it could not get scratch memory."""
+    if status < 0:
+        _alloc_error(what)
+    return status == 1
+
 
 cdef inline ptrdiff_t _skewed(ptrdiff_t n, ptrdiff_t itemsize) noexcept nogil:
     """The distance between consecutive V_xi (M_xi) of n elements: 16 arrays whose starts lie 4 KB apart
@@ -109,8 +117,8 @@ cdef int _winograd_weight_grad(
     (dY: dout's 2x2 tile, d: x's 4x4 patch); db[f] = sum dout. A job is a fixed chunk of images: per block
     of ``per`` of its tile rows (of one image or several) it transforms x (V: 16 x C x ld) and dout (Y: 16 x
     F x ld), both row-major, packs them and adds Y_xi V_xi^T to its chunk's 16 products (ck_gemm_block);
-    the chunks are summed in order in double. Returns 1; 0 where x or dout hold inf/NaN (dw unfinished); -1 where scratch
-    memory could not be had."""
+    the chunks are summed in order in double. Returns 1; 0 where x or dout hold inf/NaN (dw unfinished); -1
+    where scratch memory could not be had."""
     cdef ptrdiff_t blk[5]
     cdef ptrdiff_t TH = plan.tiles_h, TW = plan.tiles_w, chunks = plan.chunks, FC = F * C
     cdef ptrdiff_t rows = plan.per, ld = plan.block
@@ -157,7 +165,8 @@ cdef int _winograd_weight_grad(
                     n = g // TH
                     r0 = g - n * TH
                     r1 = r0 + g1 - g if r0 + g1 - g < TH else TH
-                    if not ck_wino_input_rows(x + n * C * H * W, C, H, W, ph, pw, TW, r0, r1, tb, ld, vstride, v, rs):
+                    if not ck_wino_input_rows(x + n * C * H * W, C, H, W, ph, pw, TW, r0, r1, tb, ld, vstride, v,
+                                              rs):
                         statusp[0] = 0
                     if not ck_wino_dout(dout + n * F * OH * OW, F, OH, OW, TW, r0, r1, tb, ld, ystride, y,
                                         dbp + job * F, rs):
