@@ -184,6 +184,69 @@ def test_the_compiled_step_equals_the_numpy_formula(name, kwargs, dtype, rng):
     assert np.isfinite(contiguous["w"][1:]).all()
 
 
+# -- subnormal states ---------------------------------------------------------------------------------------
+SUBNORMAL_STEPS = 12  # 1.01 * tiny * 0.999**12 < tiny: even Adam's slowest decay leaves the normal range
+# the cases whose states decay under zero gradients: those with a state (SGD's only with momentum) and no
+# coupled weight decay (which adds weight_decay * param to the zero gradient)
+DECAYING_CASES = [
+    (name, kwargs)
+    for name, kwargs in CASES
+    if (name != "SGD" or kwargs.get("momentum")) and (name == "AdamW" or not kwargs.get("weight_decay"))
+]
+DECAYING_IDS = [CASE_IDS[CASES.index(case)] for case in DECAYING_CASES]
+
+
+def states_just_above_the_normal_range(name, kwargs, dtype, rng):
+    """(params, optimizer) after one step, every state then set to 1.01 times the smallest normal number of
+    ``dtype``: with zero gradients from then on, each decaying state falls below it."""
+    params = {"w": rng.standard_normal((300, 100)).astype(dtype)}
+    optimizer = getattr(optimizers, name)(**kwargs)
+    run_steps(optimizer, params, gradient_sequence(rng, params, 1))
+    for slot in optimizer.slots["w"].values():
+        slot[...] = 1.01 * np.finfo(dtype).tiny
+    return params, optimizer
+
+
+@pytest.mark.parametrize(("name", "kwargs"), DECAYING_CASES, ids=DECAYING_IDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_state_decaying_below_the_normal_range_becomes_zero_in_both_paths(name, kwargs, dtype):
+    # subnormal floats are many times slower on Intel CPUs: the steps store 0 instead, the compiled step
+    # and the numpy formula alike (the formula runs on a non-contiguous copy), bit for bit
+    params, kernel = states_just_above_the_normal_range(name, kwargs, dtype, np.random.default_rng(5))
+    strided, formula = states_just_above_the_normal_range(name, kwargs, dtype, np.random.default_rng(5))
+    strided["w"] = np.asfortranarray(strided["w"])
+    zeros = [{"w": np.zeros_like(params["w"])}] * SUBNORMAL_STEPS
+    run_steps(kernel, params, zeros)
+    run_steps(formula, strided, zeros)
+    np.testing.assert_array_equal(params["w"], strided["w"])
+    tiny = np.finfo(dtype).tiny
+    for slot, state in kernel.slots["w"].items():
+        np.testing.assert_array_equal(state, formula.slots["w"][slot], err_msg=slot)
+        assert not ((state != 0) & (np.abs(state) < tiny)).any(), f"{slot} holds subnormal numbers"
+    flushed = [slot for slot, state in kernel.slots["w"].items() if (state == 0).all()]
+    assert flushed, "no state decayed to 0: the test did not reach the subnormal range"
+
+
+@pytest.mark.parametrize(("name", "kwargs"), DECAYING_CASES, ids=DECAYING_IDS)
+def test_flushing_subnormal_states_keeps_torchs_trajectory(name, kwargs, torch):
+    # torch keeps the subnormal states; what they would add to the parameters is far below float32's
+    # precision, so the parameters still match
+    params, optimizer = states_just_above_the_normal_range(name, kwargs, np.float32, np.random.default_rng(6))
+    param = torch.tensor(params["w"], requires_grad=True)
+    torch_optimizer = getattr(torch.optim, name)([param], foreach=False, **kwargs)
+    param.grad = torch.zeros_like(param)
+    torch_optimizer.step()  # creates the state, which is then overwritten, as convkit's
+    with torch.no_grad():
+        param.copy_(torch.from_numpy(params["w"]))
+    for slot, state in optimizer.slots["w"].items():
+        torch_optimizer.state[param][slot] = torch.from_numpy(state.copy())
+    for _ in range(SUBNORMAL_STEPS):
+        param.grad = torch.zeros_like(param)
+        torch_optimizer.step()
+    run_steps(optimizer, params, [{"w": np.zeros_like(params["w"])}] * SUBNORMAL_STEPS)
+    np.testing.assert_allclose(params["w"], param.detach().numpy(), *TRAJECTORY_TOLERANCES[np.float32])
+
+
 # -- dtypes, state -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("name", "kwargs"), CASES, ids=CASE_IDS)
 def test_float32_stays_float32(name, kwargs, rng):

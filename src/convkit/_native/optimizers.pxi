@@ -2,6 +2,37 @@
 # Optimizer steps
 # ---------------------------------------------------------------------------------------------------------
 
+cdef extern from *:
+    """
+    #include <string.h>
+    /* x, or +0 where x is subnormal (or -0), by the exponent bits: an integer test, which vectorises with
+     * the loops around it and does no floating-point operation on the subnormal. */
+    static inline float ck_normal_or_zero_f32(float x) {
+        uint32_t bits;
+        memcpy(&bits, &x, sizeof bits);
+        return (bits & 0x7f800000u) ? x : 0.0f;
+    }
+    static inline double ck_normal_or_zero_f64(double x) {
+        uint64_t bits;
+        memcpy(&bits, &x, sizeof bits);
+        return (bits & 0x7ff0000000000000ull) ? x : 0.0;
+    }
+    """
+    float ck_normal_or_zero_f32(float x) nogil
+    double ck_normal_or_zero_f64(double x) nogil
+
+
+cdef inline floating _normal_or_zero(floating x) noexcept nogil:
+    """x, or 0 where x is subnormal (NaN and inf kept): every state an update stores passes here, as
+    ``flush_subnormal`` does in the numpy formulas. A moment whose gradients stay 0 decays into the
+    subnormal range after ~800 steps at beta 0.9, and each arithmetic operation on a subnormal float
+    takes a microcode assist on Intel CPUs: LeNet's Adamax step took 13x longer (48,000 weights: 322 us
+    against 25), and training fell from 41k to 27k img/s after 800 steps (torch's stayed at 14k)."""
+    if floating is float:
+        return ck_normal_or_zero_f32(x)
+    return ck_normal_or_zero_f64(x)
+
+
 def adamax_update(
     floating[::1] param,                # IN/OUT (size,)
     const floating[::1] grad,           # IN  (size,)
@@ -24,10 +55,10 @@ def adamax_update(
         i1 = (job + 1) * size // jobs
         for i in range(i0, i1):
             g = grad[i]
-            exp_avg[i] = exp_avg[i] + one_minus_beta1 * (g - exp_avg[i])
+            exp_avg[i] = _normal_or_zero(exp_avg[i] + one_minus_beta1 * (g - exp_avg[i]))
             decayed = exp_inf[i] * beta2
             bound = (g if g >= 0 else -g) + eps
-            exp_inf[i] = decayed if (decayed > bound or decayed != decayed) else bound
+            exp_inf[i] = _normal_or_zero(decayed if (decayed > bound or decayed != decayed) else bound)
             param[i] = param[i] - step_size * exp_avg[i] / exp_inf[i]
 
 
@@ -68,6 +99,7 @@ def sgd_update(
                 else:
                     b = buf[i] * momentum
                     b = b + one_minus_dampening * g
+                b = _normal_or_zero(b)
                 buf[i] = b
                 g = g + momentum * b if nesterov else b
             param[i] = param[i] - lr * g
@@ -99,10 +131,10 @@ def adam_update(
         i1 = (job + 1) * size // jobs
         for i in range(i0, i1):
             g = grad[i]
-            m = exp_avg[i] + one_minus_beta1 * (g - exp_avg[i])
+            m = _normal_or_zero(exp_avg[i] + one_minus_beta1 * (g - exp_avg[i]))
             exp_avg[i] = m
             v = exp_avg_sq[i] * beta2
-            v = v + one_minus_beta2 * g * g
+            v = _normal_or_zero(v + one_minus_beta2 * g * g)
             exp_avg_sq[i] = v
             if vmax != NULL:
                 v = vmax[i] if (vmax[i] > v or vmax[i] != vmax[i]) else v
@@ -125,16 +157,16 @@ cdef inline void _rmsprop_range(
     for i in range(i0, i1):
         g = grad[i]
         v = square_avg[i] * alpha
-        v = v + one_minus_alpha * g * g
+        v = _normal_or_zero(v + one_minus_alpha * g * g)
         square_avg[i] = v
         if centered:
-            a = avg[i] + one_minus_alpha * (g - avg[i])
+            a = _normal_or_zero(avg[i] + one_minus_alpha * (g - avg[i]))
             avg[i] = a
             v = v - a * a
         d = <floating>sqrt(v) + eps
         if with_momentum:
             b = buf[i] * momentum
-            b = b + g / d
+            b = _normal_or_zero(b + g / d)
             buf[i] = b
             param[i] = param[i] - lr * b
         else:

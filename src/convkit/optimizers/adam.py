@@ -7,7 +7,7 @@ import numpy as np
 from .. import _kernels
 from .._threads import get_num_threads
 from .._validation import betas_pair, flag, non_negative_float
-from .base import Optimizer, flat_operands
+from .base import Optimizer, flat_operands, flush_subnormal
 from .registry import register
 
 
@@ -75,8 +75,10 @@ class Adam(Optimizer):
             )  # fmt: skip
             return
         exp_avg += (1 - beta1) * (grad - exp_avg)
+        flush_subnormal(exp_avg)
         exp_avg_sq *= beta2
         exp_avg_sq += (1 - beta2) * grad * grad
+        flush_subnormal(exp_avg_sq)
         if self.amsgrad:
             second_moment = np.maximum(slots["max_exp_avg_sq"], exp_avg_sq, out=slots["max_exp_avg_sq"])
         else:

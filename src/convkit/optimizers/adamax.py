@@ -7,7 +7,7 @@ import numpy as np
 from .. import _kernels
 from .._threads import get_num_threads
 from .._validation import betas_pair, non_negative_float
-from .base import Optimizer, flat_operands
+from .base import Optimizer, flat_operands, flush_subnormal
 from .registry import register
 
 
@@ -61,8 +61,10 @@ class Adamax(Optimizer):
             _kernels.adamax_update(*flat, step_size, 1 - beta1, beta2, self.eps, get_num_threads())
             return
         exp_avg += (1 - beta1) * (grad - exp_avg)
+        flush_subnormal(exp_avg)
         exp_inf *= beta2
         np.maximum(exp_inf, np.abs(grad) + self.eps, out=exp_inf)
+        flush_subnormal(exp_inf)
         param -= step_size * exp_avg / exp_inf
 
     def get_config(self) -> dict:

@@ -7,7 +7,7 @@ import numpy as np
 from .. import _kernels
 from .._threads import get_num_threads
 from .._validation import flag, non_negative_float, unit_interval_float
-from .base import Optimizer, flat_operands
+from .base import Optimizer, flat_operands, flush_subnormal
 from .registry import register
 
 
@@ -81,9 +81,11 @@ class RMSprop(Optimizer):
             return
         square_avg *= self.alpha
         square_avg += (1 - self.alpha) * grad * grad
+        flush_subnormal(square_avg)
         if self.centered:
             grad_avg = slots["grad_avg"]
             grad_avg += (1 - self.alpha) * (grad - grad_avg)
+            flush_subnormal(grad_avg)
             denom = np.sqrt(square_avg - grad_avg * grad_avg)
         else:
             denom = np.sqrt(square_avg)
@@ -92,6 +94,7 @@ class RMSprop(Optimizer):
             buf = slots["momentum_buffer"]
             buf *= self.momentum
             buf += grad / denom
+            flush_subnormal(buf)
             param -= self.lr * buf
         else:
             param -= self.lr * grad / denom

@@ -7,7 +7,7 @@ import numpy as np
 from .. import _kernels
 from .._threads import get_num_threads
 from .._validation import flag, non_negative_float, unit_interval_float
-from .base import Optimizer, flat_operands
+from .base import Optimizer, flat_operands, flush_subnormal
 from .registry import register, register_preset
 
 
@@ -75,6 +75,7 @@ class SGD(Optimizer):
             else:
                 buf *= self.momentum
                 buf += (1 - self.dampening) * grad
+            flush_subnormal(buf)
             grad = grad + self.momentum * buf if self.nesterov else buf
         param -= self.lr * grad
 
