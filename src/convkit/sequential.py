@@ -20,7 +20,7 @@ from .callbacks import Callback, CallbackList, History, ProgbarLogger
 from .callbacks._raise_on_nan import RaiseOnNaN
 from .epoch_iterator import EpochIterator, batch_slices
 from .layers import Layer, deserialize, serialize
-from .layers.chain import inference, run_chain
+from .layers.chain import backward_chain, inference, run_chain
 from .metrics import EpochCounts
 from .metrics import get as get_metric
 
@@ -187,20 +187,15 @@ class Sequential:
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """The gradient w.r.t. the model's input; fills the grads of the trainable layers (a frozen
         layer computes dx only)."""
-        for layer in reversed(self.layers):
-            dout = _layer_backward(layer, dout)
-        return dout
+        return backward_chain(self.layers, dout)
 
     def _backward_to_first_parameters(self, dout: np.ndarray) -> None:
         """``backward`` for a training step: the gradient w.r.t. the model's input is never needed, so it
         stops at the first trainable layer with parameters, which fills only its own grads (no dx); the
         layers before it (frozen ones among them) are skipped."""
         first = next((i for i, layer in enumerate(self.layers) if layer.params and layer.trainable), None)
-        if first is None:
-            return
-        for layer in reversed(self.layers[first + 1 :]):
-            dout = _layer_backward(layer, dout)
-        self.layers[first].backward_weights(dout)
+        if first is not None:
+            backward_chain(self.layers[first:], dout, input_gradient=False)
 
     def regularization_loss(self) -> float:
         return float(sum(layer.regularization_loss() for layer in self.layers))
@@ -480,8 +475,3 @@ def _finite(grad) -> bool:
     if grad.dtype in (np.float32, np.float64):
         return _kernels.all_finite(grad.reshape(-1))
     return bool(np.isfinite(grad).all())
-
-
-def _layer_backward(layer: Layer, dout: np.ndarray) -> np.ndarray:
-    """dx of one layer: with its parameter gradients when it is trainable, without when frozen."""
-    return layer.backward(dout) if layer.trainable else layer.backward_input(dout)

@@ -1,13 +1,14 @@
 """Inference folds each convolution without activation and the batch norm after it into one convolution
 (convkit.layers.chain): the same outputs as running both layers, in models, residual blocks and branches;
-never outside inference(), where a backward pass may follow."""
+never outside inference(), where a backward pass may follow. The backward pass gates a fused ReLU on the
+outputs of the max pool after it: the same gradients as each layer's own backward, bit for bit."""
 
 import numpy as np
 import pytest
 
 import convkit
 from convkit import layers
-from convkit.layers.chain import inference, run_chain
+from convkit.layers.chain import backward_chain, inference, run_chain
 
 TOLERANCE = {np.float64: 1e-10, np.float32: 1e-5}
 
@@ -89,3 +90,75 @@ def test_outside_inference_every_layer_runs_and_backward_follows(rng):
         np.testing.assert_allclose(run_chain([conv, bn], x, training=False), out, rtol=1e-10, atol=1e-12)
         with pytest.raises(ValueError, match="a convolution with an activation folds no affine map"):
             layers.Conv2D(2, 3, activation="relu").forward_folded(x, np.ones(2), np.zeros(2), False)
+
+
+# -- the backward pass: a fused ReLU gated on the max pool after it --------------------------------------
+POOLS = {
+    "2x2": {},
+    "3x3-stride-2": {"pool_size": 3, "stride": 2},  # overlapping windows: an element can win twice
+    "padded-ceil": {"pool_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+}
+
+
+def _conv_relu_pool_chain(dtype, pool, trainable=True):
+    """conv(relu) -> pool -> conv(relu) -> pool -> flatten -> dense, with biases that leave many ReLU
+    outputs at 0, so that whole pool windows are 0 (their gradient must not pass the gate)."""
+    chain = [
+        layers.Conv2D(4, 3, activation="relu", input_shape=(2, 13, 13), dtype=dtype, trainable=trainable),
+        layers.MaxPool2D(**pool, dtype=dtype),
+        layers.Conv2D(3, 3, padding=1, activation="relu", dtype=dtype),
+        layers.MaxPool2D(**pool, dtype=dtype),
+        layers.Flatten(dtype=dtype),
+        layers.Dense(5, dtype=dtype),
+    ]
+    model = convkit.Sequential(chain)
+    model.build((2, 13, 13), seed=0)
+    for layer in chain[:3:2]:
+        layer.params["bias"][...] = -0.5
+    return model
+
+
+def _each_layers_backward(chain, dout, input_gradient=True):
+    """The backward pass layer by layer, each with its own ReLU gate (what backward_chain must equal)."""
+    for i in range(len(chain) - 1, -1, -1):
+        layer = chain[i]
+        if i == 0 and not input_gradient:
+            layer.backward_weights(dout)
+            return None
+        dout = layer.backward(dout) if layer.trainable else layer.backward_input(dout)
+    return dout
+
+
+@pytest.mark.parametrize("pool", POOLS.values(), ids=POOLS.keys())
+@pytest.mark.parametrize("input_gradient", [True, False], ids=["with-dx", "weights-only"])
+@pytest.mark.parametrize("trainable_first", [True, False], ids=["trainable", "frozen-first"])
+def test_the_relu_gate_on_the_pooled_outputs_gives_each_layers_gradients(
+    pool, input_gradient, trainable_first, dtype
+):
+    rng = np.random.default_rng(3)
+    model = _conv_relu_pool_chain(dtype, pool, trainable_first)
+    chain = model.layers if trainable_first or input_gradient else model.layers[2:]
+    x = rng.standard_normal((4, 2, 13, 13)).astype(dtype)
+    x[0, :, :6] = np.nan  # NaN stays NaN through the ReLU: its gradient is gated to 0
+    out = model.forward(x, training=True)
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    pooled = [layer._out for layer in model.layers if isinstance(layer, layers.MaxPool2D)]
+    assert all((p == 0).any() for p in pooled)  # windows whose ReLU outputs are all 0: the gate matters
+
+    dx = backward_chain(chain, dout, input_gradient)
+    grads = {name: grad.copy() for name, _, grad in model.named_parameters() if grad is not None}
+    expected_dx = _each_layers_backward(chain, dout, input_gradient)
+    for name, _, grad in model.named_parameters():
+        if grad is not None:
+            np.testing.assert_array_equal(grads[name], grad, err_msg=name)
+    if input_gradient:
+        np.testing.assert_array_equal(dx, expected_dx)
+    else:
+        assert dx is None
+
+
+def test_a_gated_backward_needs_a_fused_relu():
+    layer = layers.Conv2D(2, 3, activation="tanh", input_shape=(1, 5, 5))
+    out = layer.forward(np.ones((1, 1, 5, 5), np.float32), training=True)
+    with pytest.raises(ValueError, match="gated=True needs a fused ReLU"):
+        layer.backward(np.ones_like(out), gated=True)

@@ -34,6 +34,20 @@ def test_first_layer_gradients_with_activation(cls, args, shape, activation, rng
         np.testing.assert_allclose(grad, full[key], rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("activation", [*UNFUSED, "relu"])
+@pytest.mark.parametrize(
+    "cls, args, shape",
+    [(layers.Dense, (4,), (3, 5)), (layers.Conv2D, (2, 3), (2, 1, 5, 5))],
+    ids=["Dense", "Conv2D"],
+)
+def test_a_frozen_layer_gives_the_dx_of_a_trainable_one(cls, args, shape, activation, rng):
+    """backward_input (a frozen layer) runs the activation's backward too."""
+    layer = cls(*args, activation=activation, dtype="float64", seed=0)
+    x = rng.standard_normal(shape)
+    dout = rng.standard_normal(layer.forward(x, training=True).shape)
+    np.testing.assert_array_equal(layer.backward_input(dout), layer.backward(dout))
+
+
 def test_activation_layers_take_no_automatic_name():
     before = layers.Dense(2).name
     layers.Dense(2, activation="tanh").activation_layer  # noqa: B018

@@ -167,20 +167,35 @@ class KernelLayer(Layer):
             out = self._activation_after.call(out, training)
         return out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        if self._activation_after is not None:
-            dout = self._activation_after.backward(dout)
-        dx, dweight, dbias = self.ops[self._fused].backward(dout, self._cache)
+    def backward(self, dout: np.ndarray, gated: bool = False) -> np.ndarray:
+        """dx, with ``grads`` filled. ``gated``: ``dout`` is already the gradient through the fused ReLU,
+        gated on a max pool's outputs (``chain.backward_chain``); the kernel's own backward runs on it."""
+        ops, cache, dout = self._backward_operands(dout, gated)
+        dx, dweight, dbias = ops.backward(dout, cache)
         self.store_grads(dweight, dbias)
         return dx
 
-    def backward_weights(self, dout: np.ndarray) -> None:
+    def backward_weights(self, dout: np.ndarray, gated: bool = False) -> None:
+        """``backward`` without dx, for a network's first layer."""
+        ops, cache, dout = self._backward_operands(dout, gated)
+        self.store_grads(*ops.backward_weights(dout, cache))
+
+    def backward_input(self, dout: np.ndarray, gated: bool = False) -> np.ndarray:
+        """``backward``'s dx alone, for a frozen layer."""
+        ops, cache, dout = self._backward_operands(dout, gated)
+        return ops.backward_input(dout, cache)
+
+    def _backward_operands(self, dout: np.ndarray, gated: bool) -> tuple[KernelOps, tuple, np.ndarray]:
+        """(the ops, their cache, the upstream gradient) of a backward pass: through the activation layer
+        after the kernel, if any; ``gated`` skips the fused ReLU (the kernel's cache is the first field of
+        the fused op's (cache, out))."""
+        if gated:
+            if self._fused != "relu":
+                raise ValueError(f"{self.name}: gated=True needs a fused ReLU. Received: {self.activation=}")
+            return self.ops[None], self._cache[0], dout
         if self._activation_after is not None:
             dout = self._activation_after.backward(dout)
-        self.store_grads(*self.ops[self._fused].backward_weights(dout, self._cache))
-
-    def backward_input(self, dout: np.ndarray) -> np.ndarray:
-        return self.ops[self.activation].backward_input(dout, self._cache)
+        return self.ops[self._fused], self._cache, dout
 
     def store_grads(self, dweight: np.ndarray, dbias: np.ndarray) -> None:
         """``grads`` from the op's gradients, plus the regularizer's gradient on the kernel."""

