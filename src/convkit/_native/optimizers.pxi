@@ -28,9 +28,7 @@ cdef inline floating _normal_or_zero(floating x) noexcept nogil:
     subnormal range after ~800 steps at beta 0.9, and each arithmetic operation on a subnormal float
     takes a microcode assist on Intel CPUs: LeNet's Adamax step took 13x longer (48,000 weights: 322 us
     against 25), and training fell from 41k to 27k img/s after 800 steps (torch's stayed at 14k)."""
-    if floating is float:
-        return ck_normal_or_zero_f32(x)
-    return ck_normal_or_zero_f64(x)
+    return ck_normal_or_zero_f32(x) if floating is float else ck_normal_or_zero_f64(x)
 
 
 def adamax_update(
