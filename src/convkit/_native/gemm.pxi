@@ -5,6 +5,10 @@
 cdef enum:
     NARROW_MAX_PANEL = 4 * 1024 * 1024  # bytes of the deepest panel of B a narrow product packs (else blocked)
     PACK_ROWS = 16                      # rows of a row-major B packed by one job
+    # _gemm_one_block from this many tiles of rows: with fewer, its jobs of one tile each split unevenly and
+    # the general loops' jobs over panels did better (2 threads, 64 x 256 x 120: 48 against 40 us with
+    # AVX-512, 56 against 41 with AVX2; 64 x 120 x 400: 60 against 42)
+    ONE_BLOCK_MIN_TILES = 16
 
 cdef int _gemm_blocked(
     ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
@@ -16,13 +20,12 @@ cdef int _gemm_blocked(
 ) noexcept nogil:
     """The BLIS loops: for each block of nc columns and kc of K the threads pack the panels of B and A, then
     compute blocks of mc rows x one panel of columns (ck_gemm_block). A product of one block with at least
-    as many tiles of rows as panels of columns takes _gemm_one_block (with fewer rows, the jobs over panels
-    share the work better: 64 x 120 x 400 took 60 us there against 42). Returns -1 when a thread's scratch
-    could not be allocated, else 0."""
+    ONE_BLOCK_MIN_TILES tiles of rows, and as many as panels of columns, takes _gemm_one_block. Returns -1
+    when a thread's scratch could not be allocated, else 0."""
     cdef ptrdiff_t MR = blk[0], NR = blk[1], KC = blk[2], MC = blk[3], NC = blk[4]
     cdef ptrdiff_t apanels = _cdiv(M, MR), mblocks = _cdiv(M, MC)
     cdef ptrdiff_t jb, kb, j0, jn, nbp, bjobs, p0, pk, p, i, job, m0, c0
-    if N <= NC and K <= KC and apanels >= _cdiv(N, NR):
+    if N <= NC and K <= KC and apanels >= ONE_BLOCK_MIN_TILES and apanels >= _cdiv(N, NR):
         return _gemm_one_block(M, N, K, a, sm, sk, b, sbk, sbn, bias, relu, out, ldo, bpack, MR, NR, threads)
     with parallel(num_threads=threads):
         for jb in range(_cdiv(N, NC)):
