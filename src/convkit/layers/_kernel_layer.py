@@ -136,6 +136,11 @@ class KernelLayer(Layer):
         self.zero_bias = np.zeros(out_size, dtype=self.dtype)  # what the functional ops get without a bias
 
     @property
+    def fuses_relu(self) -> bool:
+        """Whether the ReLU runs inside the kernel's ops (``activation="relu"``)."""
+        return self._fused == "relu"
+
+    @property
     def bias(self) -> np.ndarray:
         """The bias, or zeros when ``use_bias=False`` (the functional ops always take one)."""
         return self.params["bias"] if self.use_bias else self.zero_bias
@@ -190,7 +195,7 @@ class KernelLayer(Layer):
         after the kernel, if any; ``gated`` skips the fused ReLU (the kernel's cache is the first field of
         the fused op's (cache, out))."""
         if gated:
-            if self._fused != "relu":
+            if not self.fuses_relu:
                 raise ValueError(f"{self.name}: gated=True needs a fused ReLU. Received: {self.activation=}")
             return self.ops[None], self._cache[0], dout
         if self._activation_after is not None:
