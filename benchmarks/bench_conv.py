@@ -20,7 +20,6 @@ SHAPES = [
     ("64->64 32x32", 64, 64, 32, 1),
     ("128->128 16x16", 128, 128, 16, 1),
 ]
-SMALL = {"1->6 28x28 p0", "6->16 13x13 p0", "3->64 32x32"}
 BATCH = 64
 
 
@@ -74,7 +73,7 @@ def run(threads: int, dtype: str, repeats: int, shapes=None, numpy_ref: bool = T
             "convkit_ms": times["convkit"] * 1e3,
             "torch_ms": times["torch"] * 1e3,
             "vs_torch": times["torch"] / times["convkit"],
-            "target_vs_torch": 1.5 if name in SMALL else 0.8,
+            "target_vs_torch": 1.5,  # the target, the many-channel shapes included
         }
         line = (
             f"{name:16s} {dtype} {threads}t  convkit {row['convkit_ms']:8.2f} ms  "
