@@ -15,6 +15,7 @@ SHAPES = [(m, k, n) for m in ODD for k in ODD for n in ODD if (m, k, n) != (1, 1
     (257, 1, 33),  # K = 1
     (7, 1537, 17),  # K over several K blocks, not a multiple of one
     (300, 401, 65),  # M over several row blocks
+    (301, 63, 61),  # one block of K and of columns, 16+ tiles of rows: each job packs its own rows of A
     (3, 200, 4133),  # N over several column blocks
     (33, 257, 257),
     (128, 64, 10),  # few columns: narrow (one panel of B, A read in place) or transposed (C^T = B^T A^T)
