@@ -10,6 +10,23 @@ cdef enum:
     # AVX-512, 56 against 41 with AVX2; 64 x 120 x 400: 60 against 42)
     ONE_BLOCK_MIN_TILES = 16
 
+cdef inline ptrdiff_t _b_pack_jobs(ptrdiff_t pk, ptrdiff_t jn, ptrdiff_t sbn, ptrdiff_t NR) noexcept nogil:
+    """The jobs that pack a pk x jn block of B: row-major B in chunks of PACK_ROWS rows of every panel, else
+    panel by panel."""
+    return _cdiv(pk, PACK_ROWS) if sbn == 1 else _cdiv(jn, NR)
+
+
+cdef inline void _pack_b_job(ptrdiff_t p, ptrdiff_t pk, ptrdiff_t jn, const floating *b, ptrdiff_t sbk,
+                             ptrdiff_t sbn, ptrdiff_t NR, floating *bpack) noexcept nogil:
+    """Job p of _b_pack_jobs: its part of the pk x jn block of B at b, into the panels of bpack ([k][NR])."""
+    cdef ptrdiff_t c0 = p * NR
+    if sbn == 1:
+        ck_gemm_pack_b_rows(p * PACK_ROWS, pk if (p + 1) * PACK_ROWS > pk else (p + 1) * PACK_ROWS, pk, jn, b, sbk,
+                            bpack)
+    else:
+        ck_gemm_pack_b(pk, jn - c0 if jn - c0 < NR else NR, b + c0 * sbn, sbk, sbn, bpack + c0 * pk)
+
+
 cdef int _gemm_blocked(
     ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
     const floating *a, ptrdiff_t sm, ptrdiff_t sk,         # IN  (M, K): element (i, k) at a[i*sm + k*sk]
@@ -37,16 +54,10 @@ cdef int _gemm_blocked(
             for kb in range(_cdiv(K, KC)):
                 p0 = kb * KC
                 pk = K - p0 if K - p0 < KC else KC
-                # B's jobs: row-major B in chunks of PACK_ROWS rows of every panel, else panel by panel
-                bjobs = _cdiv(pk, PACK_ROWS) if sbn == 1 else nbp
+                bjobs = _b_pack_jobs(pk, jn, sbn, NR)
                 for p in prange(bjobs + apanels, schedule="static"):  # pack this block's panels of B and A
-                    if p < bjobs and sbn == 1:
-                        ck_gemm_pack_b_rows(p * PACK_ROWS, pk if (p + 1) * PACK_ROWS > pk else (p + 1) * PACK_ROWS,
-                                            pk, jn, b + p0 * sbk + j0, sbk, bpack)
-                    elif p < bjobs:
-                        c0 = p * NR
-                        ck_gemm_pack_b(pk, jn - c0 if jn - c0 < NR else NR, b + p0 * sbk + (j0 + c0) * sbn, sbk,
-                                       sbn, bpack + c0 * pk)
+                    if p < bjobs:
+                        _pack_b_job(p, pk, jn, b + p0 * sbk + j0 * sbn, sbk, sbn, NR, bpack)
                     else:
                         i = (p - bjobs) * MR
                         ck_gemm_pack_a(M - i if M - i < MR else MR, pk, a + i * sm + p0 * sk, sm, sk,
@@ -69,7 +80,7 @@ cdef int _gemm_one_block(
     packs MR rows of A into its own thread's scratch and computes them across every panel. On the small
     products of dense layers (256 x 120 x 84), 2 threads ran no faster than 1 when they shared the packed
     panels of A (each packed by one core, read by the other) and split mc-row blocks unevenly."""
-    cdef ptrdiff_t nbp = _cdiv(N, NR), bjobs = _cdiv(K, PACK_ROWS) if sbn == 1 else nbp, p, c0, job, i0, rows
+    cdef ptrdiff_t p, job, i0, rows
     cdef int failed = 0
     cdef int *failp = &failed
     cdef floating *apack
@@ -77,13 +88,8 @@ cdef int _gemm_one_block(
         apack = <floating *>_scratch(SLOT_TAIL, MR * K * sizeof(floating), False)
         if apack == NULL:
             failp[0] = 1
-        for p in prange(bjobs, schedule="static"):  # B's rows in chunks (row-major B), else panel by panel
-            if sbn == 1:
-                ck_gemm_pack_b_rows(p * PACK_ROWS, K if (p + 1) * PACK_ROWS > K else (p + 1) * PACK_ROWS, K, N, b,
-                                    sbk, bpack)
-            else:
-                c0 = p * NR
-                ck_gemm_pack_b(K, N - c0 if N - c0 < NR else NR, b + c0 * sbn, sbk, sbn, bpack + c0 * K)
+        for p in prange(_b_pack_jobs(K, N, sbn, NR), schedule="static"):
+            _pack_b_job(p, K, N, b, sbk, sbn, NR, bpack)
         for job in prange(_cdiv(M, MR), schedule="static"):  # MR rows x every panel
             if apack == NULL:
                 continue

@@ -93,18 +93,21 @@ cdef inline void _winograd_dw_filter(const floating *part, ptrdiff_t chunks, ptr
     cdef double S[16]
     cdef double R[12]  # G^T S: 3 x 4
     cdef ptrdiff_t xi, j, b
+    cdef double half  # the middle rows' (columns') half sum, shared by the first and last row (column)
     for xi in range(16):
         S[xi] = 0
         for j in range(chunks):
             S[xi] += part[(j * 16 + xi) * FC + e]
     for b in range(4):
-        R[b] = S[b] + 0.5 * (S[4 + b] + S[8 + b])
+        half = 0.5 * (S[4 + b] + S[8 + b])
+        R[b] = S[b] + half
         R[4 + b] = 0.5 * (S[4 + b] - S[8 + b])
-        R[8 + b] = 0.5 * (S[4 + b] + S[8 + b]) + S[12 + b]
+        R[8 + b] = half + S[12 + b]
     for j in range(3):
-        dw[3 * j] = R[4 * j] + 0.5 * (R[4 * j + 1] + R[4 * j + 2])
+        half = 0.5 * (R[4 * j + 1] + R[4 * j + 2])
+        dw[3 * j] = R[4 * j] + half
         dw[3 * j + 1] = 0.5 * (R[4 * j + 1] - R[4 * j + 2])
-        dw[3 * j + 2] = 0.5 * (R[4 * j + 1] + R[4 * j + 2]) + R[4 * j + 3]
+        dw[3 * j + 2] = half + R[4 * j + 3]
 
 
 cdef int _winograd_weight_grad(
