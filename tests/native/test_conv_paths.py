@@ -1,10 +1,10 @@
 """Every convolution code path against torch: the direct (stride-1, shifted-row GEMM), Winograd
-(stride-1 3x3, forward and dx), phases (strided, the same GEMM over the input's stride phases) and im2col
-paths, each with both weight-gradient kernels ("reduce", vectorised along pixels; "outer", vectorised along
-filters), at every SIMD level this machine has (the portable baseline always), float32 and float64,
-strides, padding, non-square kernels, batch 1, few and many channels; plus the path rule itself, inf/NaN
-in the direct weight gradient and on the Winograd path, and bit-identical results for 1, 2 and 3 threads
-on each path. Paths and kernels are forced through the plan's ``_kernels.force_conv_plan``."""
+(stride-1 3x3 and 5x5: forward, dx and dW), phases (strided, the same GEMM over the input's stride phases)
+and im2col paths, each with both weight-gradient kernels ("reduce", vectorised along pixels; "outer",
+vectorised along filters), at every SIMD level this machine has (the portable baseline always), float32 and
+float64, strides, padding, non-square kernels, batch 1, few and many channels; plus the path rule itself,
+inf/NaN in the direct weight gradient and on the Winograd path, and bit-identical results for 1, 2 and 3
+threads on each path. Paths and kernels are forced through the plan's ``_kernels.force_conv_plan``."""
 
 import numpy as np
 import pytest
@@ -49,6 +49,19 @@ STRIDED = [
 ]
 CASES = STRIDE_1 + STRIDED
 IDS = [f"x{x}-w{w}-s{s}-p{p}".replace(" ", "") for x, w, s, p in CASES]
+# 5x5 convolutions with enough channels for Winograd F(2x2, 5x5) (float32: AVX2's rule, float64 forced)
+WINOGRAD_5X5 = [
+    ((2, 32, 14, 14), (33, 32, 5, 5), 1, 2),  # the TensorFlow tutorial's conv2 ("same"), 33 filters
+    ((1, 33, 9, 20), (32, 33, 5, 5), 1, 0),  # unpadded, batch 1: a job per tile row, dx padded by 4
+    ((3, 32, 5, 7), (40, 32, 5, 5), 1, 4),  # padding 4: dx unpadded, 5 x 7 outputs from 5 x 7 inputs
+    ((2, 16, 11, 9), (20, 16, 5, 5), 1, (2, 1)),  # 16 channels, odd sizes, an asymmetric padding pair
+    ((9, 32, 6, 6), (32, 32, 5, 5), 1, 2),  # more images than weight-gradient chunks, several per job
+]
+IDS_5X5 = [f"x{x}-w{w}-p{p}".replace(" ", "") for x, w, _, p in WINOGRAD_5X5]
+# F(2x2, 5x5) in float32 is ~3x less exact than the direct sum: its transforms scale values by up to 25
+# before the channel sums and cancel them after. Each element is within 1e-4 of torch's, relative to itself or
+# to 1e-5 of the array's largest magnitude (measured: at most 7.6e-6 of it, 0.63 of this bound).
+WINOGRAD_5X5_SCALE = 1e-5
 
 
 @pytest.fixture
@@ -82,15 +95,22 @@ def _plan(x_shape, w_shape, stride=1, padding=0, itemsize=8):
     return _kernels.conv_plan_info(x_shape, w_shape, _pair(stride), _pair(padding), itemsize)
 
 
-def _winograd_min_channels(itemsize=8, weight_grad=False):
-    """The rule's: Winograd for 3x3 stride 1 with this many channels in and out (16 float32 channels, 32
-    float64, and 2 vectors of them; 8 vectors for the weight gradient)."""
+def _winograd_min_channels(itemsize=8, weight_grad=False, kernel=3):
+    """The rule's: Winograd for 3x3 or 5x5 stride 1 with this many channels in and out (16 float32 channels,
+    32 float64, and 2 vectors of them; for the weight gradient 8 vectors, 5x5: 2 vectors of at most 32
+    bytes, else never: None)."""
     lanes = _plan((1, 1, 8, 8), (1, 1, 1, 1), itemsize=itemsize)["forward"]["VL"]
-    return max(4 * itemsize, (8 if weight_grad else 2) * lanes)
+    vectors = 2
+    if weight_grad and kernel == 5:
+        if lanes * itemsize > 32:
+            return None
+    elif weight_grad:
+        vectors = 8
+    return max(4 * itemsize, vectors * lanes)
 
 
 def _winograd_fits(w_shape, stride):
-    return _pair(stride) == (1, 1) and w_shape[2:] == (3, 3)
+    return _pair(stride) == (1, 1) and w_shape[2:] in ((3, 3), (5, 5))
 
 
 def _rule_path(stride, w_shape):
@@ -120,10 +140,10 @@ def test_every_path_matches_torch(
     expected_path = _expected_path(path, stride, w_shape)
     plan = _plan(x_shape, w_shape, stride, padding)
     assert (plan["path"], plan["dw_kernel"]) == (expected_path, dw_kernel)
-    if expected_path == "winograd":  # dx too, where dout's padding 2 - p is one; dW with more channels
-        dx_path = "winograd" if max(_pair(padding)) <= 2 else "direct"
-        dw_channels = 0 if path == "winograd" else _winograd_min_channels(weight_grad=True)
-        dw_path = "winograd" if min(w_shape[:2]) >= dw_channels else "direct"
+    if expected_path == "winograd":  # dx too, where dout's padding K - 1 - p is one; dW with more channels
+        dx_path = "winograd" if max(_pair(padding)) <= w_shape[2] - 1 else "direct"
+        dw_channels = 0 if path == "winograd" else _winograd_min_channels(weight_grad=True, kernel=w_shape[2])
+        dw_path = "winograd" if dw_channels is not None and min(w_shape[:2]) >= dw_channels else "direct"
         assert (plan["input_grad"]["path"], plan["weight_grad"]["path"]) == (dx_path, dw_path)
     check_parity(
         lambda x, w, b: conv2d_forward(x, w, b, stride=stride, padding=padding),
@@ -131,6 +151,39 @@ def test_every_path_matches_torch(
         lambda x, w, b: tF.conv2d(x, w, b, stride=stride, padding=padding),
         list(_inputs(x_shape, w_shape, dtype)),
     )
+
+
+@pytest.mark.parametrize("path", ["rule", "winograd"])
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding", WINOGRAD_5X5, ids=IDS_5X5)
+def test_winograd_5x5_matches_torch(
+    x_shape, w_shape, stride, padding, path, simd, dtype, force, torch_run, assert_close
+):
+    """F(2x2, 5x5) on every pass (forced, or as the rule gives it) against torch: float64 to the usual
+    tolerance, float32 to WINOGRAD_5X5_SCALE of each array's largest magnitude."""
+    force(None if path == "rule" else path, None, simd)
+    itemsize = np.dtype(dtype).itemsize
+    plan = _plan(x_shape, w_shape, stride, padding, itemsize)
+    channels = min(w_shape[:2])
+    on_winograd = path == "winograd" or channels >= _winograd_min_channels(itemsize)
+    c_dw = _winograd_min_channels(itemsize, weight_grad=True, kernel=5)
+    dw_on_winograd = path == "winograd" or (c_dw is not None and channels >= c_dw)
+    expected = ["winograd" if on_winograd else "direct"] * 2 + ["winograd" if dw_on_winograd else "direct"]
+    assert [plan["path"], plan["input_grad"]["path"], plan["weight_grad"]["path"]] == expected
+    x, w, b = _inputs(x_shape, w_shape, dtype)
+    out, cache = conv2d_forward(x, w, b, stride=stride, padding=padding)
+    dout = np.random.default_rng(1).standard_normal(out.shape).astype(dtype)
+    ours = (out, *conv2d_backward(dout, cache))
+    theirs, grads = torch_run(
+        lambda x, w, b: tF.conv2d(x, w, b, stride=stride, padding=padding), [x, w, b], dout
+    )
+    for actual, wanted in zip(ours, (theirs, *grads)):
+        if dtype == np.float64:
+            assert_close(actual, wanted, dtype)
+        else:
+            assert actual.dtype == np.float32
+            np.testing.assert_allclose(
+                actual, wanted, rtol=1e-4, atol=WINOGRAD_5X5_SCALE * np.abs(wanted).max()
+            )
 
 
 def test_path_rule():
@@ -148,9 +201,29 @@ def test_path_rule():
         assert c > _winograd_min_channels(itemsize)
         assert _plan((2, c, 8, 8), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]["path"] == "winograd"
         assert _plan((2, c, 8, 8), (c - 1, c, 3, 3), 1, 1, itemsize)["weight_grad"]["path"] == "direct"
+    for itemsize in (4, 8):  # 5x5: the same channels as 3x3 forward; dW by the vector width
+        c = _winograd_min_channels(itemsize)
+        five = _plan((2, c, 8, 8), (c, c, 5, 5), 1, 2, itemsize)
+        assert (five["path"], five["input_grad"]["path"]) == ("winograd", "winograd")
+        assert _plan((2, c, 8, 8), (c - 1, c, 5, 5), 1, 2, itemsize)["path"] == "direct"
+        c_dw = _winograd_min_channels(itemsize, weight_grad=True, kernel=5)
+        if c_dw is None:
+            assert _plan((2, 128, 8, 8), (128, 128, 5, 5), 1, 2, itemsize)["weight_grad"]["path"] == "direct"
+        else:
+            assert (
+                _plan((2, c_dw, 8, 8), (c_dw, c_dw, 5, 5), 1, 2, itemsize)["weight_grad"]["path"]
+                == "winograd"
+            )
+            assert (
+                _plan((2, c_dw, 8, 8), (c_dw - 1, c_dw, 5, 5), 1, 2, itemsize)["weight_grad"]["path"]
+                == "direct"
+            )
     c = _winograd_min_channels()
     many = (2, c, 8, 8)
-    assert _plan(many, (c, c, 5, 5), 1, 2)["path"] == "direct"
+    assert _plan(many, (c, c, 7, 7), 1, 3)["path"] == "direct"
+    assert _plan(many, (c, c, 5, 3), 1, 1)["path"] == "direct"
+    padded5 = _plan(many, (c, c, 5, 5), 1, 5)
+    assert (padded5["path"], padded5["input_grad"]["path"]) == ("winograd", "direct")  # dx: padding -1
     assert _plan(many, (c, c, 3, 3), 2, 1)["path"] == "phases"
     dilated = _kernels.conv_plan_info(many, (c, c, 3, 3), (1, 1), (2, 2), 8, (2, 2))
     assert dilated["path"] == "direct"
@@ -259,20 +332,21 @@ def test_non_finite_input_gradients_match_torch(bad, stride, width, path, dw_ker
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-10)  # NaN == NaN, inf == inf
 
 
+@pytest.mark.parametrize("kernel", [3, 5])
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
 @pytest.mark.parametrize("where", ["x", "w", "dout"])
-def test_winograd_with_non_finite_operands_runs_the_direct_path(bad, where, simd, force):
+def test_winograd_with_non_finite_operands_runs_the_direct_path(bad, where, kernel, simd, force):
     """Winograd's transforms take differences of neighbouring values: inf - inf would be NaN where the direct
     sum is inf, and a NaN would spread over its whole 2x2 tile. A pass whose operands (input, filter or
     upstream gradient) hold inf/NaN is computed on the direct path instead: the same values, bit for bit."""
-    x, w, b = _inputs((2, 32, 6, 7), (32, 32, 3, 3), np.float64)
+    x, w, b = _inputs((2, 32, 6, 7), (32, 32, kernel, kernel), np.float64)
     dout = np.random.default_rng(1).standard_normal((2, 32, 6, 7))
     operand, index = {"x": (x, (1, 2, 3, 4)), "w": (w, (1, 2, 0, 2)), "dout": (dout, (0, 5, 5, 6))}[where]
     operand[index] = bad
     results = {}
     for path in ("winograd", "direct"):
         force(path, None, simd)
-        out, cache = conv2d_forward(x, w, b, 1, 1)
+        out, cache = conv2d_forward(x, w, b, 1, kernel // 2)
         results[path] = (out, *conv2d_backward(dout, cache))
     affected = {"x": [0, 2], "w": [0, 1], "dout": [1, 2, 3]}[where]  # out: x, w; dx: dout, w; dW, db: x, dout
     for i in affected:
@@ -283,7 +357,8 @@ def test_winograd_with_non_finite_operands_runs_the_direct_path(bad, where, simd
 @pytest.mark.parametrize("path", ["rule", "im2col", "winograd"])
 @pytest.mark.parametrize(
     "x_shape, w_shape, stride, padding",
-    [CASES[1], CASES[9], CASES[3], CASES[11], CASES[14], CASES[16], STRIDED[4], STRIDED[5], STRIDED[6]],
+    [CASES[1], CASES[9], CASES[3], CASES[11], CASES[14], CASES[16], STRIDED[4], STRIDED[5], STRIDED[6]]
+    + [WINOGRAD_5X5[0], WINOGRAD_5X5[4]],
 )
 def test_bit_identical_for_any_thread_count(
     x_shape, w_shape, stride, padding, path, dw_kernel, dtype, force, restore_threads

@@ -62,8 +62,8 @@ def conv2d_forward(
     if plan.path == PATH_WINOGRAD:
         _small_pages(&out[0, 0, 0, 0], N * F * P * sizeof(floating))
         with nogil:
-            done = _winograd_conv(&x[0, 0, 0, 0], N, C, H, W, &w[0, 0, 0, 0], F, C * 9, 9, False, &b[0], relu,
-                                  &out[0, 0, 0, 0], OH, OW, pad_h, pad_w, &plan, n_threads)
+            done = _winograd_conv(&x[0, 0, 0, 0], N, C, H, W, &w[0, 0, 0, 0], F, C * KH * KW, KH * KW, False, KH,
+                                  &b[0], relu, &out[0, 0, 0, 0], OH, OW, pad_h, pad_w, &plan, n_threads)
         if _winograd_ran(done, "conv2d_forward"):
             return
         plan = conv_plan(PASS_FORWARD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
@@ -186,11 +186,12 @@ def conv2d_backward_input(
         return
     plan = conv_plan(PASS_INPUT_GRAD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
                      sizeof(floating))
-    if plan.path == PATH_WINOGRAD:  # dx: dout padded by 2 - p, the flipped filters with channels swapped
+    if plan.path == PATH_WINOGRAD:  # dx: dout padded by R - 1 - p, the flipped filters with channels swapped
         _small_pages(&dx[0, 0, 0, 0], N * C * H * W * sizeof(floating))
         with nogil:
-            done = _winograd_conv(&dout[0, 0, 0, 0], N, F, OH, OW, &w[0, 0, 0, 0], C, 9, C * 9, True, &b[0], False,
-                                  &dx[0, 0, 0, 0], H, W, 2 - pad_h, 2 - pad_w, &plan, n_threads)
+            done = _winograd_conv(&dout[0, 0, 0, 0], N, F, OH, OW, &w[0, 0, 0, 0], C, KH * KW, C * KH * KW, True, KH,
+                                  &b[0], False, &dx[0, 0, 0, 0], H, W, KH - 1 - pad_h, KW - 1 - pad_w, &plan,
+                                  n_threads)
         if _winograd_ran(done, "conv2d_backward"):
             return
         plan = conv_plan(PASS_INPUT_GRAD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
@@ -361,7 +362,7 @@ def conv2d_backward_weight(
     if plan.path == PATH_WINOGRAD:
         with nogil:
             done = _winograd_weight_grad(&x[0, 0, 0, 0], N, C, H, W, &dout[0, 0, 0, 0], F, OH, OW, dwp, &db[0],
-                                         pad_h, pad_w, &plan, n_threads)
+                                         KH, pad_h, pad_w, &plan, n_threads)
         if _winograd_ran(done, "conv2d_backward"):
             return
         plan = conv_plan(PASS_WEIGHT_GRAD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,

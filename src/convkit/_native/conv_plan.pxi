@@ -4,12 +4,13 @@
 #
 # Design:
 # Four paths, with the same GEMM micro-kernel (gemm.h) underneath:
-# - *winograd* (stride 1, 3x3, dilation 1, at least WINO_MIN_CHANNELS (float64: twice) and WINO_MIN_VECTORS
-#   vectors of channels in and out, WINO_DW_MIN_VECTORS for dW):
-#   Winograd F(2x2, 3x3) (winograd.pxi): 16 multiply-adds per input channel for a 2x2 tile of outputs
-#   instead of 36. A job is ``per`` rows of 2x2 output tiles (of one image or several), transformed,
-#   multiplied and transformed back in per-thread scratch of about WINO_JOB_BYTES (in L2). dx is the
-#   forward kernel on dout with the flipped, channel-swapped weights and padding 2 - p (so p <= 2); dW the
+# - *winograd* (stride 1, 3x3 or 5x5, dilation 1, at least WINO_MIN_CHANNELS (float64: twice) and
+#   WINO_MIN_VECTORS vectors of channels in and out; for dW WINO_DW_MIN_VECTORS, 5x5 WINO5_DW_MIN_VECTORS of
+#   at most WINO5_DW_MAX_BYTES): Winograd F(2x2, 3x3) or F(2x2, 5x5) (winograd.pxi): 16 multiply-adds per
+#   input channel for a 2x2 tile of outputs instead of 36, 36 instead of 100. A job is ``per`` rows of 2x2
+#   output tiles (of one image or several), transformed, multiplied and transformed back in per-thread
+#   scratch of about WINO_JOB_BYTES (in L2). dx is the forward kernel on dout with the flipped,
+#   channel-swapped weights and padding K - 1 - p (so p <= K - 1); dW the
 #   transforms' adjoint, summed per fixed chunk of images like the direct dW. An input holding inf/NaN,
 #   which the transform's differences would turn into NaN, runs the direct path.
 # - *direct* (stride 1, any channel count): the output is a GEMM whose "B" rows are never materialised:
@@ -74,6 +75,9 @@ cdef enum:
     WINO_DW_MIN_VECTORS = 8       # ... the weight gradient from this many (its packs and small GEMMs cost more:
                                   # AVX2 float32 against the direct dW: 64 -> 64 on 8 x 8 1.24x, 32 -> 32 on
                                   # 16 x 16 1.2x, 16 -> 16 0.91x; AVX-512: 128 -> 128 1.1x, 64 -> 64 0.81x)
+    WINO5_DW_MIN_VECTORS = 2      # 5x5: the weight gradient from this many, on vectors of at most
+    WINO5_DW_MAX_BYTES = 32       # ... this many bytes (AVX2 float32 against the direct dW: 16 -> 32 on 28 x 28
+                                  # 1.12x, 32 -> 64 on 14 x 14 1.37x; AVX-512 0.47x, 0.69x, 64 -> 64 0.85x)
     WINO_JOB_BYTES = 512 << 10    # ... with a job's transformed tiles and products in about this much scratch
     WINO_MIN_JOBS = 8             # ... and at least this many jobs where the batch has enough tile rows
     SHIFTED_MIN_ROWS = 8          # the column-shifted copies from this many GEMM rows (channels written):
@@ -195,31 +199,37 @@ cdef inline void _phase_axis(bint merge, ptrdiff_t n, ptrdiff_t O, ptrdiff_t K, 
 cdef inline bint _winograd_fits(int pass_, ptrdiff_t C, ptrdiff_t F, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t ph,
                                 ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw, ptrdiff_t VL,
                                 ptrdiff_t itemsize) noexcept nogil:
-    """A stride-1 pass that the Winograd path computes: any pass (dx: padding <= 2) of a 3x3 undilated
-    convolution, with enough channels each way unless forced."""
+    """A stride-1 pass that the Winograd path computes: any pass (dx: padding <= KH - 1) of a 3x3 or 5x5
+    undilated convolution, with enough channels each way unless forced."""
     cdef ptrdiff_t vectors
-    if KH != 3 or KW != 3 or dh != 1 or dw != 1 or _forced_path == PATH_DIRECT:
+    if KH != KW or (KH != 3 and KH != 5) or dh != 1 or dw != 1 or _forced_path == PATH_DIRECT:
         return False
-    if pass_ == PASS_INPUT_GRAD and (ph > 2 or pw > 2):
+    if pass_ == PASS_INPUT_GRAD and (ph > KH - 1 or pw > KW - 1):
         return False
     if _forced_path == PATH_WINOGRAD:
         return True
-    vectors = WINO_DW_MIN_VECTORS if pass_ == PASS_WEIGHT_GRAD else WINO_MIN_VECTORS
+    vectors = WINO_MIN_VECTORS
+    if pass_ == PASS_WEIGHT_GRAD and KH == 5:
+        if VL * itemsize > WINO5_DW_MAX_BYTES:
+            return False
+        vectors = WINO5_DW_MIN_VECTORS
+    elif pass_ == PASS_WEIGHT_GRAD:
+        vectors = WINO_DW_MIN_VECTORS
     return (C if C < F else F) >= _max(WINO_MIN_CHANNELS * itemsize // 4, vectors * VL)
 
 
 cdef inline void _winograd_jobs(ConvPlan *plan, ptrdiff_t N, ptrdiff_t I, ptrdiff_t O, ptrdiff_t OH, ptrdiff_t OW,
-                                ptrdiff_t itemsize) noexcept nogil:
-    """Jobs of whole tile rows for a Winograd convolution of I channels into O of OH x OW: as many tiles as
-    fit WINO_JOB_BYTES of transformed tiles and products (16 * (I + O) values per tile), fewer where the
-    batch would give fewer than WINO_MIN_JOBS jobs."""
+                                ptrdiff_t R, ptrdiff_t itemsize) noexcept nogil:
+    """Jobs of whole tile rows for a Winograd convolution (R x R filters) of I channels into O of OH x OW:
+    as many tiles as fit WINO_JOB_BYTES of transformed tiles and products ((R + 1)^2 * (I + O) values per
+    tile), fewer where the batch would give fewer than WINO_MIN_JOBS jobs."""
     cdef ptrdiff_t blk[5]
     cdef ptrdiff_t NR, cols, rows, total
     _gemm_blocking(itemsize, blk)
     NR = blk[1]
     plan.tiles_h, plan.tiles_w = _cdiv(OH, 2), _cdiv(OW, 2)
     total = N * plan.tiles_h
-    cols = _max(NR, WINO_JOB_BYTES // (16 * (I + O) * itemsize) // NR * NR)
+    cols = _max(NR, WINO_JOB_BYTES // ((R + 1) * (R + 1) * (I + O) * itemsize) // NR * NR)
     rows = _max(1, cols // plan.tiles_w)
     if rows > _cdiv(total, WINO_MIN_JOBS):
         rows = _max(1, _cdiv(total, WINO_MIN_JOBS))
@@ -265,9 +275,9 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
         return plan
     if plan.path == PATH_WINOGRAD:
         if pass_ == PASS_INPUT_GRAD:
-            _winograd_jobs(&plan, N, F, C, H, W, itemsize)
+            _winograd_jobs(&plan, N, F, C, H, W, KH, itemsize)
         else:
-            _winograd_jobs(&plan, N, C, F, OH, OW, itemsize)
+            _winograd_jobs(&plan, N, C, F, OH, OW, KH, itemsize)
         if pass_ == PASS_WEIGHT_GRAD:  # a job: a fixed chunk of images, in blocks of ``per`` tile rows
             plan.chunks = N if N < DW_CHUNKS else DW_CHUNKS
             plan.n_jobs = plan.chunks
