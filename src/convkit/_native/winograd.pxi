@@ -29,8 +29,9 @@ cdef int _winograd_conv(
     """out[n, o] = bias[o] + the R x R correlation of x[n] (zero-padded by ph, pw) with filter (o, i) summed
     over i (the filters flipped with ``flip``), then ReLU with ``relu``; R = 3 or 5. A job: the transforms
     of its tile rows (V: XI x I x block, XI = (R + 1)^2), XI GEMMs (M_xi = U_xi V_xi: XI x O x block), M
-    transformed into out; V and M in per-thread scratch. Returns 1; 0 where x or the filters hold inf/NaN (out is then unfinished, for
-    the caller to compute on another path); -1 where scratch memory could not be had."""
+    transformed into out; V and M in per-thread scratch. Returns 1; 0 where x or the filters hold inf/NaN
+    (out is then unfinished, for the caller to compute on another path); -1 where scratch memory could not
+    be had."""
     cdef ptrdiff_t blk[5]
     cdef ptrdiff_t TH = plan.tiles_h, TW = plan.tiles_w, per = plan.per, NT = plan.block
     cdef ptrdiff_t MR, OP, vstride, mstride, size, job, g, g1, n, r0, r1, t, xi, XI = (R + 1) * (R + 1)
@@ -47,6 +48,8 @@ cdef int _winograd_conv(
     ck_wino_filter(O, I, w, so, si, flip, R, u)  # U_xi: XI x (OP x I), the GEMM's packed panels of A
     if not ck_all_finite(u, XI * OP * I):
         return 0
+    # each M_xi is followed by 256 bytes and more (_skewed), the last one by the rows: ck_wino_output reads whole
+    # vectors past a row's last tile
     vstride, mstride = _skewed(I * NT, sizeof(floating)), _skewed(O * NT, sizeof(floating))
     size = XI * (vstride + mstride) + ck_wino_input_scratch(u, TW, per if per < TH else TH, R)
     with parallel(num_threads=n_threads):
@@ -96,8 +99,8 @@ cdef int _winograd_weight_grad(
     (dY: dout's 2x2 tile, d: x's (R + 1) x (R + 1) patch); db[f] = sum dout. A job is a fixed chunk of
     images: per block of ``per`` of its tile rows (of one image or several) it transforms x (V: XI x C x ld)
     and dout (Y: XI x F x ld), both row-major, packs them and adds Y_xi V_xi^T to its chunk's XI products
-    (ck_gemm_block); the chunks are summed in order in double (ck_wino_weight_filter). Returns 1; 0 where x or dout hold inf/NaN (dw unfinished); -1
-    where scratch memory could not be had."""
+    (ck_gemm_block); the chunks are summed in order in double (ck_wino_weight_filter). Returns 1; 0 where x
+    or dout hold inf/NaN (dw unfinished); -1 where scratch memory could not be had."""
     cdef ptrdiff_t blk[5]
     cdef ptrdiff_t TH = plan.tiles_h, TW = plan.tiles_w, chunks = plan.chunks, FC = F * C
     cdef ptrdiff_t rows = plan.per, ld = plan.block
