@@ -14,7 +14,7 @@ from . import _model_inputs as model_inputs
 from ._model_arrays import named_arrays
 from ._running_mean import RunningMean
 from ._summary import summary_text
-from ._threads import training_step_threads
+from ._threads import get_num_threads, training_step_threads
 from ._validation import one_of, positive_int, real
 from .callbacks import Callback, CallbackList, History, ProgbarLogger
 from .callbacks._raise_on_nan import RaiseOnNaN
@@ -473,5 +473,5 @@ def _finite(grad) -> bool:
     """``np.isfinite(grad).all()``, in one compiled pass for a float32 or float64 gradient."""
     grad = np.asarray(grad)
     if grad.dtype in (np.float32, np.float64):
-        return _kernels.all_finite(grad.reshape(-1))
+        return _kernels.all_finite(grad.reshape(-1), get_num_threads())
     return bool(np.isfinite(grad).all())
