@@ -97,16 +97,15 @@ def _plan(x_shape, w_shape, stride=1, padding=0, itemsize=8):
 
 def _winograd_min_channels(itemsize=8, weight_grad=False, kernel=3):
     """The rule's: Winograd for 3x3 or 5x5 stride 1 with this many channels in and out (16 float32 channels,
-    32 float64, and 2 vectors of them; for the weight gradient 8 vectors, 5x5: 2 vectors of at most 32
-    bytes, else never: None)."""
+    32 float64, and 2 vectors of them). The weight gradient: on vectors of at most 32 bytes 3x3 from 32
+    channels, 5x5 as the forward; on wider ones 3x3 from 8 vectors, 5x5 never (None)."""
     lanes = _plan((1, 1, 8, 8), (1, 1, 1, 1), itemsize=itemsize)["forward"]["VL"]
-    vectors = 2
-    if weight_grad and kernel == 5:
-        if lanes * itemsize > 32:
-            return None
-    elif weight_grad:
-        vectors = 8
-    return max(4 * itemsize, vectors * lanes)
+    channels = max(4 * itemsize, 2 * lanes)
+    if weight_grad and lanes * itemsize > 32:
+        return None if kernel == 5 else max(channels, 8 * lanes)
+    if weight_grad and kernel == 3:
+        return max(channels, 32)
+    return channels
 
 
 def _winograd_fits(w_shape, stride):
@@ -198,7 +197,7 @@ def test_path_rule():
     assert _winograd_min_channels(4) >= 16 and _winograd_min_channels(8) >= 32
     for itemsize in (4, 8):
         c = _winograd_min_channels(itemsize, weight_grad=True)
-        assert c > _winograd_min_channels(itemsize)
+        assert c >= max(32, _winograd_min_channels(itemsize))
         assert _plan((2, c, 8, 8), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]["path"] == "winograd"
         assert _plan((2, c, 8, 8), (c - 1, c, 3, 3), 1, 1, itemsize)["weight_grad"]["path"] == "direct"
     for itemsize in (4, 8):  # 5x5: the same channels as 3x3 forward; dW by the vector width

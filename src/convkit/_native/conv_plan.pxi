@@ -5,8 +5,8 @@
 # Design:
 # Four paths, with the same GEMM micro-kernel (gemm.h) underneath:
 # - *winograd* (stride 1, 3x3 or 5x5, dilation 1, at least WINO_MIN_CHANNELS (float64: twice) and
-#   WINO_MIN_VECTORS vectors of channels in and out; for dW WINO_DW_MIN_VECTORS, 5x5 WINO5_DW_MIN_VECTORS of
-#   at most WINO5_DW_MAX_BYTES): Winograd F(2x2, 3x3) or F(2x2, 5x5) (winograd.pxi): 16 multiply-adds per
+#   WINO_MIN_VECTORS vectors of channels in and out; dW: on vectors of at most WINO_DW_NARROW_BYTES 3x3 from
+#   WINO_DW_MIN_CHANNELS, on wider ones 3x3 from WINO_DW_MIN_VECTORS vectors and 5x5 never): Winograd F(2x2, 3x3) or F(2x2, 5x5) (winograd.pxi): 16 multiply-adds per
 #   input channel for a 2x2 tile of outputs instead of 36, 36 instead of 100. A job is ``per`` rows of 2x2
 #   output tiles (of one image or several), transformed, multiplied and transformed back in per-thread
 #   scratch of about WINO_JOB_BYTES (in L2). dx is the forward kernel on dout with the flipped,
@@ -72,12 +72,14 @@ cdef enum:
                                   # their share of the time growing with the lanes. Measured, 2 cores, 16 ->
                                   # 16 on 32 x 32 against the direct path: AVX2 float32 1.1x, float64 0.96x;
                                   # AVX-512 float32 0.84x (32 -> 32 on 16 x 16: 1.03x), float64 0.8x
-    WINO_DW_MIN_VECTORS = 8       # ... the weight gradient from this many (its packs and small GEMMs cost more:
-                                  # AVX2 float32 against the direct dW: 64 -> 64 on 8 x 8 1.24x, 32 -> 32 on
-                                  # 16 x 16 1.2x, 16 -> 16 0.91x; AVX-512: 128 -> 128 1.1x, 64 -> 64 0.81x)
-    WINO5_DW_MIN_VECTORS = 2      # 5x5: the weight gradient from this many, on vectors of at most
-    WINO5_DW_MAX_BYTES = 32       # ... this many bytes (AVX2 float32 against the direct dW: 16 -> 32 on 28 x 28
-                                  # 1.12x, 32 -> 64 on 14 x 14 1.37x; AVX-512 0.47x, 0.69x, 64 -> 64 0.85x)
+    WINO_DW_NARROW_BYTES = 32     # the weight gradient (its packs and small GEMMs cost more), against the direct
+                                  # dW: on vectors of at most this many bytes (AVX2, the baseline) ...
+    WINO_DW_MIN_CHANNELS = 32     # ... 3x3 from this many channels (AVX2 float32: 64 -> 64 on 8 x 8 1.24x,
+                                  # 32 -> 32 on 16 x 16 1.27x, 32 -> 64 on 13 x 13 1.13x, 16 -> 16 on 32 x 32
+                                  # 0.93x; float64 32 -> 32 1.25x; the baseline 1.6x), 5x5 as the forward's
+                                  # (AVX2 float32: 16 -> 32 on 28 x 28 1.12x, 32 -> 64 on 14 x 14 1.37x);
+    WINO_DW_MIN_VECTORS = 8       # ... on wider ones (AVX-512) 3x3 from this many vectors (128 -> 128 1.1x,
+                                  # 64 -> 64 0.81x), 5x5 never (16 -> 32 0.47x, 32 -> 64 0.69x, 64 -> 64 0.85x)
     WINO_JOB_BYTES = 512 << 10    # ... with a job's transformed tiles and products in about this much scratch
     WINO_MIN_JOBS = 8             # ... and at least this many jobs where the batch has enough tile rows
     SHIFTED_MIN_ROWS = 8          # the column-shifted copies from this many GEMM rows (channels written):
@@ -201,21 +203,21 @@ cdef inline bint _winograd_fits(int pass_, ptrdiff_t C, ptrdiff_t F, ptrdiff_t K
                                 ptrdiff_t itemsize) noexcept nogil:
     """A stride-1 pass that the Winograd path computes: any pass (dx: padding <= KH - 1) of a 3x3 or 5x5
     undilated convolution, with enough channels each way unless forced."""
-    cdef ptrdiff_t vectors
+    cdef ptrdiff_t channels
     if KH != KW or (KH != 3 and KH != 5) or dh != 1 or dw != 1 or _forced_path == PATH_DIRECT:
         return False
     if pass_ == PASS_INPUT_GRAD and (ph > KH - 1 or pw > KW - 1):
         return False
     if _forced_path == PATH_WINOGRAD:
         return True
-    vectors = WINO_MIN_VECTORS
-    if pass_ == PASS_WEIGHT_GRAD and KH == 5:
-        if VL * itemsize > WINO5_DW_MAX_BYTES:
+    channels = _max(WINO_MIN_CHANNELS * itemsize // 4, WINO_MIN_VECTORS * VL)
+    if pass_ == PASS_WEIGHT_GRAD and VL * itemsize > WINO_DW_NARROW_BYTES:
+        if KH == 5:
             return False
-        vectors = WINO5_DW_MIN_VECTORS
-    elif pass_ == PASS_WEIGHT_GRAD:
-        vectors = WINO_DW_MIN_VECTORS
-    return (C if C < F else F) >= _max(WINO_MIN_CHANNELS * itemsize // 4, vectors * VL)
+        channels = _max(channels, WINO_DW_MIN_VECTORS * VL)
+    elif pass_ == PASS_WEIGHT_GRAD and KH == 3:
+        channels = _max(channels, WINO_DW_MIN_CHANNELS)
+    return (C if C < F else F) >= channels
 
 
 cdef inline void _winograd_jobs(ConvPlan *plan, ptrdiff_t N, ptrdiff_t I, ptrdiff_t O, ptrdiff_t OH, ptrdiff_t OW,
