@@ -6,13 +6,13 @@
 # Four paths, with the same GEMM micro-kernel (gemm.h) underneath:
 # - *winograd* (stride 1, 3x3 or 5x5, dilation 1, at least WINO_MIN_CHANNELS (float64: twice) and
 #   WINO_MIN_VECTORS vectors of channels in and out; dW: on vectors of at most WINO_DW_NARROW_BYTES 3x3 from
-#   WINO_DW_MIN_CHANNELS, on wider ones 3x3 from WINO_DW_MIN_VECTORS vectors and 5x5 never): Winograd F(2x2, 3x3) or F(2x2, 5x5) (winograd.pxi): 16 multiply-adds per
-#   input channel for a 2x2 tile of outputs instead of 36, 36 instead of 100. A job is ``per`` rows of 2x2
-#   output tiles (of one image or several), transformed, multiplied and transformed back in per-thread
-#   scratch of about WINO_JOB_BYTES (in L2). dx is the forward kernel on dout with the flipped,
-#   channel-swapped weights and padding K - 1 - p (so p <= K - 1); dW the
-#   transforms' adjoint, summed per fixed chunk of images like the direct dW. An input holding inf/NaN,
-#   which the transform's differences would turn into NaN, runs the direct path.
+#   WINO_DW_MIN_CHANNELS, on wider ones 3x3 from WINO_DW_MIN_VECTORS vectors and 5x5 never): Winograd
+#   F(2x2, 3x3) or F(2x2, 5x5) (winograd.pxi): 16 multiply-adds per input channel for a 2x2 tile of outputs
+#   instead of 36, 36 instead of 100. A job is ``per`` rows of 2x2 output tiles (of one image or several),
+#   transformed, multiplied and transformed back in per-thread scratch of about WINO_JOB_BYTES (in L2). dx
+#   is the forward kernel on dout with the flipped, channel-swapped weights and padding K - 1 - p (so
+#   p <= K - 1); dW the transforms' adjoint, summed per fixed chunk of images like the direct dW. An input
+#   holding inf/NaN, which the transform's differences would turn into NaN, runs the direct path.
 # - *direct* (stride 1, any channel count): the output is a GEMM whose "B" rows are never materialised:
 #   ``ck_shift_gemm`` computes out[m][q] = bias[m] + sum_k A[m][k] * base[off[k] + q] with base = one
 #   zero-padded image (per-thread copy) and off[k] = c*plane + kh*WP + kw: a register tile of up to 8

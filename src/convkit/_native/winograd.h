@@ -84,14 +84,11 @@ static inline __attribute__((always_inline)) void FN(wino_filter)(ptrdiff_t O, p
     const ptrdiff_t OP = (O + CK_GMR - 1) / CK_GMR * CK_GMR, ustride = OP * I;
     for (ptrdiff_t o = 0; o < OP; o++)
         for (ptrdiff_t i = 0; i < I; i++) {
-            double g[5][5], t[WINO_NMAX][5];
+            double gt[5][5], t[WINO_NMAX][5]; /* gt[kw][kh] = g[kh][kw]: the columns of g, for t = G g */
             for (int kh = 0; kh < R; kh++)
                 for (int kw = 0; kw < R; kw++)
-                    g[kh][kw] =
+                    gt[kw][kh] =
                         o < O ? (double)w[o * so + i * si + (flip ? (R - 1 - kh) * R + R - 1 - kw : kh * R + kw)] : 0;
-            double gt[5][5]; /* the columns of g as rows, for t = G g */
-            for (int kh = 0; kh < R; kh++)
-                for (int kw = 0; kw < R; kw++) gt[kw][kh] = g[kh][kw];
 #pragma GCC unroll 6
             for (int a = 0; a < n; a++)
 #pragma GCC unroll 5
@@ -113,7 +110,8 @@ void FN(ck_wino_filter)(ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so, ptrd
 
 /* dw (R x R) <- G^T S G, S (n x n) the chunks' products for filter element e (= f*C + c), part[(j * n*n +
  * xi) * FC + e] for chunk j, summed in chunk order in double (the weight gradient's last step). */
-void FN(ck_wino_weight_filter)(const T *part, ptrdiff_t chunks, ptrdiff_t FC, ptrdiff_t e, int R, T *dw) {
+static inline __attribute__((always_inline)) void FN(wino_weight_filter)(const T *part, ptrdiff_t chunks, ptrdiff_t FC,
+                                                                         ptrdiff_t e, T *dw, const int R) {
     const int n = R + 1;
     const double (*G)[WINO_NMAX] = wino_g[R == 5];
     double S[WINO_NMAX][WINO_NMAX], t[5][WINO_NMAX];
@@ -122,17 +120,32 @@ void FN(ck_wino_weight_filter)(const T *part, ptrdiff_t chunks, ptrdiff_t FC, pt
             S[a][b] = 0;
             for (ptrdiff_t j = 0; j < chunks; j++) S[a][b] += part[(j * n * n + n * a + b) * FC + e];
         }
+#pragma GCC unroll 5
     for (int k = 0; k < R; k++) /* t = G^T S */
+#pragma GCC unroll 6
         for (int b = 0; b < n; b++) {
             t[k][b] = 0;
-            for (int a = 0; a < n; a++) t[k][b] += G[a][k] * S[a][b];
+#pragma GCC unroll 6
+            for (int a = 0; a < n; a++)
+                if (G[a][k] != 0) t[k][b] += G[a][k] * S[a][b];
         }
+#pragma GCC unroll 5
     for (int k = 0; k < R; k++) /* (G^T S) G */
+#pragma GCC unroll 5
         for (int l = 0; l < R; l++) {
             double s = 0;
-            for (int b = 0; b < n; b++) s += t[k][b] * G[b][l];
+#pragma GCC unroll 6
+            for (int b = 0; b < n; b++)
+                if (G[b][l] != 0) s += t[k][b] * G[b][l];
             dw[k * R + l] = (T)s;
         }
+}
+
+void FN(ck_wino_weight_filter)(const T *part, ptrdiff_t chunks, ptrdiff_t FC, ptrdiff_t e, int R, T *dw) {
+    if (R == 5)
+        FN(wino_weight_filter)(part, chunks, FC, e, dw, 5);
+    else
+        FN(wino_weight_filter)(part, chunks, FC, e, dw, 3);
 }
 
 #if defined(__GNUC__) && !defined(__clang__)

@@ -1,6 +1,6 @@
 # ---------------------------------------------------------------------------------------------------------
-# Winograd F(2x2, 3x3) and F(2x2, 5x5) convolutions (winograd.h): conv2d's three passes on the plan's PATH_WINOGRAD
-# (conv_plan.pxi)
+# Winograd F(2x2, 3x3) and F(2x2, 5x5) convolutions (winograd.h): conv2d's three passes on the plan's
+# PATH_WINOGRAD (conv_plan.pxi)
 # ---------------------------------------------------------------------------------------------------------
 
 cdef inline bint _winograd_ran(int status, what) except -1:
@@ -48,8 +48,8 @@ cdef int _winograd_conv(
     ck_wino_filter(O, I, w, so, si, flip, R, u)  # U_xi: XI x (OP x I), the GEMM's packed panels of A
     if not ck_all_finite(u, XI * OP * I):
         return 0
-    # each M_xi is followed by 256 bytes and more (_skewed), the last one by the rows: ck_wino_output reads whole
-    # vectors past a row's last tile
+    # each M_xi is followed by 256 bytes and more (_skewed), the last one by the rows: ck_wino_output reads
+    # whole vectors past a row's last tile
     vstride, mstride = _skewed(I * NT, sizeof(floating)), _skewed(O * NT, sizeof(floating))
     size = XI * (vstride + mstride) + ck_wino_input_scratch(u, TW, per if per < TH else TH, R)
     with parallel(num_threads=n_threads):
@@ -125,8 +125,8 @@ cdef int _winograd_weight_grad(
         return -1
     dbp = <double *>(part + chunks * XI * FC)  # the chunks' db, after their XI products
     vstride, ystride = _skewed(C * ld, sizeof(floating)), _skewed(F * ld, sizeof(floating))
-    size = (XI * (vstride + ystride) + (OP + CP) * ld + ck_wino_input_scratch(x, TW, rows if rows < TH else TH, R)
-            + ck_wino_dout_scratch(x, TW))
+    size = (XI * (vstride + ystride) + (OP + CP) * ld
+            + ck_wino_input_scratch(x, TW, rows if rows < TH else TH, R) + ck_wino_dout_scratch(x, TW))
     with parallel(num_threads=n_threads):
         v = <floating *>_scratch(SLOT_IMAGE, size * sizeof(floating), True)  # V, Y, the packs, the rows
         y = v + XI * vstride
