@@ -73,11 +73,13 @@ def add(
 
 def all_finite(const floating[::1] x, int n_threads=1):
     """Whether the flat array x holds no inf and no NaN (np.isfinite(x).all(), without its bool array)."""
-    cdef ptrdiff_t size = x.shape[0], jobs = _cdiv(size, 16 * 1024), job
+    cdef ptrdiff_t size = x.shape[0], jobs = _cdiv(size, 16 * 1024), job, i0, i1
     cdef int bad = 0
     if size == 0:
         return True
     for job in prange(jobs, nogil=True, schedule="static", num_threads=_threads_for(size, n_threads)):
-        if not ck_all_finite(&x[job * size // jobs], (job + 1) * size // jobs - job * size // jobs):
+        i0 = job * size // jobs
+        i1 = (job + 1) * size // jobs
+        if not ck_all_finite(&x[i0], i1 - i0):
             bad += 1
     return bad == 0

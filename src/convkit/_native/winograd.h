@@ -65,13 +65,38 @@ static inline __attribute__((always_inline)) V FN(wino_combine)(const V *x, cons
     return s;
 }
 
-/* sum over k < n of c[k] x[k] in double, skipping the zero coefficients (c a constant row, as above) */
-static inline __attribute__((always_inline)) double FN(wino_combine_d)(const double *x, const double *c, int n) {
-    double s = 0;
+/* Y (rows x rows) <- L X L^T in double, X inner x inner, L the table tab (rows x inner) or, with transposed,
+ * its transpose (tab inner x rows): each sum in order, the zero coefficients skipped (tab a constant once
+ * inlined and unrolled). The filter transform is G g G^T, the weight gradient's last step G^T S G. */
+static inline __attribute__((always_inline)) void FN(wino_two_sided)(const double (*tab)[WINO_NMAX],
+                                                                     const int transposed, const int rows,
+                                                                     const int inner, const double (*X)[WINO_NMAX],
+                                                                     double (*Y)[WINO_NMAX]) {
+    double P[WINO_NMAX][WINO_NMAX]; /* L X */
 #pragma GCC unroll 6
-    for (int k = 0; k < n; k++)
-        if (c[k] != 0) s += c[k] * x[k];
-    return s;
+    for (int i = 0; i < rows; i++)
+#pragma GCC unroll 6
+        for (int l = 0; l < inner; l++) {
+            double s = 0;
+#pragma GCC unroll 6
+            for (int k = 0; k < inner; k++) {
+                const double c = transposed ? tab[k][i] : tab[i][k];
+                if (c != 0) s += c * X[k][l];
+            }
+            P[i][l] = s;
+        }
+#pragma GCC unroll 6
+    for (int i = 0; i < rows; i++)
+#pragma GCC unroll 6
+        for (int j = 0; j < rows; j++) {
+            double s = 0;
+#pragma GCC unroll 6
+            for (int l = 0; l < inner; l++) {
+                const double c = transposed ? tab[l][j] : tab[j][l];
+                if (c != 0) s += P[i][l] * c;
+            }
+            Y[i][j] = s;
+        }
 }
 
 /* U <- G g G^T for the O x I filters g = w[o*so + i*si + kh*R + kw] (flip: g[kh][kw] = w[.. + (R-1 - kh)*R
@@ -80,24 +105,18 @@ static inline __attribute__((always_inline)) double FN(wino_combine_d)(const dou
 static inline __attribute__((always_inline)) void FN(wino_filter)(ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so,
                                                                   ptrdiff_t si, int flip, T *u, const int R) {
     const int n = R + 1;
-    const double (*G)[WINO_NMAX] = wino_g[R == 5];
     const ptrdiff_t OP = (O + CK_GMR - 1) / CK_GMR * CK_GMR, ustride = OP * I;
     for (ptrdiff_t o = 0; o < OP; o++)
         for (ptrdiff_t i = 0; i < I; i++) {
-            double gt[5][5], t[WINO_NMAX][5]; /* gt[kw][kh] = g[kh][kw]: the columns of g, for t = G g */
+            double g[WINO_NMAX][WINO_NMAX], U[WINO_NMAX][WINO_NMAX];
             for (int kh = 0; kh < R; kh++)
                 for (int kw = 0; kw < R; kw++)
-                    gt[kw][kh] =
+                    g[kh][kw] =
                         o < O ? (double)w[o * so + i * si + (flip ? (R - 1 - kh) * R + R - 1 - kw : kh * R + kw)] : 0;
-#pragma GCC unroll 6
-            for (int a = 0; a < n; a++)
-#pragma GCC unroll 5
-                for (int kw = 0; kw < R; kw++) t[a][kw] = FN(wino_combine_d)(gt[kw], G[a], R);
+            FN(wino_two_sided)(wino_g[R == 5], 0, n, R, g, U);
             T *dst = u + (o / CK_GMR) * CK_GMR * I + i * CK_GMR + o % CK_GMR;
-#pragma GCC unroll 6
-            for (int a = 0; a < n; a++) /* (G g) G^T */
-#pragma GCC unroll 6
-                for (int b = 0; b < n; b++) dst[(n * a + b) * ustride] = (T)FN(wino_combine_d)(t[a], G[b], R);
+            for (int a = 0; a < n; a++)
+                for (int b = 0; b < n; b++) dst[(n * a + b) * ustride] = (T)U[a][b];
         }
 }
 
@@ -113,32 +132,15 @@ void FN(ck_wino_filter)(ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so, ptrd
 static inline __attribute__((always_inline)) void FN(wino_weight_filter)(const T *part, ptrdiff_t chunks, ptrdiff_t FC,
                                                                          ptrdiff_t e, T *dw, const int R) {
     const int n = R + 1;
-    const double (*G)[WINO_NMAX] = wino_g[R == 5];
-    double S[WINO_NMAX][WINO_NMAX], t[5][WINO_NMAX];
+    double S[WINO_NMAX][WINO_NMAX], D[WINO_NMAX][WINO_NMAX];
     for (int a = 0; a < n; a++)
         for (int b = 0; b < n; b++) {
             S[a][b] = 0;
             for (ptrdiff_t j = 0; j < chunks; j++) S[a][b] += part[(j * n * n + n * a + b) * FC + e];
         }
-#pragma GCC unroll 5
-    for (int k = 0; k < R; k++) /* t = G^T S */
-#pragma GCC unroll 6
-        for (int b = 0; b < n; b++) {
-            t[k][b] = 0;
-#pragma GCC unroll 6
-            for (int a = 0; a < n; a++)
-                if (G[a][k] != 0) t[k][b] += G[a][k] * S[a][b];
-        }
-#pragma GCC unroll 5
-    for (int k = 0; k < R; k++) /* (G^T S) G */
-#pragma GCC unroll 5
-        for (int l = 0; l < R; l++) {
-            double s = 0;
-#pragma GCC unroll 6
-            for (int b = 0; b < n; b++)
-                if (G[b][l] != 0) s += t[k][b] * G[b][l];
-            dw[k * R + l] = (T)s;
-        }
+    FN(wino_two_sided)(wino_g[R == 5], 1, R, n, S, D);
+    for (int k = 0; k < R; k++)
+        for (int l = 0; l < R; l++) dw[k * R + l] = (T)D[k][l];
 }
 
 void FN(ck_wino_weight_filter)(const T *part, ptrdiff_t chunks, ptrdiff_t FC, ptrdiff_t e, int R, T *dw) {
