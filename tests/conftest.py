@@ -81,10 +81,13 @@ def _as_layout(a, layout):
     raise ValueError(layout)
 
 
-def _assert_close(actual, expected, dtype):
-    """actual is an ndarray of dtype and expected's shape, equal to it within TOLERANCES (NaN == NaN)."""
+def _assert_close(actual, expected, dtype, atol_scale=0.0):
+    """actual is an ndarray of dtype and expected's shape, equal to it within TOLERANCES (NaN == NaN); with
+    atol_scale, the absolute tolerance is at least that times expected's largest magnitude."""
     rtol, atol = TOLERANCES[np.dtype(dtype).type]
     expected = np.asarray(expected)
+    if atol_scale:
+        atol = max(atol, atol_scale * float(np.abs(expected).max()))
     assert isinstance(actual, np.ndarray), type(actual)
     assert actual.dtype == np.dtype(dtype), (actual.dtype, dtype)
     assert actual.shape == expected.shape, (actual.shape, expected.shape)
@@ -106,9 +109,10 @@ def _torch_run(torch_fn, inputs, dout=None):
     return out.detach().numpy(), [t.grad.numpy() for t in tensors]
 
 
-def _check_parity(forward, backward, torch_fn, inputs, layout="C", seed=0):
+def _check_parity(forward, backward, torch_fn, inputs, layout="C", seed=0, atol_scale=0.0):
     """Run ``forward(*inputs)`` / ``backward(dout, cache)`` and ``torch_fn`` + autograd on the same arrays
-    (inputs and a random dout in the given layout) and compare the output and the gradient of every input.
+    (inputs and a random dout in the given layout) and compare the output and the gradient of every input
+    (``_assert_close``, atol_scale passed on).
 
     Returns (out, grads) from convkit.
     """
@@ -120,10 +124,10 @@ def _check_parity(forward, backward, torch_fn, inputs, layout="C", seed=0):
     grads = backward(dout, cache)
     grads = grads if isinstance(grads, tuple) else (grads,)
     expected_out, expected_grads = _torch_run(torch_fn, inputs, dout)
-    _assert_close(out, expected_out, dtype)
+    _assert_close(out, expected_out, dtype, atol_scale)
     assert len(grads) == len(inputs)
     for grad, expected in zip(grads, expected_grads):
-        _assert_close(grad, expected, dtype)
+        _assert_close(grad, expected, dtype, atol_scale)
     for a, original in zip(inputs, originals):
         np.testing.assert_array_equal(a, original)  # inputs are never modified
     return out, grads

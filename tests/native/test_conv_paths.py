@@ -1,10 +1,11 @@
 """Every convolution code path against torch: the direct (stride-1, shifted-row GEMM), Winograd
-(stride-1 3x3 and 5x5: forward, dx and dW), phases (strided, the same GEMM over the input's stride phases)
-and im2col paths, each with both weight-gradient kernels ("reduce", vectorised along pixels; "outer",
-vectorised along filters), at every SIMD level this machine has (the portable baseline always), float32 and
-float64, strides, padding, non-square kernels, batch 1, few and many channels; plus the path rule itself,
-inf/NaN in the direct weight gradient and on the Winograd path, and bit-identical results for 1, 2 and 3
-threads on each path. Paths and kernels are forced through the plan's ``_kernels.force_conv_plan``."""
+(stride-1 3x3 and 5x5: forward, dx and dW; F(2x2) and F(4x4) tiles), phases (strided, the same GEMM over
+the input's stride phases) and im2col paths, each with both weight-gradient kernels ("reduce", vectorised
+along pixels; "outer", vectorised along filters), at every SIMD level this machine has (the portable
+baseline always), float32 and float64, strides, padding, non-square kernels, batch 1, few and many
+channels; plus the path rule itself, inf/NaN in the direct weight gradient and on the Winograd path, and
+bit-identical results for 1, 2 and 3 threads on each path. Paths and kernels are forced through the plan's
+``_kernels.force_conv_plan`` (and the Winograd tile through ``_kernels.force_winograd_tile``)."""
 
 import numpy as np
 import pytest
@@ -58,26 +59,39 @@ WINOGRAD_5X5 = [
     ((9, 32, 6, 6), (32, 32, 5, 5), 1, 2),  # more images than weight-gradient chunks, several per job
 ]
 IDS_5X5 = [f"x{x}-w{w}-p{p}".replace(" ", "") for x, w, _, p in WINOGRAD_5X5]
-# F(2x2, 5x5) in float32 is several times less exact than the direct sum: its transforms scale values by up
-# to 25 before the channel sums and cancel them after. Each element is within 1e-4 of torch's, relative to
-# itself or to 1e-5 of the array's largest magnitude (measured on these cases: up to 7.6e-6 of it, the direct
-# sum 1.3e-6).
-WINOGRAD_5X5_SCALE = 1e-5
+# 3x3 convolutions on F(4x4, 3x3) tiles (forced; the rule's wherever a row holds enough 4-wide tiles)
+WINOGRAD_4X4 = [
+    ((2, 16, 32, 32), (16, 16, 3, 3), 1, 1),  # ResNet-20's first stage: 8 tiles per row
+    ((1, 17, 9, 13), (20, 17, 3, 3), 1, 0),  # unpadded, batch 1, odd sizes: partial tiles, dx padded by 2
+    ((3, 16, 7, 30), (16, 16, 3, 3), 1, 2),  # padding 2: dx unpadded; 8 tiles of 32 columns for 32 outputs
+    ((2, 16, 5, 70), (19, 16, 3, 3), 1, (1, 2)),  # 18 tiles per row (more than a vector), a padding pair
+    ((9, 32, 8, 8), (33, 32, 3, 3), 1, 1),  # more images than weight-gradient chunks, several per job
+]
+IDS_4X4 = [f"x{x}-w{w}-p{p}".replace(" ", "") for x, w, _, p in WINOGRAD_4X4]
+# F(2x2, 5x5) and F(4x4, 3x3), both on the six points 0, +-1, +-2 and infinity, are in float32 several times
+# less exact than the direct sum: their transforms scale values by up to 25 (64 for F(4x4)'s output) before
+# the channel sums and cancel them after. Each element is within 1e-4 of torch's, relative to itself or to
+# 1e-5 of the array's largest magnitude (measured on these cases: up to 7.6e-6 of it for F(2x2, 5x5), 5.7e-6
+# for F(4x4, 3x3); the direct sum 1.3e-6).
+SIX_POINT_SCALE = 1e-5
 
 
 @pytest.fixture
 def force():
-    """Force a path / weight-gradient kernel / SIMD level; everything comes back after the test."""
-    saved = _kernels.force_conv_plan(None, None), _kernels.simd_level()
+    """Force a path / weight-gradient kernel / SIMD level / Winograd tile; everything comes back after the
+    test."""
+    saved = _kernels.force_conv_plan(None, None), _kernels.simd_level(), _kernels.force_winograd_tile(None)
 
-    def set_(path=None, dw=None, level=None):
+    def set_(path=None, dw=None, level=None, tile=None):
         _kernels.force_conv_plan(path, dw)
+        _kernels.force_winograd_tile(tile)
         if level is not None:
             assert _kernels.set_simd_level(level) == level
 
     yield set_
     _kernels.force_conv_plan(*saved[0])
     _kernels.set_simd_level(saved[1])
+    _kernels.force_winograd_tile(saved[2])
 
 
 def _inputs(x_shape, w_shape, dtype, seed=0):
@@ -107,6 +121,17 @@ def _winograd_min_channels(itemsize=8, weight_grad=False, kernel=3):
     if weight_grad and kernel == 3:
         return max(channels, 32)
     return channels
+
+
+def _wide_tiles(plan):
+    """Whether a pass of this plan runs on F(4x4, 3x3) tiles (float32: the six-point tolerance)."""
+    return any(plan[p]["path"] == "winograd" and plan[p]["tile"] == 4 for p in ("forward", "input_grad"))
+
+
+def _wide_min_tiles(itemsize):
+    """The rule's: F(4x4, 3x3) for output rows of at least 3 tiles of 4 and half a vector of them."""
+    lanes = _plan((1, 1, 8, 8), (1, 1, 1, 1), itemsize=itemsize)["forward"]["VL"]
+    return max(3, -(-lanes // 2))
 
 
 def _winograd_fits(w_shape, stride):
@@ -145,11 +170,13 @@ def test_every_path_matches_torch(
         dw_channels = 0 if path == "winograd" else _winograd_min_channels(weight_grad=True, kernel=w_shape[2])
         dw_path = "winograd" if dw_channels is not None and min(w_shape[:2]) >= dw_channels else "direct"
         assert (plan["input_grad"]["path"], plan["weight_grad"]["path"]) == (dx_path, dw_path)
+    wide = dtype == np.float32 and _wide_tiles(_plan(x_shape, w_shape, stride, padding, 4))
     check_parity(
         lambda x, w, b: conv2d_forward(x, w, b, stride=stride, padding=padding),
         conv2d_backward,
         lambda x, w, b: tF.conv2d(x, w, b, stride=stride, padding=padding),
         list(_inputs(x_shape, w_shape, dtype)),
+        atol_scale=SIX_POINT_SCALE if wide else 0.0,
     )
 
 
@@ -159,7 +186,7 @@ def test_winograd_5x5_matches_torch(
     x_shape, w_shape, stride, padding, path, simd, dtype, force, torch_run, assert_close
 ):
     """F(2x2, 5x5) on every pass (forced, or as the rule gives it) against torch: float64 to the usual
-    tolerance, float32 to WINOGRAD_5X5_SCALE of each array's largest magnitude."""
+    tolerance, float32 to SIX_POINT_SCALE of each array's largest magnitude."""
     force(None if path == "rule" else path, None, simd)
     itemsize = np.dtype(dtype).itemsize
     plan = _plan(x_shape, w_shape, stride, padding, itemsize)
@@ -177,13 +204,33 @@ def test_winograd_5x5_matches_torch(
         lambda x, w, b: tF.conv2d(x, w, b, stride=stride, padding=padding), [x, w, b], dout
     )
     for actual, wanted in zip(ours, (theirs, *grads)):
-        if dtype == np.float64:
-            assert_close(actual, wanted, dtype)
-        else:
-            assert actual.dtype == np.float32
-            np.testing.assert_allclose(
-                actual, wanted, rtol=1e-4, atol=WINOGRAD_5X5_SCALE * np.abs(wanted).max()
-            )
+        assert_close(actual, wanted, dtype, SIX_POINT_SCALE if dtype == np.float32 else 0.0)
+
+
+@pytest.mark.parametrize("tile", ["rule", 4])
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding", WINOGRAD_4X4, ids=IDS_4X4)
+def test_winograd_4x4_matches_torch(
+    x_shape, w_shape, stride, padding, tile, simd, dtype, force, check_parity
+):
+    """F(4x4, 3x3) tiles on the forward pass and dx (forced, or where the rule gives them; dW keeps F(2x2))
+    against torch: float64 to the usual tolerance, float32 to SIX_POINT_SCALE of each array's largest
+    magnitude."""
+    force("winograd", None, simd, None if tile == "rule" else tile)
+    itemsize = np.dtype(dtype).itemsize
+    plan = _plan(x_shape, w_shape, stride, padding, itemsize)
+    dx_width = x_shape[3]
+    out_width = dx_width + 2 * _pair(padding)[1] - 2
+    wide = [tile == 4 or -(-width // 4) >= _wide_min_tiles(itemsize) for width in (out_width, dx_width)]
+    tiles = [plan[p]["tile"] for p in ("forward", "input_grad", "weight_grad")]
+    assert tiles == [4 if w else 2 for w in wide] + [2]
+    assert plan["forward"]["tiles_w"] == -(-out_width // plan["forward"]["tile"])
+    check_parity(
+        lambda x, w, b: conv2d_forward(x, w, b, stride=stride, padding=padding),
+        conv2d_backward,
+        lambda x, w, b: tF.conv2d(x, w, b, stride=stride, padding=padding),
+        list(_inputs(x_shape, w_shape, dtype)),
+        atol_scale=SIX_POINT_SCALE if dtype == np.float32 and any(wide) else 0.0,
+    )
 
 
 def test_path_rule():
@@ -218,6 +265,16 @@ def test_path_rule():
                 _plan((2, c_dw, 8, 8), (c_dw - 1, c_dw, 5, 5), 1, 2, itemsize)["weight_grad"]["path"]
                 == "direct"
             )
+    for itemsize in (4, 8):  # F(4x4, 3x3) for the forward and dx of wide rows; dW and 5x5 keep F(2x2)
+        c, width = _winograd_min_channels(itemsize, weight_grad=True), 4 * _wide_min_tiles(itemsize)
+        wide = _plan((2, c, 6, width), (c, c, 3, 3), 1, 1, itemsize)
+        assert [wide[p]["tile"] for p in ("forward", "input_grad", "weight_grad")] == [4, 4, 2]
+        assert (wide["forward"]["tiles_h"], wide["forward"]["tiles_w"]) == (2, width // 4)
+        narrow = _plan((2, c, 6, width - 4), (c, c, 3, 3), 1, 1, itemsize)
+        assert [narrow[p]["tile"] for p in ("forward", "input_grad", "weight_grad")] == [2, 2, 2]
+        unpadded = _plan((2, c, 6, width - 2), (c, c, 3, 3), 1, 0, itemsize)  # out narrower than dx
+        assert [unpadded[p]["tile"] for p in ("forward", "input_grad")] == [2, 4]
+        assert _plan((2, c, 6, width), (c, c, 5, 5), 1, 2, itemsize)["forward"]["tile"] == 2
     c = _winograd_min_channels()
     many = (2, c, 8, 8)
     assert _plan(many, (c, c, 7, 7), 1, 3)["path"] == "direct"
@@ -277,9 +334,10 @@ def test_plan_grid_and_jobs():
 
 
 def test_winograd_jobs(force):
-    """Whole rows of 2x2 tiles per job, within the scratch budget (and at least 8 jobs where the batch has
-    the tile rows), their columns a whole number of GEMM panels; the job count depends on the shapes only."""
-    force("winograd")
+    """Whole rows of 2x2 (4x4) tiles per job, within the scratch budget (and at least 8 jobs where the batch
+    has the tile rows), their columns a whole number of GEMM panels; the job count depends on the shapes
+    only."""
+    force("winograd", tile=2)
     small = _plan((64, 32, 8, 8), (32, 32, 3, 3), 1, 1, 4)["forward"]  # 4 x 4 tiles per image
     assert (small["tiles_h"], small["tiles_w"]) == (4, 4)
     assert small["n_jobs"] == -(-64 * 4 // small["per"]) >= 8
@@ -289,6 +347,20 @@ def test_winograd_jobs(force):
     assert (one["forward"]["tiles_h"], one["forward"]["tiles_w"]) == (4, 15)
     assert one["forward"]["n_jobs"] == 4 and one["forward"]["per"] == 1  # batch 1: a tile row per job
     assert (one["input_grad"]["tiles_h"], one["input_grad"]["tiles_w"]) == (5, 16)  # dx: 9 x 31
+    force("winograd", tile=4)
+    wide = _plan((1, 32, 9, 31), (40, 32, 3, 3), 1, 0, 8)
+    assert (wide["forward"]["tiles_h"], wide["forward"]["tiles_w"]) == (2, 8)  # 7 x 29 outputs
+    assert (wide["input_grad"]["tiles_h"], wide["input_grad"]["tiles_w"]) == (3, 8)
+    assert wide["weight_grad"]["tile"] == 2
+
+
+def test_force_winograd_tile(force):
+    with pytest.raises(ValueError, match=r"force_winograd_tile: tile must be 2, 4 or None. Received: 3"):
+        _kernels.force_winograd_tile(3)
+    force("winograd", tile=4)
+    assert _kernels.force_winograd_tile(2) == 4
+    assert _plan((2, 32, 8, 8), (32, 32, 3, 3), 1, 1)["forward"]["tile"] == 2
+    assert _kernels.force_winograd_tile(None) == 2
 
 
 def test_force_conv_plan_checks_its_arguments():
@@ -332,12 +404,12 @@ def test_non_finite_input_gradients_match_torch(bad, stride, width, path, dw_ker
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-10)  # NaN == NaN, inf == inf
 
 
-@pytest.mark.parametrize("kernel", [3, 5])
+@pytest.mark.parametrize("kernel, tile", [(3, 2), (3, 4), (5, 2)], ids=["3x3", "3x3-tile4", "5x5"])
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
 @pytest.mark.parametrize("where", ["x", "w", "dout"])
-def test_winograd_with_non_finite_operands_runs_the_direct_path(bad, where, kernel, simd, force):
+def test_winograd_with_non_finite_operands_runs_the_direct_path(bad, where, kernel, tile, simd, force):
     """Winograd's transforms take differences of neighbouring values: inf - inf would be NaN where the direct
-    sum is inf, and a NaN would spread over its whole 2x2 tile. A pass whose operands (input, filter or
+    sum is inf, and a NaN would spread over its whole tile. A pass whose operands (input, filter or
     upstream gradient) hold inf/NaN is computed on the direct path instead: the same values, bit for bit."""
     x, w, b = _inputs((2, 32, 6, 7), (32, 32, kernel, kernel), np.float64)
     dout = np.random.default_rng(1).standard_normal((2, 32, 6, 7))
@@ -345,7 +417,7 @@ def test_winograd_with_non_finite_operands_runs_the_direct_path(bad, where, kern
     operand[index] = bad
     results = {}
     for path in ("winograd", "direct"):
-        force(path, None, simd)
+        force(path, None, simd, tile)
         out, cache = conv2d_forward(x, w, b, 1, kernel // 2)
         results[path] = (out, *conv2d_backward(dout, cache))
     affected = {"x": [0, 2], "w": [0, 1], "dout": [1, 2, 3]}[where]  # out: x, w; dx: dout, w; dW, db: x, dout
@@ -354,16 +426,20 @@ def test_winograd_with_non_finite_operands_runs_the_direct_path(bad, where, kern
 
 
 @pytest.mark.parametrize("dw_kernel", ["reduce", "outer"])
-@pytest.mark.parametrize("path", ["rule", "im2col", "winograd"])
+@pytest.mark.parametrize(
+    "path, tile",
+    [("rule", None), ("im2col", None), ("winograd", None), ("winograd", 4)],
+    ids=["rule", "im2col", "winograd", "winograd-tile4"],
+)
 @pytest.mark.parametrize(
     "x_shape, w_shape, stride, padding",
     [CASES[1], CASES[9], CASES[3], CASES[11], CASES[14], CASES[16], STRIDED[4], STRIDED[5], STRIDED[6]]
-    + [WINOGRAD_5X5[0], WINOGRAD_5X5[4]],
+    + [WINOGRAD_5X5[0], WINOGRAD_5X5[4], WINOGRAD_4X4[1], WINOGRAD_4X4[4]],
 )
 def test_bit_identical_for_any_thread_count(
-    x_shape, w_shape, stride, padding, path, dw_kernel, dtype, force, restore_threads
+    x_shape, w_shape, stride, padding, path, tile, dw_kernel, dtype, force, restore_threads
 ):
-    force(None if path == "rule" else path, dw_kernel)
+    force(None if path == "rule" else path, dw_kernel, None, tile)
     x, w, b = _inputs(x_shape, w_shape, dtype)
     results = []
     for n_threads in (1, 2, 3):

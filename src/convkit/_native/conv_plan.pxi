@@ -8,7 +8,9 @@
 #   WINO_MIN_VECTORS vectors of channels in and out; dW: on vectors of at most WINO_DW_NARROW_BYTES 3x3 from
 #   WINO_DW_MIN_CHANNELS, on wider ones 3x3 from WINO_DW_MIN_VECTORS vectors and 5x5 never): Winograd
 #   F(2x2, 3x3) or F(2x2, 5x5) (winograd.pxi): 16 multiply-adds per input channel for a 2x2 tile of outputs
-#   instead of 36, 36 instead of 100. A job is ``per`` rows of 2x2 output tiles (of one image or several),
+#   instead of 36, 36 instead of 100; a 3x3 forward or dx with enough 4-wide tiles per row (WINO_WIDE_MIN_TILES)
+#   takes F(4x4, 3x3), 36 for a 4x4 tile instead of 144. A job is ``per`` rows of output tiles
+#   (of one image or several),
 #   transformed, multiplied and transformed back in per-thread scratch of about WINO_JOB_BYTES (in L2). dx
 #   is the forward kernel on dout with the flipped, channel-swapped weights and padding K - 1 - p (so
 #   p <= K - 1); dW the transforms' adjoint, summed per fixed chunk of images like the direct dW. An input
@@ -80,6 +82,12 @@ cdef enum:
                                   # (AVX2 float32: 16 -> 32 on 28 x 28 1.12x, 32 -> 64 on 14 x 14 1.37x);
     WINO_DW_MIN_VECTORS = 8       # ... on wider ones (AVX-512) 3x3 from this many vectors (128 -> 128 1.1x,
                                   # 64 -> 64 0.81x), 5x5 never (16 -> 32 0.47x, 32 -> 64 0.69x, 64 -> 64 0.85x)
+    WINO_WIDE_MIN_TILES = 3       # F(4x4, 3x3) (forward, dx) where an output row holds this many 4x4 tiles and
+                                  # half a vector of them (the transforms run on vectors of a row's tiles).
+                                  # Measured, 2 cores, against F(2x2, 3x3): AVX2 float32 16 -> 16 on 32 x 32
+                                  # 1.17x, 64 -> 64 1.42x, 32 -> 32 on 16 x 16 1.05x, 3 tiles (11 wide) 1.12x,
+                                  # 8 x 8 0.97x; AVX-512 float32 64 -> 64 on 32 x 32 1.25x, 16 x 16 0.95x;
+                                  # float64 16 x 16 1.1-1.2x, 8 x 8 0.85x
     WINO_JOB_BYTES = 512 << 10    # ... with a job's transformed tiles and products in about this much scratch
     WINO_MIN_JOBS = 8             # ... and at least this many jobs where the batch has enough tile rows
     SHIFTED_MIN_ROWS = 8          # the column-shifted copies from this many GEMM rows (channels written):
@@ -121,8 +129,9 @@ cdef struct ConvPlan:
     ptrdiff_t ph_cols
     ptrdiff_t dx_h
     ptrdiff_t dx_w
-    # winograd path: tiles of 2x2 outputs, tiles_w per row, tiles_h rows per image; a job: ``per`` tile rows
-    # in ``block`` columns of transformed tiles (a whole number of the GEMM's panels)
+    # winograd path: tiles of tile x tile outputs (2 or 4), tiles_w per row, tiles_h rows per image; a job:
+    # ``per`` tile rows in ``block`` columns of transformed tiles (a whole number of the GEMM's panels)
+    int tile
     ptrdiff_t tiles_h
     ptrdiff_t tiles_w
     # im2col path
@@ -140,6 +149,7 @@ cdef struct ConvPlan:
 
 cdef int _forced_path = -1
 cdef int _forced_outer = -1
+cdef int _forced_tile = 0
 
 
 cdef inline ptrdiff_t _im2col_block(ptrdiff_t K, ptrdiff_t P, ptrdiff_t itemsize, ptrdiff_t tile) noexcept nogil:
@@ -220,18 +230,30 @@ cdef inline bint _winograd_fits(int pass_, ptrdiff_t C, ptrdiff_t F, ptrdiff_t K
     return (C if C < F else F) >= channels
 
 
+cdef inline int _winograd_tile(int pass_, ptrdiff_t R, ptrdiff_t OW, ptrdiff_t VL) noexcept nogil:
+    """The Winograd tile's outputs per side for a pass whose output rows are OW long: 4 (F(4x4, 3x3)) for a
+    3x3 forward or dx with at least WINO_WIDE_MIN_TILES 4-wide tiles per row and half a vector of them (or
+    forced), else 2."""
+    if R != 3 or pass_ == PASS_WEIGHT_GRAD:
+        return 2
+    if _forced_tile:
+        return _forced_tile
+    return 4 if _cdiv(OW, 4) >= _max(WINO_WIDE_MIN_TILES, _cdiv(VL, 2)) else 2
+
+
 cdef inline void _winograd_jobs(ConvPlan *plan, ptrdiff_t N, ptrdiff_t I, ptrdiff_t O, ptrdiff_t OH, ptrdiff_t OW,
                                 ptrdiff_t R, ptrdiff_t itemsize) noexcept nogil:
-    """Jobs of whole tile rows for a Winograd convolution (R x R filters) of I channels into O of OH x OW:
-    as many tiles as fit WINO_JOB_BYTES of transformed tiles and products ((R + 1)^2 * (I + O) values per
-    tile), fewer where the batch would give fewer than WINO_MIN_JOBS jobs."""
+    """Jobs of whole tile rows for a Winograd convolution (R x R filters, plan.tile x plan.tile tiles) of I
+    channels into O of OH x OW: as many tiles as fit WINO_JOB_BYTES of transformed tiles and products
+    (n^2 * (I + O) values per tile, n = tile + R - 1), fewer where the batch would give fewer than
+    WINO_MIN_JOBS jobs."""
     cdef ptrdiff_t blk[5]
-    cdef ptrdiff_t NR, cols, rows, total
+    cdef ptrdiff_t NR, cols, rows, total, n = plan.tile + R - 1
     _gemm_blocking(itemsize, blk)
     NR = blk[1]
-    plan.tiles_h, plan.tiles_w = _cdiv(OH, 2), _cdiv(OW, 2)
+    plan.tiles_h, plan.tiles_w = _cdiv(OH, plan.tile), _cdiv(OW, plan.tile)
     total = N * plan.tiles_h
-    cols = _max(NR, WINO_JOB_BYTES // ((R + 1) * (R + 1) * (I + O) * itemsize) // NR * NR)
+    cols = _max(NR, WINO_JOB_BYTES // (n * n * (I + O) * itemsize) // NR * NR)
     rows = _max(1, cols // plan.tiles_w)
     if rows > _cdiv(total, WINO_MIN_JOBS):
         rows = _max(1, _cdiv(total, WINO_MIN_JOBS))
@@ -276,6 +298,7 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
     if N <= 0:  # nothing to run
         return plan
     if plan.path == PATH_WINOGRAD:
+        plan.tile = _winograd_tile(pass_, KH, W if pass_ == PASS_INPUT_GRAD else OW, plan.VL)
         if pass_ == PASS_INPUT_GRAD:
             _winograd_jobs(&plan, N, F, C, H, W, KH, itemsize)
         else:
@@ -343,6 +366,18 @@ def conv_plan_info(x_shape, w_shape, stride, padding, itemsize, dilation=(1, 1))
         plan["path"] = names[plan["path"]]
     return {"path": plans["forward"]["path"], "dw_kernel": "outer" if plans["forward"]["outer"] else "reduce",
             **plans}
+
+
+def force_winograd_tile(tile=None):
+    """Force the Winograd tile's outputs per side (2 or 4) wherever the Winograd path runs a 3x3 forward or
+    dx pass (the weight gradient and 5x5 always take 2); None restores the rule. For tests; returns the
+    previous setting."""
+    global _forced_tile
+    if tile is not None and tile not in (2, 4):
+        raise ValueError(f"force_winograd_tile: tile must be 2, 4 or None. Received: {tile!r}")
+    previous = _forced_tile or None
+    _forced_tile = 0 if tile is None else tile
+    return previous
 
 
 def grouped_conv_path(C, groups):

@@ -1,21 +1,23 @@
 /* ---------------------------------------------------------------------------------------------------
- * Winograd F(2x2, RxR), R = 3 or 5: a stride-1 3x3 or 5x5 convolution as n*n GEMMs on transformed tiles,
- * n = R + 1 (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016).
+ * Winograd F(MxM, RxR): a stride-1 3x3 or 5x5 convolution as n*n GEMMs on transformed tiles, n = M + R - 1,
+ * for F(2x2, 3x3), F(2x2, 5x5) and F(4x4, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural
+ * Networks", 2016).
  *
- * Output tile (th, tw) is out[2th .. 2th+1][2tw .. 2tw+1]; its input is the n x n patch d of x at rows
- * 2th - ph .., columns 2tw - pw .. (zeros outside x). With g an R x R filter,
+ * Output tile (th, tw) is out[M th .. M th + M-1][M tw .. M tw + M-1]; its input is the n x n patch d of x
+ * at rows M th - ph .., columns M tw - pw .. (zeros outside x). With g an R x R filter,
  *     Y = A^T [ (G g G^T) (.) (B^T d B) ] A,
- * the Toom-Cook matrices of the points 0, 1, -1 (R = 3) and 0, 1, -1, 2, -2 (R = 5), and infinity: wino_bt,
+ * the Toom-Cook matrices of the points 0, 1, -1 (n = 4) or 0, 1, -1, 2, -2 (n = 6), and infinity: wino_bt,
  * wino_g and wino_at below. For each element xi = n*a + b of the transformed tile the sum over input
  * channels is a GEMM, M_xi (O x tiles) = U_xi (O x I) V_xi (I x tiles), run by ck_gemm_block on
  * ck_gemm_pack_a's panels of U and ck_gemm_block's panels of V, which the input transform writes directly:
- * n*n multiply-adds per input channel for 4 outputs, against 4*R*R for the direct convolution (16 against
- * 36; 36 against 100). The input gradient is the same convolution of dout; the weight gradient the adjoint,
+ * n*n multiply-adds per input channel for M*M outputs, against M*M*R*R for the direct convolution (16
+ * against 36 for F(2x2, 3x3); 36 against 100 for F(2x2, 5x5); 36 against 144 for F(4x4, 3x3)). The input
+ * gradient is the same convolution of dout; the weight gradient (F(2x2) only) the adjoint,
  * G^T [sum over tiles of (A dY A^T) (.) (B^T d B)] G, from the same input transform (ck_wino_input_rows)
  * and ck_wino_dout. Every output element is a fixed sequence of operations on the tile (dot products over
  * channels in order), whichever job computes it.
  *
- * The transforms are written once for both sizes, over the tables: each is a row of a table times a vector
+ * The transforms are written once for every size, over the tables: each is a row of a table times a vector
  * of tiles (wino_combine), unrolled with the table a constant, so that a zero coefficient costs nothing and
  * 1 and -1 cost an add or a subtract.
  * --------------------------------------------------------------------------------------------------- */
@@ -23,7 +25,9 @@
 #ifndef CK_WINO_TABLES
 #define CK_WINO_TABLES
 #define WINO_NMAX 6
-/* [R == 5]: B^T (n x n), G (n x R), A^T (2 x n); R = 3 in the top-left corner */
+#define WINO_MMAX 4
+#define WINO_KIND(M, R) ((M) == 4 ? 2 : (R) == 5)
+/* B^T (n x n) depends on the points only: [n == 6]. F(2x2, 3x3) takes the top-left corner. */
 static const double wino_bt[2][WINO_NMAX][WINO_NMAX] = {
     {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}},
     {{4, 0, -5, 0, 1, 0},
@@ -33,7 +37,10 @@ static const double wino_bt[2][WINO_NMAX][WINO_NMAX] = {
      {0, 2, -1, -2, 1, 0},
      {0, 4, 0, -5, 0, 1}},
 };
-static const double wino_g[2][WINO_NMAX][WINO_NMAX] = {
+/* G (n x R) and A^T (M x n) of F(2x2, 3x3), F(2x2, 5x5), F(4x4, 3x3): [WINO_KIND(M, R)]. G: the points'
+ * powers 0 .. R-1, scaled; A^T: their powers 0 .. M-1; infinity's row of G and column of A^T hold one
+ * nonzero, at the last filter tap and the last output. */
+static const double wino_g[3][WINO_NMAX][WINO_NMAX] = {
     {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}},
     {{1 / 4., 0, 0, 0, 0},
      {-1 / 6., -1 / 6., -1 / 6., -1 / 6., -1 / 6.},
@@ -41,10 +48,17 @@ static const double wino_g[2][WINO_NMAX][WINO_NMAX] = {
      {1 / 24., 1 / 12., 1 / 6., 1 / 3., 2 / 3.},
      {1 / 24., -1 / 12., 1 / 6., -1 / 3., 2 / 3.},
      {0, 0, 0, 0, 1}},
+    {{1 / 4., 0, 0},
+     {-1 / 6., -1 / 6., -1 / 6.},
+     {-1 / 6., 1 / 6., -1 / 6.},
+     {1 / 24., 1 / 12., 1 / 6.},
+     {1 / 24., -1 / 12., 1 / 6.},
+     {0, 0, 1}},
 };
-static const double wino_at[2][2][WINO_NMAX] = {
+static const double wino_at[3][WINO_MMAX][WINO_NMAX] = {
     {{1, 1, 1, 0}, {0, 1, -1, -1}},
     {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}},
+    {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}},
 };
 #endif
 
@@ -99,12 +113,13 @@ static inline __attribute__((always_inline)) void FN(wino_two_sided)(const doubl
         }
 }
 
-/* U <- G g G^T for the O x I filters g = w[o*so + i*si + kh*R + kw] (flip: g[kh][kw] = w[.. + (R-1 - kh)*R
+/* U <- G g G^T (G: n x R, n = M + R - 1) for the O x I filters g = w[o*so + i*si + kh*R + kw] (flip: g[kh][kw] = w[.. + (R-1 - kh)*R
  * + (R-1 - kw)], a full convolution's), in double, then rounded: U_xi at u + xi * ustride holds ceil(O /
  * CK_GMR) panels of CK_GMR rows, each [i][CK_GMR] and zero past O (ck_gemm_pack_a's layout, K = I). */
 static inline __attribute__((always_inline)) void FN(wino_filter)(ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so,
-                                                                  ptrdiff_t si, int flip, T *u, const int R) {
-    const int n = R + 1;
+                                                                  ptrdiff_t si, int flip, T *u, const int M,
+                                                                  const int R) {
+    const int n = M + R - 1;
     const ptrdiff_t OP = (O + CK_GMR - 1) / CK_GMR * CK_GMR, ustride = OP * I;
     for (ptrdiff_t o = 0; o < OP; o++)
         for (ptrdiff_t i = 0; i < I; i++) {
@@ -113,21 +128,24 @@ static inline __attribute__((always_inline)) void FN(wino_filter)(ptrdiff_t O, p
                 for (int kw = 0; kw < R; kw++)
                     g[kh][kw] =
                         o < O ? (double)w[o * so + i * si + (flip ? (R - 1 - kh) * R + R - 1 - kw : kh * R + kw)] : 0;
-            FN(wino_two_sided)(wino_g[R == 5], 0, n, R, g, U);
+            FN(wino_two_sided)(wino_g[WINO_KIND(M, R)], 0, n, R, g, U);
             T *dst = u + (o / CK_GMR) * CK_GMR * I + i * CK_GMR + o % CK_GMR;
             for (int a = 0; a < n; a++)
                 for (int b = 0; b < n; b++) dst[(n * a + b) * ustride] = (T)U[a][b];
         }
 }
 
-void FN(ck_wino_filter)(ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so, ptrdiff_t si, int flip, int R, T *u) {
-    if (R == 5)
-        FN(wino_filter)(O, I, w, so, si, flip, u, 5);
+void FN(ck_wino_filter)(ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so, ptrdiff_t si, int flip, int M, int R,
+                        T *u) {
+    if (M == 4)
+        FN(wino_filter)(O, I, w, so, si, flip, u, 4, 3);
+    else if (R == 5)
+        FN(wino_filter)(O, I, w, so, si, flip, u, 2, 5);
     else
-        FN(wino_filter)(O, I, w, so, si, flip, u, 3);
+        FN(wino_filter)(O, I, w, so, si, flip, u, 2, 3);
 }
 
-/* dw (R x R) <- G^T S G, S (n x n) the chunks' products for filter element e (= f*C + c), part[(j * n*n +
+/* dw (R x R) <- G^T S G (F(2x2, RxR)), S (n x n) the chunks' products for filter element e (= f*C + c), part[(j * n*n +
  * xi) * FC + e] for chunk j, summed in chunk order in double (the weight gradient's last step). */
 static inline __attribute__((always_inline)) void FN(wino_weight_filter)(const T *part, ptrdiff_t chunks, ptrdiff_t FC,
                                                                          ptrdiff_t e, T *dw, const int R) {
@@ -138,7 +156,7 @@ static inline __attribute__((always_inline)) void FN(wino_weight_filter)(const T
             S[a][b] = 0;
             for (ptrdiff_t j = 0; j < chunks; j++) S[a][b] += part[(j * n * n + n * a + b) * FC + e];
         }
-    FN(wino_two_sided)(wino_g[R == 5], 1, R, n, S, D);
+    FN(wino_two_sided)(wino_g[WINO_KIND(2, R)], 1, R, n, S, D);
     for (int k = 0; k < R; k++)
         for (int l = 0; l < R; l++) dw[k * R + l] = (T)D[k][l];
 }
@@ -193,28 +211,40 @@ static inline VI FN(wino_shift_mask)(ptrdiff_t pw) {
     return m;
 }
 
-/* e[t] = row[2t], o[t] = row[2t + 1] for t < n (n a multiple of VL) of the input row xr (W long) padded by
- * pw zeros on the left; *zero += (the row's sum) * 0, NaN where it holds inf/NaN (or where the sum of finite
- * values overflows: the direct path then runs too). */
-static inline void FN(wino_deinterleave)(const T *xr, ptrdiff_t W, ptrdiff_t pw, ptrdiff_t n, T *e, T *o, VI even,
-                                         VI odd, VI shift, V *zero) {
+/* The M phases of the input row xr (W long) padded by pw zeros on the left, M = 2 or 4: ph[q * ld + t] =
+ * row[M t + q] for q < M, t < n (n a multiple of VL); *zero += (the row's sum) * 0, NaN where it holds
+ * inf/NaN (or where the sum of finite values overflows: the direct path then runs too). Four phases are the
+ * even/odd split applied twice. */
+static inline __attribute__((always_inline)) void FN(wino_deinterleave)(const T *xr, ptrdiff_t W, ptrdiff_t pw,
+                                                                        ptrdiff_t n, const int M, T *ph, ptrdiff_t ld,
+                                                                        VI even, VI odd, VI shift, V *zero) {
     V sum = {0};
     for (ptrdiff_t t = 0; t < n; t += VL) {
-        const ptrdiff_t s = 2 * t - pw;
-        const int inside = s >= 0 && s + 2 * VL <= W;
-        const V x = inside ? FN(vload)(xr + s) : FN(wino_row_vector)(xr, W, s, pw, shift);
-        const V y = inside ? FN(vload)(xr + s + VL) : FN(wino_row_vector)(xr, W, s + VL, pw, shift);
-        sum += x + y;
+        const ptrdiff_t s = M * t - pw;
+        const int inside = s >= 0 && s + M * VL <= W;
+        V x[WINO_MMAX];
+#pragma GCC unroll 4
+        for (int k = 0; k < M; k++) {
+            x[k] = inside ? FN(vload)(xr + s + k * VL) : FN(wino_row_vector)(xr, W, s + k * VL, pw, shift);
+            sum += x[k];
+        }
 #ifdef CK_WINO_SHUFFLE
-        FN(vstore)(e + t, __builtin_shuffle(x, y, even));
-        FN(vstore)(o + t, __builtin_shuffle(x, y, odd));
+        const V e01 = __builtin_shuffle(x[0], x[1], even), o01 = __builtin_shuffle(x[0], x[1], odd);
+        if (M == 2) {
+            FN(vstore)(ph + t, e01);
+            FN(vstore)(ph + ld + t, o01);
+        } else {
+            const V e23 = __builtin_shuffle(x[2], x[3], even), o23 = __builtin_shuffle(x[2], x[3], odd);
+            FN(vstore)(ph + t, __builtin_shuffle(e01, e23, even));
+            FN(vstore)(ph + ld + t, __builtin_shuffle(o01, o23, even));
+            FN(vstore)(ph + 2 * ld + t, __builtin_shuffle(e01, e23, odd));
+            FN(vstore)(ph + 3 * ld + t, __builtin_shuffle(o01, o23, odd));
+        }
 #else
         (void)even;
         (void)odd;
-        for (int l = 0; l < VL; l++) {
-            e[t + l] = l < VL / 2 ? x[2 * l] : y[2 * l - VL];
-            o[t + l] = l < VL / 2 ? x[2 * l + 1] : y[2 * l + 1 - VL];
-        }
+        for (int q = 0; q < M; q++)
+            for (int l = 0; l < VL; l++) ph[q * ld + t + l] = x[(M * l + q) / VL][(M * l + q) % VL];
 #endif
     }
     *zero += sum * 0; /* one multiply-add per row on the chain through *zero */
@@ -239,71 +269,87 @@ static inline void FN(wino_panel_store)(T *vx, ptrdiff_t panel, ptrdiff_t ldr, p
     FN(vstore_part)(next, FN(vload)(tmp + n0), n - n0);
 }
 
-/* Elements of ck_wino_input's scratch for TW tiles per row and jobs of at most `rows` tile rows: 2 * rows +
- * R - 1 input rows, each deinterleaved into ld even and ld odd columns. */
-static inline ptrdiff_t FN(wino_row_pairs)(ptrdiff_t TW, int R) { return (TW + R / 2 + VL - 1) / VL * VL; }
-ptrdiff_t FN(ck_wino_input_scratch)(ptrdiff_t TW, ptrdiff_t rows, int R) {
-    const ptrdiff_t ld = FN(wino_row_pairs)(TW, R) + VL;
-    return (2 * rows + R - 1) * 2 * ld;
+/* r = B^T d for the n = 4 or 6 values d (the points' B^T, wino_bt). The 6 points' rows share their terms:
+ * r1, r2 = (d4 - 4 d2) +- (d3 - 4 d1), r3, r4 = (d4 - d2) +- 2 (d3 - d1): 12 operations instead of 16. */
+static inline __attribute__((always_inline)) void FN(wino_bt_times)(const V *d, V *r, const int n) {
+    if (n == 4) {
+#pragma GCC unroll 4
+        for (int a = 0; a < 4; a++) r[a] = FN(wino_combine)(d, wino_bt[0][a], 4);
+        return;
+    }
+    const V p = d[4] - d[2] * (T)4, q = d[3] - d[1] * (T)4, s = d[4] - d[2], u = (d[3] - d[1]) * (T)2;
+    r[0] = d[0] * (T)4 - d[2] * (T)5 + d[4];
+    r[1] = p + q;
+    r[2] = p - q;
+    r[3] = s + u;
+    r[4] = s - u;
+    r[5] = d[1] * (T)4 - d[3] * (T)5 + d[5];
+}
+
+/* Phase columns per input row for TW tiles per row (a tile's n columns reach (n - 1) / M past its first),
+ * whole vectors of them; ck_wino_input's scratch for jobs of at most `rows` tile rows: M * rows + R - 1
+ * input rows of M phases, each ld = that + VL elements. */
+static inline ptrdiff_t FN(wino_phase_cols)(ptrdiff_t TW, int M, int R) {
+    return (TW + (M + R - 2) / M + VL - 1) / VL * VL;
+}
+ptrdiff_t FN(ck_wino_input_scratch)(ptrdiff_t TW, ptrdiff_t rows, int M, int R) {
+    const ptrdiff_t ld = FN(wino_phase_cols)(TW, M, R) + VL;
+    return (M * rows + R - 1) * M * ld;
 }
 
 /* V_xi <- B^T d B for tile rows r0 .. r1 of one image x (C x H x W), TW tiles per row: tile (th, tw) is
  * column t0 + (th - r0) * TW + tw of V_xi = v + xi * vstride, in panels of `panel` columns, C rows of ldr
  * elements each (column t of row c at [(t / panel) * C + c] * ldr + t % panel). scratch:
- * ck_wino_input_scratch(TW, r1 - r0, R) elements. Per channel, its input rows are deinterleaved into scratch
- * first (even columns, odd columns), then each tile's columns 0 .. n-1 are loads at tw, tw + 1, .. from
- * there: no shuffles, and no load of what a store just wrote. Returns 0 where the values read hold inf or
- * NaN (which the transform's differences would turn into NaN), else 1. Inlined into its two layouts and
- * two sizes with panel and R constants: a division by a variable per vector of tiles cost ~10%. */
+ * ck_wino_input_scratch(TW, r1 - r0, M, R) elements. Per channel, its input rows are split into their M
+ * phases in scratch first (columns M t + q at phase q), then each tile's columns 0 .. n-1 are loads at tw,
+ * tw + 1, .. of those: no shuffles, and no load of what a store just wrote. Returns 0 where the values read
+ * hold inf or NaN (which the transform's differences would turn into NaN), else 1. Inlined into its layouts
+ * and sizes with panel, M and R constants: a division by a variable per vector of tiles cost ~10%. */
 static inline __attribute__((always_inline)) int FN(wino_input)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W,
                                                                 ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW, ptrdiff_t r0,
                                                                 ptrdiff_t r1, ptrdiff_t t0, const ptrdiff_t panel,
                                                                 ptrdiff_t ldr, ptrdiff_t vstride, T *v, T *scratch,
-                                                                const int R) {
-    const int n = R + 1;
-    const double (*bt)[WINO_NMAX] = wino_bt[R == 5];
-    const ptrdiff_t pairs = FN(wino_row_pairs)(TW, R), ld = pairs + VL;
+                                                                const int M, const int R) {
+    const int n = M + R - 1;
+    const ptrdiff_t cols = FN(wino_phase_cols)(TW, M, R), ld = cols + VL;
     VI even, odd;
     FN(wino_split_masks)(&even, &odd);
     const VI shift = FN(wino_shift_mask)(pw);
     V zero = {0};
     for (ptrdiff_t c = 0; c < C; c++) {
         const T *xc = x + c * H * W;
-        for (ptrdiff_t k = 0; k < 2 * (r1 - r0) + R - 1; k++) { /* input row 2 r0 - ph + k: at scratch + 2k ld */
-            const ptrdiff_t ih = 2 * r0 - ph + k;
-            T *ev = scratch + 2 * k * ld;
+        for (ptrdiff_t k = 0; k < M * (r1 - r0) + R - 1; k++) { /* input row M r0 - ph + k: at scratch + M k ld */
+            const ptrdiff_t ih = M * r0 - ph + k;
+            T *row = scratch + M * k * ld;
             if (ih >= 0 && ih < H) {
-                FN(wino_deinterleave)(xc + ih * W, W, pw, pairs, ev, ev + ld, even, odd, shift, &zero);
+                FN(wino_deinterleave)(xc + ih * W, W, pw, cols, M, row, ld, even, odd, shift, &zero);
                 continue;
             }
-            for (ptrdiff_t t = 0; t < pairs; t += VL) {
-                FN(vstore)(ev + t, (V){0});
-                FN(vstore)(ev + ld + t, (V){0});
-            }
+            for (ptrdiff_t t = 0; t < M * ld; t += VL) FN(vstore)(row + t, (V){0});
         }
         for (ptrdiff_t th = r0; th < r1; th++) {
             const ptrdiff_t tl = t0 + (th - r0) * TW;
-            const T *rows = scratch + 2 * (2 * (th - r0)) * ld; /* the tile's input rows, 2 ld apart */
+            const T *rows = scratch + M * (M * (th - r0)) * ld; /* the tile's input rows, M ld apart */
             for (ptrdiff_t tw = 0; tw < TW; tw += VL) {
                 const ptrdiff_t nt = TW - tw < VL ? TW - tw : VL;
                 const ptrdiff_t t = tl + tw, p = t / panel, l = t - p * panel;
                 T *dst = v + (p * C + c) * ldr + l; /* this vector of tiles in each V_xi, in one panel */
                 const int whole = l + nt <= panel;
+                V db[WINO_NMAX][WINO_NMAX]; /* d B, row by row */
 #pragma GCC unroll 6
-                for (int b = 0; b < n; b++) { /* column b of d B for the n rows, then B^T (d B) */
-                    V e[WINO_NMAX];
+                for (int i = 0; i < n; i++) {
+                    const T *ev = rows + M * i * ld + tw; /* columns M tw + j: phase j % M, j / M further */
+                    V d[WINO_NMAX];
 #pragma GCC unroll 6
-                    for (int i = 0; i < n; i++) {
-                        const T *ev = rows + 2 * i * ld + tw; /* columns 2tw + j: even ones at ev, odd ld later */
-                        V d[WINO_NMAX];
+                    for (int j = 0; j < n; j++) d[j] = FN(vload)(ev + (j % M) * ld + j / M);
+                    FN(wino_bt_times)(d, db[i], n);
+                }
 #pragma GCC unroll 6
-                        for (int j = 0; j < n; j++)
-                            d[j] = bt[b][j] != 0 ? FN(vload)(ev + (j & 1) * ld + j / 2) : (V){0};
-                        e[i] = FN(wino_combine)(d, bt[b], n);
-                    }
-                    V r[WINO_NMAX];
+                for (int b = 0; b < n; b++) { /* B^T (d B), column by column */
+                    V e[WINO_NMAX], r[WINO_NMAX];
 #pragma GCC unroll 6
-                    for (int a = 0; a < n; a++) r[a] = FN(wino_combine)(e, bt[a], n);
+                    for (int i = 0; i < n; i++) e[i] = db[i][b];
+                    FN(wino_bt_times)(e, r, n);
 #pragma GCC unroll 6
                     for (int a = 0; a < n; a++) {
                         if (whole)
@@ -320,27 +366,33 @@ static inline __attribute__((always_inline)) int FN(wino_input)(const T *x, ptrd
 
 /* wino_input for each size and layout, one function each (inlined side by side, the 3x3 loops were
  * register-allocated around the 5x5 ones and ran ~25% slower): into ck_gemm_block's panels of B (K = C),
- * or into row-major C x ld matrices (the weight gradient's, packed afterwards; t0 + tiles <= ld: one panel,
- * no column ever crosses into another) */
-#define WINO_INPUT_SIZE(R_)                                                                                            \
-    static __attribute__((noinline)) int FN(wino_input_panels_##R_)(                                                   \
+ * or, for the weight gradient's F(2x2, RxR), into row-major C x ld matrices (packed afterwards; t0 + tiles
+ * <= ld: one panel, no column ever crosses into another) */
+#define WINO_INPUT_PANELS(M_, R_)                                                                                      \
+    static __attribute__((noinline)) int FN(wino_input_panels_##M_##_##R_)(                                            \
         const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW, ptrdiff_t r0,     \
         ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t vstride, T *v, T *scratch) {                                             \
-        return FN(wino_input)(x, C, H, W, ph, pw, TW, r0, r1, t0, GNR, GNR, vstride, v, scratch, R_);                  \
-    }                                                                                                                  \
+        return FN(wino_input)(x, C, H, W, ph, pw, TW, r0, r1, t0, GNR, GNR, vstride, v, scratch, M_, R_);              \
+    }
+#define WINO_INPUT_ROWS(R_)                                                                                            \
     static __attribute__((noinline)) int FN(wino_input_rows_##R_)(                                                     \
         const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW, ptrdiff_t r0,     \
         ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t ld, ptrdiff_t vstride, T *v, T *scratch) {                               \
-        return FN(wino_input)(x, C, H, W, ph, pw, TW, r0, r1, t0, PTRDIFF_MAX / 2, ld, vstride, v, scratch, R_);       \
+        return FN(wino_input)(x, C, H, W, ph, pw, TW, r0, r1, t0, PTRDIFF_MAX / 2, ld, vstride, v, scratch, 2, R_);    \
     }
-WINO_INPUT_SIZE(3)
-WINO_INPUT_SIZE(5)
-#undef WINO_INPUT_SIZE
+WINO_INPUT_PANELS(2, 3)
+WINO_INPUT_PANELS(2, 5)
+WINO_INPUT_PANELS(4, 3)
+WINO_INPUT_ROWS(3)
+WINO_INPUT_ROWS(5)
+#undef WINO_INPUT_PANELS
+#undef WINO_INPUT_ROWS
 
 int FN(ck_wino_input)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW,
-                      ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t vstride, T *v, T *scratch, int R) {
-    return (R == 5 ? FN(wino_input_panels_5) : FN(wino_input_panels_3))(x, C, H, W, ph, pw, TW, r0, r1, t0, vstride, v,
-                                                                        scratch);
+                      ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t vstride, T *v, T *scratch, int M, int R) {
+    return (M == 4       ? FN(wino_input_panels_4_3)
+                : R == 5 ? FN(wino_input_panels_2_5)
+                         : FN(wino_input_panels_2_3))(x, C, H, W, ph, pw, TW, r0, r1, t0, vstride, v, scratch);
 }
 
 int FN(ck_wino_input_rows)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW,
@@ -353,7 +405,7 @@ int FN(ck_wino_input_rows)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, pt
 /* Elements of ck_wino_dout's scratch for TW tiles per row. */
 ptrdiff_t FN(ck_wino_dout_scratch)(ptrdiff_t TW) { return 4 * ((TW + VL - 1) / VL * VL + VL); }
 
-/* Y_xi <- A dy A^T (the adjoint of the output transform, for the weight gradient) for tile rows r0 .. r1 of
+/* Y_xi <- A dy A^T (the adjoint of F(2x2, RxR)'s output transform, for the weight gradient) for tile rows r0 .. r1 of
  * one image's upstream gradient dy (F x OH x OW; zeros past it): tile (th, tw) is column t0 + (th - r0) *
  * TW + tw of row f of Y_xi = y + xi * ystride, rows ld apart. db[f] += the sum of those dy rows (in T per
  * call, then added in double). scratch: ck_wino_dout_scratch(TW) elements. Returns 0 where dy holds inf or
@@ -363,7 +415,7 @@ static inline __attribute__((always_inline)) int FN(wino_dout)(const T *dy, ptrd
                                                                ptrdiff_t ld, ptrdiff_t ystride, T *y, double *db,
                                                                T *scratch, const int R) {
     const int n = R + 1;
-    const double (*at)[WINO_NMAX] = wino_at[R == 5];
+    const double (*at)[WINO_NMAX] = wino_at[WINO_KIND(2, R)];
     const ptrdiff_t pairs = (TW + VL - 1) / VL * VL, rl = pairs + VL;
     VI even, odd;
     FN(wino_split_masks)(&even, &odd);
@@ -377,7 +429,7 @@ static inline __attribute__((always_inline)) int FN(wino_dout)(const T *dy, ptrd
                 T *ev = scratch + 2 * r * rl;
                 if (2 * th + r < OH) {
                     V rz = {0};
-                    FN(wino_deinterleave)(df + (2 * th + r) * OW, OW, 0, pairs, ev, ev + rl, even, odd, shift, &rz);
+                    FN(wino_deinterleave)(df + (2 * th + r) * OW, OW, 0, pairs, 2, ev, rl, even, odd, shift, &rz);
                     zero += rz;
                     for (ptrdiff_t t = 0; t < pairs; t += VL) sum += FN(vload)(ev + t) + FN(vload)(ev + rl + t);
                 } else {
@@ -422,15 +474,26 @@ int FN(ck_wino_dout)(const T *dy, ptrdiff_t F, ptrdiff_t OH, ptrdiff_t OW, ptrdi
     return FN(wino_dout)(dy, F, OH, OW, TW, r0, r1, t0, ld, ystride, y, db, scratch, 3);
 }
 
-/* 2 * n <= 2 * VL values, y0[0], y1[0], y0[1], y1[1], .., to dst, at most `keep` of them */
-static inline void FN(wino_store_pairs)(T *dst, V y0, V y1, ptrdiff_t keep, VI lo, VI hi) {
+/* M = 2 or 4 vectors of tiles' columns y[k] (column k of each tile) interleaved to dst, y[0][0], y[1][0], ..,
+ * y[M-1][0], y[0][1], ..: at most `keep` of the M * VL values. Four are the pairwise merge applied twice. */
+static inline __attribute__((always_inline)) void FN(wino_store_tiles)(T *dst, const V *y, const int M, ptrdiff_t keep,
+                                                                       VI lo, VI hi) {
 #ifdef CK_WINO_SHUFFLE
-    FN(vstore_upto)(dst, __builtin_shuffle(y0, y1, lo), keep);
-    FN(vstore_upto)(dst + VL, __builtin_shuffle(y0, y1, hi), keep - VL);
+    if (M == 2) {
+        FN(vstore_upto)(dst, __builtin_shuffle(y[0], y[1], lo), keep);
+        FN(vstore_upto)(dst + VL, __builtin_shuffle(y[0], y[1], hi), keep - VL);
+        return;
+    }
+    const V a0 = __builtin_shuffle(y[0], y[2], lo), a1 = __builtin_shuffle(y[0], y[2], hi);
+    const V b0 = __builtin_shuffle(y[1], y[3], lo), b1 = __builtin_shuffle(y[1], y[3], hi);
+    FN(vstore_upto)(dst, __builtin_shuffle(a0, b0, lo), keep);
+    FN(vstore_upto)(dst + VL, __builtin_shuffle(a0, b0, hi), keep - VL);
+    FN(vstore_upto)(dst + 2 * VL, __builtin_shuffle(a1, b1, lo), keep - 2 * VL);
+    FN(vstore_upto)(dst + 3 * VL, __builtin_shuffle(a1, b1, hi), keep - 3 * VL);
 #else
     (void)lo;
     (void)hi;
-    for (ptrdiff_t e = 0; e < keep; e++) dst[e] = (e & 1) ? y1[e / 2] : y0[e / 2];
+    for (ptrdiff_t e = 0; e < keep; e++) dst[e] = y[e % M][e / M];
 #endif
 }
 
@@ -438,12 +501,11 @@ static inline void FN(wino_store_pairs)(T *dst, V y0, V y1, ptrdiff_t keep, VI l
  * else 0) with relu: tile (th, tw) is column t0 + (th - r0) * TW + tw of M_xi = m + xi * mstride, row o at
  * o * ldm. Reads whole vectors of M: up to VL - 1 elements past a row's last tile must be readable (their
  * lanes are dropped; partial loads of the 7 tiles of a 14-wide row cost 3-7% of a 5x5 forward pass). */
-static inline __attribute__((always_inline)) void FN(wino_output)(const T *m, ptrdiff_t mstride, ptrdiff_t ldm,
-                                                                  ptrdiff_t O, ptrdiff_t TW, ptrdiff_t r0, ptrdiff_t r1,
-                                                                  ptrdiff_t t0, const T *bias, int relu, T *out,
-                                                                  ptrdiff_t OH, ptrdiff_t OW, const int R) {
-    const int n = R + 1;
-    const double (*at)[WINO_NMAX] = wino_at[R == 5];
+static inline __attribute__((always_inline)) void
+FN(wino_output)(const T *m, ptrdiff_t mstride, ptrdiff_t ldm, ptrdiff_t O, ptrdiff_t TW, ptrdiff_t r0, ptrdiff_t r1,
+                ptrdiff_t t0, const T *bias, int relu, T *out, ptrdiff_t OH, ptrdiff_t OW, const int M, const int R) {
+    const int n = M + R - 1;
+    const double (*at)[WINO_NMAX] = wino_at[WINO_KIND(M, R)];
     VI lo, hi;
     FN(wino_merge_masks)(&lo, &hi);
     for (ptrdiff_t o = 0; o < O; o++) {
@@ -454,23 +516,24 @@ static inline __attribute__((always_inline)) void FN(wino_output)(const T *m, pt
             const ptrdiff_t tl = t0 + (th - r0) * TW;
             for (ptrdiff_t tw = 0; tw < TW; tw += VL) {
                 const ptrdiff_t nt = TW - tw < VL ? TW - tw : VL;
-                V s[2][WINO_NMAX];
+                V s[WINO_MMAX][WINO_NMAX];
 #pragma GCC unroll 6
                 for (int b = 0; b < n; b++) { /* A^T M: the rows of column b */
                     V x[WINO_NMAX];
 #pragma GCC unroll 6
                     for (int a = 0; a < n; a++) x[a] = FN(vload)(mo + (n * a + b) * mstride + tl + tw);
-                    s[0][b] = FN(wino_combine)(x, at[0], n);
-                    s[1][b] = FN(wino_combine)(x, at[1], n);
+#pragma GCC unroll 4
+                    for (int k = 0; k < M; k++) s[k][b] = FN(wino_combine)(x, at[k], n);
                 }
-                const ptrdiff_t keep = OW - 2 * tw < 2 * nt ? OW - 2 * tw : 2 * nt;
-                for (int r = 0; r < (2 * th + 1 < OH ? 2 : 1); r++) { /* (A^T M) A, + bias, ReLU */
-                    V y0 = FN(wino_combine)(s[r], at[0], n) + bo, y1 = FN(wino_combine)(s[r], at[1], n) + bo;
-                    if (relu) {
-                        y0 = (V)((VI)y0 & (VI)((y0 > 0) | (y0 != y0)));
-                        y1 = (V)((VI)y1 & (VI)((y1 > 0) | (y1 != y1)));
+                const ptrdiff_t keep = OW - M * tw < M * nt ? OW - M * tw : M * nt;
+                for (int r = 0; r < M && M * th + r < OH; r++) { /* (A^T M) A, + bias, ReLU */
+                    V y[WINO_MMAX];
+#pragma GCC unroll 4
+                    for (int k = 0; k < M; k++) {
+                        y[k] = FN(wino_combine)(s[r], at[k], n) + bo;
+                        if (relu) y[k] = (V)((VI)y[k] & (VI)((y[k] > 0) | (y[k] != y[k])));
                     }
-                    FN(wino_store_pairs)(plane + (2 * th + r) * OW + 2 * tw, y0, y1, keep, lo, hi);
+                    FN(wino_store_tiles)(plane + (M * th + r) * OW + M * tw, y, M, keep, lo, hi);
                 }
             }
         }
@@ -478,20 +541,23 @@ static inline __attribute__((always_inline)) void FN(wino_output)(const T *m, pt
 }
 
 /* wino_output for each size, one function each (as wino_input) */
-#define WINO_OUTPUT_SIZE(R_)                                                                                           \
-    static __attribute__((noinline)) void FN(wino_output_##R_)(                                                        \
+#define WINO_OUTPUT_SIZE(M_, R_)                                                                                       \
+    static __attribute__((noinline)) void FN(wino_output_##M_##_##R_)(                                                 \
         const T *m, ptrdiff_t mstride, ptrdiff_t ldm, ptrdiff_t O, ptrdiff_t TW, ptrdiff_t r0, ptrdiff_t r1,           \
         ptrdiff_t t0, const T *bias, int relu, T *out, ptrdiff_t OH, ptrdiff_t OW) {                                   \
-        FN(wino_output)(m, mstride, ldm, O, TW, r0, r1, t0, bias, relu, out, OH, OW, R_);                              \
+        FN(wino_output)(m, mstride, ldm, O, TW, r0, r1, t0, bias, relu, out, OH, OW, M_, R_);                          \
     }
-WINO_OUTPUT_SIZE(3)
-WINO_OUTPUT_SIZE(5)
+WINO_OUTPUT_SIZE(2, 3)
+WINO_OUTPUT_SIZE(2, 5)
+WINO_OUTPUT_SIZE(4, 3)
 #undef WINO_OUTPUT_SIZE
 
 void FN(ck_wino_output)(const T *m, ptrdiff_t mstride, ptrdiff_t ldm, ptrdiff_t O, ptrdiff_t TW, ptrdiff_t r0,
-                        ptrdiff_t r1, ptrdiff_t t0, const T *bias, int relu, T *out, ptrdiff_t OH, ptrdiff_t OW,
+                        ptrdiff_t r1, ptrdiff_t t0, const T *bias, int relu, T *out, ptrdiff_t OH, ptrdiff_t OW, int M,
                         int R) {
-    (R == 5 ? FN(wino_output_5) : FN(wino_output_3))(m, mstride, ldm, O, TW, r0, r1, t0, bias, relu, out, OH, OW);
+    (M == 4       ? FN(wino_output_4_3)
+         : R == 5 ? FN(wino_output_2_5)
+                  : FN(wino_output_2_3))(m, mstride, ldm, O, TW, r0, r1, t0, bias, relu, out, OH, OW);
 }
 #undef GNR
 #undef CK_WINO_SHUFFLE

@@ -1,5 +1,5 @@
 # ---------------------------------------------------------------------------------------------------------
-# Winograd F(2x2, 3x3) and F(2x2, 5x5) convolutions (winograd.h): conv2d's three passes on the plan's
+# Winograd F(2x2, 3x3), F(4x4, 3x3) and F(2x2, 5x5) convolutions (winograd.h): conv2d's three passes on the plan's
 # PATH_WINOGRAD (conv_plan.pxi)
 # ---------------------------------------------------------------------------------------------------------
 
@@ -27,14 +27,15 @@ cdef int _winograd_conv(
     ptrdiff_t ph, ptrdiff_t pw, const ConvPlan *plan, int n_threads,
 ) noexcept nogil:
     """out[n, o] = bias[o] + the R x R correlation of x[n] (zero-padded by ph, pw) with filter (o, i) summed
-    over i (the filters flipped with ``flip``), then ReLU with ``relu``; R = 3 or 5. A job: the transforms
-    of its tile rows (V: XI x I x block, XI = (R + 1)^2), XI GEMMs (M_xi = U_xi V_xi: XI x O x block), M
-    transformed into out; V and M in per-thread scratch. Returns 1; 0 where x or the filters hold inf/NaN
+    over i (the filters flipped with ``flip``), then ReLU with ``relu``; R = 3 or 5, tiles of the plan's
+    tile x tile outputs. A job: the transforms of its tile rows (V: XI x I x block, XI = (tile + R - 1)^2), XI GEMMs
+    (M_xi = U_xi V_xi: XI x O x block), M transformed into out; V and M in per-thread scratch. Returns 1; 0 where x or the filters hold inf/NaN
     (out is then unfinished, for the caller to compute on another path); -1 where scratch memory could not
     be had."""
     cdef ptrdiff_t blk[5]
     cdef ptrdiff_t TH = plan.tiles_h, TW = plan.tiles_w, per = plan.per, NT = plan.block
-    cdef ptrdiff_t MR, OP, vstride, mstride, size, job, g, g1, n, r0, r1, t, xi, XI = (R + 1) * (R + 1)
+    cdef int tile = plan.tile
+    cdef ptrdiff_t MR, OP, vstride, mstride, size, job, g, g1, n, r0, r1, t, xi, XI = (tile + R - 1) * (tile + R - 1)
     cdef int status = 1
     cdef int *statusp = &status
     cdef floating *u
@@ -45,13 +46,13 @@ cdef int _winograd_conv(
     u = <floating *>_scratch(SLOT_PACKED, XI * OP * I * sizeof(floating), False)
     if u == NULL:
         return -1
-    ck_wino_filter(O, I, w, so, si, flip, R, u)  # U_xi: XI x (OP x I), the GEMM's packed panels of A
+    ck_wino_filter(O, I, w, so, si, flip, tile, R, u)  # U_xi: XI x (OP x I), the GEMM's packed panels of A
     if not ck_all_finite(u, XI * OP * I):
         return 0
     # each M_xi is followed by 256 bytes and more (_skewed), the last one by the rows: ck_wino_output reads
     # whole vectors past a row's last tile
     vstride, mstride = _skewed(I * NT, sizeof(floating)), _skewed(O * NT, sizeof(floating))
-    size = XI * (vstride + mstride) + ck_wino_input_scratch(u, TW, per if per < TH else TH, R)
+    size = XI * (vstride + mstride) + ck_wino_input_scratch(u, TW, per if per < TH else TH, tile, R)
     with parallel(num_threads=n_threads):
         v = <floating *>_scratch(SLOT_IMAGE, size * sizeof(floating), True)  # V, then M, then the rows
         if v == NULL:
@@ -69,7 +70,7 @@ cdef int _winograd_conv(
                 r0 = g - n * TH
                 r1 = r0 + g1 - g if r0 + g1 - g < TH else TH
                 if not ck_wino_input(x + n * I * H * W, I, H, W, ph, pw, TW, r0, r1, t, vstride, v,
-                                     v + XI * (vstride + mstride), R):
+                                     v + XI * (vstride + mstride), tile, R):
                     statusp[0] = 0
                 t = t + (r1 - r0) * TW
                 g = g + r1 - r0
@@ -83,7 +84,7 @@ cdef int _winograd_conv(
                 r0 = g - n * TH
                 r1 = r0 + g1 - g if r0 + g1 - g < TH else TH
                 ck_wino_output(v + XI * vstride, mstride, NT, O, TW, r0, r1, t, bias, relu, out + n * O * OH * OW,
-                               OH, OW, R)
+                               OH, OW, tile, R)
                 t = t + (r1 - r0) * TW
                 g = g + r1 - r0
     return status
@@ -95,8 +96,8 @@ cdef int _winograd_weight_grad(
     floating *dw, floating *db,                                             # OUT (F, C, R, R), (F,)
     int R, ptrdiff_t ph, ptrdiff_t pw, const ConvPlan *plan, int n_threads,
 ) noexcept nogil:
-    """dw[f, c] = G^T [sum over tiles of (A dY A^T) (.) (B^T d B)] G, the adjoint of the forward transform
-    (dY: dout's 2x2 tile, d: x's (R + 1) x (R + 1) patch); db[f] = sum dout. A job is a fixed chunk of
+    """dw[f, c] = G^T [sum over tiles of (A dY A^T) (.) (B^T d B)] G, the adjoint of F(2x2, RxR)'s forward
+    transform (dY: dout's 2x2 tile, d: x's (R + 1) x (R + 1) patch); db[f] = sum dout. A job is a fixed chunk of
     images: per block of ``per`` of its tile rows (of one image or several) it transforms x (V: XI x C x ld)
     and dout (Y: XI x F x ld), both row-major, packs them and adds Y_xi V_xi^T to its chunk's XI products
     (ck_gemm_block); the chunks are summed in order in double (ck_wino_weight_filter). Returns 1; 0 where x
@@ -126,7 +127,7 @@ cdef int _winograd_weight_grad(
     dbp = <double *>(part + chunks * XI * FC)  # the chunks' db, after their XI products
     vstride, ystride = _skewed(C * ld, sizeof(floating)), _skewed(F * ld, sizeof(floating))
     size = (XI * (vstride + ystride) + (OP + CP) * ld
-            + ck_wino_input_scratch(x, TW, rows if rows < TH else TH, R) + ck_wino_dout_scratch(x, TW))
+            + ck_wino_input_scratch(x, TW, rows if rows < TH else TH, 2, R) + ck_wino_dout_scratch(x, TW))
     with parallel(num_threads=n_threads):
         v = <floating *>_scratch(SLOT_IMAGE, size * sizeof(floating), True)  # V, Y, the packs, the rows
         y = v + XI * vstride
