@@ -112,8 +112,8 @@ def _plan(x_shape, w_shape, stride=1, padding=0, itemsize=8):
 
 def _winograd_min_channels(itemsize=8, weight_grad=False, kernel=3):
     """The rule's: Winograd for 3x3 or 5x5 stride 1 with this many channels in and out (16 float32 channels,
-    32 float64, and 2 vectors of them). The weight gradient: on vectors of at most 32 bytes 3x3 from 32
-    channels, 5x5 as the forward; on wider ones 3x3 from 8 vectors, 5x5 never (None)."""
+    32 float64, and 2 vectors of them). The weight gradient on F(2x2) tiles: on vectors of at most 32 bytes
+    3x3 from 32 channels, 5x5 as the forward; on wider ones 3x3 from 8 vectors, 5x5 never (None)."""
     lanes = _plan((1, 1, 8, 8), (1, 1, 1, 1), itemsize=itemsize)["forward"]["VL"]
     channels = max(4 * itemsize, 2 * lanes)
     if weight_grad and lanes * itemsize > 32:
@@ -125,13 +125,37 @@ def _winograd_min_channels(itemsize=8, weight_grad=False, kernel=3):
 
 def _wide_tiles(plan):
     """Whether a pass of this plan runs on F(4x4, 3x3) tiles (float32: the six-point tolerance)."""
-    return any(plan[p]["path"] == "winograd" and plan[p]["tile"] == 4 for p in ("forward", "input_grad"))
+    passes = ("forward", "input_grad", "weight_grad")
+    return any(plan[p]["path"] == "winograd" and plan[p]["tile"] == 4 for p in passes)
 
 
-def _wide_min_tiles(itemsize):
-    """The rule's: F(4x4, 3x3) for output rows of at least 3 tiles of 4 and half a vector of them."""
+def _wide_min_tiles(itemsize, weight_grad=False):
+    """The rule's F(4x4, 3x3) for a 3x3 pass: output rows of at least 3 tiles of 4 and half a vector of them;
+    the weight gradient on vectors of at most 32 bytes a whole vector of them."""
     lanes = _plan((1, 1, 8, 8), (1, 1, 1, 1), itemsize=itemsize)["forward"]["VL"]
+    if weight_grad and lanes * itemsize <= 32:
+        return max(3, lanes)
     return max(3, -(-lanes // 2))
+
+
+def _wide_dw_min_channels(itemsize):
+    """The rule's weight gradient on F(4x4, 3x3) tiles: the forward's channels, on vectors wider than 32 bytes
+    at least 4 vectors of them."""
+    lanes = _plan((1, 1, 8, 8), (1, 1, 1, 1), itemsize=itemsize)["forward"]["VL"]
+    return (
+        _winograd_min_channels(itemsize)
+        if lanes * itemsize <= 32
+        else max(_winograd_min_channels(itemsize), 4 * lanes)
+    )
+
+
+def _wide_tile(width, itemsize, weight_grad=False, channels=0):
+    """Whether the rule gives a 3x3 pass with output rows `width` long F(4x4, 3x3) tiles (a weight gradient
+    on vectors wider than 32 bytes: with at least 4 vectors of channels each way)."""
+    lanes = _plan((1, 1, 8, 8), (1, 1, 1, 1), itemsize=itemsize)["forward"]["VL"]
+    if -(-width // 4) < _wide_min_tiles(itemsize, weight_grad):
+        return False
+    return not weight_grad or lanes * itemsize <= 32 or channels >= 4 * lanes
 
 
 def _winograd_fits(w_shape, stride):
@@ -167,7 +191,13 @@ def test_every_path_matches_torch(
     assert (plan["path"], plan["dw_kernel"]) == (expected_path, dw_kernel)
     if expected_path == "winograd":  # dx too, where dout's padding K - 1 - p is one; dW with more channels
         dx_path = "winograd" if max(_pair(padding)) <= w_shape[2] - 1 else "direct"
-        dw_channels = 0 if path == "winograd" else _winograd_min_channels(weight_grad=True, kernel=w_shape[2])
+        out_width = x_shape[3] + 2 * _pair(padding)[1] - w_shape[3] + 1
+        if path == "winograd":
+            dw_channels = 0
+        elif w_shape[2] == 3 and _wide_tile(out_width, 8, weight_grad=True, channels=min(w_shape[:2])):
+            dw_channels = _winograd_min_channels()
+        else:
+            dw_channels = _winograd_min_channels(weight_grad=True, kernel=w_shape[2])
         dw_path = "winograd" if dw_channels is not None and min(w_shape[:2]) >= dw_channels else "direct"
         assert (plan["input_grad"]["path"], plan["weight_grad"]["path"]) == (dx_path, dw_path)
     wide = dtype == np.float32 and _wide_tiles(_plan(x_shape, w_shape, stride, padding, 4))
@@ -212,17 +242,20 @@ def test_winograd_5x5_matches_torch(
 def test_winograd_4x4_matches_torch(
     x_shape, w_shape, stride, padding, tile, simd, dtype, force, check_parity
 ):
-    """F(4x4, 3x3) tiles on the forward pass and dx (forced, or where the rule gives them; dW keeps F(2x2))
-    against torch: float64 to the usual tolerance, float32 to SIX_POINT_SCALE of each array's largest
-    magnitude."""
+    """F(4x4, 3x3) tiles on every pass (forced, or where the rule gives them) against torch: float64 to the
+    usual tolerance, float32 to SIX_POINT_SCALE of each array's largest magnitude."""
     force("winograd", None, simd, None if tile == "rule" else tile)
     itemsize = np.dtype(dtype).itemsize
     plan = _plan(x_shape, w_shape, stride, padding, itemsize)
     dx_width = x_shape[3]
     out_width = dx_width + 2 * _pair(padding)[1] - 2
-    wide = [tile == 4 or -(-width // 4) >= _wide_min_tiles(itemsize) for width in (out_width, dx_width)]
+    channels = min(w_shape[:2])
+    wide = [
+        tile == 4 or _wide_tile(width, itemsize, weight_grad, channels)
+        for width, weight_grad in ((out_width, False), (dx_width, False), (out_width, True))
+    ]
     tiles = [plan[p]["tile"] for p in ("forward", "input_grad", "weight_grad")]
-    assert tiles == [4 if w else 2 for w in wide] + [2]
+    assert tiles == [4 if w else 2 for w in wide]
     assert plan["forward"]["tiles_w"] == -(-out_width // plan["forward"]["tile"])
     check_parity(
         lambda x, w, b: conv2d_forward(x, w, b, stride=stride, padding=padding),
@@ -265,16 +298,22 @@ def test_path_rule():
                 _plan((2, c_dw, 8, 8), (c_dw - 1, c_dw, 5, 5), 1, 2, itemsize)["weight_grad"]["path"]
                 == "direct"
             )
-    for itemsize in (4, 8):  # F(4x4, 3x3) for the forward and dx of wide rows; dW and 5x5 keep F(2x2)
+    for itemsize in (4, 8):  # F(4x4, 3x3) for wide rows of 3x3 passes; 5x5 keeps F(2x2)
         c, width = _winograd_min_channels(itemsize, weight_grad=True), 4 * _wide_min_tiles(itemsize)
         wide = _plan((2, c, 6, width), (c, c, 3, 3), 1, 1, itemsize)
-        assert [wide[p]["tile"] for p in ("forward", "input_grad", "weight_grad")] == [4, 4, 2]
+        assert [wide[p]["tile"] for p in ("forward", "input_grad")] == [4, 4]
         assert (wide["forward"]["tiles_h"], wide["forward"]["tiles_w"]) == (2, width // 4)
         narrow = _plan((2, c, 6, width - 4), (c, c, 3, 3), 1, 1, itemsize)
         assert [narrow[p]["tile"] for p in ("forward", "input_grad", "weight_grad")] == [2, 2, 2]
         unpadded = _plan((2, c, 6, width - 2), (c, c, 3, 3), 1, 0, itemsize)  # out narrower than dx
         assert [unpadded[p]["tile"] for p in ("forward", "input_grad")] == [2, 4]
         assert _plan((2, c, 6, width), (c, c, 5, 5), 1, 2, itemsize)["forward"]["tile"] == 2
+        # the weight gradient: its own width and channels
+        c, width = _wide_dw_min_channels(itemsize), 4 * _wide_min_tiles(itemsize, weight_grad=True)
+        dw = _plan((2, c, 6, width), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]
+        assert (dw["path"], dw["tile"]) == ("winograd", 4)
+        assert _plan((2, c, 6, width - 4), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] != 4
+        assert _plan((2, c, 6, width), (c - 1, c, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] != 4
     c = _winograd_min_channels()
     many = (2, c, 8, 8)
     assert _plan(many, (c, c, 7, 7), 1, 3)["path"] == "direct"
@@ -351,7 +390,7 @@ def test_winograd_jobs(force):
     wide = _plan((1, 32, 9, 31), (40, 32, 3, 3), 1, 0, 8)
     assert (wide["forward"]["tiles_h"], wide["forward"]["tiles_w"]) == (2, 8)  # 7 x 29 outputs
     assert (wide["input_grad"]["tiles_h"], wide["input_grad"]["tiles_w"]) == (3, 8)
-    assert wide["weight_grad"]["tile"] == 2
+    assert (wide["weight_grad"]["tile"], wide["weight_grad"]["tiles_w"]) == (4, 8)
 
 
 def test_force_winograd_tile(force):

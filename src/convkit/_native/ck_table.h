@@ -21,18 +21,18 @@
     /* winograd.h */                                                                                                   \
     X(void, wino_filter,                                                                                               \
       (ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so, ptrdiff_t si, int flip, int M, int R, T *u))                \
-    X(void, wino_weight_filter, (const T *part, ptrdiff_t chunks, ptrdiff_t FC, ptrdiff_t e, int R, T *dw))            \
+    X(void, wino_weight_filter, (const T *part, ptrdiff_t chunks, ptrdiff_t FC, ptrdiff_t e, int M, int R, T *dw))     \
     X(ptrdiff_t, wino_input_scratch, (ptrdiff_t TW, ptrdiff_t rows, int M, int R))                                     \
     X(int, wino_input,                                                                                                 \
       (const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW, ptrdiff_t r0,      \
        ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t vstride, T *v, T *scratch, int M, int R))                                 \
     X(int, wino_input_rows,                                                                                            \
       (const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW, ptrdiff_t r0,      \
-       ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t ld, ptrdiff_t vstride, T *v, T *scratch, int R))                          \
-    X(ptrdiff_t, wino_dout_scratch, (ptrdiff_t TW))                                                                    \
+       ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t ld, ptrdiff_t vstride, T *v, T *scratch, int M, int R))                   \
+    X(ptrdiff_t, wino_dout_scratch, (ptrdiff_t TW, int M))                                                             \
     X(int, wino_dout,                                                                                                  \
       (const T *dy, ptrdiff_t F, ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t t0,   \
-       ptrdiff_t ld, ptrdiff_t ystride, T *y, double *db, T *scratch, int R))                                          \
+       ptrdiff_t ld, ptrdiff_t ystride, T *y, double *db, T *scratch, int M, int R))                                   \
     X(void, wino_output,                                                                                               \
       (const T *m, ptrdiff_t mstride, ptrdiff_t ldm, ptrdiff_t O, ptrdiff_t TW, ptrdiff_t r0, ptrdiff_t r1,            \
        ptrdiff_t t0, const T *bias, int relu, T *out, ptrdiff_t OH, ptrdiff_t OW, int M, int R))                       \

@@ -8,11 +8,11 @@
 #   WINO_MIN_VECTORS vectors of channels in and out; dW: on vectors of at most WINO_DW_NARROW_BYTES 3x3 from
 #   WINO_DW_MIN_CHANNELS, on wider ones 3x3 from WINO_DW_MIN_VECTORS vectors and 5x5 never): Winograd
 #   F(2x2, 3x3) or F(2x2, 5x5) (winograd.pxi): 16 multiply-adds per input channel for a 2x2 tile of outputs
-#   instead of 36, 36 instead of 100; a 3x3 forward or dx with enough 4-wide tiles per row (WINO_WIDE_MIN_TILES)
-#   takes F(4x4, 3x3), 36 for a 4x4 tile instead of 144. A job is ``per`` rows of output tiles
-#   (of one image or several),
-#   transformed, multiplied and transformed back in per-thread scratch of about WINO_JOB_BYTES (in L2). dx
-#   is the forward kernel on dout with the flipped, channel-swapped weights and padding K - 1 - p (so
+#   instead of 36, 36 instead of 100. A 3x3 pass with enough 4-wide tiles per output row (_wide_tiles_fit:
+#   WINO_WIDE_MIN_TILES; dW also WINO_DW_WIDE_MIN_VECTORS, and then the forward's channels) takes
+#   F(4x4, 3x3), 36 for a 4x4 tile instead of 144. A job is ``per`` rows of output tiles (of one image or
+#   several), transformed, multiplied and transformed back in per-thread scratch of about WINO_JOB_BYTES (in
+#   L2). dx is the forward kernel on dout with the flipped, channel-swapped weights and padding K - 1 - p (so
 #   p <= K - 1); dW the transforms' adjoint, summed per fixed chunk of images like the direct dW. An input
 #   holding inf/NaN, which the transform's differences would turn into NaN, runs the direct path.
 # - *direct* (stride 1, any channel count): the output is a GEMM whose "B" rows are never materialised:
@@ -88,6 +88,11 @@ cdef enum:
                                   # 1.17x, 64 -> 64 1.42x, 32 -> 32 on 16 x 16 1.05x, 3 tiles (11 wide) 1.12x,
                                   # 8 x 8 0.97x; AVX-512 float32 64 -> 64 on 32 x 32 1.25x, 16 x 16 0.95x;
                                   # float64 16 x 16 1.1-1.2x, 8 x 8 0.85x
+    WINO_DW_WIDE_MIN_VECTORS = 4  # ... and the weight gradient on them: a whole vector of tiles per row on narrow
+                                  # vectors (AVX2 float32, against the direct dW: 16 -> 16 on 32 x 32 1.21x,
+                                  # 32 -> 32 1.5x, 64 -> 64 1.82x; 16 x 16 no better than F(2x2), 8 x 8
+                                  # worse), half a vector and this many vectors of channels on wider ones
+                                  # (AVX-512 float32 64 -> 64 on 32 x 32 1.28x, 32 -> 32 1.0x, 16 -> 16 0.6x)
     WINO_JOB_BYTES = 512 << 10    # ... with a job's transformed tiles and products in about this much scratch
     WINO_MIN_JOBS = 8             # ... and at least this many jobs where the batch has enough tile rows
     SHIFTED_MIN_ROWS = 8          # the column-shifted copies from this many GEMM rows (channels written):
@@ -208,11 +213,28 @@ cdef inline void _phase_axis(bint merge, ptrdiff_t n, ptrdiff_t O, ptrdiff_t K, 
         extent[0] = top[0] + _max(_cdiv(n, s), O + e_max)
 
 
+cdef inline bint _wide_tiles_fit(int pass_, ptrdiff_t R, ptrdiff_t C, ptrdiff_t F, ptrdiff_t OW, ptrdiff_t VL,
+                                 ptrdiff_t itemsize) noexcept nogil:
+    """The rule's F(4x4, 3x3), for a pass whose output rows are OW long: a 3x3 forward or dx with at least
+    WINO_WIDE_MIN_TILES 4-wide tiles per row and half a vector of them; a weight gradient with a whole vector
+    of them on vectors of at most WINO_DW_NARROW_BYTES, on wider ones with half a vector and
+    WINO_DW_WIDE_MIN_VECTORS vectors of channels."""
+    cdef ptrdiff_t tiles = _cdiv(OW, 4)
+    if R != 3:
+        return False
+    if pass_ != PASS_WEIGHT_GRAD:
+        return tiles >= _max(WINO_WIDE_MIN_TILES, _cdiv(VL, 2))
+    if VL * itemsize <= WINO_DW_NARROW_BYTES:
+        return tiles >= _max(WINO_WIDE_MIN_TILES, VL)
+    return tiles >= _max(WINO_WIDE_MIN_TILES, _cdiv(VL, 2)) and (C if C < F else F) >= WINO_DW_WIDE_MIN_VECTORS * VL
+
+
 cdef inline bint _winograd_fits(int pass_, ptrdiff_t C, ptrdiff_t F, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t ph,
-                                ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw, ptrdiff_t VL,
+                                ptrdiff_t pw, ptrdiff_t dh, ptrdiff_t dw, ptrdiff_t OW, ptrdiff_t VL,
                                 ptrdiff_t itemsize) noexcept nogil:
     """A stride-1 pass that the Winograd path computes: any pass (dx: padding <= KH - 1) of a 3x3 or 5x5
-    undilated convolution, with enough channels each way unless forced."""
+    undilated convolution, with enough channels each way unless forced (the weight gradient: fewer on
+    F(4x4, 3x3) tiles); OW: the pass's output row length."""
     cdef ptrdiff_t channels
     if KH != KW or (KH != 3 and KH != 5) or dh != 1 or dw != 1 or _forced_path == PATH_DIRECT:
         return False
@@ -221,24 +243,25 @@ cdef inline bint _winograd_fits(int pass_, ptrdiff_t C, ptrdiff_t F, ptrdiff_t K
     if _forced_path == PATH_WINOGRAD:
         return True
     channels = _max(WINO_MIN_CHANNELS * itemsize // 4, WINO_MIN_VECTORS * VL)
-    if pass_ == PASS_WEIGHT_GRAD and VL * itemsize > WINO_DW_NARROW_BYTES:
-        if KH == 5:
-            return False
-        channels = _max(channels, WINO_DW_MIN_VECTORS * VL)
-    elif pass_ == PASS_WEIGHT_GRAD and KH == 3:
-        channels = _max(channels, WINO_DW_MIN_CHANNELS)
+    if pass_ == PASS_WEIGHT_GRAD and not _wide_tiles_fit(pass_, KH, C, F, OW, VL, itemsize):  # F(2x2) dW
+        if VL * itemsize > WINO_DW_NARROW_BYTES:
+            if KH == 5:
+                return False
+            channels = _max(channels, WINO_DW_MIN_VECTORS * VL)
+        elif KH == 3:
+            channels = _max(channels, WINO_DW_MIN_CHANNELS)
     return (C if C < F else F) >= channels
 
 
-cdef inline int _winograd_tile(int pass_, ptrdiff_t R, ptrdiff_t OW, ptrdiff_t VL) noexcept nogil:
-    """The Winograd tile's outputs per side for a pass whose output rows are OW long: 4 (F(4x4, 3x3)) for a
-    3x3 forward or dx with at least WINO_WIDE_MIN_TILES 4-wide tiles per row and half a vector of them (or
-    forced), else 2."""
-    if R != 3 or pass_ == PASS_WEIGHT_GRAD:
+cdef inline int _winograd_tile(int pass_, ptrdiff_t R, ptrdiff_t C, ptrdiff_t F, ptrdiff_t OW, ptrdiff_t VL,
+                               ptrdiff_t itemsize) noexcept nogil:
+    """The Winograd tile's outputs per side for a pass whose output rows are OW long: 4 (F(4x4, 3x3)) where
+    _wide_tiles_fit (or forced, for a 3x3), else 2."""
+    if R != 3:
         return 2
     if _forced_tile:
         return _forced_tile
-    return 4 if _cdiv(OW, 4) >= _max(WINO_WIDE_MIN_TILES, _cdiv(VL, 2)) else 2
+    return 4 if _wide_tiles_fit(pass_, R, C, F, OW, VL, itemsize) else 2
 
 
 cdef inline void _winograd_jobs(ConvPlan *plan, ptrdiff_t N, ptrdiff_t I, ptrdiff_t O, ptrdiff_t OH, ptrdiff_t OW,
@@ -271,6 +294,7 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
     cdef ptrdiff_t OH = (H + 2 * ph - (KH - 1) * dh - 1) // sh + 1, OW = (W + 2 * pw - (KW - 1) * dw - 1) // sw + 1
     cdef ptrdiff_t P = OH * OW
     cdef ptrdiff_t K = C * KH * KW, K1 = K + 1, WP = W + 2 * pw, plane = (H + 2 * ph) * WP
+    cdef ptrdiff_t pass_ow = W if pass_ == PASS_INPUT_GRAD else OW  # the pass's output rows (dx: W long)
     cdef bint strided = sh > 1 or sw > 1, dw_rows
     memset(&plan, 0, sizeof(plan))
     plan.VL = _lanes(itemsize)
@@ -281,7 +305,8 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
     dw_rows = OW % plan.VL == 0 or plan.outer
     if _forced_path == PATH_IM2COL:
         plan.path = PATH_IM2COL
-    elif not strided and winograd and _winograd_fits(pass_, C, F, KH, KW, ph, pw, dh, dw, plan.VL, itemsize):
+    elif not strided and winograd and _winograd_fits(pass_, C, F, KH, KW, ph, pw, dh, dw, pass_ow, plan.VL,
+                                                     itemsize):
         plan.path = PATH_WINOGRAD
     elif not strided:
         plan.path = PATH_DIRECT
@@ -298,7 +323,7 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
     if N <= 0:  # nothing to run
         return plan
     if plan.path == PATH_WINOGRAD:
-        plan.tile = _winograd_tile(pass_, KH, W if pass_ == PASS_INPUT_GRAD else OW, plan.VL)
+        plan.tile = _winograd_tile(pass_, KH, C, F, pass_ow, plan.VL, itemsize)
         if pass_ == PASS_INPUT_GRAD:
             _winograd_jobs(&plan, N, F, C, H, W, KH, itemsize)
         else:

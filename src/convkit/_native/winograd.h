@@ -12,7 +12,7 @@
  * ck_gemm_pack_a's panels of U and ck_gemm_block's panels of V, which the input transform writes directly:
  * n*n multiply-adds per input channel for M*M outputs, against M*M*R*R for the direct convolution (16
  * against 36 for F(2x2, 3x3); 36 against 100 for F(2x2, 5x5); 36 against 144 for F(4x4, 3x3)). The input
- * gradient is the same convolution of dout; the weight gradient (F(2x2) only) the adjoint,
+ * gradient is the same convolution of dout; the weight gradient the adjoint,
  * G^T [sum over tiles of (A dY A^T) (.) (B^T d B)] G, from the same input transform (ck_wino_input_rows)
  * and ck_wino_dout. Every output element is a fixed sequence of operations on the tile (dot products over
  * channels in order), whichever job computes it.
@@ -145,27 +145,29 @@ void FN(ck_wino_filter)(ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so, ptrd
         FN(wino_filter)(O, I, w, so, si, flip, u, 2, 3);
 }
 
-/* dw (R x R) <- G^T S G (F(2x2, RxR)), S (n x n) the chunks' products for filter element e (= f*C + c), part[(j * n*n +
+/* dw (R x R) <- G^T S G, S (n x n) the chunks' products for filter element e (= f*C + c), part[(j * n*n +
  * xi) * FC + e] for chunk j, summed in chunk order in double (the weight gradient's last step). */
 static inline __attribute__((always_inline)) void FN(wino_weight_filter)(const T *part, ptrdiff_t chunks, ptrdiff_t FC,
-                                                                         ptrdiff_t e, T *dw, const int R) {
-    const int n = R + 1;
+                                                                         ptrdiff_t e, T *dw, const int M, const int R) {
+    const int n = M + R - 1;
     double S[WINO_NMAX][WINO_NMAX], D[WINO_NMAX][WINO_NMAX];
     for (int a = 0; a < n; a++)
         for (int b = 0; b < n; b++) {
             S[a][b] = 0;
             for (ptrdiff_t j = 0; j < chunks; j++) S[a][b] += part[(j * n * n + n * a + b) * FC + e];
         }
-    FN(wino_two_sided)(wino_g[WINO_KIND(2, R)], 1, R, n, S, D);
+    FN(wino_two_sided)(wino_g[WINO_KIND(M, R)], 1, R, n, S, D);
     for (int k = 0; k < R; k++)
         for (int l = 0; l < R; l++) dw[k * R + l] = (T)D[k][l];
 }
 
-void FN(ck_wino_weight_filter)(const T *part, ptrdiff_t chunks, ptrdiff_t FC, ptrdiff_t e, int R, T *dw) {
-    if (R == 5)
-        FN(wino_weight_filter)(part, chunks, FC, e, dw, 5);
+void FN(ck_wino_weight_filter)(const T *part, ptrdiff_t chunks, ptrdiff_t FC, ptrdiff_t e, int M, int R, T *dw) {
+    if (M == 4)
+        FN(wino_weight_filter)(part, chunks, FC, e, dw, 4, 3);
+    else if (R == 5)
+        FN(wino_weight_filter)(part, chunks, FC, e, dw, 2, 5);
     else
-        FN(wino_weight_filter)(part, chunks, FC, e, dw, 3);
+        FN(wino_weight_filter)(part, chunks, FC, e, dw, 2, 3);
 }
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -366,25 +368,26 @@ static inline __attribute__((always_inline)) int FN(wino_input)(const T *x, ptrd
 
 /* wino_input for each size and layout, one function each (inlined side by side, the 3x3 loops were
  * register-allocated around the 5x5 ones and ran ~25% slower): into ck_gemm_block's panels of B (K = C),
- * or, for the weight gradient's F(2x2, RxR), into row-major C x ld matrices (packed afterwards; t0 + tiles
- * <= ld: one panel, no column ever crosses into another) */
+ * or into row-major C x ld matrices (the weight gradient's, packed afterwards; t0 + tiles <= ld: one panel,
+ * no column ever crosses into another) */
 #define WINO_INPUT_PANELS(M_, R_)                                                                                      \
     static __attribute__((noinline)) int FN(wino_input_panels_##M_##_##R_)(                                            \
         const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW, ptrdiff_t r0,     \
         ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t vstride, T *v, T *scratch) {                                             \
         return FN(wino_input)(x, C, H, W, ph, pw, TW, r0, r1, t0, GNR, GNR, vstride, v, scratch, M_, R_);              \
     }
-#define WINO_INPUT_ROWS(R_)                                                                                            \
-    static __attribute__((noinline)) int FN(wino_input_rows_##R_)(                                                     \
+#define WINO_INPUT_ROWS(M_, R_)                                                                                        \
+    static __attribute__((noinline)) int FN(wino_input_rows_##M_##_##R_)(                                              \
         const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW, ptrdiff_t r0,     \
         ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t ld, ptrdiff_t vstride, T *v, T *scratch) {                               \
-        return FN(wino_input)(x, C, H, W, ph, pw, TW, r0, r1, t0, PTRDIFF_MAX / 2, ld, vstride, v, scratch, 2, R_);    \
+        return FN(wino_input)(x, C, H, W, ph, pw, TW, r0, r1, t0, PTRDIFF_MAX / 2, ld, vstride, v, scratch, M_, R_);   \
     }
 WINO_INPUT_PANELS(2, 3)
 WINO_INPUT_PANELS(2, 5)
 WINO_INPUT_PANELS(4, 3)
-WINO_INPUT_ROWS(3)
-WINO_INPUT_ROWS(5)
+WINO_INPUT_ROWS(2, 3)
+WINO_INPUT_ROWS(2, 5)
+WINO_INPUT_ROWS(4, 3)
 #undef WINO_INPUT_PANELS
 #undef WINO_INPUT_ROWS
 
@@ -397,26 +400,27 @@ int FN(ck_wino_input)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff
 
 int FN(ck_wino_input_rows)(const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW,
                            ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t t0, ptrdiff_t ld, ptrdiff_t vstride, T *v, T *scratch,
-                           int R) {
-    return (R == 5 ? FN(wino_input_rows_5) : FN(wino_input_rows_3))(x, C, H, W, ph, pw, TW, r0, r1, t0, ld, vstride, v,
-                                                                    scratch);
+                           int M, int R) {
+    return (M == 4       ? FN(wino_input_rows_4_3)
+                : R == 5 ? FN(wino_input_rows_2_5)
+                         : FN(wino_input_rows_2_3))(x, C, H, W, ph, pw, TW, r0, r1, t0, ld, vstride, v, scratch);
 }
 
-/* Elements of ck_wino_dout's scratch for TW tiles per row. */
-ptrdiff_t FN(ck_wino_dout_scratch)(ptrdiff_t TW) { return 4 * ((TW + VL - 1) / VL * VL + VL); }
+/* Elements of ck_wino_dout's scratch for TW tiles per row: M rows of M phases. */
+ptrdiff_t FN(ck_wino_dout_scratch)(ptrdiff_t TW, int M) { return M * M * ((TW + VL - 1) / VL * VL + VL); }
 
-/* Y_xi <- A dy A^T (the adjoint of F(2x2, RxR)'s output transform, for the weight gradient) for tile rows r0 .. r1 of
+/* Y_xi <- A dy A^T (the adjoint of the output transform, for the weight gradient) for tile rows r0 .. r1 of
  * one image's upstream gradient dy (F x OH x OW; zeros past it): tile (th, tw) is column t0 + (th - r0) *
  * TW + tw of row f of Y_xi = y + xi * ystride, rows ld apart. db[f] += the sum of those dy rows (in T per
- * call, then added in double). scratch: ck_wino_dout_scratch(TW) elements. Returns 0 where dy holds inf or
- * NaN, else 1. */
+ * call, then added in double). scratch: ck_wino_dout_scratch(TW, M) elements. Returns 0 where dy holds inf
+ * or NaN, else 1. */
 static inline __attribute__((always_inline)) int FN(wino_dout)(const T *dy, ptrdiff_t F, ptrdiff_t OH, ptrdiff_t OW,
                                                                ptrdiff_t TW, ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t t0,
                                                                ptrdiff_t ld, ptrdiff_t ystride, T *y, double *db,
-                                                               T *scratch, const int R) {
-    const int n = R + 1;
-    const double (*at)[WINO_NMAX] = wino_at[WINO_KIND(2, R)];
-    const ptrdiff_t pairs = (TW + VL - 1) / VL * VL, rl = pairs + VL;
+                                                               T *scratch, const int M, const int R) {
+    const int n = M + R - 1;
+    const double (*at)[WINO_NMAX] = wino_at[WINO_KIND(M, R)];
+    const ptrdiff_t cols = (TW + VL - 1) / VL * VL, rl = cols + VL;
     VI even, odd;
     FN(wino_split_masks)(&even, &odd);
     const VI shift = FN(wino_shift_mask)(0);
@@ -425,40 +429,50 @@ static inline __attribute__((always_inline)) int FN(wino_dout)(const T *dy, ptrd
         const T *df = dy + f * OH * OW;
         V sum = {0};
         for (ptrdiff_t th = r0; th < r1; th++) {
-            for (int r = 0; r < 2; r++) { /* output rows 2th, 2th + 1: even columns, then odd ones rl later */
-                T *ev = scratch + 2 * r * rl;
-                if (2 * th + r < OH) {
+            for (int r = 0; r < M; r++) { /* output row M th + r: its M phases, rl apart */
+                T *row = scratch + M * r * rl;
+                if (M * th + r < OH) {
                     V rz = {0};
-                    FN(wino_deinterleave)(df + (2 * th + r) * OW, OW, 0, pairs, 2, ev, rl, even, odd, shift, &rz);
+                    FN(wino_deinterleave)(df + (M * th + r) * OW, OW, 0, cols, M, row, rl, even, odd, shift, &rz);
                     zero += rz;
-                    for (ptrdiff_t t = 0; t < pairs; t += VL) sum += FN(vload)(ev + t) + FN(vload)(ev + rl + t);
-                } else {
-                    for (ptrdiff_t t = 0; t < pairs; t += VL) {
-                        FN(vstore)(ev + t, (V){0});
-                        FN(vstore)(ev + rl + t, (V){0});
+                    for (ptrdiff_t t = 0; t < cols; t += VL) {
+                        V rs = FN(vload)(row + t);
+#pragma GCC unroll 4
+                        for (int q = 1; q < M; q++) rs += FN(vload)(row + q * rl + t);
+                        sum += rs;
                     }
+                } else {
+                    for (ptrdiff_t t = 0; t < M * rl; t += VL) FN(vstore)(row + t, (V){0});
                 }
             }
             T *dst = y + f * ld + t0 + (th - r0) * TW;
             for (ptrdiff_t tw = 0; tw < TW; tw += VL) {
                 const ptrdiff_t nt = TW - tw < VL ? TW - tw : VL;
-                V z[2][WINO_NMAX];
-#pragma GCC unroll 2
-                for (int r = 0; r < 2; r++) { /* dy A^T: the columns of row r */
-                    const V d[2] = {FN(vload)(scratch + 2 * r * rl + tw), FN(vload)(scratch + 2 * r * rl + rl + tw)};
+                V z[WINO_MMAX][WINO_NMAX];
+#pragma GCC unroll 4
+                for (int r = 0; r < M; r++) { /* dy A^T: the columns of row r */
+                    V d[WINO_MMAX];
+#pragma GCC unroll 4
+                    for (int q = 0; q < M; q++) d[q] = FN(vload)(scratch + (M * r + q) * rl + tw);
 #pragma GCC unroll 6
                     for (int b = 0; b < n; b++) {
-                        const double col[2] = {at[0][b], at[1][b]};
-                        z[r][b] = FN(wino_combine)(d, col, 2);
+                        double col[WINO_MMAX];
+#pragma GCC unroll 4
+                        for (int q = 0; q < M; q++) col[q] = at[q][b];
+                        z[r][b] = FN(wino_combine)(d, col, M);
                     }
                 }
 #pragma GCC unroll 6
                 for (int b = 0; b < n; b++) { /* A (dy A^T) */
-                    const V zb[2] = {z[0][b], z[1][b]};
+                    V zb[WINO_MMAX];
+#pragma GCC unroll 4
+                    for (int r = 0; r < M; r++) zb[r] = z[r][b];
 #pragma GCC unroll 6
                     for (int a = 0; a < n; a++) {
-                        const double col[2] = {at[0][a], at[1][a]};
-                        FN(vstore_upto)(dst + (n * a + b) * ystride + tw, FN(wino_combine)(zb, col, 2), nt);
+                        double col[WINO_MMAX];
+#pragma GCC unroll 4
+                        for (int q = 0; q < M; q++) col[q] = at[q][a];
+                        FN(vstore_upto)(dst + (n * a + b) * ystride + tw, FN(wino_combine)(zb, col, M), nt);
                     }
                 }
             }
@@ -469,9 +483,10 @@ static inline __attribute__((always_inline)) int FN(wino_dout)(const T *dy, ptrd
 }
 
 int FN(ck_wino_dout)(const T *dy, ptrdiff_t F, ptrdiff_t OH, ptrdiff_t OW, ptrdiff_t TW, ptrdiff_t r0, ptrdiff_t r1,
-                     ptrdiff_t t0, ptrdiff_t ld, ptrdiff_t ystride, T *y, double *db, T *scratch, int R) {
-    if (R == 5) return FN(wino_dout)(dy, F, OH, OW, TW, r0, r1, t0, ld, ystride, y, db, scratch, 5);
-    return FN(wino_dout)(dy, F, OH, OW, TW, r0, r1, t0, ld, ystride, y, db, scratch, 3);
+                     ptrdiff_t t0, ptrdiff_t ld, ptrdiff_t ystride, T *y, double *db, T *scratch, int M, int R) {
+    if (M == 4) return FN(wino_dout)(dy, F, OH, OW, TW, r0, r1, t0, ld, ystride, y, db, scratch, 4, 3);
+    if (R == 5) return FN(wino_dout)(dy, F, OH, OW, TW, r0, r1, t0, ld, ystride, y, db, scratch, 2, 5);
+    return FN(wino_dout)(dy, F, OH, OW, TW, r0, r1, t0, ld, ystride, y, db, scratch, 2, 3);
 }
 
 /* M = 2 or 4 vectors of tiles' columns y[k] (column k of each tile) interleaved to dst, y[0][0], y[1][0], ..,

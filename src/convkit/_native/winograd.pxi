@@ -96,8 +96,8 @@ cdef int _winograd_weight_grad(
     floating *dw, floating *db,                                             # OUT (F, C, R, R), (F,)
     int R, ptrdiff_t ph, ptrdiff_t pw, const ConvPlan *plan, int n_threads,
 ) noexcept nogil:
-    """dw[f, c] = G^T [sum over tiles of (A dY A^T) (.) (B^T d B)] G, the adjoint of F(2x2, RxR)'s forward
-    transform (dY: dout's 2x2 tile, d: x's (R + 1) x (R + 1) patch); db[f] = sum dout. A job is a fixed chunk of
+    """dw[f, c] = G^T [sum over tiles of (A dY A^T) (.) (B^T d B)] G, the adjoint of the forward transform
+    (dY: dout's tile x tile tile, d: x's n x n patch, n = tile + R - 1); db[f] = sum dout. A job is a fixed chunk of
     images: per block of ``per`` of its tile rows (of one image or several) it transforms x (V: XI x C x ld)
     and dout (Y: XI x F x ld), both row-major, packs them and adds Y_xi V_xi^T to its chunk's XI products
     (ck_gemm_block); the chunks are summed in order in double (ck_wino_weight_filter). Returns 1; 0 where x
@@ -106,7 +106,8 @@ cdef int _winograd_weight_grad(
     cdef ptrdiff_t TH = plan.tiles_h, TW = plan.tiles_w, chunks = plan.chunks, FC = F * C
     cdef ptrdiff_t rows = plan.per, ld = plan.block
     cdef ptrdiff_t MR, NR, OP, CP, vstride, ystride, size, job, g, g1, g_end, n, r0, r1, tb, xi, pi, i, c0, e
-    cdef ptrdiff_t XI = (R + 1) * (R + 1)
+    cdef int tile = plan.tile
+    cdef ptrdiff_t XI = (tile + R - 1) * (tile + R - 1)
     cdef double acc
     cdef bint first
     cdef int status = 1
@@ -127,7 +128,7 @@ cdef int _winograd_weight_grad(
     dbp = <double *>(part + chunks * XI * FC)  # the chunks' db, after their XI products
     vstride, ystride = _skewed(C * ld, sizeof(floating)), _skewed(F * ld, sizeof(floating))
     size = (XI * (vstride + ystride) + (OP + CP) * ld
-            + ck_wino_input_scratch(x, TW, rows if rows < TH else TH, 2, R) + ck_wino_dout_scratch(x, TW))
+            + ck_wino_input_scratch(x, TW, rows if rows < TH else TH, tile, R) + ck_wino_dout_scratch(x, TW, tile))
     with parallel(num_threads=n_threads):
         v = <floating *>_scratch(SLOT_IMAGE, size * sizeof(floating), True)  # V, Y, the packs, the rows
         y = v + XI * vstride
@@ -150,10 +151,10 @@ cdef int _winograd_weight_grad(
                     r0 = g - n * TH
                     r1 = r0 + g1 - g if r0 + g1 - g < TH else TH
                     if not ck_wino_input_rows(x + n * C * H * W, C, H, W, ph, pw, TW, r0, r1, tb, ld, vstride, v,
-                                              rs, R):
+                                              rs, tile, R):
                         statusp[0] = 0
                     if not ck_wino_dout(dout + n * F * OH * OW, F, OH, OW, TW, r0, r1, tb, ld, ystride, y,
-                                        dbp + job * F, rs, R):
+                                        dbp + job * F, rs, tile, R):
                         statusp[0] = 0
                     tb = tb + (r1 - r0) * TW
                     g = g + r1 - r0
@@ -168,7 +169,7 @@ cdef int _winograd_weight_grad(
                     ck_gemm_block(F, C, tb, ap, bp, first, 0, NULL, 0, part + (job * XI + xi) * FC, C)
                 first = False
         for e in prange(FC, schedule="static"):  # dw = G^T S G
-            ck_wino_weight_filter(part, chunks, FC, e, R, dw + R * R * e)
+            ck_wino_weight_filter(part, chunks, FC, e, tile, R, dw + R * R * e)
     if status == 1:
         for i in range(F):
             acc = 0
