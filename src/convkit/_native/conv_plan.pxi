@@ -226,7 +226,8 @@ cdef inline bint _wide_tiles_fit(int pass_, ptrdiff_t R, ptrdiff_t C, ptrdiff_t 
         return tiles >= _max(WINO_WIDE_MIN_TILES, _cdiv(VL, 2))
     if VL * itemsize <= WINO_DW_NARROW_BYTES:
         return tiles >= _max(WINO_WIDE_MIN_TILES, VL)
-    return tiles >= _max(WINO_WIDE_MIN_TILES, _cdiv(VL, 2)) and (C if C < F else F) >= WINO_DW_WIDE_MIN_VECTORS * VL
+    return (tiles >= _max(WINO_WIDE_MIN_TILES, _cdiv(VL, 2))
+            and (C if C < F else F) >= WINO_DW_WIDE_MIN_VECTORS * VL)
 
 
 cdef inline bint _winograd_fits(int pass_, ptrdiff_t C, ptrdiff_t F, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t ph,
@@ -394,9 +395,8 @@ def conv_plan_info(x_shape, w_shape, stride, padding, itemsize, dilation=(1, 1))
 
 
 def force_winograd_tile(tile=None):
-    """Force the Winograd tile's outputs per side (2 or 4) wherever the Winograd path runs a 3x3 forward or
-    dx pass (the weight gradient and 5x5 always take 2); None restores the rule. For tests; returns the
-    previous setting."""
+    """Force the Winograd tile's outputs per side (2 or 4) wherever the Winograd path runs a 3x3 pass (5x5
+    always takes 2); None restores the rule. For tests; returns the previous setting."""
     global _forced_tile
     if tile is not None and tile not in (2, 4):
         raise ValueError(f"force_winograd_tile: tile must be 2, 4 or None. Received: {tile!r}")

@@ -19,7 +19,8 @@
  *
  * The transforms are written once for every size, over the tables: each is a row of a table times a vector
  * of tiles (wino_combine), unrolled with the table a constant, so that a zero coefficient costs nothing and
- * 1 and -1 cost an add or a subtract.
+ * 1 and -1 cost an add or a subtract. The six points' B^T is the exception: its rows share terms, which
+ * wino_bt_times computes once.
  * --------------------------------------------------------------------------------------------------- */
 
 #ifndef CK_WINO_TABLES
@@ -113,9 +114,10 @@ static inline __attribute__((always_inline)) void FN(wino_two_sided)(const doubl
         }
 }
 
-/* U <- G g G^T (G: n x R, n = M + R - 1) for the O x I filters g = w[o*so + i*si + kh*R + kw] (flip: g[kh][kw] = w[.. + (R-1 - kh)*R
- * + (R-1 - kw)], a full convolution's), in double, then rounded: U_xi at u + xi * ustride holds ceil(O /
- * CK_GMR) panels of CK_GMR rows, each [i][CK_GMR] and zero past O (ck_gemm_pack_a's layout, K = I). */
+/* U <- G g G^T (G: n x R, n = M + R - 1) for the O x I filters g = w[o*so + i*si + kh*R + kw] (flip:
+ * g[kh][kw] = w[.. + (R-1 - kh)*R + (R-1 - kw)], a full convolution's), in double, then rounded: U_xi at
+ * u + xi * ustride holds ceil(O / CK_GMR) panels of CK_GMR rows, each [i][CK_GMR] and zero past O
+ * (ck_gemm_pack_a's layout, K = I). */
 static inline __attribute__((always_inline)) void FN(wino_filter)(ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so,
                                                                   ptrdiff_t si, int flip, T *u, const int M,
                                                                   const int R) {

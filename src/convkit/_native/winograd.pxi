@@ -1,6 +1,6 @@
 # ---------------------------------------------------------------------------------------------------------
-# Winograd F(2x2, 3x3), F(4x4, 3x3) and F(2x2, 5x5) convolutions (winograd.h): conv2d's three passes on the plan's
-# PATH_WINOGRAD (conv_plan.pxi)
+# Winograd F(2x2, 3x3), F(4x4, 3x3) and F(2x2, 5x5) convolutions (winograd.h): conv2d's three passes on the
+# plan's PATH_WINOGRAD (conv_plan.pxi)
 # ---------------------------------------------------------------------------------------------------------
 
 cdef inline bint _winograd_ran(int status, what) except -1:
@@ -28,14 +28,15 @@ cdef int _winograd_conv(
 ) noexcept nogil:
     """out[n, o] = bias[o] + the R x R correlation of x[n] (zero-padded by ph, pw) with filter (o, i) summed
     over i (the filters flipped with ``flip``), then ReLU with ``relu``; R = 3 or 5, tiles of the plan's
-    tile x tile outputs. A job: the transforms of its tile rows (V: XI x I x block, XI = (tile + R - 1)^2), XI GEMMs
-    (M_xi = U_xi V_xi: XI x O x block), M transformed into out; V and M in per-thread scratch. Returns 1; 0 where x or the filters hold inf/NaN
-    (out is then unfinished, for the caller to compute on another path); -1 where scratch memory could not
-    be had."""
+    tile x tile outputs. A job: the transforms of its tile rows (V: XI x I x block, XI = (tile + R - 1)^2),
+    XI GEMMs (M_xi = U_xi V_xi: XI x O x block), M transformed into out; V and M in per-thread scratch.
+    Returns 1; 0 where x or the filters hold inf/NaN (out is then unfinished, for the caller to compute on
+    another path); -1 where scratch memory could not be had."""
     cdef ptrdiff_t blk[5]
     cdef ptrdiff_t TH = plan.tiles_h, TW = plan.tiles_w, per = plan.per, NT = plan.block
     cdef int tile = plan.tile
-    cdef ptrdiff_t MR, OP, vstride, mstride, size, job, g, g1, n, r0, r1, t, xi, XI = (tile + R - 1) * (tile + R - 1)
+    cdef ptrdiff_t MR, OP, vstride, mstride, size, job, g, g1, n, r0, r1, t, xi
+    cdef ptrdiff_t XI = (tile + R - 1) * (tile + R - 1)
     cdef int status = 1
     cdef int *statusp = &status
     cdef floating *u
