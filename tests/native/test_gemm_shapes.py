@@ -15,6 +15,7 @@ SHAPES = [(m, k, n) for m in ODD for k in ODD for n in ODD if (m, k, n) != (1, 1
     (257, 1, 33),  # K = 1
     (7, 1537, 17),  # K over several K blocks, not a multiple of one
     (300, 401, 65),  # M over several row blocks
+    (130, 97, 70),  # just over one row block: two even blocks, their jobs panel by panel on 2+ threads
     (301, 63, 61),  # one block of K and of columns, 16+ tiles of rows: each job packs its own rows of A
     (3, 200, 4133),  # N over several column blocks
     (33, 257, 257),
