@@ -20,7 +20,8 @@
        int relu, T *c, ptrdiff_t ldc))                                                                                 \
     /* winograd.h */                                                                                                   \
     X(void, wino_filter,                                                                                               \
-      (ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so, ptrdiff_t si, int flip, int M, int R, T *u))                \
+      (ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so, ptrdiff_t si, int flip, ptrdiff_t p0, ptrdiff_t p1, int M,  \
+       int R, T *u))                                                                                                   \
     X(void, wino_weight_filter, (const T *part, ptrdiff_t chunks, ptrdiff_t FC, ptrdiff_t e, int M, int R, T *dw))     \
     X(ptrdiff_t, wino_input_scratch, (ptrdiff_t TW, ptrdiff_t rows, int M, int R))                                     \
     X(int, wino_input,                                                                                                 \

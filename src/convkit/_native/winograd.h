@@ -117,13 +117,13 @@ static inline __attribute__((always_inline)) void FN(wino_two_sided)(const doubl
 /* U <- G g G^T (G: n x R, n = M + R - 1) for the O x I filters g = w[o*so + i*si + kh*R + kw] (flip:
  * g[kh][kw] = w[.. + (R-1 - kh)*R + (R-1 - kw)], a full convolution's), in double, then rounded: U_xi at
  * u + xi * ustride holds ceil(O / CK_GMR) panels of CK_GMR rows, each [i][CK_GMR] and zero past O
- * (ck_gemm_pack_a's layout, K = I). */
+ * (ck_gemm_pack_a's layout, K = I); here panels p0 .. p1 of them. */
 static inline __attribute__((always_inline)) void FN(wino_filter)(ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so,
-                                                                  ptrdiff_t si, int flip, T *u, const int M,
-                                                                  const int R) {
+                                                                  ptrdiff_t si, int flip, ptrdiff_t p0, ptrdiff_t p1,
+                                                                  T *u, const int M, const int R) {
     const int n = M + R - 1;
     const ptrdiff_t OP = (O + CK_GMR - 1) / CK_GMR * CK_GMR, ustride = OP * I;
-    for (ptrdiff_t o = 0; o < OP; o++)
+    for (ptrdiff_t o = p0 * CK_GMR; o < p1 * CK_GMR; o++)
         for (ptrdiff_t i = 0; i < I; i++) {
             double g[WINO_NMAX][WINO_NMAX], U[WINO_NMAX][WINO_NMAX];
             for (int kh = 0; kh < R; kh++)
@@ -137,14 +137,14 @@ static inline __attribute__((always_inline)) void FN(wino_filter)(ptrdiff_t O, p
         }
 }
 
-void FN(ck_wino_filter)(ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so, ptrdiff_t si, int flip, int M, int R,
-                        T *u) {
+void FN(ck_wino_filter)(ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so, ptrdiff_t si, int flip, ptrdiff_t p0,
+                        ptrdiff_t p1, int M, int R, T *u) {
     if (M == 4)
-        FN(wino_filter)(O, I, w, so, si, flip, u, 4, 3);
+        FN(wino_filter)(O, I, w, so, si, flip, p0, p1, u, 4, 3);
     else if (R == 5)
-        FN(wino_filter)(O, I, w, so, si, flip, u, 2, 5);
+        FN(wino_filter)(O, I, w, so, si, flip, p0, p1, u, 2, 5);
     else
-        FN(wino_filter)(O, I, w, so, si, flip, u, 2, 3);
+        FN(wino_filter)(O, I, w, so, si, flip, p0, p1, u, 2, 3);
 }
 
 /* dw (R x R) <- G^T S G, S (n x n) the chunks' products for filter element e (= f*C + c), part[(j * n*n +
