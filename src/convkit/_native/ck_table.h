@@ -22,7 +22,8 @@
     X(void, wino_filter,                                                                                               \
       (ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so, ptrdiff_t si, int flip, ptrdiff_t p0, ptrdiff_t p1, int M,  \
        int R, T *u))                                                                                                   \
-    X(void, wino_weight_filter, (const T *part, ptrdiff_t chunks, ptrdiff_t FC, ptrdiff_t e, int M, int R, T *dw))     \
+    X(void, wino_weight_filter,                                                                                        \
+      (const T *part, ptrdiff_t chunks, ptrdiff_t FC, ptrdiff_t e0, ptrdiff_t e1, int M, int R, T *dw))                \
     X(ptrdiff_t, wino_input_scratch, (ptrdiff_t TW, ptrdiff_t rows, int M, int R))                                     \
     X(int, wino_input,                                                                                                 \
       (const T *x, ptrdiff_t C, ptrdiff_t H, ptrdiff_t W, ptrdiff_t ph, ptrdiff_t pw, ptrdiff_t TW, ptrdiff_t r0,      \

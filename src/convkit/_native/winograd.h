@@ -80,19 +80,29 @@ static inline __attribute__((always_inline)) V FN(wino_combine)(const V *x, cons
     return s;
 }
 
-/* Y (rows x rows) <- L X L^T in double, X inner x inner, L the table tab (rows x inner) or, with transposed,
- * its transpose (tab inner x rows): each sum in order, the zero coefficients skipped (tab a constant once
- * inlined and unrolled). The filter transform is G g G^T, the weight gradient's last step G^T S G. */
+/* The filter transforms run in double on WINO_LANES filters at once (a vector of doubles per element: the
+ * CK_GMR filters of a panel of U, or consecutive weight-gradient elements): one filter per lane, each
+ * lane's operations those of a scalar loop. */
+#define WINO_LANES (CK_GMR > 8 ? 16 : CK_GMR > 4 ? 8 : 4)
+typedef double FN(wino_dvec) __attribute__((vector_size(8 * WINO_LANES)));
+typedef T FN(wino_tvec) __attribute__((vector_size(sizeof(T) * WINO_LANES)));
+#define VD FN(wino_dvec)
+#define VT FN(wino_tvec)
+
+/* Y (rows x rows) <- L X L^T, per lane, X inner x inner, L the table tab (rows x inner) or, with
+ * transposed, its transpose (tab inner x rows): each sum in order, the zero coefficients skipped (tab a
+ * constant once inlined and unrolled). The filter transform is G g G^T, the weight gradient's last step
+ * G^T S G. */
 static inline __attribute__((always_inline)) void FN(wino_two_sided)(const double (*tab)[WINO_NMAX],
                                                                      const int transposed, const int rows,
-                                                                     const int inner, const double (*X)[WINO_NMAX],
-                                                                     double (*Y)[WINO_NMAX]) {
-    double P[WINO_NMAX][WINO_NMAX]; /* L X */
+                                                                     const int inner, const VD (*X)[WINO_NMAX],
+                                                                     VD (*Y)[WINO_NMAX]) {
+    VD P[WINO_NMAX][WINO_NMAX]; /* L X */
 #pragma GCC unroll 6
     for (int i = 0; i < rows; i++)
 #pragma GCC unroll 6
         for (int l = 0; l < inner; l++) {
-            double s = 0;
+            VD s = {0};
 #pragma GCC unroll 6
             for (int k = 0; k < inner; k++) {
                 const double c = transposed ? tab[k][i] : tab[i][k];
@@ -104,7 +114,7 @@ static inline __attribute__((always_inline)) void FN(wino_two_sided)(const doubl
     for (int i = 0; i < rows; i++)
 #pragma GCC unroll 6
         for (int j = 0; j < rows; j++) {
-            double s = 0;
+            VD s = {0};
 #pragma GCC unroll 6
             for (int l = 0; l < inner; l++) {
                 const double c = transposed ? tab[l][j] : tab[j][l];
@@ -117,23 +127,34 @@ static inline __attribute__((always_inline)) void FN(wino_two_sided)(const doubl
 /* U <- G g G^T (G: n x R, n = M + R - 1) for the O x I filters g = w[o*so + i*si + kh*R + kw] (flip:
  * g[kh][kw] = w[.. + (R-1 - kh)*R + (R-1 - kw)], a full convolution's), in double, then rounded: U_xi at
  * u + xi * ustride holds ceil(O / CK_GMR) panels of CK_GMR rows, each [i][CK_GMR] and zero past O
- * (ck_gemm_pack_a's layout, K = I); here panels p0 .. p1 of them. */
+ * (ck_gemm_pack_a's layout, K = I); here panels p0 .. p1 of them, a panel's filters in the lanes (its
+ * CK_GMR values of each U_xi one contiguous store; one filter at a time, 36 scattered stores each took
+ * most of the time). */
 static inline __attribute__((always_inline)) void FN(wino_filter)(ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so,
                                                                   ptrdiff_t si, int flip, ptrdiff_t p0, ptrdiff_t p1,
                                                                   T *u, const int M, const int R) {
     const int n = M + R - 1;
     const ptrdiff_t OP = (O + CK_GMR - 1) / CK_GMR * CK_GMR, ustride = OP * I;
-    for (ptrdiff_t o = p0 * CK_GMR; o < p1 * CK_GMR; o++)
+    for (ptrdiff_t p = p0; p < p1; p++)
         for (ptrdiff_t i = 0; i < I; i++) {
-            double g[WINO_NMAX][WINO_NMAX], U[WINO_NMAX][WINO_NMAX];
+            VD g[WINO_NMAX][WINO_NMAX], U[WINO_NMAX][WINO_NMAX];
+            /* all taps first, then whole vectors (a load right after its lanes' stores waited for them) */
+            double taps[25][WINO_LANES];
+            const int filled = O - p * CK_GMR < CK_GMR ? (int)(O - p * CK_GMR) : CK_GMR;
+            for (int l = 0; l < filled; l++)
+                for (int k = 0; k < R * R; k++) taps[k][l] = (double)w[(p * CK_GMR + l) * so + i * si + k];
+            for (int k = 0; k < R * R; k++)
+                for (int l = filled; l < WINO_LANES; l++) taps[k][l] = 0;
             for (int kh = 0; kh < R; kh++)
                 for (int kw = 0; kw < R; kw++)
-                    g[kh][kw] =
-                        o < O ? (double)w[o * so + i * si + (flip ? (R - 1 - kh) * R + R - 1 - kw : kh * R + kw)] : 0;
-            FN(wino_two_sided)(wino_g[WINO_KIND(M, R)], 0, n, R, g, U);
-            T *dst = u + (o / CK_GMR) * CK_GMR * I + i * CK_GMR + o % CK_GMR;
+                    __builtin_memcpy(&g[kh][kw], taps[flip ? (R - 1 - kh) * R + R - 1 - kw : kh * R + kw], sizeof(VD));
+            FN(wino_two_sided)(wino_g[WINO_KIND(M, R)], 0, n, R, (const VD(*)[WINO_NMAX])g, U);
+            T *dst = u + p * CK_GMR * I + i * CK_GMR;
             for (int a = 0; a < n; a++)
-                for (int b = 0; b < n; b++) dst[(n * a + b) * ustride] = (T)U[a][b];
+                for (int b = 0; b < n; b++) {
+                    const VT rounded = __builtin_convertvector(U[a][b], VT);
+                    __builtin_memcpy(dst + (n * a + b) * ustride, &rounded, CK_GMR * sizeof(T));
+                }
         }
 }
 
@@ -147,30 +168,47 @@ void FN(ck_wino_filter)(ptrdiff_t O, ptrdiff_t I, const T *w, ptrdiff_t so, ptrd
         FN(wino_filter)(O, I, w, so, si, flip, p0, p1, u, 2, 3);
 }
 
-/* dw (R x R) <- G^T S G, S (n x n) the chunks' products for filter element e (= f*C + c), part[(j * n*n +
- * xi) * FC + e] for chunk j, summed in chunk order in double (the weight gradient's last step). */
+/* dw[e] (R x R, at dw + R*R*e) <- G^T S G for the filter elements e0 <= e < e1 (e = f*C + c), S (n x n)
+ * the chunks' products for e, part[(j * n*n + xi) * FC + e] for chunk j, summed in chunk order in double
+ * (the weight gradient's last step), WINO_LANES elements at a time. */
 static inline __attribute__((always_inline)) void FN(wino_weight_filter)(const T *part, ptrdiff_t chunks, ptrdiff_t FC,
-                                                                         ptrdiff_t e, T *dw, const int M, const int R) {
+                                                                         ptrdiff_t e0, ptrdiff_t e1, T *dw, const int M,
+                                                                         const int R) {
     const int n = M + R - 1;
-    double S[WINO_NMAX][WINO_NMAX], D[WINO_NMAX][WINO_NMAX];
-    for (int a = 0; a < n; a++)
-        for (int b = 0; b < n; b++) {
-            S[a][b] = 0;
-            for (ptrdiff_t j = 0; j < chunks; j++) S[a][b] += part[(j * n * n + n * a + b) * FC + e];
-        }
-    FN(wino_two_sided)(wino_g[WINO_KIND(M, R)], 1, R, n, S, D);
-    for (int k = 0; k < R; k++)
-        for (int l = 0; l < R; l++) dw[k * R + l] = (T)D[k][l];
+    for (ptrdiff_t e = e0; e < e1; e += WINO_LANES) {
+        const ptrdiff_t lanes = e1 - e < WINO_LANES ? e1 - e : WINO_LANES;
+        VD S[WINO_NMAX][WINO_NMAX], D[WINO_NMAX][WINO_NMAX];
+        for (int a = 0; a < n; a++)
+            for (int b = 0; b < n; b++) S[a][b] = (VD){0};
+        for (ptrdiff_t j = 0; j < chunks; j++) /* chunk-major (product-major: 2x the time on 128 x 128 filters) */
+            for (int a = 0; a < n; a++)
+                for (int b = 0; b < n; b++) {
+                    const T *src = part + (j * n * n + n * a + b) * FC + e;
+                    VT v = {0};
+                    if (lanes == WINO_LANES)
+                        __builtin_memcpy(&v, src, sizeof v);
+                    else
+                        for (ptrdiff_t l = 0; l < lanes; l++) v[l] = src[l];
+                    S[a][b] += __builtin_convertvector(v, VD);
+                }
+        FN(wino_two_sided)(wino_g[WINO_KIND(M, R)], 1, R, n, (const VD(*)[WINO_NMAX])S, D);
+        for (ptrdiff_t l = 0; l < lanes; l++)
+            for (int k = 0; k < R; k++)
+                for (int q = 0; q < R; q++) dw[(e + l) * R * R + k * R + q] = (T)D[k][q][l];
+    }
 }
 
-void FN(ck_wino_weight_filter)(const T *part, ptrdiff_t chunks, ptrdiff_t FC, ptrdiff_t e, int M, int R, T *dw) {
+void FN(ck_wino_weight_filter)(const T *part, ptrdiff_t chunks, ptrdiff_t FC, ptrdiff_t e0, ptrdiff_t e1, int M, int R,
+                               T *dw) {
     if (M == 4)
-        FN(wino_weight_filter)(part, chunks, FC, e, dw, 4, 3);
+        FN(wino_weight_filter)(part, chunks, FC, e0, e1, dw, 4, 3);
     else if (R == 5)
-        FN(wino_weight_filter)(part, chunks, FC, e, dw, 2, 5);
+        FN(wino_weight_filter)(part, chunks, FC, e0, e1, dw, 2, 5);
     else
-        FN(wino_weight_filter)(part, chunks, FC, e, dw, 2, 3);
+        FN(wino_weight_filter)(part, chunks, FC, e0, e1, dw, 2, 3);
 }
+#undef VD
+#undef VT
 
 #if defined(__GNUC__) && !defined(__clang__)
 #define CK_WINO_SHUFFLE 1 /* GCC's two-vector shuffles; elsewhere the same lanes moved one by one */

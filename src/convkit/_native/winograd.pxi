@@ -3,6 +3,10 @@
 # plan's PATH_WINOGRAD (conv_plan.pxi)
 # ---------------------------------------------------------------------------------------------------------
 
+cdef enum:
+    WINO_FILTER_JOB = 16  # weight-gradient elements per job of its last step (the kernel's lanes divide it)
+
+
 cdef inline bint _winograd_ran(int status, what) except -1:
     """Whether a Winograd pass computed its output (status 1); False where its operands held inf/NaN
     (status 0: the caller runs the direct path). MemoryError where it could not get scratch memory."""
@@ -172,8 +176,10 @@ cdef int _winograd_weight_grad(
                                        bp + c0 * tb)
                     ck_gemm_block(F, C, tb, ap, bp, first, 0, NULL, 0, part + (job * XI + xi) * FC, C)
                 first = False
-        for e in prange(FC, schedule="static"):  # dw = G^T S G
-            ck_wino_weight_filter(part, chunks, FC, e, tile, R, dw + R * R * e)
+        for job in prange(_cdiv(FC, WINO_FILTER_JOB), schedule="static"):  # dw = G^T S G
+            e = job * WINO_FILTER_JOB
+            ck_wino_weight_filter(part, chunks, FC, e, e + WINO_FILTER_JOB if e + WINO_FILTER_JOB < FC else FC, tile,
+                                  R, dw)
     if status == 1:
         for i in range(F):
             acc = 0
