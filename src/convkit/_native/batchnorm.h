@@ -15,6 +15,15 @@
 static inline __attribute__((always_inline)) V FN(bn_gated)(V y, V g) { return (V)((VI)y & (VI)(g > 0)); }
 static inline __attribute__((always_inline)) T FN(bn_gated1)(T y, T g) { return g > 0 ? y : 0; }
 
+/* one vector of ck_bn_sums' rows: a1 += y (or x), a2 += (x - m) * (y or x - m), y gated by g */
+static inline __attribute__((always_inline)) void FN(bn_sums_step)(const T *x, const T *y, const T *g, int has_y, T m,
+                                                                   V *a1, V *a2) {
+    const V xv = FN(vload)(x) - m;
+    const V yv = !has_y ? xv : g ? FN(bn_gated)(FN(vload)(y), FN(vload)(g)) : FN(vload)(y);
+    *a1 += has_y ? yv : FN(vload)(x);
+    *a2 += xv * yv;
+}
+
 void FN(ck_bn_sums)(const T *x, const T *y, const T *g, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0,
                     ptrdiff_t c1, const double *mean, double *s1, double *s2) {
     if (L >= VL) {
@@ -25,16 +34,20 @@ void FN(ck_bn_sums)(const T *x, const T *y, const T *g, ptrdiff_t N, ptrdiff_t C
                 const T *xr = x + (n * C + c) * L;
                 const T *yr = y ? y + (n * C + c) * L : xr;
                 const T *gr = g ? g + (n * C + c) * L : NULL;
-                V a1 = (V){0}, a2 = (V){0};
+                /* four chains of partial sums: one would wait out the add's latency at every vector */
+                V a1 = (V){0}, b1 = (V){0}, c1 = (V){0}, d1 = (V){0}, a2 = (V){0}, b2 = (V){0}, c2 = (V){0},
+                  d2 = (V){0};
                 const ptrdiff_t nv = L - L % VL;
-                for (ptrdiff_t l = 0; l < nv; l += VL) {
-                    const V xv = FN(vload)(xr + l) - m;
-                    const V yv = !y ? xv : g ? FN(bn_gated)(FN(vload)(yr + l), FN(vload)(gr + l)) : FN(vload)(yr + l);
-                    a1 += y ? yv : FN(vload)(xr + l);
-                    a2 += xv * yv;
+                ptrdiff_t l = 0;
+                for (; l + 4 * VL <= nv; l += 4 * VL) {
+                    FN(bn_sums_step)(xr + l, yr + l, gr ? gr + l : NULL, !!y, m, &a1, &a2);
+                    FN(bn_sums_step)(xr + l + VL, yr + l + VL, gr ? gr + l + VL : NULL, !!y, m, &b1, &b2);
+                    FN(bn_sums_step)(xr + l + 2 * VL, yr + l + 2 * VL, gr ? gr + l + 2 * VL : NULL, !!y, m, &c1, &c2);
+                    FN(bn_sums_step)(xr + l + 3 * VL, yr + l + 3 * VL, gr ? gr + l + 3 * VL : NULL, !!y, m, &d1, &d2);
                 }
-                T r1 = FN(hsum)(a1), r2 = FN(hsum)(a2);
-                for (ptrdiff_t l = nv; l < L; l++) {
+                for (; l < nv; l += VL) FN(bn_sums_step)(xr + l, yr + l, gr ? gr + l : NULL, !!y, m, &a1, &a2);
+                T r1 = FN(hsum)((a1 + b1) + (c1 + d1)), r2 = FN(hsum)((a2 + b2) + (c2 + d2));
+                for (; l < L; l++) {
                     const T xv = xr[l] - m, yv = !y ? xv : g ? FN(bn_gated1)(yr[l], gr[l]) : yr[l];
                     r1 += y ? yv : xr[l];
                     r2 += xv * yv;
