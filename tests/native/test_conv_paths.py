@@ -129,10 +129,14 @@ def _wide_tiles(plan):
     return any(plan[p]["path"] == "winograd" and plan[p]["tile"] == 4 for p in passes)
 
 
+def _lanes(itemsize):
+    return _plan((1, 1, 8, 8), (1, 1, 1, 1), itemsize=itemsize)["forward"]["VL"]
+
+
 def _wide_min_tiles(itemsize, weight_grad=False):
-    """The rule's F(4x4, 3x3) for a 3x3 pass: output rows of at least 3 tiles of 4 and half a vector of them;
-    the weight gradient on vectors of at most 32 bytes a whole vector of them."""
-    lanes = _plan((1, 1, 8, 8), (1, 1, 1, 1), itemsize=itemsize)["forward"]["VL"]
+    """The rule's F(4x4, 3x3) for a 3x3 pass with few channels: output rows of at least 3 tiles of 4 and half
+    a vector of them; the weight gradient on vectors of at most 32 bytes a whole vector of them."""
+    lanes = _lanes(itemsize)
     if weight_grad and lanes * itemsize <= 32:
         return max(3, lanes)
     return max(3, -(-lanes // 2))
@@ -141,7 +145,7 @@ def _wide_min_tiles(itemsize, weight_grad=False):
 def _wide_dw_min_channels(itemsize):
     """The rule's weight gradient on F(4x4, 3x3) tiles: the forward's channels, on vectors wider than 32 bytes
     at least 4 vectors of them."""
-    lanes = _plan((1, 1, 8, 8), (1, 1, 1, 1), itemsize=itemsize)["forward"]["VL"]
+    lanes = _lanes(itemsize)
     return (
         _winograd_min_channels(itemsize)
         if lanes * itemsize <= 32
@@ -150,12 +154,19 @@ def _wide_dw_min_channels(itemsize):
 
 
 def _wide_tile(width, itemsize, weight_grad=False, channels=0):
-    """Whether the rule gives a 3x3 pass with output rows `width` long F(4x4, 3x3) tiles (a weight gradient
-    on vectors wider than 32 bytes: with at least 4 vectors of channels each way)."""
-    lanes = _plan((1, 1, 8, 8), (1, 1, 1, 1), itemsize=itemsize)["forward"]["VL"]
-    if -(-width // 4) < _wide_min_tiles(itemsize, weight_grad):
+    """Whether the rule gives a 3x3 pass with output rows `width` long F(4x4, 3x3) tiles: at least 3 tiles
+    and half a vector of them, or 3 tiles and 8 vectors of channels; a weight gradient on vectors of at most
+    32 bytes a whole vector of tiles, or 4 tiles and half a vector with 32 channels; on wider vectors half a
+    vector of tiles and 4 vectors of channels, or 4 tiles and 8 vectors."""
+    lanes, tiles = _lanes(itemsize), -(-width // 4)
+    half, many = max(3, -(-lanes // 2)), channels >= 8 * lanes
+    if tiles < 3:
         return False
-    return not weight_grad or lanes * itemsize <= 32 or channels >= 4 * lanes
+    if not weight_grad:
+        return tiles >= half or many
+    if lanes * itemsize <= 32:
+        return tiles >= max(3, lanes) or (tiles >= max(4, half) and channels >= 32)
+    return (tiles >= half and channels >= 4 * lanes) or (tiles >= 4 and many)
 
 
 def _winograd_fits(w_shape, stride):
@@ -299,21 +310,33 @@ def test_path_rule():
                 == "direct"
             )
     for itemsize in (4, 8):  # F(4x4, 3x3) for wide rows of 3x3 passes; 5x5 keeps F(2x2)
-        c, width = _winograd_min_channels(itemsize, weight_grad=True), 4 * _wide_min_tiles(itemsize)
+        lanes, width = _lanes(itemsize), 4 * _wide_min_tiles(itemsize)
+        c = _winograd_min_channels(itemsize)
         wide = _plan((2, c, 6, width), (c, c, 3, 3), 1, 1, itemsize)
         assert [wide[p]["tile"] for p in ("forward", "input_grad")] == [4, 4]
         assert (wide["forward"]["tiles_h"], wide["forward"]["tiles_w"]) == (2, width // 4)
         narrow = _plan((2, c, 6, width - 4), (c, c, 3, 3), 1, 1, itemsize)
-        assert [narrow[p]["tile"] for p in ("forward", "input_grad", "weight_grad")] == [2, 2, 2]
+        assert [narrow[p]["tile"] for p in ("forward", "input_grad")] == [2, 2]
         unpadded = _plan((2, c, 6, width - 2), (c, c, 3, 3), 1, 0, itemsize)  # out narrower than dx
         assert [unpadded[p]["tile"] for p in ("forward", "input_grad")] == [2, 4]
         assert _plan((2, c, 6, width), (c, c, 5, 5), 1, 2, itemsize)["forward"]["tile"] == 2
+        many = 8 * lanes  # 3 tiles suffice with 8 vectors of channels; 2 never
+        assert _plan((2, many, 6, 12), (many, many, 3, 3), 1, 1, itemsize)["forward"]["tile"] == 4
+        assert _plan((2, many, 6, 8), (many, many, 3, 3), 1, 1, itemsize)["forward"]["tile"] == 2
+        if width > 12:
+            assert _plan((2, many, 6, 12), (many - 1, many, 3, 3), 1, 1, itemsize)["forward"]["tile"] == 2
         # the weight gradient: its own width and channels
         c, width = _wide_dw_min_channels(itemsize), 4 * _wide_min_tiles(itemsize, weight_grad=True)
         dw = _plan((2, c, 6, width), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]
         assert (dw["path"], dw["tile"]) == ("winograd", 4)
         assert _plan((2, c, 6, width - 4), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] != 4
         assert _plan((2, c, 6, width), (c - 1, c, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] != 4
+        # ... or 4 tiles (and half a vector): 32 channels on narrow vectors, 8 vectors of them on wider ones
+        narrow_vectors = lanes * itemsize <= 32
+        c, width = (32, 4 * max(4, -(-lanes // 2))) if narrow_vectors else (8 * lanes, 16)
+        assert _plan((2, c, 6, width), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] == 4
+        if _wide_min_tiles(itemsize, weight_grad=True) > 3:
+            assert _plan((2, c, 6, 12), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] != 4
     c = _winograd_min_channels()
     many = (2, c, 8, 8)
     assert _plan(many, (c, c, 7, 7), 1, 3)["path"] == "direct"

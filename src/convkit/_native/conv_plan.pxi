@@ -9,7 +9,7 @@
 #   WINO_DW_MIN_CHANNELS, on wider ones 3x3 from WINO_DW_MIN_VECTORS vectors and 5x5 never): Winograd
 #   F(2x2, 3x3) or F(2x2, 5x5) (winograd.pxi): 16 multiply-adds per input channel for a 2x2 tile of outputs
 #   instead of 36, 36 instead of 100. A 3x3 pass with enough 4-wide tiles per output row (_wide_tiles_fit:
-#   WINO_WIDE_MIN_TILES; dW also WINO_DW_WIDE_MIN_VECTORS, and then the forward's channels) takes
+#   WINO_WIDE_MIN_TILES, WINO_WIDE_MANY_VECTORS; dW its own, then the forward's channels) takes
 #   F(4x4, 3x3), 36 for a 4x4 tile instead of 144. A job is ``per`` rows of output tiles (of one image or
 #   several), transformed, multiplied and transformed back in per-thread scratch of about WINO_JOB_BYTES (in
 #   L2). dx is the forward kernel on dout with the flipped, channel-swapped weights and padding K - 1 - p (so
@@ -84,15 +84,26 @@ cdef enum:
                                   # 64 -> 64 0.81x), 5x5 never (16 -> 32 0.47x, 32 -> 64 0.69x, 64 -> 64 0.85x)
     WINO_WIDE_MIN_TILES = 3       # F(4x4, 3x3) (forward, dx) where an output row holds this many 4x4 tiles and
                                   # half a vector of them (the transforms run on vectors of a row's tiles).
-                                  # Measured, 2 cores, against F(2x2, 3x3): AVX2 float32 16 -> 16 on 32 x 32
-                                  # 1.17x, 64 -> 64 1.42x, 32 -> 32 on 16 x 16 1.05x, 3 tiles (11 wide) 1.12x,
-                                  # 8 x 8 0.97x; AVX-512 float32 64 -> 64 on 32 x 32 1.25x, 16 x 16 0.95x;
-                                  # float64 16 x 16 1.1-1.2x, 8 x 8 0.85x
+                                  # Measured, 2 cores, against F(2x2, 3x3), Intel Xeon (SPR): AVX2 float32
+                                  # 16 -> 16 on 32 x 32 1.17x, 64 -> 64 1.42x, 32 -> 32 on 16 x 16 1.05x, 3
+                                  # tiles (11 wide) 1.12x, 8 x 8 0.97x; AVX-512 float32 64 -> 64 on 32 x 32
+                                  # 1.25x, 16 x 16 0.95x; float64 16 x 16 1.1-1.2x, 8 x 8 0.85x
+    WINO_WIDE_MANY_VECTORS = 8    # ... or, from this many vectors of channels, any WINO_WIDE_MIN_TILES tiles:
+                                  # the GEMMs' share grows with the channels, the transforms' with the idle
+                                  # lanes. AMD EPYC (Zen 5), against F(2x2): AVX2 float32 on 12 x 12 64 -> 64
+                                  # and 128 -> 128 1.4x; AVX-512 on 16 x 16 128 -> 128 1.13-1.3x, 256 -> 256
+                                  # 1.36x, 64 -> 64 1.05x (not taken), on 12 x 12 128 -> 128 1.1x; float64
+                                  # 64 -> 64 on 12 x 12 1.23x
     WINO_DW_WIDE_MIN_VECTORS = 4  # ... and the weight gradient on them: a whole vector of tiles per row on narrow
                                   # vectors (AVX2 float32, against the direct dW: 16 -> 16 on 32 x 32 1.21x,
-                                  # 32 -> 32 1.5x, 64 -> 64 1.82x; 16 x 16 no better than F(2x2), 8 x 8
-                                  # worse), half a vector and this many vectors of channels on wider ones
-                                  # (AVX-512 float32 64 -> 64 on 32 x 32 1.28x, 32 -> 32 1.0x, 16 -> 16 0.6x)
+                                  # 32 -> 32 1.5x, 64 -> 64 1.82x; 8 x 8 worse), half a vector and this many
+                                  # vectors of channels on wider ones (AVX-512 float32 64 -> 64 on 32 x 32
+                                  # 1.28x, 32 -> 32 1.0x, 16 -> 16 0.6x) ...
+    WINO_DW_MIN_TILES = 4         # ... or from this many tiles, on narrow vectors with WINO_DW_MIN_CHANNELS, on
+                                  # wide ones with WINO_WIDE_MANY_VECTORS vectors. Zen 5, against F(2x2): AVX2
+                                  # float32 on 16 x 16 32 -> 32 1.17x, 64 -> 64 1.15x, 128 -> 128 1.24x
+                                  # (SPR: no better), 3 tiles 64 -> 64 0.85x; AVX-512 128 -> 128 1.2x,
+                                  # 256 -> 256 1.22x; float64 on 12 x 12 (3 tiles) 0.85-1.25x
     WINO_JOB_BYTES = 512 << 10    # ... with a job's transformed tiles and products in about this much scratch
     WINO_MIN_JOBS = 8             # ... and at least this many jobs where the batch has enough tile rows
     SHIFTED_MIN_ROWS = 8          # the column-shifted copies from this many GEMM rows (channels written):
@@ -216,18 +227,21 @@ cdef inline void _phase_axis(bint merge, ptrdiff_t n, ptrdiff_t O, ptrdiff_t K, 
 cdef inline bint _wide_tiles_fit(int pass_, ptrdiff_t R, ptrdiff_t C, ptrdiff_t F, ptrdiff_t OW, ptrdiff_t VL,
                                  ptrdiff_t itemsize) noexcept nogil:
     """The rule's F(4x4, 3x3), for a pass whose output rows are OW long: a 3x3 forward or dx with at least
-    WINO_WIDE_MIN_TILES 4-wide tiles per row and half a vector of them; a weight gradient with a whole vector
-    of them on vectors of at most WINO_DW_NARROW_BYTES, on wider ones with half a vector and
-    WINO_DW_WIDE_MIN_VECTORS vectors of channels."""
-    cdef ptrdiff_t tiles = _cdiv(OW, 4)
-    if R != 3:
+    WINO_WIDE_MIN_TILES 4-wide tiles per row and half a vector of them, or WINO_WIDE_MANY_VECTORS vectors of
+    channels; a weight gradient on vectors of at most WINO_DW_NARROW_BYTES with a whole vector of tiles, or
+    WINO_DW_MIN_TILES and half a vector of them and WINO_DW_MIN_CHANNELS; on wider ones with half a vector
+    and WINO_DW_WIDE_MIN_VECTORS vectors of channels, or WINO_DW_MIN_TILES and WINO_WIDE_MANY_VECTORS."""
+    cdef ptrdiff_t tiles = _cdiv(OW, 4), channels = C if C < F else F
+    cdef bint many = channels >= WINO_WIDE_MANY_VECTORS * VL
+    if R != 3 or tiles < WINO_WIDE_MIN_TILES:
         return False
     if pass_ != PASS_WEIGHT_GRAD:
-        return tiles >= _max(WINO_WIDE_MIN_TILES, _cdiv(VL, 2))
+        return tiles >= _cdiv(VL, 2) or many
     if VL * itemsize <= WINO_DW_NARROW_BYTES:
-        return tiles >= _max(WINO_WIDE_MIN_TILES, VL)
-    return (tiles >= _max(WINO_WIDE_MIN_TILES, _cdiv(VL, 2))
-            and (C if C < F else F) >= WINO_DW_WIDE_MIN_VECTORS * VL)
+        return tiles >= VL or (tiles >= _max(WINO_DW_MIN_TILES, _cdiv(VL, 2))
+                               and channels >= WINO_DW_MIN_CHANNELS)
+    return ((tiles >= _cdiv(VL, 2) and channels >= WINO_DW_WIDE_MIN_VECTORS * VL)
+            or (tiles >= WINO_DW_MIN_TILES and many))
 
 
 cdef inline bint _winograd_fits(int pass_, ptrdiff_t C, ptrdiff_t F, ptrdiff_t KH, ptrdiff_t KW, ptrdiff_t ph,
