@@ -155,16 +155,18 @@ def _wide_dw_min_channels(itemsize):
 
 def _wide_tile(width, itemsize, weight_grad=False, channels=0):
     """Whether the rule gives a 3x3 pass with output rows `width` long F(4x4, 3x3) tiles: at least 3 tiles
-    and half a vector of them, or 3 tiles and 8 vectors of channels; a weight gradient on vectors of at most
-    32 bytes a whole vector of tiles, or 4 tiles and half a vector with 32 channels; on wider vectors half a
-    vector of tiles and 4 vectors of channels, or 4 tiles and 8 vectors."""
+    and half a vector of them, or with 8 vectors of channels 3 tiles (on vectors of at most 32 bytes 2); a
+    weight gradient on narrow vectors a whole vector of tiles, or 4 tiles and half a vector with 32
+    channels; on wider vectors half a vector of tiles and 4 vectors of channels, or 4 tiles and 8 vectors."""
     lanes, tiles = _lanes(itemsize), -(-width // 4)
-    half, many = max(3, -(-lanes // 2)), channels >= 8 * lanes
+    half, many, narrow = max(3, -(-lanes // 2)), channels >= 8 * lanes, lanes * itemsize <= 32
+    if not weight_grad and many and tiles >= (2 if narrow else 3):
+        return True
     if tiles < 3:
         return False
     if not weight_grad:
-        return tiles >= half or many
-    if lanes * itemsize <= 32:
+        return tiles >= half
+    if narrow:
         return tiles >= max(3, lanes) or (tiles >= max(4, half) and channels >= 32)
     return (tiles >= half and channels >= 4 * lanes) or (tiles >= 4 and many)
 
@@ -320,9 +322,11 @@ def test_path_rule():
         unpadded = _plan((2, c, 6, width - 2), (c, c, 3, 3), 1, 0, itemsize)  # out narrower than dx
         assert [unpadded[p]["tile"] for p in ("forward", "input_grad")] == [2, 4]
         assert _plan((2, c, 6, width), (c, c, 5, 5), 1, 2, itemsize)["forward"]["tile"] == 2
-        many = 8 * lanes  # 3 tiles suffice with 8 vectors of channels; 2 never
+        many = 8 * lanes  # with 8 vectors of channels 3 tiles suffice, on vectors of at most 32 bytes 2
         assert _plan((2, many, 6, 12), (many, many, 3, 3), 1, 1, itemsize)["forward"]["tile"] == 4
-        assert _plan((2, many, 6, 8), (many, many, 3, 3), 1, 1, itemsize)["forward"]["tile"] == 2
+        two = _plan((2, many, 6, 8), (many, many, 3, 3), 1, 1, itemsize)["forward"]["tile"]
+        assert two == (4 if lanes * itemsize <= 32 else 2)
+        assert _plan((2, many, 6, 4), (many, many, 3, 3), 1, 1, itemsize)["forward"]["tile"] == 2
         if width > 12:
             assert _plan((2, many, 6, 12), (many - 1, many, 3, 3), 1, 1, itemsize)["forward"]["tile"] == 2
         # the weight gradient: its own width and channels

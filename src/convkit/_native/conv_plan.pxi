@@ -5,7 +5,7 @@
 # Design:
 # Four paths, with the same GEMM micro-kernel (gemm.h) underneath:
 # - *winograd* (stride 1, 3x3 or 5x5, dilation 1, at least WINO_MIN_CHANNELS (float64: twice) and
-#   WINO_MIN_VECTORS vectors of channels in and out; dW: on vectors of at most WINO_DW_NARROW_BYTES 3x3 from
+#   WINO_MIN_VECTORS vectors of channels in and out; dW: on vectors of at most WINO_NARROW_BYTES 3x3 from
 #   WINO_DW_MIN_CHANNELS, on wider ones 3x3 from WINO_DW_MIN_VECTORS vectors and 5x5 never): Winograd
 #   F(2x2, 3x3) or F(2x2, 5x5) (winograd.pxi): 16 multiply-adds per input channel for a 2x2 tile of outputs
 #   instead of 36, 36 instead of 100. A 3x3 pass with enough 4-wide tiles per output row (_wide_tiles_fit:
@@ -74,8 +74,9 @@ cdef enum:
                                   # their share of the time growing with the lanes. Measured, 2 cores, 16 ->
                                   # 16 on 32 x 32 against the direct path: AVX2 float32 1.1x, float64 0.96x;
                                   # AVX-512 float32 0.84x (32 -> 32 on 16 x 16: 1.03x), float64 0.8x
-    WINO_DW_NARROW_BYTES = 32     # the weight gradient (its packs and small GEMMs cost more), against the direct
-                                  # dW: on vectors of at most this many bytes (AVX2, the baseline) ...
+    WINO_NARROW_BYTES = 32        # narrow vectors: at most this many bytes (AVX2, the baseline). The weight
+                                  # gradient (its packs and small GEMMs cost more), against the direct dW: on
+                                  # narrow vectors ...
     WINO_DW_MIN_CHANNELS = 32     # ... 3x3 from this many channels (AVX2 float32: 64 -> 64 on 8 x 8 1.24x,
                                   # 32 -> 32 on 16 x 16 1.27x, 32 -> 64 on 13 x 13 1.13x, 16 -> 16 on 32 x 32
                                   # 0.93x; float64 32 -> 32 1.25x; the baseline 1.6x), 5x5 as the forward's
@@ -88,12 +89,15 @@ cdef enum:
                                   # 16 -> 16 on 32 x 32 1.17x, 64 -> 64 1.42x, 32 -> 32 on 16 x 16 1.05x, 3
                                   # tiles (11 wide) 1.12x, 8 x 8 0.97x; AVX-512 float32 64 -> 64 on 32 x 32
                                   # 1.25x, 16 x 16 0.95x; float64 16 x 16 1.1-1.2x, 8 x 8 0.85x
-    WINO_WIDE_MANY_VECTORS = 8    # ... or, from this many vectors of channels, any WINO_WIDE_MIN_TILES tiles:
-                                  # the GEMMs' share grows with the channels, the transforms' with the idle
-                                  # lanes. AMD EPYC (Zen 5), against F(2x2): AVX2 float32 on 12 x 12 64 -> 64
-                                  # and 128 -> 128 1.4x; AVX-512 on 16 x 16 128 -> 128 1.13-1.3x, 256 -> 256
-                                  # 1.36x, 64 -> 64 1.05x (not taken), on 12 x 12 128 -> 128 1.1x; float64
-                                  # 64 -> 64 on 12 x 12 1.23x
+    WINO_WIDE_MANY_VECTORS = 8    # ... or, from this many vectors of channels, WINO_WIDE_MIN_TILES tiles, on
+                                  # narrow vectors WINO_NARROW_MANY_TILES: the GEMMs' share grows with the
+                                  # channels, the transforms' with the idle lanes. AMD EPYC (Zen 5), against
+                                  # F(2x2): AVX2 float32 on 12 x 12 64 -> 64 and 128 -> 128 1.4x; AVX-512 on
+                                  # 16 x 16 128 -> 128 1.13-1.3x, 256 -> 256 1.36x, 64 -> 64 1.05x (not taken),
+                                  # on 12 x 12 128 -> 128 1.1x; float64 64 -> 64 on 12 x 12 1.23x
+    WINO_NARROW_MANY_TILES = 2    # ... AVX2 float32 on 8 x 8 64 -> 64 1.1x, 128 -> 128 1.14-1.25x, 256 -> 256
+                                  # 1.29x (32 -> 32 0.86x), float64 32 -> 32 1.1x, 64 -> 64 1.2x; AVX-512 on
+                                  # 8 x 8 0.8-0.88x
     WINO_DW_WIDE_MIN_VECTORS = 4  # ... and the weight gradient on them: a whole vector of tiles per row on narrow
                                   # vectors (AVX2 float32, against the direct dW: 16 -> 16 on 32 x 32 1.21x,
                                   # 32 -> 32 1.5x, 64 -> 64 1.82x; 8 x 8 worse), half a vector and this many
@@ -227,17 +231,23 @@ cdef inline void _phase_axis(bint merge, ptrdiff_t n, ptrdiff_t O, ptrdiff_t K, 
 cdef inline bint _wide_tiles_fit(int pass_, ptrdiff_t R, ptrdiff_t C, ptrdiff_t F, ptrdiff_t OW, ptrdiff_t VL,
                                  ptrdiff_t itemsize) noexcept nogil:
     """The rule's F(4x4, 3x3), for a pass whose output rows are OW long: a 3x3 forward or dx with at least
-    WINO_WIDE_MIN_TILES 4-wide tiles per row and half a vector of them, or WINO_WIDE_MANY_VECTORS vectors of
-    channels; a weight gradient on vectors of at most WINO_DW_NARROW_BYTES with a whole vector of tiles, or
-    WINO_DW_MIN_TILES and half a vector of them and WINO_DW_MIN_CHANNELS; on wider ones with half a vector
-    and WINO_DW_WIDE_MIN_VECTORS vectors of channels, or WINO_DW_MIN_TILES and WINO_WIDE_MANY_VECTORS."""
+    WINO_WIDE_MIN_TILES 4-wide tiles per row and half a vector of them, or with WINO_WIDE_MANY_VECTORS vectors
+    of channels WINO_WIDE_MIN_TILES (on narrow vectors WINO_NARROW_MANY_TILES); a weight gradient on narrow
+    vectors with a whole vector of tiles, or WINO_DW_MIN_TILES and half a vector of them and
+    WINO_DW_MIN_CHANNELS; on wider ones with half a vector and WINO_DW_WIDE_MIN_VECTORS vectors of channels,
+    or WINO_DW_MIN_TILES and WINO_WIDE_MANY_VECTORS."""
     cdef ptrdiff_t tiles = _cdiv(OW, 4), channels = C if C < F else F
-    cdef bint many = channels >= WINO_WIDE_MANY_VECTORS * VL
-    if R != 3 or tiles < WINO_WIDE_MIN_TILES:
+    cdef bint many = channels >= WINO_WIDE_MANY_VECTORS * VL, narrow = VL * itemsize <= WINO_NARROW_BYTES
+    if R != 3:
+        return False
+    if (pass_ != PASS_WEIGHT_GRAD and many
+            and tiles >= (WINO_NARROW_MANY_TILES if narrow else WINO_WIDE_MIN_TILES)):
+        return True
+    if tiles < WINO_WIDE_MIN_TILES:
         return False
     if pass_ != PASS_WEIGHT_GRAD:
-        return tiles >= _cdiv(VL, 2) or many
-    if VL * itemsize <= WINO_DW_NARROW_BYTES:
+        return tiles >= _cdiv(VL, 2)
+    if narrow:
         return tiles >= VL or (tiles >= _max(WINO_DW_MIN_TILES, _cdiv(VL, 2))
                                and channels >= WINO_DW_MIN_CHANNELS)
     return ((tiles >= _cdiv(VL, 2) and channels >= WINO_DW_WIDE_MIN_VECTORS * VL)
@@ -259,7 +269,7 @@ cdef inline bint _winograd_fits(int pass_, ptrdiff_t C, ptrdiff_t F, ptrdiff_t K
         return True
     channels = _max(WINO_MIN_CHANNELS * itemsize // 4, WINO_MIN_VECTORS * VL)
     if pass_ == PASS_WEIGHT_GRAD and not _wide_tiles_fit(pass_, KH, C, F, OW, VL, itemsize):  # F(2x2) dW
-        if VL * itemsize > WINO_DW_NARROW_BYTES:
+        if VL * itemsize > WINO_NARROW_BYTES:
             if KH == 5:
                 return False
             channels = _max(channels, WINO_DW_MIN_VECTORS * VL)
