@@ -52,7 +52,7 @@ def run(dtype: str, repeats: int) -> list[dict]:
             "one_thread_ms": times["1"] * 1e3,
             "two_threads_ms": times["2"] * 1e3,
             "speedup": times["1"] / times["2"],
-            "target_speedup": 1.7 if C >= 64 else None,
+            "target_speedup": 1.8 if C >= 64 else None,
             "identical": identical,
         }
         rows.append(row)
