@@ -313,7 +313,7 @@ def test_path_rule():
             )
     for itemsize in (4, 8):  # F(4x4, 3x3) for wide rows of 3x3 passes; 5x5 keeps F(2x2)
         lanes, width = _lanes(itemsize), 4 * _wide_min_tiles(itemsize)
-        c = _winograd_min_channels(itemsize)
+        narrow_vectors, c = lanes * itemsize <= 32, _winograd_min_channels(itemsize)
         wide = _plan((2, c, 6, width), (c, c, 3, 3), 1, 1, itemsize)
         assert [wide[p]["tile"] for p in ("forward", "input_grad")] == [4, 4]
         assert (wide["forward"]["tiles_h"], wide["forward"]["tiles_w"]) == (2, width // 4)
@@ -325,7 +325,7 @@ def test_path_rule():
         many = 8 * lanes  # with 8 vectors of channels 3 tiles suffice, on vectors of at most 32 bytes 2
         assert _plan((2, many, 6, 12), (many, many, 3, 3), 1, 1, itemsize)["forward"]["tile"] == 4
         two = _plan((2, many, 6, 8), (many, many, 3, 3), 1, 1, itemsize)["forward"]["tile"]
-        assert two == (4 if lanes * itemsize <= 32 else 2)
+        assert two == (4 if narrow_vectors else 2)
         assert _plan((2, many, 6, 4), (many, many, 3, 3), 1, 1, itemsize)["forward"]["tile"] == 2
         if width > 12:
             assert _plan((2, many, 6, 12), (many - 1, many, 3, 3), 1, 1, itemsize)["forward"]["tile"] == 2
@@ -336,7 +336,6 @@ def test_path_rule():
         assert _plan((2, c, 6, width - 4), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] != 4
         assert _plan((2, c, 6, width), (c - 1, c, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] != 4
         # ... or 4 tiles (and half a vector): 32 channels on narrow vectors, 8 vectors of them on wider ones
-        narrow_vectors = lanes * itemsize <= 32
         c, width = (32, 4 * max(4, -(-lanes // 2))) if narrow_vectors else (8 * lanes, 16)
         assert _plan((2, c, 6, width), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] == 4
         if _wide_min_tiles(itemsize, weight_grad=True) > 3:

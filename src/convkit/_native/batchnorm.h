@@ -15,12 +15,12 @@
 static inline __attribute__((always_inline)) V FN(bn_gated)(V y, V g) { return (V)((VI)y & (VI)(g > 0)); }
 static inline __attribute__((always_inline)) T FN(bn_gated1)(T y, T g) { return g > 0 ? y : 0; }
 
-/* one vector of ck_bn_sums' rows: a1 += y (or x), a2 += (x - m) * (y or x - m), y gated by g */
-static inline __attribute__((always_inline)) void FN(bn_sums_step)(const T *x, const T *y, const T *g, int has_y, T m,
-                                                                   V *a1, V *a2) {
-    const V xv = FN(vload)(x) - m;
-    const V yv = !has_y ? xv : g ? FN(bn_gated)(FN(vload)(y), FN(vload)(g)) : FN(vload)(y);
-    *a1 += has_y ? yv : FN(vload)(x);
+/* the vector at offset l of ck_bn_sums' rows: a1 += y (or x), a2 += (x - m) * (y or x - m), y gated by g */
+static inline __attribute__((always_inline)) void FN(bn_sums_step)(const T *x, const T *y, const T *g, int has_y,
+                                                                   ptrdiff_t l, T m, V *a1, V *a2) {
+    const V xv = FN(vload)(x + l) - m;
+    const V yv = !has_y ? xv : g ? FN(bn_gated)(FN(vload)(y + l), FN(vload)(g + l)) : FN(vload)(y + l);
+    *a1 += has_y ? yv : FN(vload)(x + l);
     *a2 += xv * yv;
 }
 
@@ -40,12 +40,12 @@ void FN(ck_bn_sums)(const T *x, const T *y, const T *g, ptrdiff_t N, ptrdiff_t C
                 const ptrdiff_t nv = L - L % VL;
                 ptrdiff_t l = 0;
                 for (; l + 4 * VL <= nv; l += 4 * VL) {
-                    FN(bn_sums_step)(xr + l, yr + l, gr ? gr + l : NULL, !!y, m, &a1, &a2);
-                    FN(bn_sums_step)(xr + l + VL, yr + l + VL, gr ? gr + l + VL : NULL, !!y, m, &b1, &b2);
-                    FN(bn_sums_step)(xr + l + 2 * VL, yr + l + 2 * VL, gr ? gr + l + 2 * VL : NULL, !!y, m, &c1, &c2);
-                    FN(bn_sums_step)(xr + l + 3 * VL, yr + l + 3 * VL, gr ? gr + l + 3 * VL : NULL, !!y, m, &d1, &d2);
+                    FN(bn_sums_step)(xr, yr, gr, !!y, l, m, &a1, &a2);
+                    FN(bn_sums_step)(xr, yr, gr, !!y, l + VL, m, &b1, &b2);
+                    FN(bn_sums_step)(xr, yr, gr, !!y, l + 2 * VL, m, &c1, &c2);
+                    FN(bn_sums_step)(xr, yr, gr, !!y, l + 3 * VL, m, &d1, &d2);
                 }
-                for (; l < nv; l += VL) FN(bn_sums_step)(xr + l, yr + l, gr ? gr + l : NULL, !!y, m, &a1, &a2);
+                for (; l < nv; l += VL) FN(bn_sums_step)(xr, yr, gr, !!y, l, m, &a1, &a2);
                 T r1 = FN(hsum)((a1 + b1) + (c1 + d1)), r2 = FN(hsum)((a2 + b2) + (c2 + d2));
                 for (; l < L; l++) {
                     const T xv = xr[l] - m, yv = !y ? xv : g ? FN(bn_gated1)(yr[l], gr[l]) : yr[l];
