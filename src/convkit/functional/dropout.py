@@ -29,8 +29,8 @@ def dropout_forward(x, p: float, training: bool, rng: np.random.Generator | int 
         return x, DropoutCache(None, x.shape)
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     keep = rng.random(x.shape) >= p
-    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    mask = np.asarray((keep * scale).astype(x.dtype))  # (same shape as x), an ndarray for a 0-d x too
+    mask = np.asarray(keep.astype(x.dtype))  # (same shape as x), an ndarray for a 0-d x too
+    mask *= 0.0 if p == 1.0 else 1.0 / (1.0 - p)  # in x's dtype: a float64 product of bools was 2x slower
     return np.asarray(x * mask), DropoutCache(mask, x.shape)  # an ndarray for a 0-d x too
 
 
