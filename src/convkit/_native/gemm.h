@@ -199,20 +199,28 @@ void FN(ck_gemm_pack_a)(ptrdiff_t rows, ptrdiff_t K, const T *a, ptrdiff_t sm, p
     ptrdiff_t k0 = 0;
 #if defined(CK_GEMM_TRANSPOSE)
     /* A row-major (a dense layer's input or upstream gradient), a whole panel: VL x VL squares, the rows
-     * past CK_GMR zero (LeNet's fc2 forward, one core: AVX2 72 -> 76 GFLOP/s, AVX-512 86 -> 94) */
+     * past CK_GMR zero (LeNet's fc2 forward, one core: AVX2 72 -> 76 GFLOP/s, AVX-512 86 -> 94); the last
+     * kt < VL columns of K as a square of partial loads, of which kt rows are stored (the ResNet-20
+     * head's dX, K = 10, had spent as long packing A element by element as multiplying) */
     if (sk == 1 && rows == CK_GMR) {
         VI lo[4], hi[4];
         FN(transpose_masks)(lo, hi);
-        for (; k0 + VL <= K; k0 += VL)
+        for (; k0 < K; k0 += VL) {
+            const ptrdiff_t kt = K - k0 < VL ? K - k0 : VL;
 #pragma GCC unroll 2
             for (int c0 = 0; c0 < CK_GMR; c0 += VL) {
                 V r[VL];
 #pragma GCC unroll 16
-                for (int t = 0; t < VL; t++) r[t] = c0 + t < CK_GMR ? FN(vload)(a + (c0 + t) * sm + k0) : (V){0};
+                for (int t = 0; t < VL; t++)
+                    r[t] = c0 + t >= CK_GMR ? (V){0}
+                        : kt == VL          ? FN(vload)(a + (c0 + t) * sm + k0)
+                                            : FN(vload_part)(a + (c0 + t) * sm + k0, kt);
                 FN(transpose_square)(r, lo, hi);
 #pragma GCC unroll 16
-                for (int t = 0; t < VL; t++) FN(vstore_upto)(ap + (k0 + t) * CK_GMR + c0, r[t], CK_GMR - c0);
+                for (int t = 0; t < VL; t++)
+                    if (t < kt) FN(vstore_upto)(ap + (k0 + t) * CK_GMR + c0, r[t], CK_GMR - c0);
             }
+        }
     }
 #endif
     for (int i = 0; i < rows; i++) {
