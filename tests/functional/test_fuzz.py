@@ -136,6 +136,7 @@ def _child(examples: int, log_path: str) -> int:
             "affine_relu": F.affine_relu_forward(x2, w, b),
             "batchnorm": F.batchnorm_forward(x4, g3, z3, np.zeros(3), np.ones(3)),
             "batchnorm_relu": F.batchnorm_relu_forward(x4, g3, z3, np.zeros(3), np.ones(3)),
+            "batchnorm_add_relu": F.batchnorm_add_relu_forward(x4, x4, g3, z3, np.zeros(3), np.ones(3)),
             "dropout": F.dropout_forward(x2, 0.5, True, 0),
             "maxpool2x2": F.maxpool2d_forward(x4, 2),
             "maxpool3x3": F.maxpool2d_forward(x4, 3, 1),
@@ -211,6 +212,15 @@ def _child(examples: int, log_path: str) -> int:
             F.batchnorm_relu_forward,
             st.tuples(value(4), value(1), value(1), value(1), value(1), flags, floats, floats),
         ),
+        "batchnorm_add_relu_forward": (
+            F.batchnorm_add_relu_forward,
+            st.one_of(
+                st.tuples(value(4), value(4), value(1), value(1), value(1), value(1), flags, floats, floats),
+                st.tuples(value(4), value(1), value(1), value(1), value(1), flags, floats, floats).map(
+                    lambda args: (args[0], args[0], *args[1:])  # a residual of x's shape
+                ),
+            ),
+        ),
         "dropout_forward": (F.dropout_forward, st.tuples(value(), floats, flags, seeds)),
         "maxpool2d_forward": (F.maxpool2d_forward, st.tuples(value(4), int_args, int_args)),
         "avgpool2d_forward": (F.avgpool2d_forward, st.tuples(value(4), int_args, int_args)),
@@ -252,6 +262,7 @@ def _child(examples: int, log_path: str) -> int:
         "affine_relu_backward_weights": (F.affine_relu_backward_weights, backward_args("affine_relu")),
         "batchnorm_backward": (F.batchnorm_backward, backward_args("batchnorm")),
         "batchnorm_relu_backward": (F.batchnorm_relu_backward, backward_args("batchnorm_relu")),
+        "batchnorm_add_relu_backward": (F.batchnorm_add_relu_backward, backward_args("batchnorm_add_relu")),
         "dropout_backward": (F.dropout_backward, backward_args("dropout")),
         "maxpool2d_backward[2x2]": (F.maxpool2d_backward, backward_args("maxpool2x2")),
         "maxpool2d_backward[3x3]": (F.maxpool2d_backward, backward_args("maxpool3x3")),

@@ -118,19 +118,36 @@ def test_gradients_match_finite_differences(rng, layer_gradient_errors, training
     assert max(errors.values()) < 1e-7, errors
 
 
+@pytest.mark.parametrize("shortcut", ["identity", "projection"])
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
-def test_fused_relu_equals_a_relu_after_it_bit_for_bit(dtype, rng, training):
+def test_fused_relu_equals_a_relu_after_it_bit_for_bit(dtype, rng, training, shortcut, monkeypatch):
+    """Both ways the block's last batch norm takes the sum and the ReLU (BatchNorm.forward_add_relu)."""
+    channels, stride = (3, 1) if shortcut == "identity" else (4, 2)
+
     def build(activation):
-        shortcut = [layers.Conv2D(4, 1, stride=2, use_bias=False), layers.BatchNorm()]
-        residual = layers.Residual(_basic_block(4, stride=2), shortcut, activation=activation, seed=5)
+        projection = [layers.Conv2D(4, 1, stride=2, use_bias=False), layers.BatchNorm()]
+        residual = layers.Residual(
+            _basic_block(channels, stride=stride),
+            projection if shortcut == "projection" else None,
+            activation=activation,
+            seed=5,
+        )
         residual.build((3, 6, 6))
         return residual
 
     fused, separate, relu = build("relu"), build(None), layers.ReLU()
     for key, value in fused.params.items():
         value[...] = separate.params[key]
+    fused_tails = []
+    forward_add_relu = layers.BatchNorm.forward_add_relu
+    monkeypatch.setattr(
+        layers.BatchNorm,
+        "forward_add_relu",
+        lambda bn, *args: fused_tails.append(bn) or forward_add_relu(bn, *args),
+    )
     x = rng.standard_normal((2, 3, 6, 6)).astype(dtype)
     out = fused.forward(x, training=training)
+    assert fused_tails == [fused.block_layers[-1]]
     assert out.tobytes() == relu.forward(separate.forward(x, training=training)).tobytes()
     dout = rng.standard_normal(out.shape).astype(dtype)
     dout[0, 0, 0, 0] = np.inf  # a select: never inf * 0

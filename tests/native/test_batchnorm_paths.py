@@ -1,13 +1,18 @@
 """Batch-norm kernels on both of their loops: rows of L >= 16 pixels (vector partial sums per row) and
 short rows (L < 16, e.g. BatchNorm1d's L = 1: column sums across channels, vector blocks with an
 overlapping last vector), every SIMD level, a large mean (no cancellation), thread counts; the fused ReLU
-(batchnorm_relu_*) on the same loops: torch's relu(batch_norm(x)), and bit for bit the unfused pair."""
+(batchnorm_relu_*) and the fused residual sum + ReLU (batchnorm_add_relu_*) on the same loops: torch's
+relu(batch_norm(x)) and relu(batch_norm(x) + residual), and bit for bit the unfused ops."""
 
 import numpy as np
 import pytest
 
 import convkit
 from convkit.functional import (
+    add_relu_backward,
+    add_relu_forward,
+    batchnorm_add_relu_backward,
+    batchnorm_add_relu_forward,
     batchnorm_backward,
     batchnorm_forward,
     batchnorm_relu_backward,
@@ -69,12 +74,17 @@ def test_bit_identical_for_any_thread_count(shape, dtype, restore_threads):
         convkit.set_num_threads(n_threads)
         out, cache = batchnorm_forward(x, np.ones(C, dtype), np.zeros(C, dtype), None, None)
         relu_out, relu_cache = batchnorm_relu_forward(x, np.ones(C, dtype), np.zeros(C, dtype), None, None)
+        sum_out, sum_cache = batchnorm_add_relu_forward(
+            x, np.sin(x), np.ones(C, dtype), np.zeros(C, dtype), None, None
+        )
         results.append(
             (
                 out,
                 *batchnorm_backward(np.cos(x), cache),
                 relu_out,
                 *batchnorm_relu_backward(np.cos(x), relu_cache),
+                sum_out,
+                *batchnorm_add_relu_backward(np.cos(x), sum_cache),
             )
         )
     for other in results[1:]:
@@ -103,3 +113,58 @@ def test_fused_relu_is_the_unfused_pair_bit_for_bit(shape, training, simd, dtype
     for a, b in zip(fused, unfused):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(stats[0], stats[1])  # the same running-statistic updates
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("shape", SHAPES, ids=["x".join(map(str, s)) for s in SHAPES])
+def test_add_relu_matches_torch(shape, training, simd, dtype, check_parity, assert_close, torch):
+    rng = np.random.default_rng(5)
+    C = shape[1]
+    x = (rng.standard_normal(shape) * 3 + 100).astype(dtype)
+    residual = rng.standard_normal(shape).astype(dtype)
+    gamma, beta = rng.standard_normal(C).astype(dtype), rng.standard_normal(C).astype(dtype)
+    mean, var = rng.standard_normal(C).astype(dtype) + 100, rng.uniform(5, 12, C).astype(dtype)
+    tmean, tvar = torch.tensor(mean), torch.tensor(var)
+    check_parity(
+        lambda x, r, g, b: batchnorm_add_relu_forward(x, r, g, b, mean, var, training),
+        batchnorm_add_relu_backward,
+        lambda x, r, g, b: torch.relu(torch.nn.functional.batch_norm(x, tmean, tvar, g, b, training) + r),
+        [x, residual, gamma, beta],
+    )
+    assert_close(mean, tmean.numpy(), dtype)
+    assert_close(var, tvar.numpy(), dtype)
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("shape", SHAPES, ids=["x".join(map(str, s)) for s in SHAPES])
+def test_add_relu_is_the_unfused_ops_bit_for_bit(shape, training, simd, dtype):
+    """The residual added inside the normalization pass gives exactly batchnorm_forward then
+    add_relu_forward: the sum after the shift, as the separate pass adds it."""
+    rng = np.random.default_rng(6)
+    C = shape[1]
+    x, residual = rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype)
+    dout = rng.standard_normal(shape).astype(dtype)
+    dout.reshape(-1)[::7] = np.inf  # a select, not a product: inf where the ReLU is closed gives 0, not NaN
+    gamma, beta = rng.standard_normal(C).astype(dtype), rng.standard_normal(C).astype(dtype)
+    running = (rng.standard_normal(C).astype(dtype), rng.uniform(0.5, 2, C).astype(dtype))
+    stats = [tuple(a.copy() for a in running) for _ in range(2)]
+    out, cache = batchnorm_add_relu_forward(x, residual, gamma, beta, *stats[0], training)
+    fused = (out, *batchnorm_add_relu_backward(dout, cache))
+    bn_out, bn_cache = batchnorm_forward(x, gamma, beta, *stats[1], training)
+    sum_out, sum_cache = add_relu_forward(bn_out, residual)
+    dsum = add_relu_backward(dout, sum_cache)
+    dx, dgamma, dbeta = batchnorm_backward(dsum, bn_cache)
+    for a, b in zip(fused, (sum_out, dx, dsum, dgamma, dbeta)):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(stats[0], stats[1])  # the same running-statistic updates
+
+
+def test_add_relu_rejects_a_residual_of_another_shape(rng):
+    x = rng.standard_normal((2, 3, 4, 4))
+    gamma, beta = np.ones(3), np.zeros(3)
+    with pytest.raises(
+        ValueError, match=r"batchnorm_add_relu_forward: residual must have shape \(2, 3, 4, 4\)"
+    ):
+        batchnorm_add_relu_forward(x, x[:, :2], gamma, beta, None, None)
+    with pytest.raises(TypeError, match="batchnorm_add_relu_forward: residual"):
+        batchnorm_add_relu_forward(x, "shortcut", gamma, beta, None, None)

@@ -6,9 +6,10 @@
  * One pass, vectorised: rows of L >= VL elements use vector partial sums (lanes summed in order into a
  * double per row); short rows (L < VL, e.g. L = 1 after a dense layer) are summed column-wise over n,
  * vectorised across the contiguous channels, into doubles. A fixed order either way.
- * ck_bn_affine: out = a[c] * (x - e[c]) + b[c] * y + d[c] (y optional, gated by g as above): the
- * normalisation and the input gradient, centred before scaling so that a large mean cancels exactly; with
- * relu, max(out, 0) row by row while the row is in cache (the fused ReLU).
+ * ck_bn_affine: out = a[c] * (x - e[c]) + b[c] * y + d[c] (y optional, gated by g as above), then + z
+ * (optional: a residual block's shortcut, added last, as a separate sum would): the normalisation and the
+ * input gradient, centred before scaling so that a large mean cancels exactly; with relu, max(out, 0) row
+ * by row while the row is in cache (the fused ReLU).
  * --------------------------------------------------------------------------------------------------- */
 
 /* y where the gate g is > 0, else 0: a select (inf/NaN in y never meet a zero) */
@@ -129,13 +130,13 @@ void FN(ck_bn_sums)(const T *x, const T *y, const T *g, ptrdiff_t N, ptrdiff_t C
     }
 }
 
-/* o[l] = a * (x[l] - e) + b * y'[l] + d for l < n, y' = y gated by g (y, g optional; b unused without y),
- * then max(o, 0) with relu; a, e, b, d are VL lanes each (per-column coefficients) or broadcasts. One
+/* o[l] = a * (x[l] - e) + b * y'[l] + d (+ z[l]) for l < n, y' = y gated by g (y, g, z optional; b unused
+ * without y), then max(o, 0) with relu; a, e, b, d are VL lanes each (per-column coefficients) or broadcasts. One
  * vector expression for every element, the tail loaded and stored in part: whether y is gated never changes
  * how an element is rounded. */
-static inline __attribute__((always_inline)) void FN(bn_affine_run)(const T *x, const T *y, const T *g, ptrdiff_t n,
-                                                                    const T *av, const T *ev, const T *bv, const T *dv,
-                                                                    int lanes, int relu, T *o) {
+static inline __attribute__((always_inline)) void FN(bn_affine_run)(const T *x, const T *y, const T *g, const T *z,
+                                                                    ptrdiff_t n, const T *av, const T *ev, const T *bv,
+                                                                    const T *dv, int lanes, int relu, T *o) {
     for (ptrdiff_t l = 0; l < n; l += VL) {
         const ptrdiff_t m = n - l < VL ? n - l : VL, k = lanes ? l : 0;
         const V a = lanes ? FN(vload)(av + k) : (V){0} + *av, e = lanes ? FN(vload)(ev + k) : (V){0} + *ev;
@@ -149,6 +150,7 @@ static inline __attribute__((always_inline)) void FN(bn_affine_run)(const T *x, 
             r += b * yv;
         }
         r += d;
+        if (z) r += m == VL ? FN(vload)(z + l) : FN(vload_part)(z + l, m);
         if (m == VL)
             FN(vstore)(o + l, r);
         else
@@ -157,14 +159,14 @@ static inline __attribute__((always_inline)) void FN(bn_affine_run)(const T *x, 
     if (relu) FN(ck_relu_inplace)(o, 0, n);
 }
 
-void FN(ck_bn_affine)(const T *x, const T *y, const T *g, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0,
-                      ptrdiff_t c1, const T *a, const T *e, const T *b, const T *d, int relu, T *out) {
+void FN(ck_bn_affine)(const T *x, const T *y, const T *g, const T *z, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L,
+                      ptrdiff_t c0, ptrdiff_t c1, const T *a, const T *e, const T *b, const T *d, int relu, T *out) {
     if (L >= VL) {
         for (ptrdiff_t n = 0; n < N; n++)
             for (ptrdiff_t c = c0; c < c1; c++) {
                 const ptrdiff_t row = (n * C + c) * L;
-                FN(bn_affine_run)(x + row, y ? y + row : NULL, g ? g + row : NULL, L, a + c, e + c, y ? b + c : NULL,
-                                  d + c, 0, relu, out + row);
+                FN(bn_affine_run)(x + row, y ? y + row : NULL, g ? g + row : NULL, z ? z + row : NULL, L, a + c, e + c,
+                                  y ? b + c : NULL, d + c, 0, relu, out + row);
             }
         return;
     }
@@ -181,8 +183,8 @@ void FN(ck_bn_affine)(const T *x, const T *y, const T *g, ptrdiff_t N, ptrdiff_t
         }
         for (ptrdiff_t n = 0; n < N; n++) {
             const ptrdiff_t row = n * C * L + jb;
-            FN(bn_affine_run)(x + row, y ? y + row : NULL, g ? g + row : NULL, nj, acol, ecol, bcol, dcol, 1, relu,
-                              out + row);
+            FN(bn_affine_run)(x + row, y ? y + row : NULL, g ? g + row : NULL, z ? z + row : NULL, nj, acol, ecol, bcol,
+                              dcol, 1, relu, out + row);
         }
     }
 }

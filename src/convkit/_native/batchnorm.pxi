@@ -57,15 +57,20 @@ def batchnorm_normalize(
     const double[::1] inv_std,          # IN  (C,), 1 / sqrt(var + eps)
     const floating[::1] gamma,          # IN  (C,)
     const floating[::1] beta,           # IN  (C,)
+    const floating[:, :, ::1] residual,  # IN  (N, C, L) added after beta (a residual block's shortcut), or None
     floating[:, :, ::1] out,            # OUT (N, C, L)
     bint relu,                          # then max(out, 0): the fused ReLU
     int n_threads,
 ):
-    """out = (x - mean) * (inv_std * gamma) + beta, per channel (then max(out, 0) with ``relu``)."""
+    """out = (x - mean) * (inv_std * gamma) + beta (+ residual), per channel (then max(out, 0) with
+    ``relu``)."""
     cdef ptrdiff_t N = x.shape[0], C = x.shape[1], L = x.shape[2]
     cdef ptrdiff_t jobs = _channel_jobs(C, L), job, c0, c1, c
+    cdef const floating *z = NULL
     if C == 0 or N * L == 0:
         return
+    if residual is not None:
+        z = &residual[0, 0, 0]
     cdef floating *coef = <floating *>malloc((2 * C + 1) * sizeof(floating))  # scale | centre
     if coef == NULL:
         _alloc_error("batchnorm_forward")
@@ -75,7 +80,7 @@ def batchnorm_normalize(
     for job in prange(jobs, nogil=True, schedule="static", num_threads=_threads_for(N * C * L, n_threads)):
         c0 = job * C // jobs
         c1 = (job + 1) * C // jobs
-        ck_bn_affine(&x[0, 0, 0], NULL, NULL, N, C, L, c0, c1, coef, coef + C, NULL, &beta[0], relu,
+        ck_bn_affine(&x[0, 0, 0], NULL, NULL, z, N, C, L, c0, c1, coef, coef + C, NULL, &beta[0], relu,
                      &out[0, 0, 0])
     free(coef)
 
@@ -139,10 +144,10 @@ def batchnorm_backward(
                 coef[3 * C + c] = 0
         if N * L > 0:
             if batch_stats:
-                ck_bn_affine(&x[0, 0, 0], &dout[0, 0, 0], gate, N, C, L, c0, c1, coef, coef + C, coef + 2 * C,
-                             coef + 3 * C, False, &dx[0, 0, 0])
+                ck_bn_affine(&x[0, 0, 0], &dout[0, 0, 0], gate, NULL, N, C, L, c0, c1, coef, coef + C,
+                             coef + 2 * C, coef + 3 * C, False, &dx[0, 0, 0])
             else:
-                ck_bn_affine(&dout[0, 0, 0], NULL, NULL, N, C, L, c0, c1, coef, coef + C, NULL, coef + 4 * C,
-                             False, &dx[0, 0, 0])
+                ck_bn_affine(&dout[0, 0, 0], NULL, NULL, NULL, N, C, L, c0, c1, coef, coef + C, NULL,
+                             coef + 4 * C, False, &dx[0, 0, 0])
     free(sums)
     free(coef)

@@ -129,8 +129,8 @@
       (const T *x, const T *y, const T *g, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0, ptrdiff_t c1,          \
        const double *mean, double *s1, double *s2))                                                                    \
     X(void, bn_affine,                                                                                                 \
-      (const T *x, const T *y, const T *g, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0, ptrdiff_t c1,          \
-       const T *a, const T *e, const T *b, const T *d, int relu, T *out))                                              \
+      (const T *x, const T *y, const T *g, const T *z, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0,            \
+       ptrdiff_t c1, const T *a, const T *e, const T *b, const T *d, int relu, T *out))                                \
     /* norm.h */                                                                                                       \
     X(void, rownorm_forward,                                                                                           \
       (const T *x, ptrdiff_t D, ptrdiff_t L, ptrdiff_t cg, ptrdiff_t G, const T *w, const T *b, double eps,            \

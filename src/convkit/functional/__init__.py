@@ -3,7 +3,8 @@
 have ``x_backward_weights(dout, cache)``: the parameter gradients alone, for a network's first layer, and
 ``x_backward_input(dout, cache)``: dx alone, for a frozen layer.
 ``conv2d_relu_*``, ``affine_relu_*`` and ``batchnorm_relu_*`` are CS231n's sandwich layers with the ReLU
-fused into the kernel; ``add_relu_*`` is a residual block's sum and closing ReLU in one pass.
+fused into the kernel; ``add_relu_*`` is a residual block's sum and closing ReLU in one pass, and
+``batchnorm_add_relu_*`` the block's last batch norm, that sum and the ReLU in one.
 
 Layouts are torch's: images NCHW, convolution weights OIHW, so outputs compare with torch directly.
 The output dtype is the input's (float32 or float64; integers become float64).
@@ -43,6 +44,8 @@ from .affine import (
     affine_relu_forward,
 )
 from .batchnorm import (
+    batchnorm_add_relu_backward,
+    batchnorm_add_relu_forward,
     batchnorm_backward,
     batchnorm_forward,
     batchnorm_relu_backward,
@@ -112,6 +115,8 @@ __all__ = [
     "affine_relu_forward",
     "avgpool2d_backward",
     "avgpool2d_forward",
+    "batchnorm_add_relu_backward",
+    "batchnorm_add_relu_forward",
     "batchnorm_backward",
     "batchnorm_forward",
     "batchnorm_relu_backward",

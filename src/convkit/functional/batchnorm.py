@@ -1,5 +1,5 @@
-"""Batch normalization over (N, C) or (N, C, H, W), with torch.nn.BatchNorm1d/2d semantics, alone or with a
-ReLU fused into it."""
+"""Batch normalization over (N, C) or (N, C, H, W), with torch.nn.BatchNorm1d/2d semantics, alone, with a
+ReLU fused into it, or with a residual block's sum and ReLU fused into it."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from .._validation import (
     unit_interval_float,
 )
 from ._caches import BatchNormCache, BatchNormReluCache, array_field, float_field, of_kind, shape_field
-from .activations import relu_backward
+from .activations import relu_backward, relu_gate
 
 
 def _running_stat(arr, name: str, channels: int, where: str) -> np.ndarray:
@@ -74,9 +74,39 @@ def batchnorm_relu_forward(
     return out, BatchNormReluCache(cache, out)
 
 
+def batchnorm_add_relu_forward(
+    x,
+    residual,
+    gamma,
+    beta,
+    running_mean,
+    running_var,
+    training: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> tuple[np.ndarray, BatchNormReluCache]:
+    """max(batchnorm(x) + residual, 0): the end of a ResNet basic block (its last batch norm, the shortcut's
+    sum and the ReLU) in one pass over memory instead of two, bit for bit ``add_relu_forward`` of
+    ``batchnorm_forward``'s output and residual.
+
+    Inputs as in ``batchnorm_forward``, and residual: an array of x's shape (converted to x's dtype).
+    Returns (out, cache) with out of x's shape; the cache also holds out, whose positive entries let dout
+    through to both summands in the backward pass.
+    """
+    where = "batchnorm_add_relu_forward"
+    x = float_array(x, "x", where)
+    residual = float_array(residual, "residual", where, x.dtype)
+    check_shape(residual, x.shape, "residual", where)
+    out, cache = _forward(
+        x, gamma, beta, running_mean, running_var, training, momentum, eps, True, where, residual
+    )
+    return out, BatchNormReluCache(cache, out)
+
+
 def _forward(
-    x, gamma, beta, running_mean, running_var, training, momentum, eps, relu: bool, where: str
+    x, gamma, beta, running_mean, running_var, training, momentum, eps, relu: bool, where: str, residual=None
 ) -> tuple[np.ndarray, BatchNormCache]:
+    """The batch norm of x (+ residual, an array of x's shape, before the ReLU)."""
     x = float_array(x, "x", where)
     check_ndim(x, (2, 4), "x", where, "(N, C) or (N, C, H, W)")
     C = x.shape[1]
@@ -117,7 +147,8 @@ def _forward(
         var = running_var.astype(np.float64)
     inv_std = 1.0 / np.sqrt(var + eps)  # (C,) float64
     out = workspace.empty_like(x3)
-    _kernels.batchnorm_normalize(x3, mean, inv_std, gamma, beta, out, relu, n_threads)
+    residual3 = None if residual is None else contiguous(residual.reshape(x3.shape))  # (N, C, L)
+    _kernels.batchnorm_normalize(x3, mean, inv_std, gamma, beta, residual3, out, relu, n_threads)
     return out.reshape(x.shape), BatchNormCache(x3, mean, inv_std, gamma, batch_stats, x.shape)
 
 
@@ -143,6 +174,19 @@ def batchnorm_relu_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.nda
     bn_cache = _cache(bn_cache, where)
     out = contiguous(array_field(out, "out", where, dtype=bn_cache.x3.dtype, shape=bn_cache.x_shape))
     return _backward(dout, bn_cache, out, where)
+
+
+def batchnorm_add_relu_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The backward pass of ``batchnorm_add_relu_forward``: (dx, dresidual, dgamma, dbeta), dresidual being
+    dout where out > 0, else 0 (``add_relu_backward``'s), and (dx, dgamma, dbeta) ``batchnorm_backward``'s
+    of dresidual."""
+    where = "batchnorm_add_relu_backward"
+    bn_cache, out = of_kind(cache, BatchNormReluCache, "batchnorm_add_relu_forward", where)
+    bn_cache = _cache(bn_cache, where)
+    out = array_field(out, "out", where, dtype=bn_cache.x3.dtype, shape=bn_cache.x_shape)
+    dresidual = relu_gate(dout, out, "batchnorm_add_relu_forward", where)
+    dx, dgamma, dbeta = _backward(dresidual, bn_cache, None, where)
+    return dx, dresidual, dgamma, dbeta
 
 
 def _backward(dout, cache: BatchNormCache, relu_out: np.ndarray | None, where: str):

@@ -36,6 +36,11 @@ def inference() -> Iterator[None]:
         _inference = previous
 
 
+def folding(training: bool) -> bool:
+    """Whether a forward pass in this mode folds conv + batch norm pairs (inside ``inference()``)."""
+    return _inference and not training
+
+
 def run_chain(layers: Sequence[Layer], x, training: bool) -> np.ndarray:
     """``x`` through ``layers`` in order (``layer.forward(x, training)`` each), folding conv + batch norm
     pairs inside ``inference()``."""
@@ -43,7 +48,7 @@ def run_chain(layers: Sequence[Layer], x, training: bool) -> np.ndarray:
     while i < len(layers):
         layer = layers[i]
         after = layers[i + 1] if i + 1 < len(layers) else None
-        if _inference and not training and _folds(layer, after):
+        if folding(training) and _folds(layer, after):
             x = layer.forward_folded(x, *after.inference_affine(), relu=after.activation == "relu")
             i += 2
         else:

@@ -10,6 +10,8 @@ import numpy as np
 from .. import _torch_converters as interop
 from .._validation import input_ndim, positive_float, positive_int, unit_interval_float
 from ..functional import (
+    batchnorm_add_relu_backward,
+    batchnorm_add_relu_forward,
     batchnorm_backward,
     batchnorm_forward,
     batchnorm_relu_backward,
@@ -75,16 +77,34 @@ class BatchNorm(Layer):
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
         forward = batchnorm_forward if self.activation is None else batchnorm_relu_forward
         out, self._cache = forward(
-            x,
-            self.params["gamma"],
-            self.params["beta"],
-            self.state["running_mean"],
-            self.state["running_var"],
+            x, *self._arguments(), training=training, momentum=self.momentum, eps=self.eps
+        )
+        return out
+
+    def forward_add_relu(self, x, residual, training: bool) -> np.ndarray:
+        """max(this batch norm of x + residual, 0) in one pass: the end of a ``Residual`` with
+        ``activation="relu"`` whose block ends with this (activation-free) batch norm. The backward pass
+        is ``backward_add_relu``."""
+        if self.activation is not None:
+            raise ValueError(f"{self.name}: a batch norm with an activation adds no residual after it")
+        out, self._cache = batchnorm_add_relu_forward(
+            self.checked_input(x),
+            residual,
+            *self._arguments(),
             training=training,
             momentum=self.momentum,
             eps=self.eps,
         )
         return out
+
+    def _arguments(self) -> tuple[np.ndarray, ...]:
+        """gamma, beta, running mean and running variance: what every forward pass takes."""
+        return (
+            self.params["gamma"],
+            self.params["beta"],
+            self.state["running_mean"],
+            self.state["running_var"],
+        )
 
     def inference_affine(self) -> tuple[np.ndarray, np.ndarray]:
         """(scale, shift), float64 (C,): what inference does to each channel, out = x * scale + shift with
@@ -98,6 +118,13 @@ class BatchNorm(Layer):
         self.grads["gamma"] = dgamma
         self.grads["beta"] = dbeta
         return dx
+
+    def backward_add_relu(self, dout: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(dx, dresidual) of the last ``forward_add_relu``; the parameter gradients go to ``grads``."""
+        dx, dresidual, dgamma, dbeta = batchnorm_add_relu_backward(dout, self._cache)
+        self.grads["gamma"] = dgamma
+        self.grads["beta"] = dbeta
+        return dx, dresidual
 
     def get_config(self) -> dict:
         return {
