@@ -51,6 +51,10 @@ def forward_caches(rng):
             getattr(F, f"conv_transpose2d_backward{suffix}"),
             F.conv_transpose2d_forward(x4, rng.normal(size=(3, 2, 3, 3)).astype(np.float32), b4[:2], 2, 1, 1),
         )
+    calls["conv2d_add_relu_backward"] = (
+        F.conv2d_add_relu_backward,
+        F.conv2d_add_relu_forward(x4, w4, b4, conv_relu[0], 1, 1),
+    )
     return {name: (backward, out, cache) for name, (backward, (out, cache)) in calls.items()}
 
 

@@ -69,6 +69,61 @@ def test_fused_conv_equals_conv_then_relu_bit_for_bit(
     assert (fused == 0).any() and np.isnan(fused).any()
 
 
+@pytest.mark.parametrize("path", ["direct", "im2col"])
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding", CONV_CASES, ids=CONV_IDS)
+def test_conv2d_add_relu_matches_torch(
+    x_shape, w_shape, stride, padding, path, dtype, force_path, check_parity, torch
+):
+    tF = torch.nn.functional
+    force_path(path if path == "im2col" else None)
+    x, w, b = _conv_inputs(x_shape, w_shape, dtype)
+    out_shape = F.conv2d_forward(x, w, b, stride, padding)[0].shape
+    residual = np.random.default_rng(1).standard_normal(out_shape).astype(dtype)
+    check_parity(
+        lambda x, w, b, r: F.conv2d_add_relu_forward(x, w, b, r, stride=stride, padding=padding),
+        F.conv2d_add_relu_backward,
+        lambda x, w, b, r: tF.relu(tF.conv2d(x, w, b, stride=stride, padding=padding) + r),
+        [x, w, b, residual],
+    )
+
+
+# the kernel's paths with the sum in their epilogue: direct rows / wide grid, im2col, strided phases,
+# Winograd F(2x2) and F(4x4) 3x3 (jobs that end mid-image), F(2x2) 5x5; grouped and depthwise add apart
+ADD_RELU_CASES = [
+    *((x, w, s, p, 1) for x, w, s, p in CONV_CASES),
+    ((3, 16, 12, 12), (16, 16, 3, 3), 1, 1, 1),
+    ((2, 32, 29, 29), (32, 32, 3, 3), 1, 1, 1),
+    ((2, 32, 14, 14), (64, 32, 5, 5), 1, 2, 1),
+    ((3, 8, 13, 11), (12, 8, 3, 3), 2, 1, 1),
+    ((2, 8, 10, 10), (8, 4, 3, 3), 1, 1, 2),
+    ((2, 8, 10, 10), (8, 1, 3, 3), 1, 1, 8),
+]
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+@pytest.mark.parametrize("path", [None, "direct", "im2col", "winograd"])
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding, groups", ADD_RELU_CASES)
+def test_conv2d_add_relu_is_conv_then_add_relu_bit_for_bit(
+    x_shape, w_shape, stride, padding, groups, path, n_threads, force_path, restore_threads
+):
+    force_path(path)
+    convkit.set_num_threads(n_threads)
+    x, w, b = _conv_inputs(x_shape, w_shape, np.float32)
+    conv, _ = F.conv2d_forward(x, w, b, stride, padding, 1, groups)
+    residual = np.random.default_rng(1).standard_normal(conv.shape).astype(np.float32)
+    residual[0, 0, 0, 0] = np.nan  # NaN stays NaN through the sum's ReLU, as through add_relu_forward
+    fused, _ = F.conv2d_add_relu_forward(x, w, b, residual, stride, padding, 1, groups)
+    separate, _ = F.add_relu_forward(conv, residual)
+    np.testing.assert_array_equal(fused, separate)
+    assert (fused == 0).any() and np.isnan(fused).any()
+
+
+def test_conv2d_add_relu_rejects_a_residual_of_another_shape():
+    x, w, b = _conv_inputs((2, 3, 8, 8), (4, 3, 3, 3), np.float32)
+    with pytest.raises(ValueError, match=r"residual must have shape \(2, 4, 6, 6\)"):
+        F.conv2d_add_relu_forward(x, w, b, np.zeros((2, 4, 8, 8), np.float32))
+
+
 def test_affine_relu_matches_torch(dtype, layout, check_parity, torch):
     tF = torch.nn.functional
     rng = np.random.default_rng(0)

@@ -151,6 +151,7 @@ def _child(examples: int, log_path: str) -> int:
             "conv": F.conv2d_forward(x4, w4, b, 1, 1),
             "conv_strided": F.conv2d_forward(x4, w4, b, 2, 0),
             "conv_relu": F.conv2d_relu_forward(x4, w4, b, 1, 1),
+            "conv_add_relu": F.conv2d_add_relu_forward(x4, w4, b, rng.normal(size=(2, 2, 4, 4)), 1, 1),
             # normalization, resampling, the smooth activations and the other pools
             "elu": F.elu_forward(x2),
             "gelu": F.gelu_forward(x2),
@@ -235,6 +236,16 @@ def _child(examples: int, log_path: str) -> int:
         "random_flip_forward": (F.random_flip_forward, st.tuples(value(4), modes, flags, seeds)),
         "conv2d_forward": (F.conv2d_forward, conv_args),
         "conv2d_relu_forward": (F.conv2d_relu_forward, conv_args),
+        "conv2d_add_relu_forward": (
+            F.conv2d_add_relu_forward,
+            st.one_of(
+                st.tuples(value(4), value(4), value(1), value(4)),  # a residual of any shape
+                conv_args.map(lambda args: (*args[:3], np.zeros((2, 2, 4, 4)), *args[3:])),
+                fitting_conv().map(  # "same": a residual of out's shape (N, F, H, W)
+                    lambda xwb: (*xwb, np.ones((len(xwb[0]), len(xwb[1]), *np.shape(xwb[0])[2:])), 1, "same")
+                ),
+            ),
+        ),
         "conv_transpose2d_forward": (
             F.conv_transpose2d_forward,
             st.tuples(
@@ -263,6 +274,7 @@ def _child(examples: int, log_path: str) -> int:
         "batchnorm_backward": (F.batchnorm_backward, backward_args("batchnorm")),
         "batchnorm_relu_backward": (F.batchnorm_relu_backward, backward_args("batchnorm_relu")),
         "batchnorm_add_relu_backward": (F.batchnorm_add_relu_backward, backward_args("batchnorm_add_relu")),
+        "conv2d_add_relu_backward": (F.conv2d_add_relu_backward, backward_args("conv_add_relu")),
         "dropout_backward": (F.dropout_backward, backward_args("dropout")),
         "maxpool2d_backward[2x2]": (F.maxpool2d_backward, backward_args("maxpool2x2")),
         "maxpool2d_backward[3x3]": (F.maxpool2d_backward, backward_args("maxpool3x3")),

@@ -8,7 +8,9 @@ import re
 import numpy as np
 import pytest
 
+from convkit import functional as F
 from convkit import layers
+from convkit.layers.chain import inference, run_chain
 from convkit.regularizers import L2
 
 torch = pytest.importorskip("torch", reason="torch is the reference of the parity tests in this file")
@@ -155,6 +157,40 @@ def test_fused_relu_equals_a_relu_after_it_bit_for_bit(dtype, rng, training, sho
     for key, grad in fused.grads.items():
         assert grad.tobytes() == separate.grads[key].tobytes(), key
     assert fused.activation_layer.name == f"{fused.name}_relu" and separate.activation_layer is None
+
+
+@pytest.mark.parametrize("shortcut", ["identity", "projection"])
+def test_inference_adds_the_shortcut_in_the_folded_convolution_bit_for_bit(dtype, rng, shortcut, monkeypatch):
+    """Inside inference() the last conv + batch norm pair folds, and that convolution's pass takes the sum
+    and the ReLU (Conv2D.forward_folded with the residual): what the folded chain and add_relu give."""
+    channels, stride = (3, 1) if shortcut == "identity" else (4, 2)
+    projection = [layers.Conv2D(4, 1, stride=2, use_bias=False), layers.BatchNorm()]
+    residual = layers.Residual(
+        _basic_block(channels, stride=stride),
+        projection if shortcut == "projection" else None,
+        activation="relu",
+        dtype=dtype,
+        seed=5,
+    )
+    residual.build((3, 6, 6))
+    _randomize(residual, rng)
+    x = rng.standard_normal((2, 3, 6, 6)).astype(dtype)
+    with_residual = []
+    forward_folded = layers.Conv2D.forward_folded
+
+    def spy(conv, *args, **kwargs):
+        with_residual.append(kwargs.get("residual") is not None)
+        return forward_folded(conv, *args, **kwargs)
+
+    monkeypatch.setattr(layers.Conv2D, "forward_folded", spy)
+    with inference():
+        fused = residual.forward(x, training=False)
+        assert with_residual.count(True) == 1
+        block = run_chain(residual.block_layers, x, training=False)
+        shortcut_out = run_chain(residual.shortcut_layers, x, training=False)
+    separate, _ = F.add_relu_forward(block, shortcut_out)
+    assert fused.tobytes() == separate.tobytes()
+    np.testing.assert_allclose(fused, residual.forward(x, training=False), rtol=1e-4, atol=1e-4)
 
 
 def test_activation_argument():

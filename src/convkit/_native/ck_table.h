@@ -121,6 +121,7 @@
     /* elementwise.h */                                                                                                \
     X(void, relu, (const T *x, T *out, ptrdiff_t i0, ptrdiff_t i1))                                                    \
     X(void, relu_inplace, (T * x, ptrdiff_t i0, ptrdiff_t i1))                                                         \
+    X(void, add_relu_inplace, (T * x, const T *z, ptrdiff_t i0, ptrdiff_t i1))                                         \
     X(void, relu_backward, (const T *x, const T *dout, T *dx, ptrdiff_t i0, ptrdiff_t i1))                             \
     X(void, add, (const T *a, const T *b, T *out, ptrdiff_t i0, ptrdiff_t i1, int relu))                               \
     X(int, all_finite, (const T *x, ptrdiff_t n))                                                                      \

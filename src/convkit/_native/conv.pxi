@@ -3,19 +3,19 @@
 # ---------------------------------------------------------------------------------------------------------
 
 cdef inline void _relu_wide(floating *out, ptrdiff_t F, ptrdiff_t P, ptrdiff_t q0, ptrdiff_t q1, ptrdiff_t wq,
-                            ptrdiff_t owc) noexcept nogil:
-    """ReLU in place on what ck_shift_gemm wrote for wide columns q0 <= q < q1 (row period wq, owc kept
-    columns per row) in F output planes of P pixels: exactly those elements, as a neighbouring job may be
-    writing the rest of a row."""
+                            ptrdiff_t owc, const floating *z) noexcept nogil:
+    """``_relu_planes`` (z: NULL or laid out as out) on what ck_shift_gemm wrote for wide columns
+    q0 <= q < q1 (row period wq, owc kept columns per row) in F output planes of P pixels: exactly those
+    elements, as a neighbouring job may be writing the rest of a row."""
     cdef ptrdiff_t f, r, c0, c1, r0 = q0 // wq, r1 = (q1 - 1) // wq + 1
     if q0 == r0 * wq and q1 - (r1 - 1) * wq >= owc:  # whole output rows r0 <= r < r1
-        _relu_planes(out, F, P, r0 * owc, r1 * owc)
+        _relu_planes(out, F, P, r0 * owc, r1 * owc, z)
         return
     for f in range(F):
         for r in range(r0, r1):
             c0 = q0 - r * wq if q0 > r * wq else 0
             c1 = q1 - r * wq if q1 - r * wq < owc else owc
-            _relu_span(out + f * P + r * owc, c0, c1)
+            _relu_span(out + f * P + r * owc, c0, c1, _at(z, f * P + r * owc))
 
 
 cdef inline void _embed_copies(const floating *src, ptrdiff_t planes, ptrdiff_t H, ptrdiff_t W, floating *dst,
@@ -29,17 +29,24 @@ cdef inline void _embed_copies(const floating *src, ptrdiff_t planes, ptrdiff_t 
         ck_embed(src, planes, H * W, H, W, dst + j * planes * DH * DW, DH * DW, DH, DW, top, left - j * step, 0, 0)
 
 
+cdef inline const floating *_at(const floating *z, ptrdiff_t offset) noexcept nogil:
+    """z + offset, or NULL for a NULL z (an optional array's part)."""
+    return z + offset if z != NULL else NULL
+
+
 def conv2d_forward(
     const floating[:, :, :, ::1] x,     # IN  (N, C, H, W)
     const floating[:, :, :, ::1] w,     # IN  (F, C, KH, KW)
     const floating[::1] b,              # IN  (F,)
     floating[:, :, :, ::1] out,         # OUT (N, F, OH, OW)
     int stride_h, int stride_w, int pad_h, int pad_w, int dil_h, int dil_w, bint relu, int n_threads,
+    const floating[:, :, :, ::1] residual=None,  # IN  (N, F, OH, OW) added before the ReLU, or None
 ):
     """out[n, f] = b[f] + sum_c sum_kh sum_kw w[f, c, kh, kw] * xpad[n, c, oh*sh + kh*dh, ow*sw + kw*dw], then
-    max(out, 0) with ``relu`` (fused: each job clamps its own outputs while they are in cache). Direct and
-    phases paths: one padded image (or its stride phases) per thread, rows of output per job; im2col: one
-    tile per job."""
+    max(out, 0) with ``relu`` (fused: each job clamps its own outputs while they are in cache), or with
+    ``relu`` and a residual, max(out + residual, 0): a residual block's sum and ReLU, applied the same way.
+    Direct and phases paths: one padded image (or its stride phases) per thread, rows of output per job;
+    im2col: one tile per job."""
     cdef ptrdiff_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef ptrdiff_t F = w.shape[0], KH = w.shape[2], KW = w.shape[3]
     cdef ptrdiff_t OH = out.shape[2], OW = out.shape[3], P = OH * OW, K = C * KH * KW
@@ -51,19 +58,26 @@ def conv2d_forward(
     cdef ptrdiff_t job, n, c, kh, kw, q0, q1, p0, npix
     cdef int failed = 0, done
     cdef int *failp = &failed
+    cdef const floating *z = NULL
     cdef floating *xpad
     cdef floating *tail
     cdef ptrdiff_t *toff
     cdef ptrdiff_t *last
     if N == 0 or F == 0:
         return
+    if residual is not None:
+        shape = (residual.shape[0], residual.shape[1], residual.shape[2], residual.shape[3])
+        if shape != (N, F, OH, OW) or not relu:
+            raise ValueError(f"conv2d_forward: a residual is added before the ReLU, in out's shape "
+                             f"{(N, F, OH, OW)}. Received: residual.shape={shape}, relu={relu}")
+        z = &residual[0, 0, 0, 0]
     plan = conv_plan(PASS_FORWARD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
                      sizeof(floating))
     if plan.path == PATH_WINOGRAD:
         _small_pages(&out[0, 0, 0, 0], N * F * P * sizeof(floating))
         with nogil:
             done = _winograd_conv(&x[0, 0, 0, 0], N, C, H, W, &w[0, 0, 0, 0], F, C * KH * KW, KH * KW, False, KH,
-                                  &b[0], relu, &out[0, 0, 0, 0], OH, OW, pad_h, pad_w, &plan, n_threads)
+                                  &b[0], relu, z, &out[0, 0, 0, 0], OH, OW, pad_h, pad_w, &plan, n_threads)
         if _winograd_ran(done, "conv2d_forward"):
             return
         plan = conv_plan(PASS_FORWARD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
@@ -125,14 +139,14 @@ def conv2d_forward(
                     if q0 < q1:
                         ck_shift_rows(F, K, apack, xpad, off, &b[0], q0, q1, WP, OW, &out[n, 0, 0, 0], P)
                         if relu:
-                            _relu_planes(&out[n, 0, 0, 0], F, P, q0 * OW, q1 * OW)
+                            _relu_planes(&out[n, 0, 0, 0], F, P, q0 * OW, q1 * OW, _at(z, n * F * P))
                     continue
                 if q1 > q_end:
                     q1 = q_end
                 if q0 < q1:
                     ck_shift_gemm(F, K, apack, xpad, off, &b[0], q0, q1, WP, OW, &out[n, 0, 0, 0], P, NULL, toff)
                     if relu:
-                        _relu_wide(&out[n, 0, 0, 0], F, P, q0, q1, WP, OW)
+                        _relu_wide(&out[n, 0, 0, 0], F, P, q0, q1, WP, OW, _at(z, n * F * P))
             else:
                 n = job // blocks
                 p0 = (job % blocks) * block
@@ -144,7 +158,7 @@ def conv2d_forward(
                 ck_shift_gemm(F, K, apack, xpad, off, &b[0], 0, npix, npix, npix, &out[n, 0, 0, 0] + p0, P,
                             tail, toff)
                 if relu:
-                    _relu_planes(&out[n, 0, 0, 0], F, P, p0, p0 + npix)
+                    _relu_planes(&out[n, 0, 0, 0], F, P, p0, p0 + npix, _at(z, n * F * P))
     if failed:
         _alloc_error("conv2d_forward")
 
@@ -190,7 +204,7 @@ def conv2d_backward_input(
         _small_pages(&dx[0, 0, 0, 0], N * C * H * W * sizeof(floating))
         with nogil:
             done = _winograd_conv(&dout[0, 0, 0, 0], N, F, OH, OW, &w[0, 0, 0, 0], C, KH * KW, C * KH * KW, True, KH,
-                                  &b[0], False, &dx[0, 0, 0, 0], H, W, KH - 1 - pad_h, KW - 1 - pad_w, &plan,
+                                  &b[0], False, NULL, &dx[0, 0, 0, 0], H, W, KH - 1 - pad_h, KW - 1 - pad_w, &plan,
                                   n_threads)
         if _winograd_ran(done, "conv2d_backward"):
             return

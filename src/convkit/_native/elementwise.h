@@ -22,6 +22,17 @@ void FN(ck_relu_inplace)(T *x, ptrdiff_t i0, ptrdiff_t i1) {
     for (ptrdiff_t i = 0; i < i1 - i0; i++) u[i] &= -(UT)((xf[i] > 0) | (xf[i] != xf[i]));
 }
 
+/* x = max(x + z, 0) in place, x if the sum is NaN (a residual block's shortcut added to the conv output
+ * just written, then its ReLU): ck_add's sum and ReLU, bit for bit */
+void FN(ck_add_relu_inplace)(T *x, const T *z, ptrdiff_t i0, ptrdiff_t i1) {
+    T *restrict o = x + i0;
+    const T *restrict y = z + i0;
+    for (ptrdiff_t i = 0; i < i1 - i0; i++) {
+        const T s = o[i] + y[i];
+        o[i] = s > 0 || s != s ? s : (T)0;
+    }
+}
+
 static inline __attribute__((always_inline)) void FN(relu_backward_range)(const T *restrict x, const UTA *restrict dout,
                                                                           UTA *restrict dx, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; i++) dx[i] = dout[i] & -(UT)(x[i] > 0);

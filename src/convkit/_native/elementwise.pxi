@@ -5,22 +5,27 @@
 # training step's gradients, before any of them is applied)
 # ---------------------------------------------------------------------------------------------------------
 
-cdef inline void _relu_span(floating *out, ptrdiff_t i0, ptrdiff_t i1) noexcept nogil:
-    """out[i] = max(out[i], 0) for i0 <= i < i1, in place (NaN stays NaN)."""
+cdef inline void _relu_span(floating *out, ptrdiff_t i0, ptrdiff_t i1, const floating *z) noexcept nogil:
+    """out[i] = max(out[i], 0) for i0 <= i < i1, in place (NaN stays NaN); with z (an array laid out as
+    out, or NULL), max(out[i] + z[i], 0): a residual block's sum and ReLU (``add``'s, bit for bit)."""
     if i0 >= i1:
         return
-    ck_relu_inplace(out, i0, i1)
+    if z != NULL:
+        ck_add_relu_inplace(out, z, i0, i1)
+    else:
+        ck_relu_inplace(out, i0, i1)
 
 
-cdef inline void _relu_planes(floating *out, ptrdiff_t F, ptrdiff_t P, ptrdiff_t i0, ptrdiff_t i1) noexcept nogil:
-    """ReLU in place on elements i0 <= i < i1 of each of F output planes of P elements (one pass when
-    that is all of them)."""
+cdef inline void _relu_planes(floating *out, ptrdiff_t F, ptrdiff_t P, ptrdiff_t i0, ptrdiff_t i1,
+                              const floating *z) noexcept nogil:
+    """``_relu_span`` on elements i0 <= i < i1 of each of F output planes of P elements (one pass when
+    that is all of them), z (NULL or laid out as out) plane by plane alongside."""
     cdef ptrdiff_t f
     if i0 == 0 and i1 == P:
-        _relu_span(out, 0, F * P)
+        _relu_span(out, 0, F * P, z)
         return
     for f in range(F):
-        _relu_span(out + f * P, i0, i1)
+        _relu_span(out + f * P, i0, i1, z + f * P if z != NULL else NULL)
 
 
 def relu_forward(

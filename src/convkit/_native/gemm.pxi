@@ -208,7 +208,7 @@ def gemm(
             for q in range(N):
                 out[m, q] = bp[q] if bp != NULL else 0
         if relu:
-            _relu_span(&out[0, 0], 0, M * N)
+            _relu_span(&out[0, 0], 0, M * N, NULL)
         return
     ck_gemm_blocking(&out[0, 0], blk)
     MR, NR = blk[0], blk[1]

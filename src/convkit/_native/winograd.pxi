@@ -27,11 +27,13 @@ cdef int _winograd_conv(
     const floating *w, ptrdiff_t O, ptrdiff_t so, ptrdiff_t si, bint flip,  # IN  O x I R x R filters: (o, i)
     int R,                                                                  #     at w + o*so + i*si
     const floating *bias, bint relu,                                        # IN  (O,)
+    const floating *z,                                                      # IN  (N, O, OH, OW) or NULL
     floating *out, ptrdiff_t OH, ptrdiff_t OW,                              # OUT (N, O, OH, OW)
     ptrdiff_t ph, ptrdiff_t pw, const ConvPlan *plan, int n_threads,
 ) noexcept nogil:
     """out[n, o] = bias[o] + the R x R correlation of x[n] (zero-padded by ph, pw) with filter (o, i) summed
-    over i (the filters flipped with ``flip``), then ReLU with ``relu``; R = 3 or 5, tiles of the plan's
+    over i (the filters flipped with ``flip``), then ReLU with ``relu`` (of out + z where z is not NULL:
+    a residual block's sum, added to each job's rows once they are written); R = 3 or 5, tiles of the plan's
     tile x tile outputs. A job: the transforms of its tile rows (V: XI x I x block, XI = (tile + R - 1)^2),
     XI GEMMs (M_xi = U_xi V_xi: XI x O x block), M transformed into out; V and M in per-thread scratch.
     Returns 1; 0 where x or the filters hold inf/NaN (out is then unfinished, for the caller to compute on
@@ -39,7 +41,7 @@ cdef int _winograd_conv(
     cdef ptrdiff_t blk[5]
     cdef ptrdiff_t TH = plan.tiles_h, TW = plan.tiles_w, per = plan.per, NT = plan.block
     cdef int tile = plan.tile
-    cdef ptrdiff_t MR, OP, vstride, mstride, size, job, g, g1, n, r0, r1, t, xi, p
+    cdef ptrdiff_t MR, OP, vstride, mstride, size, job, g, g1, n, r0, r1, t, xi, p, h0, h1
     cdef ptrdiff_t XI = (tile + R - 1) * (tile + R - 1)
     cdef int status = 1
     cdef int *statusp = &status
@@ -91,8 +93,12 @@ cdef int _winograd_conv(
                 n = g // TH
                 r0 = g - n * TH
                 r1 = r0 + g1 - g if r0 + g1 - g < TH else TH
-                ck_wino_output(v + XI * vstride, mstride, NT, O, TW, r0, r1, t, bias, relu, out + n * O * OH * OW,
-                               OH, OW, tile, R)
+                ck_wino_output(v + XI * vstride, mstride, NT, O, TW, r0, r1, t, bias, relu and z == NULL,
+                               out + n * O * OH * OW, OH, OW, tile, R)
+                if relu and z != NULL:  # output rows h0 <= h < h1 of image n
+                    h0 = r0 * tile
+                    h1 = r1 * tile if r1 * tile < OH else OH
+                    _relu_planes(out + n * O * OH * OW, O, OH * OW, h0 * OW, h1 * OW, z + n * O * OH * OW)
                 t = t + (r1 - r0) * TW
                 g = g + r1 - r0
     return status

@@ -4,7 +4,8 @@ have ``x_backward_weights(dout, cache)``: the parameter gradients alone, for a n
 ``x_backward_input(dout, cache)``: dx alone, for a frozen layer.
 ``conv2d_relu_*``, ``affine_relu_*`` and ``batchnorm_relu_*`` are CS231n's sandwich layers with the ReLU
 fused into the kernel; ``add_relu_*`` is a residual block's sum and closing ReLU in one pass, and
-``batchnorm_add_relu_*`` the block's last batch norm, that sum and the ReLU in one.
+``batchnorm_add_relu_*`` / ``conv2d_add_relu_*`` the block's last batch norm / convolution, that sum and
+the ReLU in one.
 
 Layouts are torch's: images NCHW, convolution weights OIHW, so outputs compare with torch directly.
 The output dtype is the input's (float32 or float64; integers become float64).
@@ -52,6 +53,8 @@ from .batchnorm import (
     batchnorm_relu_forward,
 )
 from .conv import (
+    conv2d_add_relu_backward,
+    conv2d_add_relu_forward,
     conv2d_backward,
     conv2d_backward_input,
     conv2d_backward_weights,
@@ -122,6 +125,8 @@ __all__ = [
     "batchnorm_relu_backward",
     "batchnorm_relu_forward",
     "bce_with_logits",
+    "conv2d_add_relu_backward",
+    "conv2d_add_relu_forward",
     "conv2d_backward",
     "conv2d_backward_input",
     "conv2d_backward_weights",

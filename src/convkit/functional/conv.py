@@ -68,6 +68,23 @@ def conv2d_relu_forward(
     return out, ConvReluCache(cache, out)
 
 
+def conv2d_add_relu_forward(
+    x, w, b, residual, stride=1, padding=0, dilation=1, groups=1
+) -> tuple[np.ndarray, ConvReluCache]:
+    """max(conv2d(x, w, b) + residual, 0): a residual block's last convolution, the shortcut's sum and the
+    closing ReLU in one pass (each job adds and clamps its own outputs while they are in cache), bit for
+    bit ``add_relu_forward`` of ``conv2d_forward``'s output and residual.
+
+    Inputs as in ``conv2d_forward``, and residual: an array of out's shape (N, F, OH, OW), converted to x's
+    dtype. Returns (out, cache); the cache also holds out, whose positive entries let dout through to both
+    summands (``conv2d_add_relu_backward``).
+    """
+    out, cache = _forward(
+        x, w, b, stride, padding, dilation, groups, True, "conv2d_add_relu_forward", residual
+    )
+    return out, ConvReluCache(cache, out)
+
+
 def _geometry(x_shape, w_shape, stride, padding, dilation, groups, where: str, prefix: str = "") -> _Geometry:
     """Stride, padding and output shape of x (N, C, H, W) convolved with w (F, C // groups, KH, KW), after
     checking that they fit: stride, padding and dilation within the kernels' C ints, C and F divisible by
@@ -132,8 +149,10 @@ def _resolve_padding(padding, x_shape, w_shape, stride, dilation, where: str):
 
 
 def _forward(
-    x, w, b, stride, padding, dilation, groups, relu: bool, where: str
+    x, w, b, stride, padding, dilation, groups, relu: bool, where: str, residual=None
 ) -> tuple[np.ndarray, ConvCache]:
+    """The convolution of x with w (+ b), then ReLU with ``relu``, of its sum with ``residual`` (an array
+    of out's shape, or None) where one is given."""
     x = float_array(x, "x", where)
     w = float_array(w, "w", where, x.dtype)
     b = float_array(b, "b", where, x.dtype)
@@ -148,7 +167,14 @@ def _forward(
     )
     check_shape(b, (w.shape[0],), "b", where)
     w, b = contiguous(w), contiguous(b)
+    if residual is not None:
+        residual = float_array(residual, "residual", where, x.dtype)
+        check_shape(residual, out_shape, "residual", where)
+        residual = contiguous(residual)
     out = workspace.empty(out_shape, x.dtype)
+    if residual is not None and groups == 1:  # the sum and ReLU in the kernel's epilogue
+        _kernels.conv2d_forward(x, w, b, out, *stride, *padding, *dilation, True, get_num_threads(), residual)
+        return out, ConvCache(x, w, stride, padding, dilation, groups, extra)
     _grouped(
         "forward",
         groups,
@@ -157,9 +183,13 @@ def _forward(
         *stride,
         *padding,
         *dilation,
-        relu,
+        relu and residual is None,
         get_num_threads(),
     )
+    if residual is not None:  # grouped: the sum and ReLU in a pass of their own
+        summed = workspace.empty_like(out)
+        _kernels.add(out.reshape(-1), residual.reshape(-1), summed.reshape(-1), True, get_num_threads())
+        out = summed
     return out, ConvCache(x, w, stride, padding, dilation, groups, extra)
 
 
@@ -292,6 +322,13 @@ def conv2d_relu_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """Backward pass of ``conv2d_relu_forward``: (dx, dw, db) as in ``conv2d_backward``."""
     dout, conv_cache = _relu_upstream(dout, cache, "conv2d_relu_backward")
     return (_input_gradient(dout, conv_cache), *_weight_gradients(dout, conv_cache))
+
+
+def conv2d_add_relu_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Backward pass of ``conv2d_add_relu_forward``: (dx, dw, db, dresidual), dresidual being dout where
+    out > 0, else 0, and (dx, dw, db) ``conv2d_backward``'s of dresidual."""
+    dresidual, conv_cache = _relu_upstream(dout, cache, "conv2d_add_relu_backward")
+    return (_input_gradient(dresidual, conv_cache), *_weight_gradients(dresidual, conv_cache), dresidual)
 
 
 def conv2d_relu_backward_input(dout, cache) -> np.ndarray:

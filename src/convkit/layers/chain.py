@@ -57,6 +57,12 @@ def run_chain(layers: Sequence[Layer], x, training: bool) -> np.ndarray:
     return x
 
 
+def folds_last_pair(layers: Sequence[Layer], training: bool) -> bool:
+    """Whether ``run_chain`` in this mode runs the last two of ``layers`` as one folded convolution (it
+    takes the pairs front to back, and a last pair's convolution cannot close the pair before it)."""
+    return folding(training) and len(layers) >= 2 and _folds(layers[-2], layers[-1])
+
+
 def _folds(layer: Layer, after: Layer | None) -> bool:
     """Whether ``after`` (a built batch norm) folds into ``layer`` (a built convolution, no activation)."""
     return (

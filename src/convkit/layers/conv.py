@@ -10,6 +10,7 @@ import numpy as np
 from .. import _torch_converters as interop
 from .._validation import channels_last_hint, input_ndim, int_pair, keras_alias, positive_int
 from ..functional import (
+    conv2d_add_relu_forward,
     conv2d_backward,
     conv2d_backward_input,
     conv2d_backward_weights,
@@ -162,16 +163,25 @@ class Conv2D(KernelLayer):
             "groups": self.groups,
         }
 
-    def forward_folded(self, x, scale: np.ndarray, shift: np.ndarray, relu: bool) -> np.ndarray:
+    def forward_folded(
+        self, x, scale: np.ndarray, shift: np.ndarray, relu: bool, residual: np.ndarray | None = None
+    ) -> np.ndarray:
         """For inference: this convolution (without activation) followed by ``out * scale + shift`` per
         output channel (a batch norm's running statistics), then max(., 0) with ``relu``, as one
-        convolution whose kernel and bias carry the affine map."""
+        convolution whose kernel and bias carry the affine map. With a residual (an array of the output's
+        shape, ``relu`` True: a residual block's shortcut), max(. + residual, 0), the sum and the ReLU in
+        the convolution's pass (``conv2d_add_relu_forward``)."""
         if self.activation is not None:
             raise ValueError(f"{self.name}: a convolution with an activation folds no affine map after it")
+        if residual is not None and not relu:
+            raise ValueError(f"{self.name}: a residual is added before a ReLU. Received: relu={relu}")
         x = self.checked_input(x)
         weight = self.params["weight"] * scale.reshape(-1, 1, 1, 1)  # (F, C // groups, KH, KW)
         weight = weight.astype(self.dtype)
         bias = (self.bias * scale + shift).astype(self.dtype)  # (F,)
+        if residual is not None:
+            out, _ = conv2d_add_relu_forward(x, weight, bias, residual, **self.forward_arguments())
+            return out
         out, _ = self.ops["relu" if relu else None].forward(x, weight, bias, **self.forward_arguments())
         return out
 

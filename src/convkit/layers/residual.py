@@ -12,7 +12,7 @@ from ..functional.add import add, add_relu_backward, add_relu_forward
 from ._container import Container, LayerSpec, layer_list
 from .activations import ReLU
 from .base import Layer
-from .chain import folding, run_chain
+from .chain import folding, folds_last_pair, run_chain
 from .normalization import BatchNorm
 from .registry import register, serialize
 
@@ -24,8 +24,9 @@ class Residual(Container):
     block changes the shape). A ResNet basic block ends with a ReLU of the sum: ``activation="relu"``
     fuses it into the sum (the same values and gradients as a ``ReLU()`` after the Residual, one pass
     fewer each way), and where the block ends with a batch norm without activation, the sum and the ReLU
-    into that batch norm's pass (``BatchNorm.forward_add_relu``: bit for bit, one pass fewer again;
-    except inside ``inference()``, where the batch norm folds into the convolution before it)::
+    into that batch norm's pass (``BatchNorm.forward_add_relu``: bit for bit, one pass fewer again), or
+    inside ``inference()``, where that batch norm folds into the convolution before it, into the
+    convolution's pass (``Conv2D.forward_folded`` with the residual)::
 
         Residual([Conv2D(16, 3, padding="same"), BatchNorm(activation="relu"),
                   Conv2D(16, 3, padding="same"), BatchNorm()], activation="relu"),
@@ -91,12 +92,14 @@ class Residual(Container):
 
     def call(self, x: np.ndarray, training: bool) -> np.ndarray:
         last = self.block_layers[-1]
-        self._fused_tail = (
-            self.activation == "relu"
-            and isinstance(last, BatchNorm)
-            and last.activation is None
-            and not folding(training)
-        )
+        ends_in_norm = self.activation == "relu" and isinstance(last, BatchNorm) and last.activation is None
+        if ends_in_norm and folds_last_pair(self.block_layers, training):  # inference: into the folded conv
+            self._fused_tail = False
+            conv = self.block_layers[-2]
+            block = run_chain(self.block_layers[:-2], x, training)
+            shortcut = run_chain(self.shortcut_layers, x, training)
+            return conv.forward_folded(block, *last.inference_affine(), relu=True, residual=shortcut)
+        self._fused_tail = ends_in_norm and not folding(training)
         body = self.block_layers[:-1] if self._fused_tail else self.block_layers
         block = run_chain(body, x, training)
         shortcut = run_chain(self.shortcut_layers, x, training)
