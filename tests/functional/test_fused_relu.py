@@ -1,6 +1,7 @@
 """The ReLU fused into the convolution and the dense GEMM (``conv2d_relu_*``, ``affine_relu_*``, the
-``activation="relu"`` argument of Conv2D and Dense): against torch, bit-identical to the separate ops on
-every convolution path, and the ``*_backward_weights`` halves equal to the full backward passes."""
+``activation="relu"`` argument of Conv2D and Dense), and a residual's sum and ReLU fused into the
+convolution (``conv2d_add_relu_*``): against torch, bit-identical to the separate ops on every convolution
+path, and the ``*_backward_weights`` halves equal to the full backward passes."""
 
 import re
 
@@ -38,18 +39,29 @@ def _conv_inputs(x_shape, w_shape, dtype, seed=0):
     return [rng.standard_normal(shape).astype(dtype) for shape in (x_shape, w_shape, (w_shape[0],))]
 
 
+@pytest.mark.parametrize("residual", [False, True], ids=["relu", "add_relu"])
 @pytest.mark.parametrize("path", ["direct", "im2col"])
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding", CONV_CASES, ids=CONV_IDS)
 def test_conv2d_relu_matches_torch(
-    x_shape, w_shape, stride, padding, path, dtype, force_path, check_parity, torch
+    x_shape, w_shape, stride, padding, path, residual, dtype, force_path, check_parity, torch
 ):
+    """conv2d_relu_* and conv2d_add_relu_* (whose residual is a fourth input, with its own gradient)."""
     tF = torch.nn.functional
     force_path(path if path == "im2col" else None)
+    inputs = _conv_inputs(x_shape, w_shape, dtype)
+    if residual:
+        out_shape = F.conv2d_forward(*inputs, stride, padding)[0].shape
+        inputs.append(np.random.default_rng(1).standard_normal(out_shape).astype(dtype))
+    forward, backward = (
+        (F.conv2d_add_relu_forward, F.conv2d_add_relu_backward)
+        if residual
+        else (F.conv2d_relu_forward, F.conv2d_relu_backward)
+    )
     check_parity(
-        lambda x, w, b: F.conv2d_relu_forward(x, w, b, stride=stride, padding=padding),
-        F.conv2d_relu_backward,
-        lambda x, w, b: tF.relu(tF.conv2d(x, w, b, stride=stride, padding=padding)),
-        _conv_inputs(x_shape, w_shape, dtype),
+        lambda x, w, b, *r: forward(x, w, b, *r, stride=stride, padding=padding),
+        backward,
+        lambda x, w, b, *r: tF.relu(tF.conv2d(x, w, b, stride=stride, padding=padding) + sum(r)),
+        inputs,
     )
 
 
@@ -67,24 +79,6 @@ def test_fused_conv_equals_conv_then_relu_bit_for_bit(
     separate, _ = F.relu_forward(F.conv2d_forward(x, w, b, stride, padding)[0])
     np.testing.assert_array_equal(fused, separate)
     assert (fused == 0).any() and np.isnan(fused).any()
-
-
-@pytest.mark.parametrize("path", ["direct", "im2col"])
-@pytest.mark.parametrize("x_shape, w_shape, stride, padding", CONV_CASES, ids=CONV_IDS)
-def test_conv2d_add_relu_matches_torch(
-    x_shape, w_shape, stride, padding, path, dtype, force_path, check_parity, torch
-):
-    tF = torch.nn.functional
-    force_path(path if path == "im2col" else None)
-    x, w, b = _conv_inputs(x_shape, w_shape, dtype)
-    out_shape = F.conv2d_forward(x, w, b, stride, padding)[0].shape
-    residual = np.random.default_rng(1).standard_normal(out_shape).astype(dtype)
-    check_parity(
-        lambda x, w, b, r: F.conv2d_add_relu_forward(x, w, b, r, stride=stride, padding=padding),
-        F.conv2d_add_relu_backward,
-        lambda x, w, b, r: tF.relu(tF.conv2d(x, w, b, stride=stride, padding=padding) + r),
-        [x, w, b, residual],
-    )
 
 
 # the kernel's paths with the sum in their epilogue: direct rows / wide grid, im2col, strided phases,
