@@ -69,6 +69,20 @@ def test_a_reading_serves_the_steps_of_its_lifetime(machine, monkeypatch):
         assert convkit.get_num_threads() == 4
 
 
+@needs_openmp
+def test_a_reading_limits_a_thread_count_set_after_it(machine, monkeypatch):
+    """The reading keeps the free cores, not a limit for the thread count of its time: 1 free core read
+    while 1 thread was set still limits the 4 threads set next (they would wait for each other)."""
+    monkeypatch.setattr(_threads, "READING_LIFETIME", 3600.0)
+    machine.update(runnable=9, own=1)
+    convkit.set_num_threads(1)
+    with _threads.training_step_threads():
+        assert convkit.get_num_threads() == 1
+    convkit.set_num_threads(4)
+    with _threads.training_step_threads():
+        assert convkit.get_num_threads() == 1
+
+
 def test_the_real_readings_are_counts():
     running = _threads._runnable_tasks()
     assert running is None or running >= 1
@@ -95,15 +109,15 @@ def test_the_same_weights_on_a_busy_machine(machine):
     quiet = _trained_weights()
     machine.update(runnable=8, own=1)  # every step on 1 thread
     seen = []
-    original = _threads._load_limit
+    original = _threads._free_cores
 
-    def recorded_limit():
+    def recorded_free_cores():
         seen.append(original())
         return seen[-1]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_threads, "_load_limit", recorded_limit)
+        patch.setattr(_threads, "_free_cores", recorded_free_cores)
         busy = _trained_weights()
-    assert seen and all(limit == 1 for limit in seen)
+    assert seen and all(free == 1 for free in seen)
     for a, b in zip(quiet, busy):
         np.testing.assert_array_equal(a, b)

@@ -32,7 +32,7 @@ _step_limit: int | None = None  # the thread limit of the training step under wa
 # ~180 us inside training, where /proc/self/task/*/stat of the OpenMP threads spinning on the other core
 # is slow: every 10 ms that was 1.7% of LeNet's training time.
 READING_LIFETIME = 0.1
-_reading: tuple[float, int | None] | None = None  # (when, limit) of the last reading
+_reading: tuple[float, int | None] | None = None  # (when, free cores or None) of the last reading
 LOADAVG = "/proc/loadavg"
 
 
@@ -116,25 +116,25 @@ def _own_running_threads() -> int:
     return max(running, 1)
 
 
-def _load_limit() -> int | None:
-    """The thread limit for the next training step: the cores the other processes leave free right now."""
-    if not _adapt_to_load:
-        return None
+def _free_cores() -> int | None:
+    """The cores the other processes leave free right now (at least one), None where nothing else runs."""
     running = _runnable_tasks()
     if running is None or running < 2:
         return None
-    free = max(1, _cores() - max(0, running - _own_running_threads()))
-    return None if free >= get_num_threads() else free
+    return max(1, _cores() - max(0, running - _own_running_threads()))
 
 
 @contextmanager
 def training_step_threads() -> Iterator[None]:
     """The thread count of one training step: ``get_num_threads()`` limited to the free cores inside."""
     global _step_limit, _reading
-    now = time.monotonic()
-    if _reading is None or now - _reading[0] >= READING_LIFETIME:
-        _reading = (now, _load_limit())
-    _step_limit = _reading[1]
+    if _adapt_to_load:
+        now = time.monotonic()
+        if _reading is None or now - _reading[0] >= READING_LIFETIME:
+            _reading = (now, _free_cores())
+        # the limit from the free cores, not kept with the reading: the thread count may have changed since
+        free = _reading[1]
+        _step_limit = free if free is not None and free < get_num_threads() else None
     try:
         yield
     finally:
