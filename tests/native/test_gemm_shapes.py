@@ -1,8 +1,8 @@
 """The packed GEMM at the edges of its blocking: M, N, K not multiples of the register tile or of the
 cache blocks, K = 1, long K over several K blocks, N over several column blocks, strided operands (the
-transposed views the dense layers pass), few columns (the narrow and the transposed paths), bias or
-none, fused ReLU; at every SIMD level, against np.matmul in float64, bit-identical for 1, 2 and 3
-threads."""
+transposed views the dense layers pass), few columns, bias or none, fused ReLU; at every SIMD level,
+against np.matmul in float64, bit-identical on every path (the rule's and each one forced: blocked, A read
+in place, transposed) and for 1, 2 and 3 threads."""
 
 import numpy as np
 import pytest
@@ -15,11 +15,12 @@ SHAPES = [(m, k, n) for m in ODD for k in ODD for n in ODD if (m, k, n) != (1, 1
     (257, 1, 33),  # K = 1
     (7, 1537, 17),  # K over several K blocks, not a multiple of one
     (300, 401, 65),  # M over several row blocks
-    (130, 97, 70),  # just over one row block: two even blocks, their jobs panel by panel on 2+ threads
-    (301, 63, 61),  # one block of K and of columns, 16+ tiles of rows: each job packs its own rows of A
+    (130, 97, 70),  # blocked: just over one row block, two even blocks, their jobs panel by panel on 2+
+    # threads; A in place with AVX-512: bands of rows on 2 threads, panel by panel on 3
+    (301, 63, 61),  # blocked: one block of K and of columns, 16+ tiles of rows, each job packing its own
     (3, 200, 4133),  # N over several column blocks
     (33, 257, 257),
-    (128, 64, 10),  # few columns: narrow (one panel of B, A read in place) or transposed (C^T = B^T A^T)
+    (128, 64, 10),  # few columns: one panel of B, A read in place, or transposed (C^T = B^T A^T)
     (64, 128, 10),
     (300, 1537, 3),  # over several K and row blocks
     (7, 70001, 5),  # few columns, but too deep for one packed panel at most levels
@@ -37,8 +38,18 @@ TRANSPOSING = {
 
 def test_shapes_take_every_path(simd, dtype):
     paths = {_kernels.gemm_path(m, n, k, np.dtype(dtype).itemsize) for m, k, n in SHAPES}
-    expected = {"blocked", "narrow", "transposed"} if (simd, dtype) in TRANSPOSING else {"blocked", "narrow"}
+    expected = {"blocked", "a_in_place"} | ({"transposed"} if (simd, dtype) in TRANSPOSING else set())
     assert paths == expected
+
+
+def test_force_gemm_path_names_the_paths():
+    with pytest.raises(ValueError, match="path must be one of .* Received: 'packed'"):
+        _kernels.force_gemm_path("packed")
+    assert _kernels.force_gemm_path("transposed") is None
+    try:
+        assert _kernels.gemm_path(64, 84, 120, 4) == "transposed"
+    finally:
+        assert _kernels.force_gemm_path(None) == "transposed"
 
 
 def reference(a, b, bias, relu):
@@ -49,11 +60,18 @@ def reference(a, b, bias, relu):
 
 
 def products(a, b, bias, relu, dtype):
+    """a @ b (+ bias, ReLU) on the rule's path and on each path forced, with 1, 2 and 3 threads: the same
+    bits every way."""
     results = []
-    for n_threads in (1, 2, 3):
-        out = np.full((a.shape[0], b.shape[1]), np.nan, dtype)
-        _kernels.gemm(a, b, out, bias, relu, n_threads)
-        results.append(out)
+    try:
+        for path in (None, "blocked", "a_in_place", "transposed"):
+            _kernels.force_gemm_path(path)
+            for n_threads in (1, 2, 3):
+                out = np.full((a.shape[0], b.shape[1]), np.nan, dtype)
+                _kernels.gemm(a, b, out, bias, relu, n_threads)
+                results.append(out)
+    finally:
+        _kernels.force_gemm_path(None)
     for other in results[1:]:
         assert results[0].tobytes() == other.tobytes()  # bit for bit
     return results[0]
@@ -92,7 +110,7 @@ def test_gemm_relu_keeps_nan_and_zeroes_negatives(simd, dtype):
     assert np.isnan(out[2]).all()
 
 
-@pytest.mark.parametrize("columns", [35, 5])  # blocked, narrow
+@pytest.mark.parametrize("columns", [35, 5])  # one panel of B or two
 def test_gemm_strided_rows_match_contiguous(columns, simd, dtype):
     rng = np.random.default_rng(5)
     a = rng.standard_normal((40, 90)).astype(dtype)[::2, ::3]  # (20, 30), neither axis contiguous

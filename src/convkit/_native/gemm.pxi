@@ -4,6 +4,10 @@
 
 cdef enum:
     NARROW_MAX_PANEL = 4 * 1024 * 1024  # bytes of the deepest panel of B a narrow product packs (else blocked)
+    # bytes of the packed B of a wider product that reads A in place: a Zen 3 core's L2 (on the Xeon, 1 thread,
+    # both ISAs: 1.0-1.6x the blocked path's speed up to 1 MB of B, 0.83-0.97x from 2 MB)
+    IN_PLACE_MAX_B = 512 * 1024
+    IN_PLACE_ROW_SPLIT = 4              # tiles of rows per thread from which threads take bands of rows
     PACK_ROWS = 16                      # rows of a row-major B packed by one job
     # _gemm_one_block from this many tiles of rows: with fewer, its jobs of one tile each split unevenly and
     # the general loops' jobs over panels did better (2 threads, 64 x 256 x 120: 48 against 40 us with
@@ -108,33 +112,47 @@ cdef int _gemm_one_block(
     return -1 if failed else 0
 
 
-cdef void _gemm_narrow(
+cdef void _gemm_a_in_place(
     ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
     const floating *a, ptrdiff_t sm, ptrdiff_t sk,         # IN  (M, K): element (i, k) at a[i*sm + k*sk]
-    const floating *b, ptrdiff_t sbk, ptrdiff_t sbn,       # IN  (K, N), N <= NR: element (k, j) at b[k*sbk + j*sbn]
+    const floating *b, ptrdiff_t sbk, ptrdiff_t sbn,       # IN  (K, N): element (k, j) at b[k*sbk + j*sbn]
     const floating *bias, bint relu,                       # IN  (N,) or NULL
     floating *out,                                         # OUT (M, N), C-contiguous
-    floating *bpack, ptrdiff_t MR, int threads,            # bpack: K x NR, scratch
+    floating *bpack, ptrdiff_t MR, ptrdiff_t NR, int threads,  # bpack: ceil(N / NR) panels K x NR, scratch
 ) noexcept nogil:
-    """A product of few columns (ck_gemm_narrow): B packed once as one panel, whole K deep; each job
-    computes MR rows, reading A in place. On one thread no parallel region is opened: one costs ~0.5 us, as
-    much as a classifier head's product."""
-    cdef ptrdiff_t t
-    ck_gemm_pack_b(K, N, b, sbk, sbn, bpack)
+    """A product with A read where it is (ck_gemm_narrow): all of B packed once into panels K deep, then
+    MR rows x one panel at a time. One thread goes row by row across every panel, the rows of A in L1 while
+    the panels stream from L2, and opens no parallel region (one costs ~0.5 us, as much as a classifier
+    head's product). Several threads pack B together, then take bands of rows when there are
+    IN_PLACE_ROW_SPLIT tiles of rows per thread, else split the tiles panel by panel, each reading its
+    share of B (64 x 256 x 256 on 2 threads: 78 us, against 118 by rows)."""
+    cdef ptrdiff_t t, p, tiles = _cdiv(M, MR), panels = _cdiv(N, NR)
+    cdef bint by_rows = tiles >= IN_PLACE_ROW_SPLIT * threads
     if threads == 1:
-        for t in range(_cdiv(M, MR)):
-            _narrow_rows(t * MR, M, N, K, a, sm, sk, bpack, bias, relu, out, MR)
+        for p in range(_b_pack_jobs(K, N, sbn, NR)):
+            _pack_b_job(p, K, N, b, sbk, sbn, NR, bpack)
+        for t in range(tiles):
+            for p in range(panels):
+                _tile_in_place(t * MR, p * NR, M, N, K, a, sm, sk, bpack, bias, relu, out, MR, NR)
         return
-    for t in prange(_cdiv(M, MR), nogil=True, schedule="static", num_threads=threads):
-        _narrow_rows(t * MR, M, N, K, a, sm, sk, bpack, bias, relu, out, MR)
+    with parallel(num_threads=threads):
+        for p in prange(_b_pack_jobs(K, N, sbn, NR), schedule="static"):
+            _pack_b_job(p, K, N, b, sbk, sbn, NR, bpack)
+        for t in prange(tiles * panels, schedule="static"):
+            if by_rows:
+                _tile_in_place(t // panels * MR, t % panels * NR, M, N, K, a, sm, sk, bpack, bias, relu, out, MR, NR)
+            else:
+                _tile_in_place(t % tiles * MR, t // tiles * NR, M, N, K, a, sm, sk, bpack, bias, relu, out, MR, NR)
 
 
-cdef inline void _narrow_rows(
-    ptrdiff_t i0, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, const floating *a, ptrdiff_t sm, ptrdiff_t sk,
-    const floating *bpack, const floating *bias, bint relu, floating *out, ptrdiff_t MR,
+cdef inline void _tile_in_place(
+    ptrdiff_t i0, ptrdiff_t j0, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, const floating *a, ptrdiff_t sm,
+    ptrdiff_t sk, const floating *bpack, const floating *bias, bint relu, floating *out, ptrdiff_t MR,
+    ptrdiff_t NR,
 ) noexcept nogil:
-    """Rows i0 .. i0 + MR of _gemm_narrow's product (fewer at the end)."""
-    ck_gemm_narrow(M - i0 if M - i0 < MR else MR, N, K, a + i0 * sm, sm, sk, bpack, bias, relu, out + i0 * N, N)
+    """_gemm_a_in_place's tile of rows i0 .. i0 + MR and columns j0 .. j0 + NR (fewer at the ends)."""
+    ck_gemm_narrow(M - i0 if M - i0 < MR else MR, N - j0 if N - j0 < NR else NR, K, a + i0 * sm, sm, sk,
+                   bpack + j0 * K, bias + j0 if bias != NULL else NULL, relu, out + i0 * N + j0, N)
 
 
 cdef inline ptrdiff_t _padded_work(ptrdiff_t M, ptrdiff_t N, ptrdiff_t MR, ptrdiff_t NR) noexcept nogil:
@@ -144,29 +162,52 @@ cdef inline ptrdiff_t _padded_work(ptrdiff_t M, ptrdiff_t N, ptrdiff_t MR, ptrdi
 
 cdef enum GemmPath:
     GEMM_BLOCKED
-    GEMM_NARROW
+    GEMM_A_IN_PLACE
     GEMM_TRANSPOSED
+
+
+cdef int _forced_gemm_path = -1
+_GEMM_PATH_NAMES = {"blocked": GEMM_BLOCKED, "a_in_place": GEMM_A_IN_PLACE, "transposed": GEMM_TRANSPOSED}
 
 
 cdef inline GemmPath _gemm_path(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, ptrdiff_t itemsize,
                                 const ptrdiff_t *blk) noexcept nogil:
-    """How gemm computes an M x K by K x N product (blk: ck_gemm_blocking's): narrow for at most one panel
-    of columns (unless K is too deep for one packed panel), transposed where the few columns would leave
-    a quarter or more of the register tiles empty and the rows would not, else blocked."""
+    """How gemm computes an M x K by K x N product (blk: ck_gemm_blocking's), unless force_gemm_path
+    chose: A read in place for at most one panel of columns (unless K is too deep for one packed panel);
+    transposed where the few columns would leave a quarter or more of the register tiles empty and the
+    rows would not; A read in place where MR of its rows fit in L1 and all of B, packed, in L2 (LeNet's
+    dense layers, 1.1-1.3x the blocked path's speed: packing A had cost as much as a fifth of the
+    product); else blocked."""
     cdef ptrdiff_t MR = blk[0], NR = blk[1]
+    if _forced_gemm_path >= 0:
+        return <GemmPath>_forced_gemm_path
     if N <= NR and K * NR * itemsize <= NARROW_MAX_PANEL:
-        return GEMM_NARROW
+        return GEMM_A_IN_PLACE
     if 4 * _padded_work(N, M, MR, NR) <= 3 * _padded_work(M, N, MR, NR):
         return GEMM_TRANSPOSED
+    if K * _cdiv(N, NR) * NR * itemsize <= IN_PLACE_MAX_B:
+        return GEMM_A_IN_PLACE
     return GEMM_BLOCKED
 
 
 def gemm_path(M, N, K, itemsize):
-    """The path gemm takes for these shapes at the current SIMD level: "blocked", "narrow" or
+    """The path gemm takes for these shapes at the current SIMD level: "blocked", "a_in_place" or
     "transposed" (for tests and benchmarks)."""
     cdef ptrdiff_t blk[5]
     _gemm_blocking(itemsize, blk)
-    return ("blocked", "narrow", "transposed")[_gemm_path(M, N, K, itemsize, blk)]
+    return {v: k for k, v in _GEMM_PATH_NAMES.items()}[_gemm_path(M, N, K, itemsize, blk)]
+
+
+def force_gemm_path(path=None):
+    """Force gemm's path ("blocked", "a_in_place" or "transposed") for every shape; None restores the
+    rule. For tests; returns the previous setting."""
+    global _forced_gemm_path
+    if path is not None and path not in _GEMM_PATH_NAMES:
+        raise ValueError(
+            f"force_gemm_path: path must be one of {sorted(_GEMM_PATH_NAMES)} or None. Received: {path!r}")
+    previous = {v: k for k, v in _GEMM_PATH_NAMES.items()}.get(_forced_gemm_path)
+    _forced_gemm_path = -1 if path is None else _GEMM_PATH_NAMES[path]
+    return previous
 
 
 def gemm(
@@ -178,7 +219,7 @@ def gemm(
     int n_threads,
 ):
     """out = a @ b (+ bias), then max(out, 0) with ``relu``, on the path _gemm_path chooses: BLIS-style
-    (_gemm_blocked); narrow, for at most one panel of columns (_gemm_narrow: A read in place, not packed);
+    (_gemm_blocked); A read in place, not packed, for few columns or small products (_gemm_a_in_place);
     or transposed, where few columns would leave much of each register tile empty (the tiles are wide:
     2 vectors): C^T = B^T A^T into scratch, copied back with the bias and ReLU. Every way, every element
     is one dot product over k in order, then + bias, the path and the tiles depending on the shapes and the
@@ -214,12 +255,13 @@ def gemm(
     MR, NR = blk[0], blk[1]
     path = _gemm_path(M, N, K, it, blk)
     threads = _threads_for(M * N * K // 16, n_threads)
-    if path == GEMM_NARROW:
-        bpack = <floating *>_scratch(SLOT_WEIGHTS, K * NR * it, False)
+    if path == GEMM_A_IN_PLACE:
+        bpack = <floating *>_scratch(SLOT_WEIGHTS, K * _cdiv(N, NR) * NR * it, False)
         if bpack == NULL:
             _alloc_error("gemm")
         with nogil:
-            _gemm_narrow(M, N, K, &a[0, 0], sm, sk, &b[0, 0], sbk, sbn, bp, relu, &out[0, 0], bpack, MR, threads)
+            _gemm_a_in_place(M, N, K, &a[0, 0], sm, sk, &b[0, 0], sbk, sbn, bp, relu, &out[0, 0], bpack, MR, NR,
+                             threads)
         return
     transposed = path == GEMM_TRANSPOSED
     rows, cols = (N, M) if transposed else (M, N)
