@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import convkit
+from convkit import _kernels
 
 TORCH_REASON = "torch is the reference of the parity tests (pip install convkit[test])"
 
@@ -41,6 +42,20 @@ def torch():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+# the SIMD levels this machine runs (the portable baseline always); probing them leaves the best one set
+SIMD_LEVELS = [level for level in ("baseline", "avx2", "avx512") if _kernels.set_simd_level(level) == level]
+_kernels.set_simd_level(_kernels.best_simd_level())
+
+
+@pytest.fixture(params=SIMD_LEVELS)
+def simd(request):
+    """Run the test once per SIMD level, with that level set; the previous level comes back after."""
+    saved = _kernels.simd_level()
+    assert _kernels.set_simd_level(request.param) == request.param
+    yield request.param
+    _kernels.set_simd_level(saved)
 
 
 @pytest.fixture(params=[np.float64, np.float32], ids=["float64", "float32"])

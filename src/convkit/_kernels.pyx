@@ -26,7 +26,7 @@ blocking are decided in ``conv_plan.pxi`` and nowhere else.
 """
 
 from cython.parallel cimport parallel, prange
-from libc.math cimport INFINITY, sqrt
+from libc.math cimport INFINITY
 from libc.stddef cimport ptrdiff_t
 from libc.stdint cimport uint32_t, uint64_t
 from libc.stdlib cimport free, malloc

@@ -164,9 +164,9 @@ def test_adamw_decouples_weight_decay():
 
 @pytest.mark.parametrize(("name", "kwargs"), CASES, ids=CASE_IDS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_compiled_step_equals_the_numpy_formula(name, kwargs, dtype, rng):
-    # C-contiguous parameters take the one-pass kernel, others the numpy formula; both give one trajectory.
-    # 70,000 elements: several kernel jobs, on several threads.
+def test_the_compiled_step_equals_the_numpy_formula(name, kwargs, dtype, rng, simd):
+    # C-contiguous parameters take the one-pass kernel, others the numpy formula; both give one trajectory,
+    # at every SIMD level. 70,000 elements: several kernel jobs, on several threads.
     contiguous = {"w": rng.standard_normal((700, 100)).astype(dtype)}
     strided = {"w": np.asfortranarray(contiguous["w"])}
     sequence = gradient_sequence(rng, contiguous, 5)
@@ -209,7 +209,7 @@ def states_just_above_the_normal_range(name, kwargs, dtype, rng):
 
 @pytest.mark.parametrize(("name", "kwargs"), DECAYING_CASES, ids=DECAYING_IDS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_a_state_decaying_below_the_normal_range_becomes_zero_in_both_paths(name, kwargs, dtype):
+def test_a_state_decaying_below_the_normal_range_becomes_zero_in_both_paths(name, kwargs, dtype, simd):
     # subnormal floats are many times slower on Intel CPUs: the steps store 0 instead, the compiled step
     # and the numpy formula alike (the formula runs on a non-contiguous copy), bit for bit
     params, kernel = states_just_above_the_normal_range(name, kwargs, dtype, np.random.default_rng(5))

@@ -141,4 +141,17 @@
        ptrdiff_t cg, ptrdiff_t G, ptrdiff_t r0, ptrdiff_t r1, T *dx, double *pu, double *pv))                          \
     X(void, rownorm_param_grads,                                                                                       \
       (const T *dout, const T *x, const double *mean, const double *inv_std, ptrdiff_t R, ptrdiff_t D, ptrdiff_t cg,   \
-       ptrdiff_t G, ptrdiff_t i0, ptrdiff_t i1, double *dw, double *db))
+       ptrdiff_t G, ptrdiff_t i0, ptrdiff_t i1, double *dw, double *db))                                               \
+    /* optimizers.h */                                                                                                 \
+    X(void, adamax_step,                                                                                               \
+      (T * param, const T *grad, T *exp_avg, T *exp_inf, ptrdiff_t i0, ptrdiff_t i1, T step_size, T one_minus_beta1,   \
+       T beta2, T eps))                                                                                                \
+    X(void, sgd_step,                                                                                                  \
+      (T * param, const T *grad, T *buf, ptrdiff_t i0, ptrdiff_t i1, T lr, T momentum, T one_minus_dampening,          \
+       int first_step, int nesterov))                                                                                  \
+    X(void, adam_step,                                                                                                 \
+      (T * param, const T *grad, T *exp_avg, T *exp_avg_sq, T *max_exp_avg_sq, ptrdiff_t i0, ptrdiff_t i1,             \
+       T step_size, T one_minus_beta1, T beta2, T one_minus_beta2, T bias_correction2_sqrt, T eps))                    \
+    X(void, rmsprop_step,                                                                                              \
+      (T * param, const T *grad, T *square_avg, T *grad_avg, T *buf, ptrdiff_t i0, ptrdiff_t i1, T lr, T alpha,        \
+       T one_minus_alpha, T eps, T momentum))

@@ -35,6 +35,7 @@
 #include "elementwise.h"
 #include "batchnorm.h"
 #include "norm.h"
+#include "optimizers.h"
 
 #undef T
 #undef FN

@@ -212,6 +212,6 @@ def flush_subnormal(state: np.ndarray) -> None:
     """Set the subnormal elements of an optimizer state (a moment, a momentum buffer) to +0, in place, as
     the compiled steps do with every state they store. A moment whose gradients stay 0 decays into the
     subnormal range after ~800 steps at beta 0.9, where every operation on it is many times slower on
-    Intel CPUs (``_normal_or_zero`` in the kernels has the measurements); its contribution to the update
-    there is far below the parameter's precision."""
+    Intel CPUs (``normal_or_zero`` in ``_native/optimizers.h`` has the measurements); its contribution to
+    the update there is far below the parameter's precision."""
     state[np.abs(state) < np.finfo(state.dtype).tiny] = 0
