@@ -167,7 +167,7 @@ cdef enum GemmPath:
 
 
 cdef int _forced_gemm_path = -1
-_GEMM_PATH_NAMES = {"blocked": GEMM_BLOCKED, "a_in_place": GEMM_A_IN_PLACE, "transposed": GEMM_TRANSPOSED}
+_GEMM_PATH_NAMES = ("blocked", "a_in_place", "transposed")  # in GemmPath's order
 
 
 cdef inline GemmPath _gemm_path(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, ptrdiff_t itemsize,
@@ -175,9 +175,9 @@ cdef inline GemmPath _gemm_path(ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, ptrdiff_t
     """How gemm computes an M x K by K x N product (blk: ck_gemm_blocking's), unless force_gemm_path
     chose: A read in place for at most one panel of columns (unless K is too deep for one packed panel);
     transposed where the few columns would leave a quarter or more of the register tiles empty and the
-    rows would not; A read in place where MR of its rows fit in L1 and all of B, packed, in L2 (LeNet's
-    dense layers, 1.1-1.3x the blocked path's speed: packing A had cost as much as a fifth of the
-    product); else blocked."""
+    rows would not; A read in place where all of B, packed, fits in IN_PLACE_MAX_B (LeNet's dense layers,
+    1.1-1.6x the blocked path's speed: packing A had cost as much as a fifth of the product); else
+    blocked."""
     cdef ptrdiff_t MR = blk[0], NR = blk[1]
     if _forced_gemm_path >= 0:
         return <GemmPath>_forced_gemm_path
@@ -195,7 +195,7 @@ def gemm_path(M, N, K, itemsize):
     "transposed" (for tests and benchmarks)."""
     cdef ptrdiff_t blk[5]
     _gemm_blocking(itemsize, blk)
-    return {v: k for k, v in _GEMM_PATH_NAMES.items()}[_gemm_path(M, N, K, itemsize, blk)]
+    return _GEMM_PATH_NAMES[_gemm_path(M, N, K, itemsize, blk)]
 
 
 def force_gemm_path(path=None):
@@ -205,8 +205,8 @@ def force_gemm_path(path=None):
     if path is not None and path not in _GEMM_PATH_NAMES:
         raise ValueError(
             f"force_gemm_path: path must be one of {sorted(_GEMM_PATH_NAMES)} or None. Received: {path!r}")
-    previous = {v: k for k, v in _GEMM_PATH_NAMES.items()}.get(_forced_gemm_path)
-    _forced_gemm_path = -1 if path is None else _GEMM_PATH_NAMES[path]
+    previous = _GEMM_PATH_NAMES[_forced_gemm_path] if _forced_gemm_path >= 0 else None
+    _forced_gemm_path = -1 if path is None else _GEMM_PATH_NAMES.index(path)
     return previous
 
 
