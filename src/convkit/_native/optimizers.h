@@ -22,7 +22,9 @@
 static inline T FN(normal_or_zero)(T x) {
     UT bits;
     __builtin_memcpy(&bits, &x, sizeof bits);
-    return (bits & EXP_MASK) ? x : (T)0;
+    bits &= (UT)0 - (UT)((bits & EXP_MASK) != 0); /* all ones, or all zeros: a select without a branch */
+    __builtin_memcpy(&x, &bits, sizeof bits);
+    return x;
 }
 
 static inline T FN(exact_sqrt)(T x) { return sizeof(T) == 4 ? (T)__builtin_sqrtf((float)x) : (T)__builtin_sqrt(x); }
