@@ -113,14 +113,22 @@ def _plan(x_shape, w_shape, stride=1, padding=0, itemsize=8):
 def _winograd_min_channels(itemsize=8, weight_grad=False, kernel=3):
     """The rule's: Winograd for 3x3 or 5x5 stride 1 with this many channels in and out (16 float32 channels,
     32 float64, and 2 vectors of them). The weight gradient on F(2x2) tiles: on vectors of at most 32 bytes
-    3x3 from 32 channels, 5x5 as the forward; on wider ones 3x3 from 8 vectors, 5x5 never (None)."""
+    3x3 from 64 channels, 5x5 as the forward (both with a whole vector of tiles per row: _f2_dw_rows); on
+    wider ones 3x3 from 8 vectors, 5x5 never (None)."""
     lanes = _plan((1, 1, 8, 8), (1, 1, 1, 1), itemsize=itemsize)["forward"]["VL"]
     channels = max(4 * itemsize, 2 * lanes)
     if weight_grad and lanes * itemsize > 32:
         return None if kernel == 5 else max(channels, 8 * lanes)
     if weight_grad and kernel == 3:
-        return max(channels, 32)
+        return max(channels, 64)
     return channels
+
+
+def _f2_dw_rows(width, itemsize=8):
+    """Whether the rule's weight gradient on F(2x2) tiles takes output rows `width` long: on vectors of at
+    most 32 bytes a whole vector of 2-wide tiles per row; any rows on wider ones."""
+    lanes = _lanes(itemsize)
+    return lanes * itemsize > 32 or -(-width // 2) >= lanes
 
 
 def _wide_tiles(plan):
@@ -135,11 +143,12 @@ def _lanes(itemsize):
 
 def _wide_min_tiles(itemsize, weight_grad=False):
     """The rule's F(4x4, 3x3) for a 3x3 pass with few channels: output rows of at least 3 tiles of 4 and half
-    a vector of them; the weight gradient on vectors of at most 32 bytes a whole vector of them."""
+    a vector of them, the fewest that _wide_tile takes; the weight gradient on vectors of at most 32 bytes a
+    whole vector of them."""
     lanes = _lanes(itemsize)
     if weight_grad and lanes * itemsize <= 32:
         return max(3, lanes)
-    return max(3, -(-lanes // 2))
+    return next(t for t in range(max(3, -(-lanes // 2)), 4 * lanes) if _wide_tile(4 * t, itemsize))
 
 
 def _wide_dw_min_channels(itemsize):
@@ -155,9 +164,10 @@ def _wide_dw_min_channels(itemsize):
 
 def _wide_tile(width, itemsize, weight_grad=False, channels=0):
     """Whether the rule gives a 3x3 pass with output rows `width` long F(4x4, 3x3) tiles: at least 3 tiles
-    and half a vector of them, or with 8 vectors of channels 3 tiles (on vectors of at most 32 bytes 2); a
-    weight gradient on narrow vectors a whole vector of tiles, or 4 tiles and half a vector with 32
-    channels; on wider vectors half a vector of tiles and 4 vectors of channels, or 4 tiles and 8 vectors."""
+    and half a vector of them (on vectors of at most 32 bytes not where the row's 2-wide tiles fill whole
+    vectors and its 4-wide ones do not), or with 8 vectors of channels 3 tiles (on narrow vectors 2); a
+    weight gradient on narrow vectors a whole vector of tiles; on wider vectors half a vector of tiles and
+    4 vectors of channels, or 4 tiles and 8 vectors."""
     lanes, tiles = _lanes(itemsize), -(-width // 4)
     half, many, narrow = max(3, -(-lanes // 2)), channels >= 8 * lanes, lanes * itemsize <= 32
     if not weight_grad and many and tiles >= (2 if narrow else 3):
@@ -165,9 +175,9 @@ def _wide_tile(width, itemsize, weight_grad=False, channels=0):
     if tiles < 3:
         return False
     if not weight_grad:
-        return tiles >= half
+        return tiles >= half and not (narrow and -(-width // 2) % lanes == 0 and tiles % lanes != 0)
     if narrow:
-        return tiles >= max(3, lanes) or (tiles >= max(4, half) and channels >= 32)
+        return tiles >= lanes
     return (tiles >= half and channels >= 4 * lanes) or (tiles >= 4 and many)
 
 
@@ -209,8 +219,10 @@ def test_every_path_matches_torch(
             dw_channels = 0
         elif w_shape[2] == 3 and _wide_tile(out_width, 8, weight_grad=True, channels=min(w_shape[:2])):
             dw_channels = _winograd_min_channels()
-        else:
+        elif _f2_dw_rows(out_width):
             dw_channels = _winograd_min_channels(weight_grad=True, kernel=w_shape[2])
+        else:
+            dw_channels = None
         dw_path = "winograd" if dw_channels is not None and min(w_shape[:2]) >= dw_channels else "direct"
         assert (plan["input_grad"]["path"], plan["weight_grad"]["path"]) == (dx_path, dw_path)
     wide = dtype == np.float32 and _wide_tiles(_plan(x_shape, w_shape, stride, padding, 4))
@@ -236,7 +248,10 @@ def test_winograd_5x5_matches_torch(
     channels = min(w_shape[:2])
     on_winograd = path == "winograd" or channels >= _winograd_min_channels(itemsize)
     c_dw = _winograd_min_channels(itemsize, weight_grad=True, kernel=5)
-    dw_on_winograd = path == "winograd" or (c_dw is not None and channels >= c_dw)
+    out_width = x_shape[3] + 2 * _pair(padding)[1] - 4
+    dw_on_winograd = path == "winograd" or (
+        c_dw is not None and channels >= c_dw and _f2_dw_rows(out_width, itemsize)
+    )
     expected = ["winograd" if on_winograd else "direct"] * 2 + ["winograd" if dw_on_winograd else "direct"]
     assert [plan["path"], plan["input_grad"]["path"], plan["weight_grad"]["path"]] == expected
     x, w, b = _inputs(x_shape, w_shape, dtype)
@@ -279,7 +294,8 @@ def test_winograd_4x4_matches_torch(
     )
 
 
-def test_path_rule():
+def test_path_rule(simd):
+    """The plan rule at every SIMD level this machine runs (the mirrors above read its vector width)."""
     x = (2, 3, 8, 8)
     assert _plan(x, (4, 3, 3, 3))["path"] == "direct"
     for itemsize in (4, 8):
@@ -290,56 +306,71 @@ def test_path_rule():
         assert _plan((2, c - 1, 8, 8), (c, c - 1, 3, 3), 1, 1, itemsize)["path"] == "direct"
     assert _winograd_min_channels(4) >= 16 and _winograd_min_channels(8) >= 32
     for itemsize in (4, 8):
-        c = _winograd_min_channels(itemsize, weight_grad=True)
+        c, lanes = _winograd_min_channels(itemsize, weight_grad=True), _lanes(itemsize)
         assert c >= max(32, _winograd_min_channels(itemsize))
-        assert _plan((2, c, 8, 8), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]["path"] == "winograd"
-        assert _plan((2, c, 8, 8), (c - 1, c, 3, 3), 1, 1, itemsize)["weight_grad"]["path"] == "direct"
+        width = 8 if lanes * itemsize > 32 else max(8, 2 * lanes)  # narrow vectors: a vector of 2-wide tiles
+        assert _plan((2, c, 8, width), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]["path"] == "winograd"
+        assert _plan((2, c, 8, width), (c - 1, c, 3, 3), 1, 1, itemsize)["weight_grad"]["path"] == "direct"
+        if lanes * itemsize <= 32:
+            short = _plan((2, c, 8, 2 * lanes - 2), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]
+            assert short["path"] == "direct"
     for itemsize in (4, 8):  # 5x5: the same channels as 3x3 forward; dW by the vector width
         c = _winograd_min_channels(itemsize)
         five = _plan((2, c, 8, 8), (c, c, 5, 5), 1, 2, itemsize)
         assert (five["path"], five["input_grad"]["path"]) == ("winograd", "winograd")
         assert _plan((2, c, 8, 8), (c - 1, c, 5, 5), 1, 2, itemsize)["path"] == "direct"
         c_dw = _winograd_min_channels(itemsize, weight_grad=True, kernel=5)
+        width = max(8, 2 * _lanes(itemsize))
         if c_dw is None:
             assert _plan((2, 128, 8, 8), (128, 128, 5, 5), 1, 2, itemsize)["weight_grad"]["path"] == "direct"
         else:
             assert (
-                _plan((2, c_dw, 8, 8), (c_dw, c_dw, 5, 5), 1, 2, itemsize)["weight_grad"]["path"]
+                _plan((2, c_dw, 8, width), (c_dw, c_dw, 5, 5), 1, 2, itemsize)["weight_grad"]["path"]
                 == "winograd"
             )
             assert (
-                _plan((2, c_dw, 8, 8), (c_dw - 1, c_dw, 5, 5), 1, 2, itemsize)["weight_grad"]["path"]
+                _plan((2, c_dw, 8, width), (c_dw - 1, c_dw, 5, 5), 1, 2, itemsize)["weight_grad"]["path"]
                 == "direct"
             )
+            lanes = _lanes(itemsize)
+            if lanes * itemsize <= 32:  # narrow vectors: not without a whole vector of 2-wide tiles per row
+                short = _plan((2, c_dw, 8, 2 * lanes - 2), (c_dw, c_dw, 5, 5), 1, 2, itemsize)["weight_grad"]
+                assert short["path"] == "direct"
     for itemsize in (4, 8):  # F(4x4, 3x3) for wide rows of 3x3 passes; 5x5 keeps F(2x2)
         lanes, width = _lanes(itemsize), 4 * _wide_min_tiles(itemsize)
         narrow_vectors, c = lanes * itemsize <= 32, _winograd_min_channels(itemsize)
         wide = _plan((2, c, 6, width), (c, c, 3, 3), 1, 1, itemsize)
         assert [wide[p]["tile"] for p in ("forward", "input_grad")] == [4, 4]
         assert (wide["forward"]["tiles_h"], wide["forward"]["tiles_w"]) == (2, width // 4)
-        narrow = _plan((2, c, 6, width - 4), (c, c, 3, 3), 1, 1, itemsize)
-        assert [narrow[p]["tile"] for p in ("forward", "input_grad")] == [2, 2]
-        unpadded = _plan((2, c, 6, width - 2), (c, c, 3, 3), 1, 0, itemsize)  # out narrower than dx
-        assert [unpadded[p]["tile"] for p in ("forward", "input_grad")] == [2, 4]
+        if c < 8 * lanes:  # fewer than 8 vectors of channels (float64 on narrow vectors has 8: 2 tiles do)
+            narrow = _plan((2, c, 6, width - 4), (c, c, 3, 3), 1, 1, itemsize)
+            assert [narrow[p]["tile"] for p in ("forward", "input_grad")] == [2, 2]
+            unpadded = _plan((2, c, 6, width - 2), (c, c, 3, 3), 1, 0, itemsize)  # out narrower than dx
+            assert [unpadded[p]["tile"] for p in ("forward", "input_grad")] == [2, 4]
         assert _plan((2, c, 6, width), (c, c, 5, 5), 1, 2, itemsize)["forward"]["tile"] == 2
-        many = 8 * lanes  # with 8 vectors of channels 3 tiles suffice, on vectors of at most 32 bytes 2
+        # 8 vectors of channels (and the Winograd minimum): 3 tiles suffice, on narrow vectors 2
+        many = max(8 * lanes, c)
         assert _plan((2, many, 6, 12), (many, many, 3, 3), 1, 1, itemsize)["forward"]["tile"] == 4
         two = _plan((2, many, 6, 8), (many, many, 3, 3), 1, 1, itemsize)["forward"]["tile"]
         assert two == (4 if narrow_vectors else 2)
         assert _plan((2, many, 6, 4), (many, many, 3, 3), 1, 1, itemsize)["forward"]["tile"] == 2
         if width > 12:
-            assert _plan((2, many, 6, 12), (many - 1, many, 3, 3), 1, 1, itemsize)["forward"]["tile"] == 2
+            assert _plan((2, many, 6, 12), (many - 1, many, 3, 3), 1, 1, itemsize)["forward"]["tile"] != 4
         # the weight gradient: its own width and channels
         c, width = _wide_dw_min_channels(itemsize), 4 * _wide_min_tiles(itemsize, weight_grad=True)
         dw = _plan((2, c, 6, width), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]
         assert (dw["path"], dw["tile"]) == ("winograd", 4)
         assert _plan((2, c, 6, width - 4), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] != 4
         assert _plan((2, c, 6, width), (c - 1, c, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] != 4
-        # ... or 4 tiles (and half a vector): 32 channels on narrow vectors, 8 vectors of them on wider ones
-        c, width = (32, 4 * max(4, -(-lanes // 2))) if narrow_vectors else (8 * lanes, 16)
-        assert _plan((2, c, 6, width), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] == 4
-        if _wide_min_tiles(itemsize, weight_grad=True) > 3:
-            assert _plan((2, c, 6, 12), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] != 4
+        # ... or, on wider vectors, 4 tiles with 8 vectors of channels; on narrow ones not
+        if narrow_vectors:
+            if lanes > 4:
+                many_dw = _plan((2, many, 6, 16), (many, many, 3, 3), 1, 1, itemsize)["weight_grad"]
+                assert many_dw["tile"] != 4
+        else:
+            assert _plan((2, many, 6, 16), (many, many, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] == 4
+            if _wide_min_tiles(itemsize, weight_grad=True) > 3:
+                assert _plan((2, many, 6, 12), (many, many, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] != 4
     c = _winograd_min_channels()
     many = (2, c, 8, 8)
     assert _plan(many, (c, c, 7, 7), 1, 3)["path"] == "direct"
@@ -357,7 +388,7 @@ def test_path_rule():
     lanes = _plan(x, (4, 3, 3, 3))["forward"]["VL"]
     whole_rows = _plan((2, 3, 4 * lanes, 4 * lanes), (4, 3, 3, 3), 2, 1)
     assert whole_rows["weight_grad"]["path"] == whole_rows["input_grad"]["path"] == "phases"
-    short_rows = _plan((2, 3, 4 * lanes + 4, 4 * lanes + 4), (4, 3, 3, 3), 2, 1)
+    short_rows = _plan((2, 3, 4 * lanes + 2, 4 * lanes + 2), (4, 3, 3, 3), 2, 1)  # 2 * lanes + 1 outputs
     assert short_rows["weight_grad"]["path"] == "im2col"  # the phases weight gradient needs whole rows
     assert short_rows["input_grad"]["path"] == "phases"
     assert _plan((2, 1, 8, 8), (6, 1, 3, 3))["dw_kernel"] == "reduce"

@@ -77,10 +77,13 @@ cdef enum:
     WINO_NARROW_BYTES = 32        # narrow vectors: at most this many bytes (AVX2, the baseline). The weight
                                   # gradient (its packs and small GEMMs cost more), against the direct dW: on
                                   # narrow vectors ...
-    WINO_DW_MIN_CHANNELS = 32     # ... 3x3 from this many channels (AVX2 float32: 64 -> 64 on 8 x 8 1.24x,
-                                  # 32 -> 32 on 16 x 16 1.27x, 32 -> 64 on 13 x 13 1.13x, 16 -> 16 on 32 x 32
-                                  # 0.93x; float64 32 -> 32 1.25x; the baseline 1.6x), 5x5 as the forward's
-                                  # (AVX2 float32: 16 -> 32 on 28 x 28 1.12x, 32 -> 64 on 14 x 14 1.37x);
+    WINO_DW_MIN_CHANNELS = 64     # ... 3x3 from this many channels, 3x3 and 5x5 only with a whole vector of
+                                  # 2-wide tiles per output row. AMD EPYC Zen 4 (the nearest to an AVX2-only
+                                  # Zen 3 measured), AVX2 float32, 2 cores, min of 7, against the direct dW:
+                                  # F(2x2) 64 -> 64 on 16 x 16 1.27x, 128 -> 128 1.48x; 64 -> 64 on 8 x 8
+                                  # 0.74x, 32 -> 32 on 16 x 16 0.77x, 5x5 32 -> 64 on 14 x 14 0.77x (an Intel
+                                  # Xeon had measured 1.24x, 1.27x and 1.37x there with this rule's older
+                                  # kernels: 32 channels and half vectors of tiles were taken);
     WINO_DW_MIN_VECTORS = 8       # ... on wider ones (AVX-512) 3x3 from this many vectors (128 -> 128 1.1x,
                                   # 64 -> 64 0.81x), 5x5 never (16 -> 32 0.47x, 32 -> 64 0.69x, 64 -> 64 0.85x)
     WINO_WIDE_MIN_TILES = 3       # F(4x4, 3x3) (forward, dx) where an output row holds this many 4x4 tiles and
@@ -88,7 +91,9 @@ cdef enum:
                                   # Measured, 2 cores, against F(2x2, 3x3), Intel Xeon (SPR): AVX2 float32
                                   # 16 -> 16 on 32 x 32 1.17x, 64 -> 64 1.42x, 32 -> 32 on 16 x 16 1.05x, 3
                                   # tiles (11 wide) 1.12x, 8 x 8 0.97x; AVX-512 float32 64 -> 64 on 32 x 32
-                                  # 1.25x, 16 x 16 0.95x; float64 16 x 16 1.1-1.2x, 8 x 8 0.85x
+                                  # 1.25x, 16 x 16 0.95x; float64 16 x 16 1.1-1.2x, 8 x 8 0.85x. Not on
+                                  # narrow vectors where a row's 2-wide tiles fill whole vectors and its 4-wide
+                                  # ones do not: Zen 4, AVX2 float32, 32 -> 32 on 16 x 16 0.72x
     WINO_WIDE_MANY_VECTORS = 8    # ... or, from this many vectors of channels, WINO_WIDE_MIN_TILES tiles, on
                                   # narrow vectors WINO_NARROW_MANY_TILES: the GEMMs' share grows with the
                                   # channels, the transforms' with the idle lanes. AMD EPYC (Zen 5), against
@@ -103,11 +108,11 @@ cdef enum:
                                   # 32 -> 32 1.5x, 64 -> 64 1.82x; 8 x 8 worse), half a vector and this many
                                   # vectors of channels on wider ones (AVX-512 float32 64 -> 64 on 32 x 32
                                   # 1.28x, 32 -> 32 1.0x, 16 -> 16 0.6x) ...
-    WINO_DW_MIN_TILES = 4         # ... or from this many tiles, on narrow vectors with WINO_DW_MIN_CHANNELS, on
-                                  # wide ones with WINO_WIDE_MANY_VECTORS vectors. Zen 5, against F(2x2): AVX2
-                                  # float32 on 16 x 16 32 -> 32 1.17x, 64 -> 64 1.15x, 128 -> 128 1.24x
-                                  # (SPR: no better), 3 tiles 64 -> 64 0.85x; AVX-512 128 -> 128 1.2x,
-                                  # 256 -> 256 1.22x; float64 on 12 x 12 (3 tiles) 0.85-1.25x
+    WINO_DW_MIN_TILES = 4         # ... or, on wide vectors, from this many tiles with WINO_WIDE_MANY_VECTORS
+                                  # vectors. Zen 5, against F(2x2): AVX-512 128 -> 128 1.2x, 256 -> 256 1.22x;
+                                  # float64 on 12 x 12 (3 tiles) 0.85-1.25x. (On narrow vectors Zen 5 had
+                                  # measured F(4x4) dW 1.15-1.24x F(2x2)'s on 16 x 16, Zen 4 0.84-0.86x there:
+                                  # half a vector of 4-wide tiles is no longer taken.)
     WINO_JOB_BYTES = 512 << 10    # ... with a job's transformed tiles and products in about this much scratch
     WINO_MIN_JOBS = 8             # ... and at least this many jobs where the batch has enough tile rows
     SHIFTED_MIN_ROWS = 8          # the column-shifted copies from this many GEMM rows (channels written):
@@ -231,11 +236,11 @@ cdef inline void _phase_axis(bint merge, ptrdiff_t n, ptrdiff_t O, ptrdiff_t K, 
 cdef inline bint _wide_tiles_fit(int pass_, ptrdiff_t R, ptrdiff_t C, ptrdiff_t F, ptrdiff_t OW, ptrdiff_t VL,
                                  ptrdiff_t itemsize) noexcept nogil:
     """The rule's F(4x4, 3x3), for a pass whose output rows are OW long: a 3x3 forward or dx with at least
-    WINO_WIDE_MIN_TILES 4-wide tiles per row and half a vector of them, or with WINO_WIDE_MANY_VECTORS vectors
-    of channels WINO_WIDE_MIN_TILES (on narrow vectors WINO_NARROW_MANY_TILES); a weight gradient on narrow
-    vectors with a whole vector of tiles, or WINO_DW_MIN_TILES and half a vector of them and
-    WINO_DW_MIN_CHANNELS; on wider ones with half a vector and WINO_DW_WIDE_MIN_VECTORS vectors of channels,
-    or WINO_DW_MIN_TILES and WINO_WIDE_MANY_VECTORS."""
+    WINO_WIDE_MIN_TILES 4-wide tiles per row and half a vector of them (on narrow vectors not where a row's
+    2-wide tiles fill whole vectors and its 4-wide ones do not), or with WINO_WIDE_MANY_VECTORS vectors of
+    channels WINO_WIDE_MIN_TILES (on narrow vectors WINO_NARROW_MANY_TILES); a weight gradient on narrow
+    vectors with a whole vector of tiles; on wider ones with half a vector and WINO_DW_WIDE_MIN_VECTORS
+    vectors of channels, or WINO_DW_MIN_TILES and WINO_WIDE_MANY_VECTORS."""
     cdef ptrdiff_t tiles = _cdiv(OW, 4), channels = C if C < F else F
     cdef bint many = channels >= WINO_WIDE_MANY_VECTORS * VL, narrow = VL * itemsize <= WINO_NARROW_BYTES
     if R != 3:
@@ -246,10 +251,11 @@ cdef inline bint _wide_tiles_fit(int pass_, ptrdiff_t R, ptrdiff_t C, ptrdiff_t 
     if tiles < WINO_WIDE_MIN_TILES:
         return False
     if pass_ != PASS_WEIGHT_GRAD:
+        if narrow and _cdiv(OW, 2) % VL == 0 and tiles % VL != 0:  # 2x2 tiles fill the vectors, 4x4 not
+            return False
         return tiles >= _cdiv(VL, 2)
     if narrow:
-        return tiles >= VL or (tiles >= _max(WINO_DW_MIN_TILES, _cdiv(VL, 2))
-                               and channels >= WINO_DW_MIN_CHANNELS)
+        return tiles >= VL
     return ((tiles >= _cdiv(VL, 2) and channels >= WINO_DW_WIDE_MIN_VECTORS * VL)
             or (tiles >= WINO_DW_MIN_TILES and many))
 
@@ -273,6 +279,8 @@ cdef inline bint _winograd_fits(int pass_, ptrdiff_t C, ptrdiff_t F, ptrdiff_t K
             if KH == 5:
                 return False
             channels = _max(channels, WINO_DW_MIN_VECTORS * VL)
+        elif _cdiv(OW, 2) < VL:  # narrow vectors: a whole vector of 2-wide tiles per output row
+            return False
         elif KH == 3:
             channels = _max(channels, WINO_DW_MIN_CHANNELS)
     return (C if C < F else F) >= channels
