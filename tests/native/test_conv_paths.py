@@ -110,25 +110,27 @@ def _plan(x_shape, w_shape, stride=1, padding=0, itemsize=8):
     return _kernels.conv_plan_info(x_shape, w_shape, _pair(stride), _pair(padding), itemsize)
 
 
-def _winograd_min_channels(itemsize=8, weight_grad=False, kernel=3):
+def _winograd_min_channels(itemsize=8, weight_grad=False, kernel=3, wider=0):
     """The rule's: Winograd for 3x3 or 5x5 stride 1 with this many channels in and out (16 float32 channels,
     32 float64, and 2 vectors of them). The weight gradient on F(2x2) tiles: on vectors of at most 32 bytes
-    3x3 from 64 channels, 5x5 as the forward (both with a whole vector of tiles per row: _f2_dw_rows); on
-    wider ones 3x3 from 8 vectors, 5x5 never (None)."""
+    3x3 from 32 channels, 64 with fewer than 128 on the wider side (`wider`; then both with a whole vector
+    of tiles per row: _f2_dw_rows), 5x5 as the forward; on wider ones 3x3 from 8 vectors, 5x5 never
+    (None)."""
     lanes = _plan((1, 1, 8, 8), (1, 1, 1, 1), itemsize=itemsize)["forward"]["VL"]
     channels = max(4 * itemsize, 2 * lanes)
     if weight_grad and lanes * itemsize > 32:
         return None if kernel == 5 else max(channels, 8 * lanes)
     if weight_grad and kernel == 3:
-        return max(channels, 64)
+        return max(channels, 32 if wider >= 128 else 64)
     return channels
 
 
-def _f2_dw_rows(width, itemsize=8):
+def _f2_dw_rows(width, itemsize=8, wider=0):
     """Whether the rule's weight gradient on F(2x2) tiles takes output rows `width` long: on vectors of at
-    most 32 bytes a whole vector of 2-wide tiles per row; any rows on wider ones."""
+    most 32 bytes with fewer than 128 channels on the wider side a whole vector of 2-wide tiles per row; any
+    rows otherwise."""
     lanes = _lanes(itemsize)
-    return lanes * itemsize > 32 or -(-width // 2) >= lanes
+    return lanes * itemsize > 32 or wider >= 128 or -(-width // 2) >= lanes
 
 
 def _wide_tiles(plan):
@@ -162,12 +164,13 @@ def _wide_dw_min_channels(itemsize):
     )
 
 
-def _wide_tile(width, itemsize, weight_grad=False, channels=0):
+def _wide_tile(width, itemsize, weight_grad=False, channels=0, wider=0):
     """Whether the rule gives a 3x3 pass with output rows `width` long F(4x4, 3x3) tiles: at least 3 tiles
     and half a vector of them (on vectors of at most 32 bytes not where the row's 2-wide tiles fill whole
     vectors and its 4-wide ones do not), or with 8 vectors of channels 3 tiles (on narrow vectors 2); a
-    weight gradient on narrow vectors a whole vector of tiles; on wider vectors half a vector of tiles and
-    4 vectors of channels, or 4 tiles and 8 vectors."""
+    weight gradient on narrow vectors a whole vector of tiles, or with 128 channels on the wider side
+    (`wider`) 4 tiles and half a vector with 32; on wider vectors half a vector of tiles and 4 vectors of
+    channels, or 4 tiles and 8 vectors."""
     lanes, tiles = _lanes(itemsize), -(-width // 4)
     half, many, narrow = max(3, -(-lanes // 2)), channels >= 8 * lanes, lanes * itemsize <= 32
     if not weight_grad and many and tiles >= (2 if narrow else 3):
@@ -177,7 +180,7 @@ def _wide_tile(width, itemsize, weight_grad=False, channels=0):
     if not weight_grad:
         return tiles >= half and not (narrow and -(-width // 2) % lanes == 0 and tiles % lanes != 0)
     if narrow:
-        return tiles >= lanes
+        return tiles >= lanes or (wider >= 128 and tiles >= max(4, half) and channels >= 32)
     return (tiles >= half and channels >= 4 * lanes) or (tiles >= 4 and many)
 
 
@@ -217,10 +220,12 @@ def test_every_path_matches_torch(
         out_width = x_shape[3] + 2 * _pair(padding)[1] - w_shape[3] + 1
         if path == "winograd":
             dw_channels = 0
-        elif w_shape[2] == 3 and _wide_tile(out_width, 8, weight_grad=True, channels=min(w_shape[:2])):
+        elif w_shape[2] == 3 and _wide_tile(
+            out_width, 8, weight_grad=True, channels=min(w_shape[:2]), wider=max(w_shape[:2])
+        ):
             dw_channels = _winograd_min_channels()
-        elif _f2_dw_rows(out_width):
-            dw_channels = _winograd_min_channels(weight_grad=True, kernel=w_shape[2])
+        elif _f2_dw_rows(out_width, wider=max(w_shape[:2])):
+            dw_channels = _winograd_min_channels(weight_grad=True, kernel=w_shape[2], wider=max(w_shape[:2]))
         else:
             dw_channels = None
         dw_path = "winograd" if dw_channels is not None and min(w_shape[:2]) >= dw_channels else "direct"
@@ -250,7 +255,7 @@ def test_winograd_5x5_matches_torch(
     c_dw = _winograd_min_channels(itemsize, weight_grad=True, kernel=5)
     out_width = x_shape[3] + 2 * _pair(padding)[1] - 4
     dw_on_winograd = path == "winograd" or (
-        c_dw is not None and channels >= c_dw and _f2_dw_rows(out_width, itemsize)
+        c_dw is not None and channels >= c_dw and _f2_dw_rows(out_width, itemsize, max(w_shape[:2]))
     )
     expected = ["winograd" if on_winograd else "direct"] * 2 + ["winograd" if dw_on_winograd else "direct"]
     assert [plan["path"], plan["input_grad"]["path"], plan["weight_grad"]["path"]] == expected
@@ -279,7 +284,7 @@ def test_winograd_4x4_matches_torch(
     out_width = dx_width + 2 * _pair(padding)[1] - 2
     channels = min(w_shape[:2])
     wide = [
-        tile == 4 or _wide_tile(width, itemsize, weight_grad, channels)
+        tile == 4 or _wide_tile(width, itemsize, weight_grad, channels, max(w_shape[:2]))
         for width, weight_grad in ((out_width, False), (dx_width, False), (out_width, True))
     ]
     tiles = [plan[p]["tile"] for p in ("forward", "input_grad", "weight_grad")]
@@ -362,11 +367,15 @@ def test_path_rule(simd):
         assert (dw["path"], dw["tile"]) == ("winograd", 4)
         assert _plan((2, c, 6, width - 4), (c, c, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] != 4
         assert _plan((2, c, 6, width), (c - 1, c, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] != 4
-        # ... or, on wider vectors, 4 tiles with 8 vectors of channels; on narrow ones not
+        # ... or, on wider vectors, 4 tiles with 8 vectors of channels; on narrow ones with 128 channels on
+        # the wider side 4 tiles and half a vector with 32 (and F(2x2) from 32 channels on any rows)
         if narrow_vectors:
             if lanes > 4:
                 many_dw = _plan((2, many, 6, 16), (many, many, 3, 3), 1, 1, itemsize)["weight_grad"]
                 assert many_dw["tile"] != 4
+            assert _plan((2, 32, 6, 16), (128, 32, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] == 4
+            eight = _plan((2, 32, 8, 8), (128, 32, 3, 3), 1, 1, itemsize)["weight_grad"]
+            assert (eight["path"], eight["tile"]) == ("winograd", 2)
         else:
             assert _plan((2, many, 6, 16), (many, many, 3, 3), 1, 1, itemsize)["weight_grad"]["tile"] == 4
             if _wide_min_tiles(itemsize, weight_grad=True) > 3:

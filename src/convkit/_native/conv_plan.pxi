@@ -6,7 +6,8 @@
 # Four paths, with the same GEMM micro-kernel (gemm.h) underneath:
 # - *winograd* (stride 1, 3x3 or 5x5, dilation 1, at least WINO_MIN_CHANNELS (float64: twice) and
 #   WINO_MIN_VECTORS vectors of channels in and out; dW: on vectors of at most WINO_NARROW_BYTES 3x3 from
-#   WINO_DW_MIN_CHANNELS, on wider ones 3x3 from WINO_DW_MIN_VECTORS vectors and 5x5 never): Winograd
+#   WINO_DW_MIN_CHANNELS, below WINO_DW_FEW_CHANNELS from twice as many and, 5x5 too, with a vector of
+#   tiles per row; on wider ones 3x3 from WINO_DW_MIN_VECTORS vectors and 5x5 never): Winograd
 #   F(2x2, 3x3) or F(2x2, 5x5) (winograd.pxi): 16 multiply-adds per input channel for a 2x2 tile of outputs
 #   instead of 36, 36 instead of 100. A 3x3 pass with enough 4-wide tiles per output row (_wide_tiles_fit:
 #   WINO_WIDE_MIN_TILES, WINO_WIDE_MANY_VECTORS; dW its own, then the forward's channels) takes
@@ -77,13 +78,14 @@ cdef enum:
     WINO_NARROW_BYTES = 32        # narrow vectors: at most this many bytes (AVX2, the baseline). The weight
                                   # gradient (its packs and small GEMMs cost more), against the direct dW: on
                                   # narrow vectors ...
-    WINO_DW_MIN_CHANNELS = 64     # ... 3x3 from this many channels, 3x3 and 5x5 only with a whole vector of
-                                  # 2-wide tiles per output row. AMD EPYC Zen 4 (the nearest to an AVX2-only
-                                  # Zen 3 measured), AVX2 float32, 2 cores, min of 7, against the direct dW:
-                                  # F(2x2) 64 -> 64 on 16 x 16 1.27x, 128 -> 128 1.48x; 64 -> 64 on 8 x 8
-                                  # 0.74x, 32 -> 32 on 16 x 16 0.77x, 5x5 32 -> 64 on 14 x 14 0.77x (an Intel
-                                  # Xeon had measured 1.24x, 1.27x and 1.37x there with this rule's older
-                                  # kernels: 32 channels and half vectors of tiles were taken);
+    WINO_DW_MIN_CHANNELS = 32     # ... 3x3 from this many channels, twice as many below WINO_DW_FEW_CHANNELS
+    WINO_DW_FEW_CHANNELS = 128    # ... channels on the wider side, where 3x3 and 5x5 also need a whole vector of
+                                  # 2-wide tiles per output row (F(4x4): of 4-wide ones). AMD EPYC Zen 4 (the
+                                  # nearest to an AVX2-only Zen 3 measured), AVX2 float32, 2 cores, min of 7-15,
+                                  # against the direct dW: F(2x2) 64 -> 64 on 16 x 16 1.27x, 128 -> 256 and
+                                  # 256 -> 256 on 8 x 8 1.3x and 1.19x; 64 -> 64 on 8 x 8 0.74x, 32 -> 32 on
+                                  # 16 x 16 0.77x, 5x5 32 -> 64 on 14 x 14 0.77x (an Intel Xeon had measured
+                                  # 1.24x, 1.27x and 1.37x on these three with this rule's older kernels);
     WINO_DW_MIN_VECTORS = 8       # ... on wider ones (AVX-512) 3x3 from this many vectors (128 -> 128 1.1x,
                                   # 64 -> 64 0.81x), 5x5 never (16 -> 32 0.47x, 32 -> 64 0.69x, 64 -> 64 0.85x)
     WINO_WIDE_MIN_TILES = 3       # F(4x4, 3x3) (forward, dx) where an output row holds this many 4x4 tiles and
@@ -110,9 +112,10 @@ cdef enum:
                                   # 1.28x, 32 -> 32 1.0x, 16 -> 16 0.6x) ...
     WINO_DW_MIN_TILES = 4         # ... or, on wide vectors, from this many tiles with WINO_WIDE_MANY_VECTORS
                                   # vectors. Zen 5, against F(2x2): AVX-512 128 -> 128 1.2x, 256 -> 256 1.22x;
-                                  # float64 on 12 x 12 (3 tiles) 0.85-1.25x. (On narrow vectors Zen 5 had
-                                  # measured F(4x4) dW 1.15-1.24x F(2x2)'s on 16 x 16, Zen 4 0.84-0.86x there:
-                                  # half a vector of 4-wide tiles is no longer taken.)
+                                  # float64 on 12 x 12 (3 tiles) 0.85-1.25x; on narrow ones with
+                                  # WINO_DW_FEW_CHANNELS: Zen 5, F(4x4) dW against F(2x2) on 16 x 16 32 -> 32
+                                  # 1.17x, 64 -> 64 1.15x, 128 -> 128 1.24x; Zen 4 64 -> 64 0.86x, 64 -> 128
+                                  # 1.48x, 128 -> 128 0.98x
     WINO_JOB_BYTES = 512 << 10    # ... with a job's transformed tiles and products in about this much scratch
     WINO_MIN_JOBS = 8             # ... and at least this many jobs where the batch has enough tile rows
     SHIFTED_MIN_ROWS = 8          # the column-shifted copies from this many GEMM rows (channels written):
@@ -239,7 +242,8 @@ cdef inline bint _wide_tiles_fit(int pass_, ptrdiff_t R, ptrdiff_t C, ptrdiff_t 
     WINO_WIDE_MIN_TILES 4-wide tiles per row and half a vector of them (on narrow vectors not where a row's
     2-wide tiles fill whole vectors and its 4-wide ones do not), or with WINO_WIDE_MANY_VECTORS vectors of
     channels WINO_WIDE_MIN_TILES (on narrow vectors WINO_NARROW_MANY_TILES); a weight gradient on narrow
-    vectors with a whole vector of tiles; on wider ones with half a vector and WINO_DW_WIDE_MIN_VECTORS
+    vectors with a whole vector of tiles, or from WINO_DW_FEW_CHANNELS channels on the wider side with
+    WINO_DW_MIN_TILES and half a vector of them and WINO_DW_MIN_CHANNELS; on wider ones with half a vector and WINO_DW_WIDE_MIN_VECTORS
     vectors of channels, or WINO_DW_MIN_TILES and WINO_WIDE_MANY_VECTORS."""
     cdef ptrdiff_t tiles = _cdiv(OW, 4), channels = C if C < F else F
     cdef bint many = channels >= WINO_WIDE_MANY_VECTORS * VL, narrow = VL * itemsize <= WINO_NARROW_BYTES
@@ -255,7 +259,8 @@ cdef inline bint _wide_tiles_fit(int pass_, ptrdiff_t R, ptrdiff_t C, ptrdiff_t 
             return False
         return tiles >= _cdiv(VL, 2)
     if narrow:
-        return tiles >= VL
+        return tiles >= VL or ((C if C > F else F) >= WINO_DW_FEW_CHANNELS
+                               and tiles >= _max(WINO_DW_MIN_TILES, _cdiv(VL, 2)) and channels >= WINO_DW_MIN_CHANNELS)
     return ((tiles >= _cdiv(VL, 2) and channels >= WINO_DW_WIDE_MIN_VECTORS * VL)
             or (tiles >= WINO_DW_MIN_TILES and many))
 
@@ -279,8 +284,11 @@ cdef inline bint _winograd_fits(int pass_, ptrdiff_t C, ptrdiff_t F, ptrdiff_t K
             if KH == 5:
                 return False
             channels = _max(channels, WINO_DW_MIN_VECTORS * VL)
-        elif _cdiv(OW, 2) < VL:  # narrow vectors: a whole vector of 2-wide tiles per output row
-            return False
+        elif (C if C > F else F) < WINO_DW_FEW_CHANNELS:  # narrow vectors, few channels
+            if _cdiv(OW, 2) < VL:  # ... a whole vector of 2-wide tiles per output row
+                return False
+            if KH == 3:
+                channels = _max(channels, 2 * WINO_DW_MIN_CHANNELS)
         elif KH == 3:
             channels = _max(channels, WINO_DW_MIN_CHANNELS)
     return (C if C < F else F) >= channels
