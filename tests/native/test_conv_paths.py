@@ -218,14 +218,13 @@ def test_every_path_matches_torch(
     if expected_path == "winograd":  # dx too, where dout's padding K - 1 - p is one; dW with more channels
         dx_path = "winograd" if max(_pair(padding)) <= w_shape[2] - 1 else "direct"
         out_width = x_shape[3] + 2 * _pair(padding)[1] - w_shape[3] + 1
+        wider = max(w_shape[:2])
         if path == "winograd":
             dw_channels = 0
-        elif w_shape[2] == 3 and _wide_tile(
-            out_width, 8, weight_grad=True, channels=min(w_shape[:2]), wider=max(w_shape[:2])
-        ):
+        elif w_shape[2] == 3 and _wide_tile(out_width, 8, True, min(w_shape[:2]), wider):
             dw_channels = _winograd_min_channels()
-        elif _f2_dw_rows(out_width, wider=max(w_shape[:2])):
-            dw_channels = _winograd_min_channels(weight_grad=True, kernel=w_shape[2], wider=max(w_shape[:2]))
+        elif _f2_dw_rows(out_width, wider=wider):
+            dw_channels = _winograd_min_channels(weight_grad=True, kernel=w_shape[2], wider=wider)
         else:
             dw_channels = None
         dw_path = "winograd" if dw_channels is not None and min(w_shape[:2]) >= dw_channels else "direct"
@@ -324,8 +323,8 @@ def test_path_rule(simd):
         five = _plan((2, c, 8, 8), (c, c, 5, 5), 1, 2, itemsize)
         assert (five["path"], five["input_grad"]["path"]) == ("winograd", "winograd")
         assert _plan((2, c, 8, 8), (c - 1, c, 5, 5), 1, 2, itemsize)["path"] == "direct"
-        c_dw = _winograd_min_channels(itemsize, weight_grad=True, kernel=5)
-        width = max(8, 2 * _lanes(itemsize))
+        c_dw, lanes = _winograd_min_channels(itemsize, weight_grad=True, kernel=5), _lanes(itemsize)
+        width = max(8, 2 * lanes)
         if c_dw is None:
             assert _plan((2, 128, 8, 8), (128, 128, 5, 5), 1, 2, itemsize)["weight_grad"]["path"] == "direct"
         else:
@@ -337,7 +336,6 @@ def test_path_rule(simd):
                 _plan((2, c_dw, 8, width), (c_dw - 1, c_dw, 5, 5), 1, 2, itemsize)["weight_grad"]["path"]
                 == "direct"
             )
-            lanes = _lanes(itemsize)
             if lanes * itemsize <= 32:  # narrow vectors: not without a whole vector of 2-wide tiles per row
                 short = _plan((2, c_dw, 8, 2 * lanes - 2), (c_dw, c_dw, 5, 5), 1, 2, itemsize)["weight_grad"]
                 assert short["path"] == "direct"

@@ -236,15 +236,21 @@ cdef inline void _phase_axis(bint merge, ptrdiff_t n, ptrdiff_t O, ptrdiff_t K, 
         extent[0] = top[0] + _max(_cdiv(n, s), O + e_max)
 
 
+cdef inline bint _few_dw_channels(ptrdiff_t C, ptrdiff_t F) noexcept nogil:
+    """Whether a weight gradient on narrow vectors has too few channels on its wider side for Winograd on
+    rows shorter than a vector of tiles (WINO_DW_FEW_CHANNELS)."""
+    return _max(C, F) < WINO_DW_FEW_CHANNELS
+
+
 cdef inline bint _wide_tiles_fit(int pass_, ptrdiff_t R, ptrdiff_t C, ptrdiff_t F, ptrdiff_t OW, ptrdiff_t VL,
                                  ptrdiff_t itemsize) noexcept nogil:
     """The rule's F(4x4, 3x3), for a pass whose output rows are OW long: a 3x3 forward or dx with at least
     WINO_WIDE_MIN_TILES 4-wide tiles per row and half a vector of them (on narrow vectors not where a row's
     2-wide tiles fill whole vectors and its 4-wide ones do not), or with WINO_WIDE_MANY_VECTORS vectors of
     channels WINO_WIDE_MIN_TILES (on narrow vectors WINO_NARROW_MANY_TILES); a weight gradient on narrow
-    vectors with a whole vector of tiles, or from WINO_DW_FEW_CHANNELS channels on the wider side with
-    WINO_DW_MIN_TILES and half a vector of them and WINO_DW_MIN_CHANNELS; on wider ones with half a vector and WINO_DW_WIDE_MIN_VECTORS
-    vectors of channels, or WINO_DW_MIN_TILES and WINO_WIDE_MANY_VECTORS."""
+    vectors with a whole vector of tiles, or (not _few_dw_channels) WINO_DW_MIN_TILES and half a vector of
+    them and WINO_DW_MIN_CHANNELS; on wider ones with half a vector and WINO_DW_WIDE_MIN_VECTORS vectors of
+    channels, or WINO_DW_MIN_TILES and WINO_WIDE_MANY_VECTORS."""
     cdef ptrdiff_t tiles = _cdiv(OW, 4), channels = C if C < F else F
     cdef bint many = channels >= WINO_WIDE_MANY_VECTORS * VL, narrow = VL * itemsize <= WINO_NARROW_BYTES
     if R != 3:
@@ -259,8 +265,8 @@ cdef inline bint _wide_tiles_fit(int pass_, ptrdiff_t R, ptrdiff_t C, ptrdiff_t 
             return False
         return tiles >= _cdiv(VL, 2)
     if narrow:
-        return tiles >= VL or ((C if C > F else F) >= WINO_DW_FEW_CHANNELS
-                               and tiles >= _max(WINO_DW_MIN_TILES, _cdiv(VL, 2)) and channels >= WINO_DW_MIN_CHANNELS)
+        return tiles >= VL or (not _few_dw_channels(C, F) and channels >= WINO_DW_MIN_CHANNELS
+                               and tiles >= _max(WINO_DW_MIN_TILES, _cdiv(VL, 2)))
     return ((tiles >= _cdiv(VL, 2) and channels >= WINO_DW_WIDE_MIN_VECTORS * VL)
             or (tiles >= WINO_DW_MIN_TILES and many))
 
@@ -284,7 +290,7 @@ cdef inline bint _winograd_fits(int pass_, ptrdiff_t C, ptrdiff_t F, ptrdiff_t K
             if KH == 5:
                 return False
             channels = _max(channels, WINO_DW_MIN_VECTORS * VL)
-        elif (C if C > F else F) < WINO_DW_FEW_CHANNELS:  # narrow vectors, few channels
+        elif _few_dw_channels(C, F):  # narrow vectors
             if _cdiv(OW, 2) < VL:  # ... a whole vector of 2-wide tiles per output row
                 return False
             if KH == 3:
