@@ -29,7 +29,8 @@ from cython.parallel cimport parallel, prange
 from libc.math cimport INFINITY
 from libc.stddef cimport ptrdiff_t
 from libc.stdint cimport uint32_t, uint64_t
-from libc.stdlib cimport free, malloc
+from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
+from libc.stdlib cimport calloc, free, malloc, qsort
 from libc.string cimport memset
 
 ctypedef fused floating:

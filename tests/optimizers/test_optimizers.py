@@ -8,7 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from convkit import optimizers
+import convkit
+from convkit import _kernels, optimizers
 from convkit.optimizers import SGD, Adam, Adamax, AdamW, RMSprop, registry
 from convkit.optimizers.registry import OPTIMIZER_CLASSES
 
@@ -182,6 +183,78 @@ def test_the_compiled_step_equals_the_numpy_formula(name, kwargs, dtype, rng, si
         np.testing.assert_array_equal(kernel.slots["w"][slot], formula.slots["w"][slot])
     assert not np.isfinite(contiguous["w"][0, :3]).any()  # NaN and inf propagate as in numpy / torch
     assert np.isfinite(contiguous["w"][1:]).all()
+
+
+@pytest.mark.parametrize(("name", "kwargs"), CASES, ids=CASE_IDS)
+def test_one_compiled_call_steps_many_parameters_as_the_formula_does_each(
+    name, kwargs, rng, simd, restore_threads
+):
+    # the compiled step takes every C-contiguous parameter of a step in one call (float32 and float64 in a
+    # call each); a parameter the same as the formula's on its own, whatever its size (empty, one element,
+    # jobs of 16K and their remainders) and the thread count
+    sizes = [(0,), (1,), (7, 3), (16 * 1024 + 3,), (40_000,), (5, 9, 2)]
+    start = {f"p{i}": rng.standard_normal(size).astype(np.float32) for i, size in enumerate(sizes)}
+    start.update({f"d{i}": rng.standard_normal(size) for i, size in enumerate(sizes[:4])})
+    sequence = gradient_sequence(rng, start, 3)
+    results = []
+    for n_threads in (1, 2, 3):
+        convkit.set_num_threads(n_threads)
+        params = copy_params(start)
+        run_steps(getattr(optimizers, name)(**kwargs), params, sequence)
+        results.append(params)
+    for key, value in start.items():  # the formula, one parameter at a time
+        strided = {key: np.asfortranarray(np.stack([value, value]))[0]}
+        assert strided[key].size < 2 or not strided[key].flags.c_contiguous
+        run_steps(getattr(optimizers, name)(**kwargs), strided, [{key: grads[key]} for grads in sequence])
+        for params in results:
+            np.testing.assert_array_equal(params[key], strided[key], err_msg=key)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_parameter_given_twice_takes_both_updates_in_order(name, rng):
+    # a layer used twice: one array under two keys, each with its own state, updated one after the other
+    param = rng.standard_normal(40_000).astype(np.float32)
+    grads = [rng.standard_normal(40_000).astype(np.float32) for _ in range(2)]
+    twice = param.copy()
+    getattr(optimizers, name)().apply_gradients([("a", twice, grads[0]), ("b", twice, grads[1])])
+    expected = np.asfortranarray(np.stack([param, param]))[0]
+    formula = getattr(optimizers, name)()
+    formula.apply_gradients([("a", expected, grads[0]), ("b", expected, grads[1])])
+    np.testing.assert_array_equal(twice, expected)
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+@pytest.mark.parametrize(
+    ("operands", "error", "message"),
+    [
+        ([(np.zeros(3, np.float32),) * 2], ValueError, "has 2 operands, not 4"),
+        ([(np.zeros(3, np.float32),) * 3 + (np.zeros(2, np.float32),)], ValueError, "has 2 elements"),
+        ([(np.zeros(3, np.float16),) * 4], ValueError, "operand 0 of parameter 0 is not d"),
+        ([(np.zeros(3, np.float32),) * 3 + (np.zeros(3),)], ValueError, "is not f"),
+        ([(np.zeros((3, 2), np.float32).T,) * 4], ValueError, "contiguous"),
+        ([(np.zeros(3, np.float32),) * 2 + (None, np.zeros(3, np.float32))], TypeError, "not 'NoneType'"),
+        ([(_read_only(np.zeros(3, np.float32)),) * 4], ValueError, "read-only"),
+        ([("abc",) * 4], TypeError, "not 'str'"),
+    ],
+)
+def test_the_compiled_step_refuses_operands_it_cannot_use(operands, error, message):
+    # the kernel's own checks (optimizers/base.py passes it only sound operands): exceptions, never a crash
+    with pytest.raises(error, match=message):
+        _kernels.adamax_update(operands, 1e-3, 0.1, 0.999, 1e-8, 2)
+
+
+def test_the_compiled_step_reads_a_read_only_gradient_and_skips_empty_parameters():
+    param, grad = np.ones(3, np.float32), _read_only(np.ones(3, np.float32))
+    _kernels.adamax_update(
+        [(param, grad, np.zeros(3, np.float32), np.zeros(3, np.float32))], 0.5, 0.1, 0.9, 0, 1
+    )
+    np.testing.assert_allclose(param, 0.95)  # m = 0.1 * g = 0.1, u = max(0.9 * 0, |g|) = 1: 1 - 0.5 * 0.1
+    _kernels.adamax_update([], 1e-3, 0.1, 0.999, 1e-8, 2)
+    _kernels.adamax_update([(np.zeros((0, 4), np.float32),) * 4], 1e-3, 0.1, 0.999, 1e-8, 2)
 
 
 # -- subnormal states ---------------------------------------------------------------------------------------

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _kernels
-from .._threads import get_num_threads
 from .._validation import betas_pair, flag, non_negative_float
-from .base import Optimizer, flat_operands, flush_subnormal
+from .base import CompiledStep, Optimizer, flush_subnormal
 from .registry import register
 
 
@@ -62,18 +61,21 @@ class Adam(Optimizer):
             slots["max_exp_avg_sq"] = np.zeros_like(param)
         return slots
 
+    def compiled_step(self) -> CompiledStep:
+        beta1, beta2 = self.betas
+        step_size, bias_correction2_sqrt = self._bias_corrections()
+        scalars = (step_size, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, self.eps)
+        return CompiledStep(_kernels.adam_update, ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), scalars)
+
+    def _bias_corrections(self) -> tuple[float, float]:
+        """``(lr / (1 - beta1^t), sqrt(1 - beta2^t))`` at this step ``t``."""
+        beta1, beta2 = self.betas
+        return self.lr / (1 - beta1**self.iterations), (1 - beta2**self.iterations) ** 0.5
+
     def update_step(self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray]) -> None:
         beta1, beta2 = self.betas
         exp_avg, exp_avg_sq = slots["exp_avg"], slots["exp_avg_sq"]
-        step_size = self.lr / (1 - beta1**self.iterations)
-        bias_correction2_sqrt = (1 - beta2**self.iterations) ** 0.5
-        flat = flat_operands(param, grad, exp_avg, exp_avg_sq, slots.get("max_exp_avg_sq"))
-        if flat is not None:  # the formula below in one compiled pass
-            _kernels.adam_update(
-                *flat, step_size, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, self.eps,
-                get_num_threads(),
-            )  # fmt: skip
-            return
+        step_size, bias_correction2_sqrt = self._bias_corrections()
         exp_avg += (1 - beta1) * (grad - exp_avg)
         flush_subnormal(exp_avg)
         exp_avg_sq *= beta2

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _kernels
-from .._threads import get_num_threads
 from .._validation import betas_pair, non_negative_float
-from .base import Optimizer, flat_operands, flush_subnormal
+from .base import CompiledStep, Optimizer, flush_subnormal
 from .registry import register
 
 
@@ -52,14 +51,20 @@ class Adamax(Optimizer):
     def build_slots(self, param: np.ndarray) -> dict[str, np.ndarray]:
         return {"exp_avg": np.zeros_like(param), "exp_inf": np.zeros_like(param)}
 
+    def compiled_step(self) -> CompiledStep:
+        beta1, beta2 = self.betas
+        return CompiledStep(
+            _kernels.adamax_update, ("exp_avg", "exp_inf"), (self._step_size(), 1 - beta1, beta2, self.eps)
+        )
+
+    def _step_size(self) -> float:
+        """``lr / (1 - beta1^t)`` at this step ``t``."""
+        return self.lr / (1 - self.betas[0] ** self.iterations)
+
     def update_step(self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray]) -> None:
         beta1, beta2 = self.betas
         exp_avg, exp_inf = slots["exp_avg"], slots["exp_inf"]
-        step_size = self.lr / (1 - beta1**self.iterations)
-        flat = flat_operands(param, grad, exp_avg, exp_inf)
-        if flat is not None:  # the same formula in one compiled pass (one call instead of ten numpy ops)
-            _kernels.adamax_update(*flat, step_size, 1 - beta1, beta2, self.eps, get_num_threads())
-            return
+        step_size = self._step_size()
         exp_avg += (1 - beta1) * (grad - exp_avg)
         flush_subnormal(exp_avg)
         exp_inf *= beta2

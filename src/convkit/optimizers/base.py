@@ -5,10 +5,12 @@ from __future__ import annotations
 import inspect
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 import numpy as np
 
+from .._threads import get_num_threads
 from .._validation import non_negative_float, positive_float
 
 CLIP_OPTIONS = ("clipnorm", "clipvalue", "global_clipnorm")
@@ -34,7 +36,9 @@ class Optimizer(ABC):
 
     Subclasses write their update rule in their docstring and implement only ``build_slots`` (the
     per-parameter state, e.g. moments) and ``update_step``; they pass ``**kwargs`` (``learning_rate`` and
-    the clipping options) on to this class.
+    the clipping options) on to this class. One with a compiled kernel of its rule also returns it from
+    ``compiled_step``: then every parameter whose arrays are C-contiguous takes that kernel, all of them in
+    one call, and ``update_step`` (numpy's formula, whose roundings the kernel repeats) runs on the others.
     """
 
     decoupled_weight_decay = False
@@ -99,13 +103,24 @@ class Optimizer(ABC):
     def update_step(self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray]) -> None:
         """Update ``param`` in place from ``grad``; ``self.iterations`` is the 1-based step number."""
 
+    def compiled_step(self) -> CompiledStep | None:
+        """This step's compiled kernel, or None (``update_step`` on every parameter)."""
+        return None
+
     # -- shared machinery ---------------------------------------------------------------------------------
     def apply_gradients(self, items: Iterable[tuple[str, np.ndarray, np.ndarray]]) -> None:
         """One optimization step over ``(key, param, grad)`` triples; ``key`` names the parameter's state."""
         self.iterations += 1
         if self.clipnorm is not None or self.clipvalue is not None or self.global_clipnorm is not None:
             items = self.clip_gradients(items)
+        compiled = self.compiled_step()
+        operands: dict[np.dtype, list[tuple]] = {}  # the compiled kernel's, by float type
+        waiting: set[int] = set()  # id() of the parameters in operands
         for key, param, grad in items:
+            if id(param) in waiting:
+                # one array under two keys (a layer used twice): one update, then the other
+                _run(compiled, operands)
+                waiting.clear()
             grad = self._checked_gradient(key, param, grad)
             if self.weight_decay:
                 if self.decoupled_weight_decay:
@@ -121,7 +136,15 @@ class Optimizer(ABC):
                     f"of another shape. Received: param.shape={param.shape}, state shapes "
                     f"{ {name: slot.shape for name, slot in slots.items()} }"
                 )
-            self.update_step(param, grad, slots)
+            flat = None
+            if compiled is not None:
+                flat = flat_operands(param, grad, *(slots.get(name) for name in compiled.slots))
+            if flat is None:
+                self.update_step(param, grad, slots)
+            else:
+                operands.setdefault(param.dtype, []).append(flat)
+                waiting.add(id(param))
+        _run(compiled, operands)
 
     def _checked_gradient(self, key: str, param, grad) -> np.ndarray:
         """``grad`` as an array of ``param``'s shape (the compiled steps read exactly that many elements)."""
@@ -195,17 +218,31 @@ class Optimizer(ABC):
         return f"{type(self).__name__}({args})"
 
 
+class CompiledStep(NamedTuple):
+    """An optimizer's compiled step: ``kernel(operands, *scalars, n_threads)`` updates, in one call, every
+    parameter of ``operands``, a list of ``(param, grad, *slots)`` tuples of flat arrays (``slots`` in the
+    order of ``slots`` here; a slot the options leave off is None)."""
+
+    kernel: Callable[..., None]
+    slots: tuple[str, ...]
+    scalars: tuple
+
+
+def _run(compiled: CompiledStep, operands: dict[np.dtype, list[tuple]]) -> None:
+    """The compiled step on ``operands`` (one call per float type), which it empties."""
+    for group in operands.values():
+        compiled.kernel(group, *compiled.scalars, get_num_threads())
+    operands.clear()
+
+
 def flat_operands(param: np.ndarray, grad: np.ndarray, *slots: np.ndarray | None) -> tuple | None:
-    """``(param, grad, *slots)`` as flat views for a compiled one-pass step (a slot may be None: an option
-    that is off), or None when ``param`` or a slot is not C-contiguous, or an array's shape is not
-    ``param``'s: then ``update_step`` runs its numpy formula, whose roundings the compiled step repeats (the
-    same values either way)."""
-    if not all(a is None or (a.flags.c_contiguous and a.shape == param.shape) for a in (param, *slots)):
+    """``(param, grad, *slots)`` for a compiled step (a slot may be None: an option that is off; the
+    kernels read each array's elements in C order, whatever its shape), or None when ``param`` or a slot
+    is not C-contiguous: then ``update_step`` runs its numpy formula, whose roundings the compiled step
+    repeats (the same values either way). The slots have ``param``'s shape (``apply_gradients`` checks)."""
+    if not param.flags.c_contiguous or not all(a is None or a.flags.c_contiguous for a in slots):
         return None
-    if np.shape(grad) != param.shape:  # update_step called directly: numpy's formula says what is wrong
-        return None
-    flat_grad = np.ascontiguousarray(grad, dtype=param.dtype).reshape(-1)
-    return (param.reshape(-1), flat_grad, *(None if a is None else a.reshape(-1) for a in slots))
+    return (param, np.ascontiguousarray(grad, dtype=param.dtype), *slots)
 
 
 def flush_subnormal(state: np.ndarray) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _kernels
-from .._threads import get_num_threads
 from .._validation import flag, non_negative_float, unit_interval_float
-from .base import Optimizer, flat_operands, flush_subnormal
+from .base import CompiledStep, Optimizer, flush_subnormal
 from .registry import register
 
 
@@ -71,14 +70,12 @@ class RMSprop(Optimizer):
             slots["momentum_buffer"] = np.zeros_like(param)
         return slots
 
+    def compiled_step(self) -> CompiledStep:
+        scalars = (self.lr, self.alpha, 1 - self.alpha, self.eps, self.momentum)
+        return CompiledStep(_kernels.rmsprop_update, ("square_avg", "grad_avg", "momentum_buffer"), scalars)
+
     def update_step(self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray]) -> None:
         square_avg = slots["square_avg"]
-        flat = flat_operands(param, grad, square_avg, slots.get("grad_avg"), slots.get("momentum_buffer"))
-        if flat is not None:  # the formula below in one compiled pass
-            _kernels.rmsprop_update(
-                *flat, self.lr, self.alpha, 1 - self.alpha, self.eps, self.momentum, get_num_threads()
-            )
-            return
         square_avg *= self.alpha
         square_avg += (1 - self.alpha) * grad * grad
         flush_subnormal(square_avg)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _kernels
-from .._threads import get_num_threads
 from .._validation import flag, non_negative_float, unit_interval_float
-from .base import Optimizer, flat_operands, flush_subnormal
+from .base import CompiledStep, Optimizer, flush_subnormal
 from .registry import register, register_preset
 
 
@@ -60,14 +59,11 @@ class SGD(Optimizer):
     def build_slots(self, param: np.ndarray) -> dict[str, np.ndarray]:
         return {"momentum_buffer": np.zeros_like(param)} if self.momentum else {}
 
+    def compiled_step(self) -> CompiledStep:
+        scalars = (self.lr, self.momentum, 1 - self.dampening, self.iterations == 1, self.nesterov)
+        return CompiledStep(_kernels.sgd_update, ("momentum_buffer",), scalars)
+
     def update_step(self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray]) -> None:
-        flat = flat_operands(param, grad, slots.get("momentum_buffer"))
-        if flat is not None:  # the formula below in one compiled pass
-            _kernels.sgd_update(
-                *flat, self.lr, self.momentum, 1 - self.dampening, self.iterations == 1, self.nesterov,
-                get_num_threads(),
-            )  # fmt: skip
-            return
         if self.momentum:
             buf = slots["momentum_buffer"]
             if self.iterations == 1:
