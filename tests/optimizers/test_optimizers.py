@@ -190,9 +190,10 @@ def test_one_compiled_call_steps_many_parameters_as_the_formula_does_each(
     name, kwargs, rng, simd, restore_threads
 ):
     # the compiled step takes every C-contiguous parameter of a step in one call (float32 and float64 in a
-    # call each); a parameter the same as the formula's on its own, whatever its size (empty, one element,
-    # jobs of 16K and their remainders) and the thread count
-    sizes = [(0,), (1,), (7, 3), (16 * 1024 + 3,), (40_000,), (5, 9, 2)]
+    # call each), its jobs of ~16K elements cutting across parameters; each parameter the same as the
+    # formula's on its own, whatever its size (empty, one element, parts of several jobs) and the thread
+    # count (from 64K elements a step runs on several threads)
+    sizes = [(0,), (1,), (7, 3), (16 * 1024 + 3,), (70_000,), (5, 9, 2)]
     start = {f"p{i}": rng.standard_normal(size).astype(np.float32) for i, size in enumerate(sizes)}
     start.update({f"d{i}": rng.standard_normal(size) for i, size in enumerate(sizes[:4])})
     sequence = gradient_sequence(rng, start, 3)

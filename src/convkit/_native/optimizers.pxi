@@ -1,20 +1,22 @@
 # ---------------------------------------------------------------------------------------------------------
 # Optimizer steps: one call for all the parameters of a step
 # ---------------------------------------------------------------------------------------------------------
-# `operands` holds one tuple per parameter, (param, grad, *slots): flat C-contiguous arrays of one float
-# type and of param's size, a slot the options leave off None (optimizers/base.py builds the list). Every
-# parameter is cut into jobs of 16K elements, the jobs of all of them share one parallel region, and each job
-# is one pass of the step's kernel (optimizers.h). The cut never depends on the thread count. One call per
-# step rather than one per parameter: LeNet's Adamax step over its 10 parameters took ~75 us, ~60 of them
-# in the calls.
+# `operands` holds one tuple per parameter, (param, grad, *slots): C-contiguous arrays of one float type and
+# of param's size, a slot the options leave off None (optimizers/base.py builds the list). The elements of
+# all the parameters, one after the other, are cut into jobs of about 16K, one parallel region runs them,
+# and a job is one pass of the step's kernel (optimizers.h) over each piece of a parameter it covers: the
+# threads get even shares however the sizes are spread, and the cut never depends on the thread count.
+# One call per step rather than one per parameter: LeNet's Adamax step over its 10 parameters took ~75 us,
+# ~60 of them in the calls.
 
 cdef class _StepOperands:
     """The pointers of a step's operands, [parameter * width + operand] (NULL for a None slot), and its
-    jobs: job j covers elements [lo[j], hi[j]) of parameter owner[j]. The buffers stay acquired, and the
-    memory allocated, as long as the object lives."""
+    jobs: job j is pieces first[j] .. first[j + 1] - 1, piece g elements [lo[g], hi[g]) of parameter
+    owner[g]. The buffers stay acquired, and the memory allocated, as long as the object lives."""
     cdef Py_buffer *views  # [parameter * width + operand], zeroed where not acquired
     cdef Py_ssize_t n_views
     cdef void **ptr
+    cdef ptrdiff_t *first
     cdef ptrdiff_t *owner
     cdef ptrdiff_t *lo
     cdef ptrdiff_t *hi
@@ -28,6 +30,7 @@ cdef class _StepOperands:
                 PyBuffer_Release(&self.views[i])  # does nothing on one not acquired (obj NULL)
         free(self.views)
         free(self.ptr)
+        free(self.first)
         free(self.owner)
         free(self.lo)
         free(self.hi)
@@ -45,7 +48,7 @@ cdef _StepOperands _step_operands(list operands, Py_ssize_t width, Py_ssize_t re
     shape) as pointers and jobs."""
     cdef _StepOperands s = _StepOperands()
     cdef Py_ssize_t n = len(operands), t, i
-    cdef ptrdiff_t size, job, jobs, start
+    cdef ptrdiff_t size, job, start, pieces, a, end
     cdef Py_buffer *view
     cdef ptrdiff_t *extent  # [3 t ...]: parameter t's first byte, end byte and size
     cdef bytes format = b"f" if sizeof(floating) == 4 else b"d"
@@ -84,24 +87,29 @@ cdef _StepOperands _step_operands(list operands, Py_ssize_t width, Py_ssize_t re
                     )
             extent[3 * t] = <ptrdiff_t>s.ptr[t * width]
             extent[3 * t + 1] = extent[3 * t] + extent[3 * t + 2] * <ptrdiff_t>sizeof(floating)
-        s.jobs = s.elements = 0
+        s.elements = 0
         for t in range(n):
-            s.jobs += _cdiv(extent[3 * t + 2], 16 * 1024)
             s.elements += extent[3 * t + 2]
-        s.owner = <ptrdiff_t *>malloc((s.jobs + 1) * sizeof(ptrdiff_t))
-        s.lo = <ptrdiff_t *>malloc((s.jobs + 1) * sizeof(ptrdiff_t))
-        s.hi = <ptrdiff_t *>malloc((s.jobs + 1) * sizeof(ptrdiff_t))
-        if s.owner == NULL or s.lo == NULL or s.hi == NULL:
+        s.jobs = _cdiv(s.elements, 16 * 1024)
+        s.first = <ptrdiff_t *>malloc((s.jobs + 1) * sizeof(ptrdiff_t))
+        s.owner = <ptrdiff_t *>malloc((s.jobs + n + 1) * sizeof(ptrdiff_t))
+        s.lo = <ptrdiff_t *>malloc((s.jobs + n + 1) * sizeof(ptrdiff_t))
+        s.hi = <ptrdiff_t *>malloc((s.jobs + n + 1) * sizeof(ptrdiff_t))
+        if s.first == NULL or s.owner == NULL or s.lo == NULL or s.hi == NULL:
             _alloc_error("an optimizer step")
-        start = 0
-        for t in range(n):
-            size = extent[3 * t + 2]
-            jobs = _cdiv(size, 16 * 1024)
-            for job in range(jobs):
-                s.owner[start + job] = t
-                s.lo[start + job] = job * size // jobs
-                s.hi[start + job] = (job + 1) * size // jobs
-            start += jobs
+        t, start, pieces = 0, 0, 0  # parameter t holds elements start .. start + its size - 1 of all
+        for job in range(s.jobs):
+            s.first[job] = pieces
+            a, end = job * s.elements // s.jobs, (job + 1) * s.elements // s.jobs
+            while a < end:
+                while start + extent[3 * t + 2] <= a:  # the parameters before a, empty ones among them
+                    start += extent[3 * t + 2]
+                    t += 1
+                size = (end if end < start + extent[3 * t + 2] else start + extent[3 * t + 2]) - a
+                s.owner[pieces], s.lo[pieces], s.hi[pieces] = t, a - start, a - start + size
+                pieces += 1
+                a += size
+        s.first[s.jobs] = pieces
         # the same array twice (a layer used twice) is updated twice, one update after the other
         qsort(extent, n, 3 * sizeof(ptrdiff_t), _by_address)
         s.aliased = False
@@ -138,15 +146,17 @@ cdef _adamax(list operands, floating step_size, floating one_minus_beta1, floati
              int n_threads):
     cdef _StepOperands s = _step_operands(operands, 4, 4, &step_size)
     cdef floating **p = <floating **>s.ptr
+    cdef ptrdiff_t *first = s.first
     cdef ptrdiff_t *owner = s.owner
     cdef ptrdiff_t *lo = s.lo
     cdef ptrdiff_t *hi = s.hi
-    cdef ptrdiff_t jobs = s.jobs, job, t
+    cdef ptrdiff_t jobs = s.jobs, job, g, t
     cdef int threads = 1 if s.aliased else _threads_for(s.elements, n_threads)
     for job in prange(jobs, nogil=True, schedule="static", num_threads=threads):
-        t = owner[job] * 4
-        ck_adamax_step(p[t], p[t + 1], p[t + 2], p[t + 3], lo[job], hi[job], step_size, one_minus_beta1, beta2,
-                       eps)
+        for g in range(first[job], first[job + 1]):
+            t = owner[g] * 4
+            ck_adamax_step(p[t], p[t + 1], p[t + 2], p[t + 3], lo[g], hi[g], step_size, one_minus_beta1, beta2,
+                           eps)
 
 
 def sgd_update(
@@ -170,15 +180,17 @@ cdef _sgd(list operands, floating lr, floating momentum, floating one_minus_damp
           bint nesterov, int n_threads):
     cdef _StepOperands s = _step_operands(operands, 3, 2, &lr)
     cdef floating **p = <floating **>s.ptr
+    cdef ptrdiff_t *first = s.first
     cdef ptrdiff_t *owner = s.owner
     cdef ptrdiff_t *lo = s.lo
     cdef ptrdiff_t *hi = s.hi
-    cdef ptrdiff_t jobs = s.jobs, job, t
+    cdef ptrdiff_t jobs = s.jobs, job, g, t
     cdef int threads = 1 if s.aliased else _threads_for(s.elements, n_threads)
     for job in prange(jobs, nogil=True, schedule="static", num_threads=threads):
-        t = owner[job] * 3
-        ck_sgd_step(p[t], p[t + 1], p[t + 2], lo[job], hi[job], lr, momentum, one_minus_dampening,
-                    first_step, nesterov)
+        for g in range(first[job], first[job + 1]):
+            t = owner[g] * 3
+            ck_sgd_step(p[t], p[t + 1], p[t + 2], lo[g], hi[g], lr, momentum, one_minus_dampening,
+                        first_step, nesterov)
 
 
 def adam_update(
@@ -205,15 +217,17 @@ cdef _adam(list operands, floating step_size, floating one_minus_beta1, floating
            floating bias_correction2_sqrt, floating eps, int n_threads):
     cdef _StepOperands s = _step_operands(operands, 5, 4, &step_size)
     cdef floating **p = <floating **>s.ptr
+    cdef ptrdiff_t *first = s.first
     cdef ptrdiff_t *owner = s.owner
     cdef ptrdiff_t *lo = s.lo
     cdef ptrdiff_t *hi = s.hi
-    cdef ptrdiff_t jobs = s.jobs, job, t
+    cdef ptrdiff_t jobs = s.jobs, job, g, t
     cdef int threads = 1 if s.aliased else _threads_for(s.elements, n_threads)
     for job in prange(jobs, nogil=True, schedule="static", num_threads=threads):
-        t = owner[job] * 5
-        ck_adam_step(p[t], p[t + 1], p[t + 2], p[t + 3], p[t + 4], lo[job], hi[job], step_size,
-                     one_minus_beta1, beta2, one_minus_beta2, bias_correction2_sqrt, eps)
+        for g in range(first[job], first[job + 1]):
+            t = owner[g] * 5
+            ck_adam_step(p[t], p[t + 1], p[t + 2], p[t + 3], p[t + 4], lo[g], hi[g], step_size,
+                         one_minus_beta1, beta2, one_minus_beta2, bias_correction2_sqrt, eps)
 
 
 def rmsprop_update(
@@ -239,12 +253,14 @@ cdef _rmsprop(list operands, floating lr, floating alpha, floating one_minus_alp
               floating momentum, int n_threads):
     cdef _StepOperands s = _step_operands(operands, 5, 3, &lr)
     cdef floating **p = <floating **>s.ptr
+    cdef ptrdiff_t *first = s.first
     cdef ptrdiff_t *owner = s.owner
     cdef ptrdiff_t *lo = s.lo
     cdef ptrdiff_t *hi = s.hi
-    cdef ptrdiff_t jobs = s.jobs, job, t
+    cdef ptrdiff_t jobs = s.jobs, job, g, t
     cdef int threads = 1 if s.aliased else _threads_for(s.elements, n_threads)
     for job in prange(jobs, nogil=True, schedule="static", num_threads=threads):
-        t = owner[job] * 5
-        ck_rmsprop_step(p[t], p[t + 1], p[t + 2], p[t + 3], p[t + 4], lo[job], hi[job], lr, alpha,
-                        one_minus_alpha, eps, momentum)
+        for g in range(first[job], first[job + 1]):
+            t = owner[g] * 5
+            ck_rmsprop_step(p[t], p[t + 1], p[t + 2], p[t + 3], p[t + 4], lo[g], hi[g], lr, alpha,
+                            one_minus_alpha, eps, momentum)
