@@ -154,23 +154,19 @@ def _wide_min_tiles(itemsize, weight_grad=False):
 
 
 def _wide_dw_min_channels(itemsize):
-    """The rule's weight gradient on F(4x4, 3x3) tiles: the forward's channels, on vectors wider than 32 bytes
-    at least 4 vectors of them."""
+    """The rule's weight gradient on F(4x4, 3x3) tiles: the forward's channels and at least 24 on vectors of
+    at most 32 bytes, 4 vectors of them on wider ones."""
     lanes = _lanes(itemsize)
-    return (
-        _winograd_min_channels(itemsize)
-        if lanes * itemsize <= 32
-        else max(_winograd_min_channels(itemsize), 4 * lanes)
-    )
+    return max(_winograd_min_channels(itemsize), 24 if lanes * itemsize <= 32 else 4 * lanes)
 
 
 def _wide_tile(width, itemsize, weight_grad=False, channels=0, wider=0):
     """Whether the rule gives a 3x3 pass with output rows `width` long F(4x4, 3x3) tiles: at least 3 tiles
     and half a vector of them (on vectors of at most 32 bytes not where the row's 2-wide tiles fill whole
     vectors and its 4-wide ones do not), or with 8 vectors of channels 3 tiles (on narrow vectors 2); a
-    weight gradient on narrow vectors a whole vector of tiles, or with 128 channels on the wider side
-    (`wider`) 4 tiles and half a vector with 32; on wider vectors half a vector of tiles and 4 vectors of
-    channels, or 4 tiles and 8 vectors."""
+    weight gradient on narrow vectors a whole vector of tiles and 24 channels, or with 128 channels on the
+    wider side (`wider`) 4 tiles and half a vector with 32; on wider vectors half a vector of tiles and 4
+    vectors of channels, or 4 tiles and 8 vectors."""
     lanes, tiles = _lanes(itemsize), -(-width // 4)
     half, many, narrow = max(3, -(-lanes // 2)), channels >= 8 * lanes, lanes * itemsize <= 32
     if not weight_grad and many and tiles >= (2 if narrow else 3):
@@ -180,7 +176,9 @@ def _wide_tile(width, itemsize, weight_grad=False, channels=0, wider=0):
     if not weight_grad:
         return tiles >= half and not (narrow and -(-width // 2) % lanes == 0 and tiles % lanes != 0)
     if narrow:
-        return tiles >= lanes or (wider >= 128 and tiles >= max(4, half) and channels >= 32)
+        return (tiles >= lanes and channels >= 24) or (
+            wider >= 128 and tiles >= max(4, half) and channels >= 32
+        )
     return (tiles >= half and channels >= 4 * lanes) or (tiles >= 4 and many)
 
 

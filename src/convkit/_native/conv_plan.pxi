@@ -105,11 +105,16 @@ cdef enum:
     WINO_NARROW_MANY_TILES = 2    # ... AVX2 float32 on 8 x 8 64 -> 64 1.1x, 128 -> 128 1.14-1.25x, 256 -> 256
                                   # 1.29x (32 -> 32 0.86x), float64 32 -> 32 1.1x, 64 -> 64 1.2x; AVX-512 on
                                   # 8 x 8 0.8-0.88x
-    WINO_DW_WIDE_MIN_VECTORS = 4  # ... and the weight gradient on them: a whole vector of tiles per row on narrow
-                                  # vectors (AVX2 float32, against the direct dW: 16 -> 16 on 32 x 32 1.21x,
-                                  # 32 -> 32 1.5x, 64 -> 64 1.82x; 8 x 8 worse), half a vector and this many
+    WINO_DW_WIDE_MIN_VECTORS = 4  # ... and the weight gradient on them: a whole vector of tiles per row and
+                                  # WINO_DW_WIDE_NARROW_CHANNELS on narrow vectors (AVX2 float32, against the
+                                  # direct dW, an Intel Xeon: 16 -> 16 on 32 x 32 1.21x, 32 -> 32 1.5x, 64 -> 64
+                                  # 1.82x; 8 x 8 worse), half a vector and this many
                                   # vectors of channels on wider ones (AVX-512 float32 64 -> 64 on 32 x 32
                                   # 1.28x, 32 -> 32 1.0x, 16 -> 16 0.6x) ...
+    WINO_DW_WIDE_NARROW_CHANNELS = 24  # ... AMD EPYC Zen 4, AVX2 float32, 2 cores, min of 7-15, after the
+                                  # transforms' whole-vector stores: 16 -> 16 on 32 x 32 0.83x (1 core 0.8x),
+                                  # 16 -> 16 on 64 x 64 0.85x, 16 -> 32 0.95x; 24 -> 24 1.23x, 32 -> 16 1.1x,
+                                  # 32 -> 32 1.17x, 48 -> 48 1.47x (fewer channels on either side: direct)
     WINO_DW_MIN_TILES = 4         # ... or, on wide vectors, from this many tiles with WINO_WIDE_MANY_VECTORS
                                   # vectors. Zen 5, against F(2x2): AVX-512 128 -> 128 1.2x, 256 -> 256 1.22x;
                                   # float64 on 12 x 12 (3 tiles) 0.85-1.25x; on narrow ones with
@@ -248,9 +253,9 @@ cdef inline bint _wide_tiles_fit(int pass_, ptrdiff_t R, ptrdiff_t C, ptrdiff_t 
     WINO_WIDE_MIN_TILES 4-wide tiles per row and half a vector of them (on narrow vectors not where a row's
     2-wide tiles fill whole vectors and its 4-wide ones do not), or with WINO_WIDE_MANY_VECTORS vectors of
     channels WINO_WIDE_MIN_TILES (on narrow vectors WINO_NARROW_MANY_TILES); a weight gradient on narrow
-    vectors with a whole vector of tiles, or (not _few_dw_channels) WINO_DW_MIN_TILES and half a vector of
-    them and WINO_DW_MIN_CHANNELS; on wider ones with half a vector and WINO_DW_WIDE_MIN_VECTORS vectors of
-    channels, or WINO_DW_MIN_TILES and WINO_WIDE_MANY_VECTORS."""
+    vectors with a whole vector of tiles and WINO_DW_WIDE_NARROW_CHANNELS, or (not _few_dw_channels)
+    WINO_DW_MIN_TILES and half a vector of them and WINO_DW_MIN_CHANNELS; on wider ones with half a vector
+    and WINO_DW_WIDE_MIN_VECTORS vectors of channels, or WINO_DW_MIN_TILES and WINO_WIDE_MANY_VECTORS."""
     cdef ptrdiff_t tiles = _cdiv(OW, 4), channels = C if C < F else F
     cdef bint many = channels >= WINO_WIDE_MANY_VECTORS * VL, narrow = VL * itemsize <= WINO_NARROW_BYTES
     if R != 3:
@@ -265,8 +270,9 @@ cdef inline bint _wide_tiles_fit(int pass_, ptrdiff_t R, ptrdiff_t C, ptrdiff_t 
             return False
         return tiles >= _cdiv(VL, 2)
     if narrow:
-        return tiles >= VL or (not _few_dw_channels(C, F) and channels >= WINO_DW_MIN_CHANNELS
-                               and tiles >= _max(WINO_DW_MIN_TILES, _cdiv(VL, 2)))
+        return ((tiles >= VL and channels >= WINO_DW_WIDE_NARROW_CHANNELS)
+                or (not _few_dw_channels(C, F) and channels >= WINO_DW_MIN_CHANNELS
+                    and tiles >= _max(WINO_DW_MIN_TILES, _cdiv(VL, 2))))
     return ((tiles >= _cdiv(VL, 2) and channels >= WINO_DW_WIDE_MIN_VECTORS * VL)
             or (tiles >= WINO_DW_MIN_TILES and many))
 
