@@ -112,10 +112,12 @@ cdef _StepOperands _step_operands(list operands, Py_ssize_t width, Py_ssize_t re
         s.first[s.jobs] = pieces
         # the same array twice (a layer used twice) is updated twice, one update after the other
         qsort(extent, n, 3 * sizeof(ptrdiff_t), _by_address)
-        s.aliased = False
-        for t in range(1, n):
-            if extent[3 * t + 2] and extent[3 * t] < extent[3 * (t - 1) + 1]:
+        s.aliased, end = False, 0  # end: the furthest end byte of the parameters before t, by address
+        for t in range(n):
+            if extent[3 * t + 2] and t and extent[3 * t] < end:
                 s.aliased = True
+            if extent[3 * t + 1] > end:
+                end = extent[3 * t + 1]
     finally:
         free(extent)
     return s
