@@ -23,6 +23,10 @@ cdef class _StepOperands:
     cdef ptrdiff_t jobs, elements
     cdef bint aliased  # two parameters share memory: the jobs run in order on one thread
 
+    cdef int threads(self, int n_threads) noexcept:
+        """The threads of the step's parallel region."""
+        return 1 if self.aliased else _threads_for(self.elements, n_threads)
+
     def __dealloc__(self):
         cdef Py_ssize_t i
         if self.views != NULL:
@@ -153,7 +157,7 @@ cdef _adamax(list operands, floating step_size, floating one_minus_beta1, floati
     cdef ptrdiff_t *lo = s.lo
     cdef ptrdiff_t *hi = s.hi
     cdef ptrdiff_t jobs = s.jobs, job, g, t
-    cdef int threads = 1 if s.aliased else _threads_for(s.elements, n_threads)
+    cdef int threads = s.threads(n_threads)
     for job in prange(jobs, nogil=True, schedule="static", num_threads=threads):
         for g in range(first[job], first[job + 1]):
             t = owner[g] * 4
@@ -187,7 +191,7 @@ cdef _sgd(list operands, floating lr, floating momentum, floating one_minus_damp
     cdef ptrdiff_t *lo = s.lo
     cdef ptrdiff_t *hi = s.hi
     cdef ptrdiff_t jobs = s.jobs, job, g, t
-    cdef int threads = 1 if s.aliased else _threads_for(s.elements, n_threads)
+    cdef int threads = s.threads(n_threads)
     for job in prange(jobs, nogil=True, schedule="static", num_threads=threads):
         for g in range(first[job], first[job + 1]):
             t = owner[g] * 3
@@ -224,7 +228,7 @@ cdef _adam(list operands, floating step_size, floating one_minus_beta1, floating
     cdef ptrdiff_t *lo = s.lo
     cdef ptrdiff_t *hi = s.hi
     cdef ptrdiff_t jobs = s.jobs, job, g, t
-    cdef int threads = 1 if s.aliased else _threads_for(s.elements, n_threads)
+    cdef int threads = s.threads(n_threads)
     for job in prange(jobs, nogil=True, schedule="static", num_threads=threads):
         for g in range(first[job], first[job + 1]):
             t = owner[g] * 5
@@ -260,7 +264,7 @@ cdef _rmsprop(list operands, floating lr, floating alpha, floating one_minus_alp
     cdef ptrdiff_t *lo = s.lo
     cdef ptrdiff_t *hi = s.hi
     cdef ptrdiff_t jobs = s.jobs, job, g, t
-    cdef int threads = 1 if s.aliased else _threads_for(s.elements, n_threads)
+    cdef int threads = s.threads(n_threads)
     for job in prange(jobs, nogil=True, schedule="static", num_threads=threads):
         for g in range(first[job], first[job + 1]):
             t = owner[g] * 5

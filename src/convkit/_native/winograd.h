@@ -378,8 +378,9 @@ static inline __attribute__((always_inline)) int FN(wino_input)(const T *x, ptrd
                 T *dst = v + (p * C + c) * ldr + l; /* this vector of tiles in each V_xi, in one panel */
                 const int whole = l + nt <= panel;
                 /* A whole vector inside the row: its lanes past nt land on the next tile row's columns (written
-                 * after these) or past the job's tiles (never read), and a full store is one instruction where
-                 * AVX2's masked store takes ~12 cycles on AMD cores (Zen 4: 42% of F(2x2, 5x5)'s input transform). */
+                 * after these) or past the job's tiles (never read), and one full store beats vstore_part (on
+                 * AVX2 up to three stores and two shuffles; as a masked store it was 42% of F(2x2, 5x5)'s input
+                 * transform on a Zen 4). */
                 const int fits = l + VL <= ldr;
                 V db[WINO_NMAX][WINO_NMAX]; /* d B, row by row */
 #pragma GCC unroll 6

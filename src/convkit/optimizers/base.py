@@ -136,13 +136,13 @@ class Optimizer(ABC):
                     f"of another shape. Received: param.shape={param.shape}, state shapes "
                     f"{ {name: slot.shape for name, slot in slots.items()} }"
                 )
-            flat = None
+            ready = None
             if compiled is not None:
-                flat = flat_operands(param, grad, *(slots.get(name) for name in compiled.slots))
-            if flat is None:
+                ready = compiled_operands(param, grad, *(slots.get(name) for name in compiled.slots))
+            if ready is None:
                 self.update_step(param, grad, slots)
             else:
-                operands.setdefault(param.dtype, []).append(flat)
+                operands.setdefault(param.dtype, []).append(ready)
                 waiting.add(id(param))
         _run(compiled, operands)
 
@@ -220,8 +220,8 @@ class Optimizer(ABC):
 
 class CompiledStep(NamedTuple):
     """An optimizer's compiled step: ``kernel(operands, *scalars, n_threads)`` updates, in one call, every
-    parameter of ``operands``, a list of ``(param, grad, *slots)`` tuples of flat arrays (``slots`` in the
-    order of ``slots`` here; a slot the options leave off is None)."""
+    parameter of ``operands``, a list of ``(param, grad, *slots)`` tuples of C-contiguous arrays of any
+    shape (``slots`` in the order of ``slots`` here; a slot the options leave off is None)."""
 
     kernel: Callable[..., None]
     slots: tuple[str, ...]
@@ -235,7 +235,7 @@ def _run(compiled: CompiledStep, operands: dict[np.dtype, list[tuple]]) -> None:
     operands.clear()
 
 
-def flat_operands(param: np.ndarray, grad: np.ndarray, *slots: np.ndarray | None) -> tuple | None:
+def compiled_operands(param: np.ndarray, grad: np.ndarray, *slots: np.ndarray | None) -> tuple | None:
     """``(param, grad, *slots)`` for a compiled step (a slot may be None: an option that is off; the
     kernels read each array's elements in C order, whatever its shape), or None when ``param`` or a slot
     is not C-contiguous: then ``update_step`` runs its numpy formula, whose roundings the compiled step
