@@ -1,7 +1,8 @@
-"""Batch-norm kernels on both of their loops: rows of L >= 16 pixels (vector partial sums per row) and
-short rows (L < 16, e.g. BatchNorm1d's L = 1: column sums across channels, vector blocks with an
-overlapping last vector), every SIMD level, a large mean (no cancellation), thread counts; the fused ReLU
-(batchnorm_relu_*) and the fused residual sum + ReLU (batchnorm_add_relu_*) on the same loops: torch's
+"""Batch-norm kernels on both of their loops: rows of L >= 16 pixels (row-wise sums, the batch statistics
+in one pass about each row's mean) and short rows (L < 16, e.g. BatchNorm1d's L = 1: column sums across
+channels, vector blocks with an overlapping last vector), every SIMD level, a large mean (no
+cancellation), thread counts; the fused ReLU (batchnorm_relu_*, its backward gate recomputed from x, also
+at the kink) and the fused residual sum + ReLU (batchnorm_add_relu_*) on the same loops: torch's
 relu(batch_norm(x)) and relu(batch_norm(x) + residual), and bit for bit the unfused ops."""
 
 import numpy as np
@@ -113,6 +114,37 @@ def test_fused_relu_is_the_unfused_pair_bit_for_bit(shape, training, simd, dtype
     for a, b in zip(fused, unfused):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(stats[0], stats[1])  # the same running-statistic updates
+
+
+KINK_SHAPES = [(6, 3, 5, 7), (16, 4, 2, 2), (40, 3)]  # rows of 35, rows of 4 (column sums), L = 1
+
+
+@pytest.mark.parametrize("shape", KINK_SHAPES, ids=["x".join(map(str, s)) for s in KINK_SHAPES])
+def test_fused_relu_gate_at_the_kink_is_the_forward_relu(shape, simd, dtype):
+    """The fused backward recomputes the ReLU's input from x, gamma and beta; where that input is within
+    rounding of 0 (beta = -scale * (x0 - mean) for half the values, x0), the gate it finds is still exactly
+    the forward's (out > 0), bit for bit against the unfused ReLU gated on the forward's output."""
+    rng = np.random.default_rng(8)
+    C = shape[1]
+    x = rng.standard_normal(shape).astype(dtype)
+    x0 = x[(0, slice(None)) + (0,) * (x.ndim - 2)].copy()  # (C,): a value of each channel
+    kink = rng.random(shape) < 0.5
+    x[kink] = np.broadcast_to(x0.reshape((1, C) + (1,) * (x.ndim - 2)), shape)[kink]
+    gamma = rng.uniform(0.5, 2, C).astype(dtype)
+    _, cache = batchnorm_forward(x, gamma, np.zeros(C, dtype), None, None)
+    scale = (cache.inv_std * gamma).astype(dtype)
+    beta = -(scale * (x0 - cache.mean.astype(dtype)))  # the normalised x0, negated, rounded to dtype
+    dout = rng.standard_normal(shape).astype(dtype)
+    out, fused_cache = batchnorm_relu_forward(x, gamma, beta, None, None)
+    kink_out = out[kink]
+    assert np.all(np.abs(kink_out) <= 1e-6 * np.abs(beta).max())  # the kink: 0 or a rounding residue
+    fused = batchnorm_relu_backward(dout, fused_cache)
+    bn_out, bn_cache = batchnorm_forward(x, gamma, beta, None, None)
+    relu_out, relu_cache = relu_forward(bn_out)
+    unfused = batchnorm_backward(relu_backward(dout, relu_cache), bn_cache)
+    np.testing.assert_array_equal(out, relu_out)
+    for a, b in zip(fused, unfused):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])

@@ -127,11 +127,17 @@
     X(int, all_finite, (const T *x, ptrdiff_t n))                                                                      \
     /* batchnorm.h */                                                                                                  \
     X(void, bn_sums,                                                                                                   \
-      (const T *x, const T *y, const T *g, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0, ptrdiff_t c1,          \
-       const double *mean, double *s1, double *s2))                                                                    \
+      (const T *x, const T *y, const T *ga, const T *gd, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0,          \
+       ptrdiff_t c1, const double *mean, double *s1, double *s2))                                                      \
     X(void, bn_affine,                                                                                                 \
-      (const T *x, const T *y, const T *g, const T *z, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, ptrdiff_t c0,            \
-       ptrdiff_t c1, const T *a, const T *e, const T *b, const T *d, int relu, T *out))                                \
+      (const T *x, const T *y, const T *ga, const T *gd, const T *z, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L,            \
+       ptrdiff_t c0, ptrdiff_t c1, const T *a, const T *e, const T *b, const T *d, int relu, T *out))                  \
+    X(void, bn_row_sums,                                                                                               \
+      (const T *x, const T *y, const T *ga, const T *gd, ptrdiff_t C, ptrdiff_t L, ptrdiff_t r0, ptrdiff_t r1,         \
+       const double *mean, double *s))                                                                                 \
+    X(void, bn_row_affine,                                                                                             \
+      (const T *x, const T *y, const T *ga, const T *gd, const T *z, ptrdiff_t C, ptrdiff_t L, ptrdiff_t r0,           \
+       ptrdiff_t r1, const T *a, const T *e, const T *b, const T *d, int relu, T *out))                                \
     /* norm.h */                                                                                                       \
     X(void, rownorm_forward,                                                                                           \
       (const T *x, ptrdiff_t D, ptrdiff_t L, ptrdiff_t cg, ptrdiff_t G, const T *w, const T *b, double eps,            \

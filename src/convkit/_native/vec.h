@@ -132,3 +132,29 @@ static inline __attribute__((always_inline)) T FN(hsum)(V v) {
     for (int l = 1; l < VL; l++) s += v[l];
     return s;
 }
+
+/* a * b + c in every lane, rounded once where the instruction set has FMA (AVX2, AVX-512, aarch64) and
+ * twice where it has none (SSE2): the same bits wherever it is called, whatever the compiler contracts
+ * elsewhere. For a value that a later pass recomputes and must find equal (batch norm's ReLU gate). */
+static inline __attribute__((always_inline)) V FN(vfmadd)(V a, V b, V c) {
+#if CK_VBYTES == 64 && defined(__AVX512F__)
+    if (sizeof(T) == 4) return (V)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+    return (V)_mm512_fmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
+#elif CK_VBYTES == 32 && defined(__FMA__)
+    if (sizeof(T) == 4) return (V)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
+    return (V)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
+#elif defined(__aarch64__)
+    V r;
+    for (int l = 0; l < VL; l++)
+        r[l] = sizeof(T) == 4 ? __builtin_fmaf(a[l], b[l], c[l]) : __builtin_fma(a[l], b[l], c[l]);
+    return r;
+#else
+    V p = a * b; /* no FMA instruction to contract into */
+    return p + c;
+#endif
+}
+
+/* vfmadd's value for one element (a scalar tail that must round as the vector body does) */
+static inline __attribute__((always_inline)) T FN(fmadd1)(T a, T b, T c) {
+    return FN(vfmadd)((V){0} + a, (V){0} + b, (V){0} + c)[0];
+}

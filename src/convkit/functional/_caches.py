@@ -36,6 +36,7 @@ class BatchNormCache(NamedTuple):
     mean: np.ndarray  # (C,) float64
     inv_std: np.ndarray  # (C,) float64
     gamma: np.ndarray  # (C,)
+    beta: np.ndarray  # (C,): a fused ReLU's gate is recomputed from x with it
     batch_stats: bool
     x_shape: tuple[int, ...]
 

@@ -136,20 +136,21 @@ def _forward(
             )
         mean = np.empty(C, dtype=np.float64)
         var = np.empty(C, dtype=np.float64)
-        _kernels.batchnorm_stats(x3, mean, var, n_threads)
-        if training and tracking:
-            running_mean *= 1 - momentum
-            running_mean += momentum * mean
-            running_var *= 1 - momentum
-            running_var += momentum * var * (count / (count - 1))
     else:
         mean = running_mean.astype(np.float64)
         var = running_var.astype(np.float64)
-    inv_std = 1.0 / np.sqrt(var + eps)  # (C,) float64
+    inv_std = np.empty(C, dtype=np.float64)  # 1 / sqrt(var + eps)
     out = workspace.empty_like(x3)
     residual3 = None if residual is None else contiguous(residual.reshape(x3.shape))  # (N, C, L)
-    _kernels.batchnorm_normalize(x3, mean, inv_std, gamma, beta, residual3, out, relu, n_threads)
-    return out.reshape(x.shape), BatchNormCache(x3, mean, inv_std, gamma, batch_stats, x.shape)
+    _kernels.batchnorm_forward(
+        x3, gamma, beta, residual3, mean, var, eps, inv_std, out, relu, batch_stats, n_threads
+    )
+    if training and tracking:
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean
+        running_var *= 1 - momentum
+        running_var += momentum * var * (count / (count - 1))
+    return out.reshape(x.shape), BatchNormCache(x3, mean, inv_std, gamma, beta, batch_stats, x.shape)
 
 
 def batchnorm_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -191,28 +192,33 @@ def batchnorm_add_relu_backward(dout, cache) -> tuple[np.ndarray, np.ndarray, np
 
 def _backward(dout, cache: BatchNormCache, relu_out: np.ndarray | None, where: str):
     """batchnorm_backward of a checked cache; with ``relu_out`` (a fused ReLU's output), dout passes only
-    where relu_out > 0: inside the kernel with batch statistics, before it in eval mode."""
-    x3, mean, inv_std, gamma, batch_stats, x_shape = cache
+    where relu_out > 0: with batch statistics inside the kernel, which recomputes the ReLU's input from x,
+    gamma and beta exactly as the forward pass computed it (reading x, not relu_out), in eval mode before
+    it."""
+    x3, mean, inv_std, gamma, beta, batch_stats, x_shape = cache
     dout = float_array(dout, "dout", where, x3.dtype)
     check_shape(dout, x_shape, "dout", where)
     dout3 = contiguous(dout.reshape(x3.shape))  # (N, C, L)
-    gate = None if relu_out is None else relu_out.reshape(x3.shape)  # (N, C, L)
-    if gate is not None and not batch_stats:
-        dout3, gate = relu_backward(dout3, gate), None
+    relu_beta = None  # with batch statistics the kernel recomputes the ReLU's gate from x, gamma and beta
+    if relu_out is not None:
+        if batch_stats:
+            relu_beta = beta
+        else:
+            dout3 = relu_backward(dout3, relu_out.reshape(x3.shape))
     C = x3.shape[1]
     dx = workspace.empty_like(x3)
     dgamma = np.empty(C, dtype=x3.dtype)
     dbeta = np.empty(C, dtype=x3.dtype)
     n_threads = get_num_threads()
     _kernels.batchnorm_backward(
-        dout3, x3, mean, inv_std, gamma, dx, dgamma, dbeta, batch_stats, gate, n_threads
+        dout3, x3, mean, inv_std, gamma, dx, dgamma, dbeta, batch_stats, relu_beta, n_threads
     )
     return dx.reshape(x_shape), dgamma, dbeta
 
 
 def _cache(cache, where: str) -> BatchNormCache:
     """``cache`` checked: a ``BatchNormCache`` whose x3 (N, C, L), statistics (C,) and x_shape agree."""
-    x3, mean, inv_std, gamma, batch_stats, x_shape = of_kind(
+    x3, mean, inv_std, gamma, beta, batch_stats, x_shape = of_kind(
         cache, BatchNormCache, "batchnorm_forward", where
     )
     x3 = contiguous(array_field(float_field(x3, "x3", where), "x3", where, ndim=3))
@@ -220,6 +226,7 @@ def _cache(cache, where: str) -> BatchNormCache:
     mean = contiguous(array_field(mean, "mean", where, dtype=np.float64, shape=(C,)))
     inv_std = contiguous(array_field(inv_std, "inv_std", where, dtype=np.float64, shape=(C,)))
     gamma = contiguous(array_field(gamma, "gamma", where, dtype=x3.dtype, shape=(C,)))
+    beta = contiguous(array_field(beta, "beta", where, dtype=x3.dtype, shape=(C,)))
     x_shape = shape_field(x_shape, "x_shape", where)
     if len(x_shape) not in (2, 4) or (x_shape[0], x_shape[1], math.prod(x_shape[2:])) != x3.shape:
         raise ValueError(
@@ -228,4 +235,4 @@ def _cache(cache, where: str) -> BatchNormCache:
         )
     if not isinstance(batch_stats, (bool, np.bool_)):
         raise TypeError(f"{where}: cache.batch_stats must be a bool. Received: {batch_stats!r}")
-    return BatchNormCache(x3, mean, inv_std, gamma, bool(batch_stats), x_shape)
+    return BatchNormCache(x3, mean, inv_std, gamma, beta, bool(batch_stats), x_shape)
