@@ -553,6 +553,49 @@ def test_bit_identical_for_any_thread_count(
             assert np.array_equal(a, b_)
 
 
+# 1x1, stride 1, no padding: the pointwise weight gradient (a GEMM per image, chunks of images)
+POINTWISE = [
+    ((2, 4, 5, 6), (3, 4, 1, 1)),  # fewer rows and columns than a register tile, 30 pixels
+    ((9, 17, 7, 9), (33, 17, 1, 1)),  # more images than chunks, tiles plus a remainder each way
+    ((1, 3, 40, 41), (70, 3, 1, 1)),  # batch 1: one chunk; 1,640 pixels, several K blocks
+    ((3, 130, 2, 2), (5, 130, 1, 1)),  # 4 pixels, fewer than a vector; many channels
+    ((2, 300, 4, 4), (2, 300, 1, 1)),  # columns past the GEMM's column block
+]
+
+
+POINTWISE_IDS = [f"x{x}-w{w}".replace(" ", "") for x, w in POINTWISE]
+
+
+@pytest.mark.parametrize("x_shape, w_shape", POINTWISE, ids=POINTWISE_IDS)
+def test_pointwise_weight_gradient_matches_torch_and_any_thread_count(
+    x_shape, w_shape, simd, dtype, force, check_parity, restore_threads
+):
+    assert _plan(x_shape, w_shape, 1, 0)["weight_grad"]["path"] == "pointwise"
+    for forced in ("direct", "im2col"):  # the other paths keep it off, as does a forced dW kernel
+        force(forced)
+        assert _plan(x_shape, w_shape, 1, 0)["weight_grad"]["path"] != "pointwise"
+    force(None, "outer")
+    assert _plan(x_shape, w_shape, 1, 0)["weight_grad"]["path"] == "direct"
+    force(None)
+    assert _plan(x_shape, w_shape, 1, 1)["weight_grad"]["path"] == "direct"  # padded: not pointwise
+    check_parity(
+        lambda x, w, b: conv2d_forward(x, w, b),
+        conv2d_backward,
+        lambda x, w, b: tF.conv2d(x, w, b),
+        list(_inputs(x_shape, w_shape, dtype)),
+    )
+    x, w, b = _inputs(x_shape, w_shape, dtype)
+    dout = np.random.default_rng(3).standard_normal((x_shape[0], w_shape[0], *x_shape[2:])).astype(dtype)
+    _, cache = conv2d_forward(x, w, b)
+    results = []
+    for n_threads in (1, 2, 3):
+        convkit.set_num_threads(n_threads)
+        results.append(conv2d_backward(dout, cache)[1:])
+    for other in results[1:]:
+        for a, b_ in zip(results[0], other):
+            assert np.array_equal(a, b_)
+
+
 def test_large_batch_and_image_use_tiles(force, assert_close):
     """An im2col tile is at most ~256 KB: a 40x40 image with 32 channels needs several per image."""
     force("im2col", None)

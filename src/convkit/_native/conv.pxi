@@ -324,6 +324,84 @@ def conv2d_backward_input(
         _alloc_error("conv2d_backward")
 
 
+cdef int _pointwise_weight_grad(
+    const floating *x, ptrdiff_t N, ptrdiff_t C, ptrdiff_t P,  # IN  (N, C, P)
+    const floating *dout, ptrdiff_t F,                         # IN  (N, F, P)
+    floating *dw,                                              # OUT (F, C)
+    floating *db,                                              # OUT (F,)
+    ptrdiff_t chunks, int n_threads,
+) noexcept nogil:
+    """The pointwise path's dW = sum_n dout_n @ x_n^T and db = sum dout: chunk ch (images ch*N/chunks ..)
+    accumulates its images' products into its partial (F, C + 1) block by block, as one GEMM over the
+    chunk's pixels in order (ck_gemm_block from the chunk's first block on), and its row sums into column
+    C; the partials are added in chunk order in double. Returns -1 when scratch could not be allocated."""
+    cdef ptrdiff_t blk[5]
+    cdef ptrdiff_t MR, NR, KC, MC, NC, C1 = C + 1, part_size = F * (C + 1)
+    cdef ptrdiff_t ch, n, jb, j0, jn, kb, p0, pk, i, m0, c0, f, l, q
+    cdef int failed = 0
+    cdef int *failp = &failed
+    cdef floating *apack
+    cdef floating *bpack
+    cdef double *sums
+    cdef floating *part
+    cdef const floating *a
+    cdef const floating *b
+    ck_gemm_blocking(dw, blk)
+    MR, NR, KC, MC, NC = blk[0], blk[1], blk[2], blk[3], blk[4]
+    cdef floating *partial = <floating *>_scratch(SLOT_PACKED, chunks * part_size * sizeof(floating), False)
+    cdef floating *summed = <floating *>_scratch(SLOT_WEIGHTS, part_size * sizeof(floating), False)
+    if partial == NULL or summed == NULL:
+        return -1
+    with parallel(num_threads=_threads_for(N * F * C * P // 16, n_threads)):
+        apack = <floating *>_scratch(SLOT_DW_COL, _cdiv(F, MR) * MR * KC * sizeof(floating), False)
+        bpack = <floating *>_scratch(SLOT_DW_TILE, KC * _cdiv(NC, NR) * NR * sizeof(floating), False)
+        sums = <double *>_scratch(SLOT_DW_VACC, 2 * F * sizeof(double), False)  # the chunk's | an image's
+        if apack == NULL or bpack == NULL or sums == NULL:
+            failp[0] = 1
+        for ch in prange(chunks, schedule="static"):
+            if apack == NULL or bpack == NULL or sums == NULL:
+                continue
+            part = partial + ch * part_size
+            for f in range(F):
+                sums[f] = 0
+            for n in range(ch * N // chunks, (ch + 1) * N // chunks):
+                a = dout + n * F * P  # (F, P)
+                b = x + n * C * P  # (C, P): B[k][j] = b[j * P + k]
+                for jb in range(_cdiv(C, NC)):
+                    j0 = jb * NC
+                    jn = C - j0 if C - j0 < NC else NC
+                    for kb in range(_cdiv(P, KC)):
+                        p0 = kb * KC
+                        pk = P - p0 if P - p0 < KC else KC
+                        for q in range(_cdiv(jn, NR)):
+                            c0 = q * NR
+                            ck_gemm_pack_b(pk, jn - c0 if jn - c0 < NR else NR, b + (j0 + c0) * P + p0, 1, P,
+                                           bpack + c0 * pk)
+                        for q in range(_cdiv(F, MR)):
+                            i = q * MR
+                            ck_gemm_pack_a(F - i if F - i < MR else MR, pk, a + i * P + p0, P, 1, apack + i * pk)
+                        for q in range(_cdiv(F, MC) * _cdiv(jn, NR)):
+                            m0 = (q // _cdiv(jn, NR)) * MC
+                            c0 = (q % _cdiv(jn, NR)) * NR
+                            ck_gemm_block(F - m0 if F - m0 < MC else MC, jn - c0 if jn - c0 < NR else NR, pk,
+                                          apack + m0 * pk, bpack + c0 * pk, n == ch * N // chunks and p0 == 0,
+                                          False, NULL, False, part + m0 * C1 + j0 + c0, C1)
+                ck_bn_sums(a, NULL, NULL, NULL, 1, F, P, 0, F, NULL, sums + F, NULL)  # dout_n's row sums
+                for f in range(F):
+                    sums[f] = sums[f] + sums[F + f]
+            for f in range(F):
+                part[f * C1 + C] = <floating>sums[f]
+    if failed:
+        return -1
+    for f in prange(F, nogil=True, schedule="static", num_threads=_threads_for(chunks * part_size, n_threads)):
+        ck_sum_partials(partial, chunks, part_size, f, f + 1, C1, C1, summed, C1, 1)
+    for f in range(F):
+        for l in range(C):
+            dw[f * C + l] = summed[f * C1 + l]
+        db[f] = summed[f * C1 + C]
+    return 0
+
+
 def conv2d_backward_weight(
     const floating[:, :, :, ::1] x,     # IN  (N, C, H, W)
     const floating[:, :, :, ::1] dout,  # IN  (N, F, OH, OW)
@@ -381,6 +459,13 @@ def conv2d_backward_weight(
             return
         plan = conv_plan(PASS_WEIGHT_GRAD, N, C, H, W, F, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w,
                          sizeof(floating), False)  # inf/NaN in x or dout: the direct path
+    if plan.path == PATH_POINTWISE:
+        with nogil:
+            failed = _pointwise_weight_grad(&x[0, 0, 0, 0], N, C, H * W, &dout[0, 0, 0, 0], F, dwp, &db[0],
+                                            plan.chunks, n_threads)
+        if failed:
+            _alloc_error("conv2d_backward")
+        return
     path, outer, rows, m_outer, check_finite = plan.path, plan.outer, plan.rows, plan.m_outer, plan.check_finite
     chunks, groups, gsize, part_size = plan.chunks, plan.groups, plan.gsize, plan.part_size
     VL, q_end, block, blocks = plan.VL, plan.q_end, plan.block, plan.blocks

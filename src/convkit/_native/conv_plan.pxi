@@ -3,7 +3,7 @@
 # ---------------------------------------------------------------------------------------------------------
 #
 # Design:
-# Four paths, with the same GEMM micro-kernel (gemm.h) underneath:
+# Five paths, with the same GEMM micro-kernel (gemm.h) underneath:
 # - *winograd* (stride 1, 3x3 or 5x5, dilation 1, at least WINO_MIN_CHANNELS (float64: twice) and
 #   WINO_MIN_VECTORS vectors of channels in and out; dW: on vectors of at most WINO_NARROW_BYTES 3x3 from
 #   WINO_DW_MIN_CHANNELS, below WINO_DW_FEW_CHANNELS from twice as many and, 5x5 too, with a vector of
@@ -32,6 +32,9 @@
 #   input's stride phases (conv_phases.pxi): x split into sh*sw zero-padded phase planes, each tap reading
 #   one of them at its own shift; dx one phase of dx at a time, merged in place. The weight gradient takes
 #   it with the outer kernel or on whole output rows (OW a multiple of the vector width), else im2col.
+# - *pointwise* (the weight gradient of a 1x1 convolution, stride 1, no padding): dW = sum over images of
+#   dout_n (F x P) @ x_n^T (P x C), the GEMM's packed panels and blocks over each image, the images of a
+#   fixed chunk accumulated into its partial (a GEMM with K = the chunk's pixels), db from row sums.
 # - *im2col* (any stride, any dilation; what the other paths do not take): per job one image and a block
 #   of output pixels, im2col into a per-thread tile of at most ~256 KB (never a full-batch buffer), then
 #   the same micro-kernel; dx through col2im, one job per image.
@@ -58,6 +61,7 @@ cdef enum ConvPath:
     PATH_IM2COL = 1
     PATH_PHASES = 2
     PATH_WINOGRAD = 3
+    PATH_POINTWISE = 4
 
 cdef enum ConvPass:
     PASS_FORWARD = 0
@@ -361,6 +365,9 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
     elif not strided and winograd and _winograd_fits(pass_, C, F, KH, KW, ph, pw, dh, dw, pass_ow, plan.VL,
                                                      itemsize):
         plan.path = PATH_WINOGRAD
+    elif (pass_ == PASS_WEIGHT_GRAD and not strided and KH == 1 and KW == 1 and ph == 0 and pw == 0
+          and _forced_path != PATH_DIRECT and _forced_outer < 0):
+        plan.path = PATH_POINTWISE
     elif not strided:
         plan.path = PATH_DIRECT
     elif (dh == 1 and dw == 1 and KH >= sh and KW >= sw and _forced_path != PATH_DIRECT
@@ -405,6 +412,9 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
             plan.block = _im2col_block(K, P, itemsize, plan.NR)
             plan.blocks = _cdiv(P, plan.block)
             plan.n_jobs = N
+    elif plan.path == PATH_POINTWISE:  # a job: a fixed chunk of images
+        plan.chunks = N if N < DW_CHUNKS else DW_CHUNKS
+        plan.n_jobs = plan.chunks
     else:
         plan.q_end = (OH - 1) * WP + OW  # wide pixels of the direct path
         plan.rows = dw_rows
@@ -426,12 +436,13 @@ cdef ConvPlan conv_plan(int pass_, ptrdiff_t N, ptrdiff_t C, ptrdiff_t H, ptrdif
 
 
 _PATH_NAMES = {"direct": PATH_DIRECT, "im2col": PATH_IM2COL, "phases": PATH_PHASES, "winograd": PATH_WINOGRAD}
+_PLAN_NAMES = {**_PATH_NAMES, "pointwise": PATH_POINTWISE}  # the rule's alone: never forced
 _DW_NAMES = {"reduce": 0, "outer": 1}
 
 
 def conv_plan_info(x_shape, w_shape, stride, padding, itemsize, dilation=(1, 1)):
     """The plans of the three passes of this convolution (for tests and benchmarks): {"path": the forward
-    pass's ("direct", "im2col", "phases" or "winograd"), "dw_kernel": "reduce" or "outer", "forward" / "input_grad" /
+    pass's ("direct", "im2col", "phases" or "winograd"; a weight gradient's may be "pointwise"), "dw_kernel": "reduce" or "outer", "forward" / "input_grad" /
     "weight_grad": the plan fields, their "path" as a name}."""
     N, C, H, W = x_shape
     F, _, KH, KW = w_shape
@@ -439,7 +450,7 @@ def conv_plan_info(x_shape, w_shape, stride, padding, itemsize, dilation=(1, 1))
     plans = {name: conv_plan(p, N, C, H, W, F, KH, KW, sh, sw, ph, pw, dh, dw, itemsize)
              for name, p in (("forward", PASS_FORWARD), ("input_grad", PASS_INPUT_GRAD),
                              ("weight_grad", PASS_WEIGHT_GRAD))}
-    names = {v: k for k, v in _PATH_NAMES.items()}
+    names = {v: k for k, v in _PLAN_NAMES.items()}
     for plan in plans.values():
         plan["path"] = names[plan["path"]]
     return {"path": plans["forward"]["path"], "dw_kernel": "outer" if plans["forward"]["outer"] else "reduce",
@@ -470,7 +481,8 @@ def force_conv_plan(path=None, dw_kernel=None):
     "direct", which keeps strided convolutions on im2col and never takes Winograd; "phases", which still
     needs what the rule asks of a strided convolution, a stride 1 convolution keeping the rule's path;
     "winograd", for every pass it can compute whatever the channel counts, the others keeping the rule's)
-    and the weight-gradient kernel ("reduce", "outer"); None restores the rule. For tests; returns the
+    and the weight-gradient kernel ("reduce", "outer"; either, or "direct", also keeps a 1x1 weight gradient
+    off the pointwise path); None restores the rule. For tests; returns the
     previous (path, dw_kernel)."""
     global _forced_path, _forced_outer
     if path is not None and path not in _PATH_NAMES:
