@@ -110,6 +110,7 @@ def test_a_maxpool_cache_pointing_outside_the_input_is_a_value_error():
         ("affine_backward", "x_shape", (4, 6), "does not hold one affine_forward's arrays"),
         ("batchnorm_backward", "mean", np.zeros(2), r"cache.mean must have shape \(3,\)"),
         ("batchnorm_backward", "gamma", np.zeros(3, np.float64), "cache.gamma must be of float32"),
+        ("batchnorm_backward", "beta", np.zeros(2, np.float32), r"cache.beta must have shape \(3,\)"),
         ("batchnorm_backward", "x_shape", (2, 3, 6, 5), "cache.x_shape must be x3's shape"),
         ("dropout_backward", "mask", np.zeros((4, 4), np.float32), r"cache.mask must have shape \(4, 5\)"),
         ("avgpool2d_backward", "stride", (2**31, 1), "cache.stride must be at most"),
