@@ -40,12 +40,12 @@
        ptrdiff_t t0, const T *bias, int relu, T *out, ptrdiff_t OH, ptrdiff_t OW, int M, int R))                       \
     /* shift.h */                                                                                                      \
     X(void, shift_gemm,                                                                                                \
-      (ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off, const T *bias,                   \
-       ptrdiff_t q_begin, ptrdiff_t q_end, ptrdiff_t wq, ptrdiff_t owc, T *out, ptrdiff_t ldo, T *tail,                \
+      (ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off, const T *bias, const T *z,       \
+       int relu, ptrdiff_t q_begin, ptrdiff_t q_end, ptrdiff_t wq, ptrdiff_t owc, T *out, ptrdiff_t ldo, T *tail,      \
        ptrdiff_t *tail_off))                                                                                           \
     X(void, shift_rows,                                                                                                \
-      (ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off, const T *bias,                   \
-       ptrdiff_t r_begin, ptrdiff_t r_end, ptrdiff_t wq, ptrdiff_t owc, T *out, ptrdiff_t ldo))                        \
+      (ptrdiff_t M, ptrdiff_t K, const T *apack, const T *base, const ptrdiff_t *off, const T *bias, const T *z,       \
+       int relu, ptrdiff_t r_begin, ptrdiff_t r_end, ptrdiff_t wq, ptrdiff_t owc, T *out, ptrdiff_t ldo))              \
     /* dw.h */                                                                                                         \
     X(ptrdiff_t, dw_reduce_size, (ptrdiff_t M, ptrdiff_t NJ))                                                          \
     X(void, dw_reduce,                                                                                                 \

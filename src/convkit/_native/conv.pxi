@@ -2,22 +2,6 @@
 # 2-D convolution: the three passes, each executing its plan (conv_plan.pxi)
 # ---------------------------------------------------------------------------------------------------------
 
-cdef inline void _relu_wide(floating *out, ptrdiff_t F, ptrdiff_t P, ptrdiff_t q0, ptrdiff_t q1, ptrdiff_t wq,
-                            ptrdiff_t owc, const floating *z) noexcept nogil:
-    """``_relu_planes`` (z: NULL or laid out as out) on what ck_shift_gemm wrote for wide columns
-    q0 <= q < q1 (row period wq, owc kept columns per row) in F output planes of P pixels: exactly those
-    elements, as a neighbouring job may be writing the rest of a row."""
-    cdef ptrdiff_t f, r, c0, c1, r0 = q0 // wq, r1 = (q1 - 1) // wq + 1
-    if q0 == r0 * wq and q1 - (r1 - 1) * wq >= owc:  # whole output rows r0 <= r < r1
-        _relu_planes(out, F, P, r0 * owc, r1 * owc, z)
-        return
-    for f in range(F):
-        for r in range(r0, r1):
-            c0 = q0 - r * wq if q0 > r * wq else 0
-            c1 = q1 - r * wq if q1 - r * wq < owc else owc
-            _relu_span(out + f * P + r * owc, c0, c1, _at(z, f * P + r * owc))
-
-
 cdef inline void _embed_copies(const floating *src, ptrdiff_t planes, ptrdiff_t H, ptrdiff_t W, floating *dst,
                                ptrdiff_t DH, ptrdiff_t DW, ptrdiff_t top, ptrdiff_t left, ptrdiff_t copies,
                                ptrdiff_t step) noexcept nogil:
@@ -137,16 +121,14 @@ def conv2d_forward(
                     if q1 > OH:
                         q1 = OH
                     if q0 < q1:
-                        ck_shift_rows(F, K, apack, xpad, off, &b[0], q0, q1, WP, OW, &out[n, 0, 0, 0], P)
-                        if relu:
-                            _relu_planes(&out[n, 0, 0, 0], F, P, q0 * OW, q1 * OW, _at(z, n * F * P))
+                        ck_shift_rows(F, K, apack, xpad, off, &b[0], _at(z, n * F * P), relu, q0, q1, WP, OW,
+                                      &out[n, 0, 0, 0], P)
                     continue
                 if q1 > q_end:
                     q1 = q_end
                 if q0 < q1:
-                    ck_shift_gemm(F, K, apack, xpad, off, &b[0], q0, q1, WP, OW, &out[n, 0, 0, 0], P, NULL, toff)
-                    if relu:
-                        _relu_wide(&out[n, 0, 0, 0], F, P, q0, q1, WP, OW, _at(z, n * F * P))
+                    ck_shift_gemm(F, K, apack, xpad, off, &b[0], _at(z, n * F * P), relu, q0, q1, WP, OW,
+                                  &out[n, 0, 0, 0], P, NULL, toff)
             else:
                 n = job // blocks
                 p0 = (job % blocks) * block
@@ -155,10 +137,8 @@ def conv2d_forward(
                     npix = block
                 ck_im2col(&x[n, 0, 0, 0], C, H, W, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, OW,
                           p0, npix, xpad, block)
-                ck_shift_gemm(F, K, apack, xpad, off, &b[0], 0, npix, npix, npix, &out[n, 0, 0, 0] + p0, P,
-                            tail, toff)
-                if relu:
-                    _relu_planes(&out[n, 0, 0, 0], F, P, p0, p0 + npix, _at(z, n * F * P))
+                ck_shift_gemm(F, K, apack, xpad, off, &b[0], _at(z, n * F * P + p0), relu, 0, npix, npix, npix,
+                              &out[n, 0, 0, 0] + p0, P, tail, toff)
     if failed:
         _alloc_error("conv2d_forward")
 
@@ -281,11 +261,11 @@ def conv2d_backward_input(
                 for e in range(stride_w):
                     k0 = start[a * stride_w + e]
                     if rows:
-                        ck_shift_rows(C, start[a * stride_w + e + 1] - k0, apack + C * k0, buf, off + k0, &b[0], 0,
-                                      dx_h, DW, dx_w, tail + e * C * dx_h * dx_w, dx_h * dx_w)
+                        ck_shift_rows(C, start[a * stride_w + e + 1] - k0, apack + C * k0, buf, off + k0, &b[0], NULL,
+                                      False, 0, dx_h, DW, dx_w, tail + e * C * dx_h * dx_w, dx_h * dx_w)
                     else:
-                        ck_shift_gemm(C, start[a * stride_w + e + 1] - k0, apack + C * k0, buf, off + k0, &b[0], 0,
-                                      q_end, DW, dx_w, tail + e * C * dx_h * dx_w, dx_h * dx_w, NULL, toff)
+                        ck_shift_gemm(C, start[a * stride_w + e + 1] - k0, apack + C * k0, buf, off + k0, &b[0], NULL,
+                                      False, 0, q_end, DW, dx_w, tail + e * C * dx_h * dx_w, dx_h * dx_w, NULL, toff)
                 ck_phase_merge(tail, C, dx_h, dx_w, stride_h, stride_w, a, &dx[n, 0, 0, 0], H, W)
             elif path == PATH_DIRECT:
                 n = job // parts
@@ -299,12 +279,14 @@ def conv2d_backward_input(
                     if q1 > H:
                         q1 = H
                     if q0 < q1:
-                        ck_shift_rows(C, KK, apack, buf, off, &b[0], q0, q1, DW, W, &dx[n, 0, 0, 0], H * W)
+                        ck_shift_rows(C, KK, apack, buf, off, &b[0], NULL, False, q0, q1, DW, W, &dx[n, 0, 0, 0],
+                                      H * W)
                     continue
                 if q1 > q_end:
                     q1 = q_end
                 if q0 < q1:
-                    ck_shift_gemm(C, KK, apack, buf, off, &b[0], q0, q1, DW, W, &dx[n, 0, 0, 0], H * W, NULL,
+                    ck_shift_gemm(C, KK, apack, buf, off, &b[0], NULL, False, q0, q1, DW, W, &dx[n, 0, 0, 0], H * W,
+                                  NULL,
                                   toff)
             else:
                 dxn = &dx[job, 0, 0, 0]
@@ -316,7 +298,8 @@ def conv2d_backward_input(
                     npix = P - p0
                     if npix > block:
                         npix = block
-                    ck_shift_gemm(K, F, apack, &dout[job, 0, 0, 0] + p0, off, NULL, 0, npix, npix, npix, buf,
+                    ck_shift_gemm(K, F, apack, &dout[job, 0, 0, 0] + p0, off, NULL, NULL, False, 0, npix, npix, npix,
+                                  buf,
                                 block, tail, toff)
                     ck_col2im_add(buf, block, C, H, W, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, OW, p0,
                                   npix, dxn)

@@ -324,8 +324,7 @@ static inline __attribute__((always_inline)) void FN(gemm_tile)(ptrdiff_t K, con
 #pragma GCC unroll 16
         for (int i = 0; i < CK_GMR; i++)
 #pragma GCC unroll 8
-            for (int j = 0; j < CK_GNV; j++)
-                acc[i][j] = (V)((VI)acc[i][j] & (VI)((acc[i][j] > 0) | (acc[i][j] != acc[i][j])));
+            for (int j = 0; j < CK_GNV; j++) acc[i][j] = FN(vrelu)(acc[i][j]);
     }
 #pragma GCC unroll 16
     for (int i = 0; i < CK_GMR; i++)
@@ -389,7 +388,7 @@ static inline __attribute__((always_inline)) void FN(narrow_tile)(const int MR, 
 #pragma GCC unroll 16
         for (int i = 0; i < MR; i++) {
             V v = acc[i][j];
-            if (relu) v = (V)((VI)v & (VI)((v > 0) | (v != v)));
+            if (relu) v = FN(vrelu)(v);
             FN(vstore_upto)(c + i * ldc + j * VL, v, N - j * VL);
         }
     }

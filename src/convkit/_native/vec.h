@@ -158,3 +158,6 @@ static inline __attribute__((always_inline)) V FN(vfmadd)(V a, V b, V c) {
 static inline __attribute__((always_inline)) T FN(fmadd1)(T a, T b, T c) {
     return FN(vfmadd)((V){0} + a, (V){0} + b, (V){0} + c)[0];
 }
+
+/* max(v, 0) in every lane, NaN kept (as np.maximum(v, 0)): the fused ReLU of every kernel family */
+static inline __attribute__((always_inline)) V FN(vrelu)(V v) { return (V)((VI)v & (VI)((v > 0) | (v != v))); }

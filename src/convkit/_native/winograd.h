@@ -596,7 +596,7 @@ FN(wino_output)(const T *m, ptrdiff_t mstride, ptrdiff_t ldm, ptrdiff_t O, ptrdi
 #pragma GCC unroll 4
                     for (int k = 0; k < M; k++) {
                         y[k] = FN(wino_combine)(s[r], at[k], n) + bo;
-                        if (relu) y[k] = (V)((VI)y[k] & (VI)((y[k] > 0) | (y[k] != y[k])));
+                        if (relu) y[k] = FN(vrelu)(y[k]);
                     }
                     FN(wino_store_tiles)(plane + (M * th + r) * OW + M * tw, y, M, keep, lo, hi);
                 }
