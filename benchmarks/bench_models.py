@@ -3,13 +3,13 @@
 The zoo: Keras' "simple MNIST convnet" (batch 128, Adam), the TensorFlow tutorial's Fashion-MNIST CNN
 (batch 100, Adam), He et al.'s CIFAR ResNet-20 (batch 128, SGD with momentum 0.9, weight decay 1e-4), a
 VGG-style CIFAR net with batch norm (batch 128, SGD with momentum) and a depthwise-separable MobileNet-style
-CIFAR net (batch 128, Adam), on random data of the real shapes. The torch net is
-``convkit.interop.to_torch`` of the convkit one: the same layers and starting weights. A training epoch is
-``--batches`` batches: ``Sequential.fit`` (shuffling and batching included) vs the usual torch loop
-(permutation, index, zero_grad, forward, cross-entropy, backward, step); inference is ``predict`` vs
-``eval()`` + ``no_grad`` over the same images. convkit and torch alternate epoch by epoch; the figures are
-medians over the repeats. convkit is imported first, so the OpenMP runtime the two share runs with
-convkit's wait policy.
+CIFAR net (batch 128, Adam), on random data of the real shapes, in float32 (ResNet-20 in float64 too). The
+torch net is ``convkit.interop.to_torch`` of the convkit one: the same layers and starting weights. A
+training epoch is ``--batches`` batches: ``Sequential.fit`` (shuffling and batching included) vs the usual
+torch loop (permutation, index, zero_grad, forward, cross-entropy, backward, step); inference is
+``predict`` vs ``eval()`` + ``no_grad`` over the same images. convkit and torch alternate epoch by epoch;
+the figures are medians over the repeats. convkit is imported first, so the OpenMP runtime the two share
+runs with convkit's wait policy.
 
     python benchmarks/bench_models.py [--threads 2] [--repeats 5] [--batches 8] [--json out.json]
 """
@@ -43,16 +43,21 @@ ZOO = [
     ),
     ("MobileNet-style CIFAR net", "mobilenet_cifar", (3, 32, 32), 128, ("Adam", {})),
 ]
+FLOAT64 = ("resnet20",)  # also timed in float64 (the issue's float64 rows, with LeNet's in bench_lenet.py)
 TARGET_TRAIN = 1.5
 TARGET_INFERENCE = 2.0
 
 
 def run(threads: int, repeats: int, batches: int) -> list[dict]:
     configure_threads(threads)
-    return [_time_model(*entry, threads, repeats, batches) for entry in ZOO]
+    rows = [_time_model(*entry, threads, repeats, batches) for entry in ZOO]
+    for entry in ZOO:
+        if entry[1] in FLOAT64:
+            rows.append(_time_model(*entry, threads, repeats, batches, "float64"))
+    return rows
 
 
-def _time_model(name, builder, shape, batch, optimizer, threads, repeats, batches) -> dict:
+def _time_model(name, builder, shape, batch, optimizer, threads, repeats, batches, dtype="float32") -> dict:
     import numpy as np
     import torch
     from torch import nn
@@ -63,10 +68,10 @@ def _time_model(name, builder, shape, batch, optimizer, threads, repeats, batche
     opt_name, opt_args = optimizer
     n = batch * batches
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((n, *shape)).astype(np.float32)
+    x = rng.standard_normal((n, *shape)).astype(dtype)
     y = rng.integers(0, 10, n)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    model = getattr(convkit.models, builder)()
+    model = getattr(convkit.models, builder)(dtype=dtype)
     model.build(shape)
     tmodel = interop.to_torch(model)
     model.compile(optimizer=getattr(convkit.optimizers, opt_name)(**opt_args), loss="cross_entropy")
@@ -99,6 +104,7 @@ def _time_model(name, builder, shape, batch, optimizer, threads, repeats, batche
     infer = interleaved({"convkit": convkit_predict, "torch": torch_predict}, repeats=repeats, min_time=0.0)
     row = {
         "model": name,
+        "dtype": dtype,
         "batch": batch,
         "optimizer": opt_name,
         "threads": threads,
@@ -112,7 +118,7 @@ def _time_model(name, builder, shape, batch, optimizer, threads, repeats, batche
         "target_inference": TARGET_INFERENCE,
     }
     print(
-        f"{name:30s} batch {batch:3d} {opt_name:4s} {threads}t  "
+        f"{name:30s} {dtype} batch {batch:3d} {opt_name:4s} {threads}t  "
         f"train {row['train_convkit_img_s']:7.0f} vs {row['train_torch_img_s']:7.0f} img/s "
         f"x{row['train_vs_torch']:.2f}  inference {row['inference_convkit_img_s']:7.0f} vs "
         f"{row['inference_torch_img_s']:7.0f} img/s x{row['inference_vs_torch']:.2f}",
