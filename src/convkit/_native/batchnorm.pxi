@@ -121,13 +121,19 @@ def batchnorm_forward(
     free(coef)
 
 
+cdef inline floating _bn_scale(double inv_std, floating gamma) noexcept nogil:
+    """The normalisation's scale, rounded once: the forward pass and the fused ReLU's recomputed gate use
+    the same value."""
+    return <floating>(inv_std * gamma)
+
+
 cdef inline void _bn_coefficients(ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t C, const floating *gamma, const double *mean,
                                   const double *var, double eps, double *inv_std, floating *coef) noexcept nogil:
     """inv_std of channels c0 <= c < c1, and the normalisation's scale and centre (coef[c], coef[C + c])."""
     cdef ptrdiff_t c
     for c in range(c0, c1):
         inv_std[c] = 1.0 / sqrt(var[c] + eps)
-        coef[c] = <floating>(inv_std[c] * gamma[c])
+        coef[c] = _bn_scale(inv_std[c], gamma[c])
         coef[C + c] = <floating>mean[c]
 
 
@@ -168,7 +174,7 @@ def batchnorm_backward(
     cdef floating *coef = <floating *>malloc((6 * C + 1) * sizeof(floating))  # a | e | b | d | zero | gate scale
     if coef != NULL and relu_beta is not None:
         for c in range(C):
-            coef[5 * C + c] = <floating>(inv_std[c] * gamma[c])  # batchnorm_forward's scale
+            coef[5 * C + c] = _bn_scale(inv_std[c], gamma[c])  # batchnorm_forward's scale
         ga = coef + 5 * C
         gd = &relu_beta[0]
     if L >= ROWS_MIN_LENGTH and rows > 0:

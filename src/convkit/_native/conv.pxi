@@ -299,8 +299,7 @@ def conv2d_backward_input(
                     if npix > block:
                         npix = block
                     ck_shift_gemm(K, F, apack, &dout[job, 0, 0, 0] + p0, off, NULL, NULL, False, 0, npix, npix, npix,
-                                  buf,
-                                block, tail, toff)
+                                  buf, block, tail, toff)
                     ck_col2im_add(buf, block, C, H, W, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, OW, p0,
                                   npix, dxn)
     if failed:
